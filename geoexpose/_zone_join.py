@@ -1,0 +1,297 @@
+"""Join fixes and track segments to site zones, in metres, without a loop over either.
+
+For each longitude band that holds sites (see :mod:`geoexpose.projection`):
+
+1. select the fixes near the band's sites in longitude and latitude, with the
+   fixes on either side of each so that every segment that enters is kept;
+2. project them into the band and cut them into short chunks of consecutive fixes;
+3. query an STRtree of the sites' bounding boxes, grown by each site's standoff, with
+   the chunks' boxes, and expand the chunk x site pairs into fix x site and segment x
+   site candidates that pass a box test;
+4. measure the exact distance of each candidate fix to the site geometry, and the
+   share of each candidate segment that lies inside the zone (the site buffered by
+   its standoff): 1 when both ends are inside, found by bisection on the distance
+   where one end is, and by the closest point and two bisections where a segment
+   with both ends outside passes through the zone.
+
+The zone is taken as convex along one segment: a segment with both ends inside
+counts as inside all along. At fix intervals of a second or less this is exact to
+the fix spacing; with sparse fixes and a concave zone (a bent line's buffer) a
+segment that briefly leaves the zone is counted inside.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+from geoexpose.projection import band_of_geometries, geometries_to_band, lonlat_to_band
+
+__all__ = ["ZoneHits", "zone_hits"]
+
+logger = logging.getLogger(__name__)
+
+_CHUNK = 16
+_BISECT_STEPS = 16
+_M_PER_DEG_MIN = 110_000.0  # a degree of latitude is at least 110.57 km
+
+
+@dataclass(frozen=True)
+class ZoneHits:
+    """Candidate fixes and segments near sites, with what lies inside the zones.
+
+    Attributes
+    ----------
+    fix, fix_site : int arrays
+        Fix index and site index of each fix x site pair near a zone.
+    distance_m : float array
+        Horizontal distance of the fix to the site geometry (0 inside the site).
+    inside : bool array
+        The fix lies inside the site's zone.
+    seg, seg_site : int arrays
+        Index of the first fix of each segment with a part inside a zone, and its site.
+    seg_fraction : float array
+        Share of the segment's length inside the zone, 0 to 1.
+    seg_enter, seg_exit : float arrays
+        Where along the segment (0 to 1) the part inside the zone begins and ends.
+    """
+
+    fix: np.ndarray
+    fix_site: np.ndarray
+    distance_m: np.ndarray
+    inside: np.ndarray
+    seg: np.ndarray
+    seg_site: np.ndarray
+    seg_fraction: np.ndarray
+    seg_enter: np.ndarray
+    seg_exit: np.ndarray
+
+
+def _empty() -> ZoneHits:
+    i = np.empty(0, dtype="int64")
+    f = np.empty(0, dtype="float64")
+    return ZoneHits(i, i, f, np.empty(0, dtype=bool), i, i, f, f, f)
+
+
+def zone_hits(
+    site_geoms: np.ndarray,
+    standoff_m: np.ndarray,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    segment_ok: np.ndarray,
+) -> ZoneHits:
+    """Find the fixes and segments inside or near each site's zone.
+
+    Parameters
+    ----------
+    site_geoms
+        Site geometries in EPSG:4326.
+    standoff_m
+        Zone width of each site, metres.
+    lon, lat
+        Fix positions, degrees, ordered by flight then time.
+    segment_ok
+        ``segment_ok[i]`` is true where fixes ``i`` and ``i + 1`` belong to one flight
+        with no recording gap between them.
+    """
+    if len(site_geoms) == 0 or len(lon) == 0:
+        return _empty()
+    bands = band_of_geometries(site_geoms)
+    parts = []
+    for band in np.unique(bands):
+        idx = np.flatnonzero(bands == band)
+        hits = _band_hits(int(band), site_geoms[idx], standoff_m[idx], lon, lat, segment_ok)
+        parts.append((idx, hits))
+    return ZoneHits(
+        *(
+            np.concatenate(
+                [
+                    idx[getattr(h, name)] if name in ("fix_site", "seg_site") else getattr(h, name)
+                    for idx, h in parts
+                ]
+            )
+            for name in ZoneHits.__dataclass_fields__
+        )
+    )
+
+
+def _near_mask(site_geoms: np.ndarray, standoff_m: np.ndarray, lon, lat) -> np.ndarray:
+    """Fixes within the band's sites' lon/lat box grown by the largest standoff."""
+    b = shapely.bounds(site_geoms)
+    margin_lat = float(standoff_m.max()) / _M_PER_DEG_MIN + 1e-6
+    lat_lo = np.nanmin(b[:, 1]) - margin_lat
+    lat_hi = np.nanmax(b[:, 3]) + margin_lat
+    mask = (lat >= lat_lo) & (lat <= lat_hi)
+    max_abs_lat = max(abs(lat_lo), abs(lat_hi))
+    lon_span = b[:, 2] - b[:, 0]
+    if max_abs_lat >= 89.0 or np.any(lon_span > 180.0):
+        return mask
+    margin_lon = margin_lat / np.cos(np.radians(max_abs_lat))
+    lo = np.nanmin(b[:, 0]) - margin_lon
+    width = np.nanmax(b[:, 2]) + margin_lon - lo
+    if width >= 360.0:
+        return mask
+    return mask & (np.mod(lon - lo, 360.0) <= width)
+
+
+def _distance(geoms, is_point, px, py, x, y, site) -> np.ndarray:
+    """Distance from points (x, y) to geometry ``geoms[site]``, all in metres."""
+    d = np.empty(len(x), dtype="float64")
+    pt = is_point[site]
+    d[pt] = np.hypot(x[pt] - px[site[pt]], y[pt] - py[site[pt]])
+    other = ~pt
+    if other.any():
+        d[other] = shapely.distance(geoms[site[other]], shapely.points(x[other], y[other]))
+    return d
+
+
+def _band_hits(band, site_geoms, standoff_m, lon, lat, segment_ok) -> ZoneHits:
+    near = _near_mask(site_geoms, standoff_m, lon, lat)
+    near[1:] |= near[:-1]
+    near[:-1] |= near[1:]
+    pos = np.flatnonzero(near)
+    m = len(pos)
+    if m == 0:
+        return _empty()
+    x, y = lonlat_to_band(lon[pos], lat[pos], band)
+    geoms = geometries_to_band(site_geoms, band)
+    is_point = shapely.get_type_id(geoms) == 0
+    px = np.where(is_point, shapely.get_x(np.where(is_point, geoms, None)), np.nan)
+    py = np.where(is_point, shapely.get_y(np.where(is_point, geoms, None)), np.nan)
+    s = standoff_m.astype("float64")
+    box = shapely.bounds(geoms)
+    box[:, :2] -= s[:, None]
+    box[:, 2:] += s[:, None]
+
+    # Chunks of up to _CHUNK joined fixes: positions start..end, where end is the next
+    # chunk's start when the track goes on, so every segment lies in the chunk that
+    # holds its first fix. A chunk never spans a gap or two flights.
+    starts, ends = _chunks(pos, segment_ok)
+    cb = np.column_stack(
+        [
+            np.minimum(np.minimum.reduceat(x, starts), x[ends]),
+            np.minimum(np.minimum.reduceat(y, starts), y[ends]),
+            np.maximum(np.maximum.reduceat(x, starts), x[ends]),
+            np.maximum(np.maximum.reduceat(y, starts), y[ends]),
+        ]
+    )
+    tree = shapely.STRtree(shapely.box(box[:, 0], box[:, 1], box[:, 2], box[:, 3]))
+    chunk, site = tree.query(shapely.box(cb[:, 0], cb[:, 1], cb[:, 2], cb[:, 3]))
+    chunk, site = _chunks_within(chunk, site, cb, geoms, is_point, px, py, s)
+    if len(chunk) == 0:
+        return _empty()
+
+    # Lay out the positions of each chunk x site pair one after the other.
+    joined_end = np.zeros(len(starts), dtype=bool)
+    joined_end[:-1] = ends[:-1] == starts[1:]
+    counts = ends[chunk] - starts[chunk] + 1
+    first = np.cumsum(counts) - counts
+    e = np.arange(counts.sum())
+    pair = np.repeat(np.arange(len(chunk)), counts)
+    p = starts[chunk][pair] + (e - first[pair])
+    j = site[pair]
+    dist = _distance(geoms, is_point, px, py, x[p], y[p], j)
+    # A position is owned by one chunk only (not the next chunk's start).
+    own = (p < ends[chunk][pair]) | ~joined_end[chunk][pair]
+
+    # Segments: entries e and e + 1 of one pair, consecutive fixes, no gap.
+    k = np.flatnonzero(e[:-1] + 1 != first[pair[:-1]] + counts[pair[:-1]])
+    k = k[pos[p[k + 1]] == pos[p[k]] + 1]
+    k = k[segment_ok[pos[p[k]]]]
+    seg_hits = _segment_shares(geoms, is_point, px, py, x, y, s, p[k], j[k], dist[k], dist[k + 1])
+
+    return ZoneHits(
+        fix=pos[p[own]],
+        fix_site=j[own],
+        distance_m=dist[own],
+        inside=dist[own] <= s[j[own]],
+        seg=pos[p[k][seg_hits[0]]],
+        seg_site=j[k][seg_hits[0]],
+        seg_fraction=seg_hits[2] - seg_hits[1],
+        seg_enter=seg_hits[1],
+        seg_exit=seg_hits[2],
+    )
+
+
+def _chunks(pos: np.ndarray, segment_ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and last position of each chunk of joined fixes."""
+    m = len(pos)
+    joined = np.zeros(m, dtype=bool)  # position k is joined to k + 1
+    joined[:-1] = (pos[1:] == pos[:-1] + 1) & segment_ok[pos[:-1]]
+    run_start = np.ones(m, dtype=bool)
+    run_start[1:] = ~joined[:-1]
+    run_first = np.maximum.accumulate(np.where(run_start, np.arange(m), 0))
+    starts = np.flatnonzero(run_start | ((np.arange(m) - run_first) % _CHUNK == 0))
+    nxt = np.append(starts[1:], m)
+    ends = np.where(joined[nxt - 1], nxt, nxt - 1)
+    return starts, np.minimum(ends, m - 1)
+
+
+def _chunks_within(chunk, site, cb, geoms, is_point, px, py, s):
+    """Keep the chunk x site pairs whose chunk box lies within the site's standoff."""
+    pt = is_point[site]
+    keep = np.empty(len(chunk), dtype=bool)
+    j, c = site[pt], chunk[pt]
+    dx = np.maximum(np.maximum(cb[c, 0] - px[j], px[j] - cb[c, 2]), 0.0)
+    dy = np.maximum(np.maximum(cb[c, 1] - py[j], py[j] - cb[c, 3]), 0.0)
+    keep[pt] = np.hypot(dx, dy) <= s[j]
+    j, c = site[~pt], chunk[~pt]
+    if len(j):
+        boxes = shapely.box(cb[c, 0], cb[c, 1], cb[c, 2], cb[c, 3])
+        keep[~pt] = shapely.dwithin(geoms[j], boxes, s[j])
+    return chunk[keep], site[keep]
+
+
+def _segment_shares(geoms, is_point, px, py, x, y, s, sp, sj, d0, d1):
+    """Where along each segment (sp, sp + 1) the zone of site sj begins and ends.
+
+    Returns the indices of the segments with a part inside the zone, and the
+    parameters (0 to 1) of entry and exit.
+    """
+    ss = s[sj]
+    in0, in1 = d0 <= ss, d1 <= ss
+    x0, y0, x1, y1 = x[sp], y[sp], x[sp + 1], y[sp + 1]
+    seg_len = np.hypot(x1 - x0, y1 - y0)
+    enter = np.full(len(sp), np.nan)
+    leave = np.full(len(sp), np.nan)
+    both = in0 & in1
+    enter[both], leave[both] = 0.0, 1.0
+
+    def locate(k, lo, hi, inside_at_lo):
+        """Bisect on [lo, hi] for the zone boundary; ``inside_at_lo`` tells the side."""
+        lo, hi = lo.copy(), hi.copy()
+        for _ in range(_BISECT_STEPS):
+            mid = 0.5 * (lo + hi)
+            mx = x0[k] + mid * (x1[k] - x0[k])
+            my = y0[k] + mid * (y1[k] - y0[k])
+            ins = _distance(geoms, is_point, px, py, mx, my, sj[k]) <= ss[k]
+            same = ins == inside_at_lo
+            lo = np.where(same, mid, lo)
+            hi = np.where(same, hi, mid)
+        return 0.5 * (lo + hi)
+
+    one = in0 ^ in1
+    k = np.flatnonzero(one & in0)  # leaves the zone
+    enter[k], leave[k] = 0.0, locate(k, np.zeros(len(k)), np.ones(len(k)), True)
+    k = np.flatnonzero(one & in1)  # enters the zone
+    enter[k], leave[k] = locate(k, np.zeros(len(k)), np.ones(len(k)), False), 1.0
+
+    # Both ends outside: it can pass through only if d0 + d1 <= 2 s + length.
+    k = np.flatnonzero(~in0 & ~in1 & (d0 + d1 <= 2 * ss + seg_len) & (seg_len > 0))
+    if len(k):
+        lines = shapely.linestrings(
+            np.stack([np.column_stack([x0[k], y0[k]]), np.column_stack([x1[k], y1[k]])], axis=1)
+        )
+        through = shapely.distance(lines, geoms[sj[k]]) <= ss[k]
+        k, lines = k[through], lines[through]
+        if len(k):
+            closest = shapely.get_point(shapely.shortest_line(lines, geoms[sj[k]]), 0)
+            uc = shapely.line_locate_point(lines, closest, normalized=True)
+            enter[k] = locate(k, np.zeros(len(k)), uc, False)
+            leave[k] = locate(k, uc, np.ones(len(k)), True)
+
+    hit = np.flatnonzero(~np.isnan(enter))
+    return hit, enter[hit], leave[hit]

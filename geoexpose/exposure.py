@@ -1,0 +1,347 @@
+"""Per-site and per flight x site exposure from sites and flight fixes.
+
+Definitions (units in the column names, times UTC):
+
+- The zone of a site is its geometry buffered by ``standoff_m``.
+- ``dwell_s`` adds, over the segments between consecutive fixes of one flight, the
+  interval times the share of the segment inside the zone (so a segment that enters
+  half-way counts half). A segment longer in time than the flight's recording-gap
+  threshold, ``max(max_gap_s, gap_factor * median interval of the flight)``, counts
+  for nothing: nobody knows where the drone was.
+- ``min_distance_m`` is the closest horizontal distance from a fix inside the zone to
+  the site geometry (0 inside the site); ``min_agl_m`` the lowest ``alt_agl_m`` of
+  those fixes. Where a flight only passed through the zone between two fixes, both
+  are taken from the two fixes around the passage.
+- ``first_seen_utc`` and ``last_seen_utc`` are the first and last fix inside the zone
+  (or, for a passage between fixes, the moments it entered and left).
+- ``n_flights`` counts the flights with a fix or a passage inside the zone.
+
+Distances are measured in the local Transverse Mercator band of each site (see
+:mod:`geoexpose.projection`): within 0.15 % of the geodesic distance anywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geoexpose._zone_join import zone_hits
+from geoexpose.errors import InputError
+from geoexpose.flights import flight_lines
+from geoexpose.schema import (
+    ALT_AGL_M,
+    CRS_LONLAT,
+    DWELL_S,
+    EXPOSURE_COLUMNS,
+    EXPOSURE_SCORE,
+    FAMILY,
+    FIRST_SEEN_UTC,
+    FLIGHT_ID,
+    KIND,
+    LAST_SEEN_UTC,
+    MIN_AGL_M,
+    MIN_DISTANCE_M,
+    N_CAPTURES,
+    N_FIXES,
+    N_FLIGHTS,
+    PAIR_COLUMNS,
+    SITE_ID,
+    STANDOFF_M,
+    TIME_DTYPE,
+    TIME_UTC,
+)
+from geoexpose.score import exposure_score
+
+__all__ = ["ExposureResult", "expose"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ExposureResult:
+    """What :func:`expose` found.
+
+    Attributes
+    ----------
+    sites : GeoDataFrame
+        Every input site with its exposure columns, EPSG:4326.
+    pairs : DataFrame
+        One row per flight x site pair with a fix or a passage in the site's zone.
+    flights : GeoDataFrame
+        One line per flight (a MultiLineString broken at recording gaps).
+    footprints : GeoDataFrame
+        The exposed part of each imaged site (empty until captures are given).
+    fixes : GeoDataFrame or None
+        The fixes the result was computed from, for maps.
+    params : dict
+        The parameters used.
+    """
+
+    sites: gpd.GeoDataFrame
+    pairs: pd.DataFrame
+    flights: gpd.GeoDataFrame
+    footprints: gpd.GeoDataFrame
+    fixes: gpd.GeoDataFrame | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def exposed(self) -> gpd.GeoDataFrame:
+        """The exposed sites, highest ``exposure_score`` first."""
+        s = self.sites
+        hit = (s[N_FLIGHTS] > 0) | (s[N_CAPTURES] > 0)
+        return s[hit].sort_values(EXPOSURE_SCORE, ascending=False, kind="stable")
+
+    def write(self, folder: str | Path, *, overwrite: bool = False, **kwargs: Any) -> Path:
+        """Write the output folder; see :func:`geoexpose.outputs.write_outputs`."""
+        from geoexpose.outputs import write_outputs
+
+        return write_outputs(self, folder, overwrite=overwrite, **kwargs)
+
+
+def _to_lonlat(frame: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise InputError(f"{what}: expected a GeoDataFrame, got {type(frame).__name__}")
+    if frame.crs is None:
+        raise InputError(f"{what}: the frame has no CRS; set one with .set_crs(...)")
+    return frame if frame.crs.equals(CRS_LONLAT) else frame.to_crs(CRS_LONLAT)
+
+
+def _validate_sites(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    sites = _to_lonlat(sites, "sites")
+    problems = [f"missing column {c!r}" for c in (SITE_ID, FAMILY) if c not in sites]
+    if SITE_ID in sites and sites[SITE_ID].duplicated().any():
+        dup = sites.loc[sites[SITE_ID].duplicated(), SITE_ID].iloc[0]
+        problems.append(f"site_id {dup!r} is not unique")
+    bad_geom = sites.geometry.isna() | sites.geometry.is_empty
+    if bad_geom.any():
+        problems.append(f"{int(bad_geom.sum())} empty geometries (first row {bad_geom.idxmax()})")
+    if STANDOFF_M in sites:
+        standoff = pd.to_numeric(sites[STANDOFF_M], errors="coerce")
+        bad = standoff.isna() | (standoff < 0)
+        if bad.any():
+            problems.append(f"standoff_m is missing or negative in row {bad.idxmax()}")
+    if problems:
+        raise InputError(
+            "sites: " + "; ".join(problems) + " (read layers with gx.read_sites to fill them)"
+        )
+    if STANDOFF_M not in sites:
+        from geoexpose.catalog import default_standoff
+
+        kinds = sites[KIND] if KIND in sites else pd.Series(None, index=sites.index)
+        sites = sites.assign(
+            **{STANDOFF_M: [default_standoff(f, k) for f, k in zip(sites[FAMILY], kinds)]}
+        )
+    return sites
+
+
+def _validate_fixes(fixes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    fixes = _to_lonlat(fixes, "fixes")
+    problems = [f"missing column {c!r}" for c in (FLIGHT_ID, TIME_UTC) if c not in fixes]
+    if TIME_UTC in fixes:
+        dtype = fixes[TIME_UTC].dtype
+        if getattr(dtype, "tz", None) is None:
+            problems.append(
+                f"time_utc must be timezone-aware UTC, got {dtype}; "
+                "use .dt.tz_localize('UTC') or read tracks with gx.read_tracks"
+            )
+    types = shapely.get_type_id(fixes.geometry.array)
+    if len(fixes) and not (types == 0).all():
+        problems.append(f"geometry must be Points (row {int(np.argmax(types != 0))} is not)")
+    if problems:
+        raise InputError("fixes: " + "; ".join(problems))
+    return fixes
+
+
+def _segment_ok(codes: np.ndarray, t_s: np.ndarray, max_gap_s: float, gap_factor: float):
+    """Which segments (i, i + 1) count: same flight, time moving on, no recording gap."""
+    n = len(codes)
+    ok = np.zeros(n, dtype=bool)
+    if n < 2:
+        return ok, np.zeros(n)
+    dt = np.zeros(n)
+    dt[:-1] = t_s[1:] - t_s[:-1]
+    same = np.zeros(n, dtype=bool)
+    same[:-1] = codes[1:] == codes[:-1]
+    step = pd.Series(np.where(same & (dt > 0), dt, np.nan))
+    median = step.groupby(codes).transform("median").to_numpy()
+    limit = np.maximum(max_gap_s, gap_factor * np.nan_to_num(median, nan=0.0))
+    ok = same & (dt > 0) & (dt <= limit)
+    return ok, dt
+
+
+def expose(
+    sites: gpd.GeoDataFrame,
+    fixes: gpd.GeoDataFrame | None = None,
+    *,
+    max_gap_s: float = 5.0,
+    gap_factor: float = 3.0,
+) -> ExposureResult:
+    """Compute the exposure of each site to drone flights.
+
+    Parameters
+    ----------
+    sites
+        Sites in the schema of :func:`geoexpose.read_sites` (``site_id``, ``family``,
+        ``kind``, ``standoff_m``, geometry in any CRS). A missing ``standoff_m`` takes
+        the catalog default of the site's family and kind.
+    fixes
+        Fixes in the schema of :func:`geoexpose.read_tracks`: ``flight_id``,
+        timezone-aware ``time_utc``, ``alt_agl_m``, Point geometry in any CRS.
+    max_gap_s, gap_factor
+        An interval between two fixes of a flight longer than
+        ``max(max_gap_s, gap_factor * median interval)`` is a recording gap and adds
+        no dwell.
+
+    Returns
+    -------
+    ExposureResult
+        ``.sites`` (every site with its metrics), ``.pairs`` (flight x site),
+        ``.flights`` and ``.footprints``.
+
+    Notes
+    -----
+    Distances in metres, horizontal, within 0.15 % of the geodesic; times UTC. The
+    score's formula is in :mod:`geoexpose.score`. Nothing in the inputs is modified.
+    """
+    sites = _validate_sites(sites)
+    if fixes is None:
+        fixes = gpd.GeoDataFrame(
+            {FLIGHT_ID: pd.Series(dtype=str), TIME_UTC: pd.Series(dtype=TIME_DTYPE)},
+            geometry=gpd.GeoSeries([], crs=CRS_LONLAT),
+        )
+    fixes = _validate_fixes(fixes)
+
+    codes, flight_names = pd.factorize(fixes[FLIGHT_ID], sort=True)
+    t_ns = fixes[TIME_UTC].dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+    t_ns = t_ns.array.asi8  # type: ignore[attr-defined]
+    order = np.lexsort((t_ns, codes))
+    if (order[1:] > order[:-1]).all():
+        order = slice(None)  # already ordered by flight and time: no copies
+    codes, t_ns = codes[order], t_ns[order]
+    xy = shapely.get_coordinates(fixes.geometry.array)[order]
+    alt = (
+        pd.to_numeric(fixes[ALT_AGL_M], errors="coerce").to_numpy("float64", na_value=np.nan)
+        if ALT_AGL_M in fixes
+        else np.full(len(fixes), np.nan)
+    )[order]
+    t_s = (t_ns - (t_ns[0] if len(t_ns) else 0)) / 1e9
+    seg_ok, dt = _segment_ok(codes, t_s, max_gap_s, gap_factor)
+
+    standoff = pd.to_numeric(sites[STANDOFF_M]).to_numpy("float64")
+    hits = zone_hits(sites.geometry.to_numpy(), standoff, xy[:, 0], xy[:, 1], seg_ok)
+
+    pairs = _pairs(hits, codes, t_ns, dt, alt, len(sites))
+    pairs.insert(0, SITE_ID, sites[SITE_ID].to_numpy()[pairs.pop("site")])
+    pairs.insert(0, FLIGHT_ID, np.asarray(flight_names)[pairs.pop("flight")])
+    site_metrics = _per_site(pairs, sites)
+
+    out = sites.copy()
+    for col in EXPOSURE_COLUMNS:
+        out[col] = site_metrics[col].to_numpy()
+    out[EXPOSURE_SCORE] = exposure_score(out)
+    flights = flight_lines(fixes.iloc[order], seg_ok=seg_ok, xy=xy)
+    footprints = gpd.GeoDataFrame(
+        {SITE_ID: pd.Series(dtype=str)}, geometry=gpd.GeoSeries([], crs=CRS_LONLAT)
+    )
+    params = {"max_gap_s": max_gap_s, "gap_factor": gap_factor}
+    logger.info("exposure: %d sites, %d fixes, %d flight x site pairs", len(out), len(fixes), len(pairs))
+    return ExposureResult(out, pairs[PAIR_COLUMNS], flights, footprints, fixes, params)
+
+
+def _pairs(hits, codes, t_ns, dt, alt, n_sites: int) -> pd.DataFrame:
+    """Aggregate zone hits into one row per flight x site."""
+    ins = hits.inside
+    fix, site = hits.fix[ins], hits.fix_site[ins]
+    by_fix = pd.DataFrame(
+        {
+            "key": codes[fix].astype("int64") * n_sites + site,
+            N_FIXES: 1,
+            MIN_DISTANCE_M: hits.distance_m[ins],
+            MIN_AGL_M: alt[fix],
+            "first_ns": t_ns[fix],
+            "last_ns": t_ns[fix],
+        }
+    )
+    seg = hits.seg
+    seg_key = codes[seg].astype("int64") * n_sites + hits.seg_site
+    by_seg = pd.DataFrame(
+        {
+            "key": seg_key,
+            DWELL_S: hits.seg_fraction * dt[seg],
+            "enter_ns": t_ns[seg] + (hits.seg_enter * dt[seg] * 1e9).astype("int64"),
+            "exit_ns": t_ns[seg] + (hits.seg_exit * dt[seg] * 1e9).astype("int64"),
+        }
+    )
+    fa = by_fix.groupby("key").agg(
+        {N_FIXES: "sum", MIN_DISTANCE_M: "min", MIN_AGL_M: "min", "first_ns": "min", "last_ns": "max"}
+    )
+    sa = by_seg.groupby("key").agg({DWELL_S: "sum", "enter_ns": "min", "exit_ns": "max"})
+    agg = fa.join(sa, how="outer")
+
+    # Passages between two fixes outside the zone: take distance and height from the
+    # fixes around the passage, and the times it entered and left.
+    only_seg = agg[N_FIXES].isna()
+    if only_seg.any():
+        around = _around_passages(hits, codes, alt, n_sites)
+        agg.loc[only_seg, MIN_DISTANCE_M] = around[MIN_DISTANCE_M].reindex(agg.index[only_seg])
+        agg.loc[only_seg, MIN_AGL_M] = around[MIN_AGL_M].reindex(agg.index[only_seg])
+        agg.loc[only_seg, "first_ns"] = agg.loc[only_seg, "enter_ns"]
+        agg.loc[only_seg, "last_ns"] = agg.loc[only_seg, "exit_ns"]
+    agg[N_FIXES] = agg[N_FIXES].fillna(0).astype("int64")
+    agg[DWELL_S] = agg[DWELL_S].fillna(0.0)
+    agg[FIRST_SEEN_UTC] = pd.to_datetime(agg["first_ns"].astype("int64"), unit="ns", utc=True)
+    agg[LAST_SEEN_UTC] = pd.to_datetime(agg["last_ns"].astype("int64"), unit="ns", utc=True)
+    keys = agg.index.to_numpy()
+    agg = agg.reset_index(drop=True)
+    agg["flight"], agg["site"] = keys // n_sites, keys % n_sites
+    return agg[["flight", "site", *PAIR_COLUMNS[2:]]]
+
+
+def _around_passages(hits, codes, alt, n_sites: int) -> pd.DataFrame:
+    """Distance and height of the fixes that bound each passage, per flight x site."""
+    seg_fix_key = hits.seg * n_sites + hits.seg_site
+    fix_key = hits.fix * n_sites + hits.fix_site
+    order = np.argsort(fix_key)
+    d_by_key = pd.Series(hits.distance_m[order], index=fix_key[order])
+    ends = np.concatenate([seg_fix_key, seg_fix_key + n_sites])
+    fixes = np.concatenate([hits.seg, hits.seg + 1])
+    frame = pd.DataFrame(
+        {
+            "key": codes[fixes].astype("int64") * n_sites + np.tile(hits.seg_site, 2),
+            MIN_DISTANCE_M: d_by_key.reindex(ends).to_numpy(),
+            MIN_AGL_M: alt[fixes],
+        }
+    )
+    return frame.groupby("key").min()
+
+
+def _per_site(pairs: pd.DataFrame, sites: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Aggregate the flight x site pairs per site, aligned with the sites' rows."""
+    agg = pairs.groupby(SITE_ID).agg(
+        **{
+            N_FLIGHTS: (FLIGHT_ID, "nunique"),
+            DWELL_S: (DWELL_S, "sum"),
+            MIN_DISTANCE_M: (MIN_DISTANCE_M, "min"),
+            MIN_AGL_M: (MIN_AGL_M, "min"),
+            FIRST_SEEN_UTC: (FIRST_SEEN_UTC, "min"),
+            LAST_SEEN_UTC: (LAST_SEEN_UTC, "max"),
+        }
+    )
+    out = agg.reindex(sites[SITE_ID].to_numpy())
+    out[N_FLIGHTS] = out[N_FLIGHTS].fillna(0).astype("int64")
+    out[DWELL_S] = out[DWELL_S].fillna(0.0)
+    out[N_CAPTURES] = 0
+    for col in EXPOSURE_COLUMNS:
+        if col not in out:
+            out[col] = np.nan
+    for col in (FIRST_SEEN_UTC, LAST_SEEN_UTC):
+        out[col] = pd.to_datetime(out[col], utc=True).astype(TIME_DTYPE)
+    return out.reset_index(drop=True)
+

@@ -1,0 +1,356 @@
+"""Turn what a track reader found into clean fixes: times, drops, flights.
+
+Every track reader (CSV, GPX, GeoJSON, ...) produces a :class:`RawTrack`: one row
+per record in the file, with latitude, longitude, UTC time and altitudes already in
+degrees, metres and UTC. This module holds what they share:
+
+- :func:`parse_times`: text or epoch numbers to UTC times, with the time-zone rule;
+- :func:`clean_fixes`: drop impossible rows with a counted reason, then split the
+  rest into flights at recording gaps.
+
+Drop reasons (:data:`DROP_REASONS`), each row counted once, under the first that
+applies:
+
+``no_fix``
+    latitude, longitude or time missing or not readable as a number / date-time.
+``null_island``
+    latitude and longitude both exactly 0 (logged before the GNSS fix).
+``out_of_range``
+    ``|lat| > 90`` or ``|lon| > 180``.
+``duplicate_time``
+    same time as the previous kept fix of the same track (the first is kept).
+``time_backwards``
+    earlier than the previous kept fix of the same track. Such rows are dropped,
+    not re-sorted: a time step backwards is a clock glitch or a second log pasted
+    after the first, and sorting would interleave positions from different parts
+    of the file, drawing jumps across the map that the drone never flew.
+``truncated_row``, ``bad_row``
+    counted by the readers: a last row cut short, a row with more fields than
+    the header.
+
+A *track* is what a file says belongs together: the whole CSV file (or one value
+of its flight-id column), one GPX ``<trk>``, one line feature. A track is split
+into flights where two kept fixes are more than ``split_gap_s`` apart.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import zoneinfo
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.api import guess_datetime_format
+
+from geoexpose.schema import ALT_AGL_M, ALT_MSL_M, ALT_REF, TIME_DTYPE, TIME_UTC
+
+__all__ = [
+    "DROP_REASONS",
+    "EXTRA_COLUMNS",
+    "FLIGHT_NO",
+    "GIMBAL_PITCH_DEG",
+    "GIMBAL_YAW_DEG",
+    "IS_PHOTO",
+    "IS_VIDEO",
+    "LAT",
+    "LON",
+    "SEGMENT",
+    "SPEED_M_S",
+    "TIME_BASIS_ASSUMED_UTC",
+    "TIME_BASIS_UTC",
+    "YAW_DEG",
+    "RawTrack",
+    "check_time_zone",
+    "clean_fixes",
+    "parse_bools",
+    "parse_times",
+]
+
+logger = logging.getLogger(__name__)
+
+# Columns of a RawTrack frame besides the schema ones.
+LAT = "lat"
+LON = "lon"
+SEGMENT = "segment"
+FLIGHT_NO = "flight_no"
+
+# Optional per-fix columns the readers fill where the source has them.
+SPEED_M_S = "speed_m_s"
+YAW_DEG = "yaw_deg"
+GIMBAL_PITCH_DEG = "gimbal_pitch_deg"
+GIMBAL_YAW_DEG = "gimbal_yaw_deg"
+IS_PHOTO = "is_photo"
+IS_VIDEO = "is_video"
+#: Extra fix columns, in output order, with their dtypes.
+EXTRA_COLUMNS: dict[str, str] = {
+    SPEED_M_S: "float64",
+    YAW_DEG: "float64",
+    GIMBAL_PITCH_DEG: "float64",
+    GIMBAL_YAW_DEG: "float64",
+    IS_PHOTO: "boolean",
+    IS_VIDEO: "boolean",
+}
+
+DROP_REASONS = (
+    "no_fix",
+    "null_island",
+    "out_of_range",
+    "duplicate_time",
+    "time_backwards",
+    "truncated_row",
+    "bad_row",
+)
+
+TIME_BASIS_UTC = "utc"
+TIME_BASIS_ASSUMED_UTC = "assumed_utc"
+
+# A time of day followed by a zone: "...12:00:00Z", "...12:00+02:00", "... 12:00 UTC".
+_ZONED = re.compile(r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s*(?:[zZ]|UTC|GMT|[+-]\d\d(?::?\d\d)?)$")
+_TRUE = ("1", "1.0", "true", "yes", "y", "t", "recording", "on")
+# Epoch numbers below this many seconds (1973) are elapsed times, not dates.
+_MIN_EPOCH_S = 1e8
+
+
+@dataclass
+class RawTrack:
+    """What a reader found in one file, before cleaning.
+
+    Parameters
+    ----------
+    frame
+        One row per record of the file, in file order, with columns ``lat``,
+        ``lon`` (degrees), ``time_utc`` (UTC, NaT where missing), ``alt_agl_m``,
+        ``alt_ref``, ``alt_msl_m``, optionally ``segment`` (the track a row
+        belongs to) and any of :data:`EXTRA_COLUMNS`.
+    format
+        The format read, e.g. ``"airdata_csv"``, ``"csv"``, ``"gpx"``, ``"geojson"``.
+    dropped
+        Rows the reader already dropped, by reason (``truncated_row``, ``bad_row``).
+    time_basis
+        ``"utc"`` when times carried their zone, an IANA zone name when naive
+        times were read in ``time_zone``, ``"assumed_utc"`` when naive times were
+        taken as UTC for want of a zone.
+    notes
+        One-line remarks on how the file was read (encoding fallback, ...).
+    warnings
+        One-line problems the caller must report as warnings.
+    """
+
+    frame: pd.DataFrame
+    format: str
+    dropped: dict[str, int] = field(default_factory=dict)
+    time_basis: str = TIME_BASIS_UTC
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _naive(text: pd.Series) -> pd.Series:
+    """Parse zone-less date-time text; fast with one guessed format, then per value."""
+    out = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    todo = out.isna() & text.notna()
+    if todo.any():
+        guess = guess_datetime_format(str(text[todo].iloc[0]))
+        if guess is not None:
+            out[todo] = pd.to_datetime(text[todo], format=guess, errors="coerce")
+            todo = out.isna() & text.notna()
+    if todo.any():
+        out[todo] = pd.to_datetime(text[todo], format="mixed", errors="coerce")
+    return out
+
+
+def _zoned(text: pd.Series) -> pd.Series:
+    """Parse date-time text that ends in a zone or offset, to UTC."""
+    text = text.str.replace(r"\s*(?:UTC|GMT)$", "Z", regex=True)
+    out = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+    todo = out.isna()
+    if todo.any():
+        out[todo] = pd.to_datetime(text[todo], format="mixed", errors="coerce", utc=True)
+    return out
+
+
+def _epoch(numbers: pd.Series, *, seconds_per_unit: float | None, column: str) -> pd.Series:
+    values = pd.to_numeric(numbers, errors="coerce").astype("float64")
+    median = float(np.nanmedian(np.abs(values))) if values.notna().any() else 0.0
+    if seconds_per_unit is None:
+        # Seconds, milliseconds, microseconds or nanoseconds since 1970, by magnitude.
+        seconds_per_unit = 1.0
+        for scale in (1e-3, 1e-6, 1e-9):
+            if median * seconds_per_unit >= 1e11:
+                seconds_per_unit = scale
+    if 0 < median * seconds_per_unit < _MIN_EPOCH_S:
+        raise ValueError(
+            f"column {column!r} holds numbers too small for dates since 1970 "
+            "(elapsed time?); name a date-time column with columns={'time': ...}"
+        )
+    return pd.to_datetime(values * seconds_per_unit, unit="s", utc=True)
+
+
+def parse_times(
+    values: pd.Series,
+    *,
+    column: str,
+    time_zone: str | None = None,
+    naive_is_utc: bool = False,
+    seconds_per_unit: float | None = None,
+) -> tuple[pd.Series, str]:
+    """Parse a column of times to UTC.
+
+    Parameters
+    ----------
+    values
+        Date-time text (ISO 8601 or any common layout), or numbers of seconds,
+        milliseconds, microseconds or nanoseconds since 1970-01-01 UTC.
+    column
+        The column name, for messages.
+    time_zone
+        IANA zone name (e.g. ``"Europe/Berlin"``) in which to read times written
+        without zone or offset.
+    naive_is_utc
+        Take times without zone as UTC (the column or format says so, e.g.
+        ``datetime(utc)`` or GPX); ``time_zone`` still wins where given.
+    seconds_per_unit
+        For numbers: the unit of the epoch (``1e-3`` for milliseconds); None
+        picks it from the magnitude of the values.
+
+    Returns
+    -------
+    times : pandas.Series
+        ``datetime64[ns, UTC]``, NaT where a value is missing or unreadable.
+    time_basis : str
+        ``"utc"``, the zone name used, or ``"assumed_utc"`` when times without
+        zone were taken as UTC because no ``time_zone`` was given.
+
+    Raises
+    ------
+    ValueError
+        No value parses, or epoch numbers are too small to be dates.
+
+    Notes
+    -----
+    Times with ``Z`` or an offset are converted to UTC whatever ``time_zone``
+    says. Wall-clock times that do not exist or occur twice in ``time_zone``
+    (daylight-saving changes) become NaT.
+    """
+    basis = TIME_BASIS_UTC
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values):
+        times = _epoch(values, seconds_per_unit=seconds_per_unit, column=column)
+    else:
+        text = values.astype("str").str.strip()
+        text = text.where(values.notna() & (text != ""))
+        zoned = text.str.contains(_ZONED, na=False).to_numpy()
+        naive = text.notna().to_numpy() & ~zoned
+        times = pd.Series(pd.NaT, index=values.index, dtype=TIME_DTYPE)
+        if zoned.any():
+            times[zoned] = _zoned(text[zoned]).astype(TIME_DTYPE)
+        if naive.any():
+            local = _naive(text[naive])
+            if time_zone is not None:
+                local = local.dt.tz_localize(time_zone, ambiguous="NaT", nonexistent="NaT")
+                basis = time_zone
+            else:
+                local = local.dt.tz_localize("UTC")
+                basis = TIME_BASIS_UTC if naive_is_utc else TIME_BASIS_ASSUMED_UTC
+            times[naive] = local.dt.tz_convert("UTC").astype(TIME_DTYPE)
+        if text.notna().any() and times.isna().all():
+            first = text.dropna().iloc[0]
+            raise ValueError(f"column {column!r}: no value reads as a date-time (first {first!r})")
+    return times.astype(TIME_DTYPE), basis
+
+
+def check_time_zone(time_zone: str | None) -> None:
+    """Raise ValueError unless ``time_zone`` is None or a known IANA zone name."""
+    if time_zone is None:
+        return
+    try:
+        zoneinfo.ZoneInfo(time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"time_zone {time_zone!r} is not an IANA zone name") from exc
+
+
+def parse_bools(values: pd.Series) -> pd.Series:
+    """Read a flag column (1/0, true/false, Yes/blank, Recording/Stop) as booleans.
+
+    Blank cells are False: a log that has the column marks only the rows where
+    the flag is set.
+    """
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return values.astype("boolean")
+    text = values.astype("str").str.strip().str.lower()
+    return pd.Series(text.isin(_TRUE).to_numpy(), index=values.index, dtype="boolean")
+
+
+def _ordered_segments(frame: pd.DataFrame) -> np.ndarray:
+    """Track number of each row: 0, 1, ... in order of first appearance."""
+    if SEGMENT not in frame:
+        return np.zeros(len(frame), dtype=np.int64)
+    codes, _ = pd.factorize(frame[SEGMENT], use_na_sentinel=False)
+    return codes.astype(np.int64)
+
+
+def clean_fixes(raw: pd.DataFrame, *, split_gap_s: float) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Drop impossible rows with a counted reason and number the flights.
+
+    Parameters
+    ----------
+    raw
+        A :class:`RawTrack` frame (not modified).
+    split_gap_s
+        A gap longer than this many seconds between two kept fixes of a track
+        starts a new flight.
+
+    Returns
+    -------
+    fixes : pandas.DataFrame
+        The kept rows, grouped by track in order of first appearance and in file
+        order within a track, with a column ``flight_no`` (1, 2, ... within the
+        file) and a fresh RangeIndex.
+    dropped : dict
+        Rows dropped by reason, for the reasons decided here (see module notes).
+    """
+    lat = pd.to_numeric(raw[LAT], errors="coerce").to_numpy(dtype="float64")
+    lon = pd.to_numeric(raw[LON], errors="coerce").to_numpy(dtype="float64")
+    times = raw[TIME_UTC].astype(TIME_DTYPE)
+    ns = times.to_numpy(dtype="datetime64[ns]").view("int64")
+    no_fix = np.isnan(lat) | np.isnan(lon) | times.isna().to_numpy()
+    null_island = ~no_fix & (lat == 0) & (lon == 0)
+    out_of_range = ~no_fix & ~null_island & ((np.abs(lat) > 90) | (np.abs(lon) > 180))
+    placed = ~(no_fix | null_island | out_of_range)
+
+    segment = _ordered_segments(raw)
+    order = np.argsort(segment, kind="stable")
+    order = order[placed[order]]
+    seg_sorted = segment[order]
+    ns_sorted = ns[order]
+    # A fix is kept when it is later than every earlier placed fix of its track:
+    # the running maximum is then the previous kept fix (see module notes).
+    running = pd.Series(ns_sorted).groupby(seg_sorted).cummax().to_numpy(dtype="int64")
+    previous = np.roll(running, 1)
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = seg_sorted[1:] != seg_sorted[:-1]
+    duplicate = ~first & (ns_sorted == previous)
+    backwards = ~first & (ns_sorted < previous)
+    kept = order[~(duplicate | backwards)]
+
+    kept_ns = ns[kept]
+    kept_seg = segment[kept]
+    new_flight = np.ones(len(kept), dtype=bool)
+    if len(kept) > 1:
+        gap_s = np.diff(kept_ns) / 1e9
+        new_flight[1:] = (gap_s > split_gap_s) | (np.diff(kept_seg) != 0)
+    fixes = raw.iloc[kept].reset_index(drop=True)
+    fixes[FLIGHT_NO] = np.cumsum(new_flight)
+    for name, dtype in ((ALT_AGL_M, "float64"), (ALT_MSL_M, "float64")):
+        if name in fixes:
+            fixes[name] = fixes[name].astype(dtype)
+    if ALT_REF in fixes:
+        fixes[ALT_REF] = fixes[ALT_REF].astype("str")
+    dropped = {
+        "no_fix": int(no_fix.sum()),
+        "null_island": int(null_island.sum()),
+        "out_of_range": int(out_of_range.sum()),
+        "duplicate_time": int(duplicate.sum()),
+        "time_backwards": int(backwards.sum()),
+    }
+    return fixes, dropped

@@ -1,0 +1,111 @@
+"""The one place that decides in which metric CRS geoexpose measures.
+
+Geometry is stored in EPSG:4326 and measured in metres in a local Transverse
+Mercator: one per 6-degree band of longitude, centred on the band, with scale
+factor 1 on its central meridian and the WGS 84 ellipsoid. A site is measured in
+the band that holds the circular mean longitude of its vertices, and the fixes
+near it are projected into that same band.
+
+Why not UTM and UPS: the point scale of a Transverse Mercator grows as
+``1 + x**2 / (2 R**2)`` with the distance ``x`` from its central meridian, so a
+band centred on the site keeps scale errors under 0.15 % within the band and under
+0.5 % up to 600 km beyond its edge, at any latitude, poles included: there every
+meridian is close to the central one. UPS has a point scale of 0.994 at the pole,
+0.6 % off. A band centred on the site's longitude also takes geometry across the
+antimeridian (longitudes of 179.9 and -179.9 are 22 km apart in the band, not the
+whole globe).
+
+Every transformer uses ``always_xy=True``: longitude first.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import shapely
+from pyproj import CRS, Transformer
+
+__all__ = [
+    "BAND_WIDTH_DEG",
+    "band_crs",
+    "band_of_geometries",
+    "band_of_lon",
+    "from_band",
+    "geometries_to_band",
+    "lonlat_to_band",
+]
+
+BAND_WIDTH_DEG = 6.0
+_N_BANDS = int(round(360 / BAND_WIDTH_DEG))
+
+
+def band_of_lon(lon: np.ndarray | float) -> np.ndarray:
+    """Index (0 to 59) of the longitude band that holds each longitude.
+
+    >>> band_of_lon([-180.0, -177.0, 0.0, 179.9]).tolist()
+    [0, 0, 30, 59]
+    """
+    lon = np.asarray(lon, dtype="float64")
+    wrapped = np.mod(lon + 180.0, 360.0)
+    return (np.floor(wrapped / BAND_WIDTH_DEG).astype("int64")) % _N_BANDS
+
+
+@functools.lru_cache(maxsize=_N_BANDS)
+def band_crs(band: int) -> CRS:
+    """The metric CRS of a band: Transverse Mercator on the band's central meridian."""
+    lon_0 = -180.0 + BAND_WIDTH_DEG * (int(band) + 0.5)
+    return CRS.from_proj4(
+        f"+proj=tmerc +lat_0=0 +lon_0={lon_0:.1f} +k=1 +x_0=0 +y_0=0 "
+        "+ellps=WGS84 +units=m +no_defs +type=crs"
+    )
+
+
+@functools.lru_cache(maxsize=_N_BANDS)
+def _forward(band: int) -> Transformer:
+    return Transformer.from_crs("EPSG:4326", band_crs(band), always_xy=True)
+
+
+@functools.lru_cache(maxsize=_N_BANDS)
+def _inverse(band: int) -> Transformer:
+    return Transformer.from_crs(band_crs(band), "EPSG:4326", always_xy=True)
+
+
+def lonlat_to_band(lon: np.ndarray, lat: np.ndarray, band: int) -> tuple[np.ndarray, np.ndarray]:
+    """Project longitude and latitude arrays (degrees) into a band, in metres."""
+    x, y = _forward(int(band)).transform(
+        np.asarray(lon, dtype="float64"), np.asarray(lat, dtype="float64")
+    )
+    return np.asarray(x), np.asarray(y)
+
+
+def geometries_to_band(geoms: np.ndarray, band: int) -> np.ndarray:
+    """Project an array of EPSG:4326 shapely geometries into a band."""
+    transformer = _forward(int(band))
+    return shapely.transform(
+        geoms, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
+    )
+
+
+def from_band(geoms: np.ndarray, band: int) -> np.ndarray:
+    """Unproject an array of geometries in a band's metres back to EPSG:4326."""
+    transformer = _inverse(int(band))
+    return shapely.transform(
+        geoms, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
+    )
+
+
+def band_of_geometries(geoms: np.ndarray) -> np.ndarray:
+    """Band of each EPSG:4326 geometry: that of the circular mean of its longitudes.
+
+    The circular mean keeps a geometry that crosses the antimeridian (vertices at
+    179.9 and -179.9) in the band at 180, not at 0.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    n = len(geoms)
+    rad = np.radians(coords[:, 0])
+    s = np.bincount(index, weights=np.sin(rad), minlength=n)
+    c = np.bincount(index, weights=np.cos(rad), minlength=n)
+    mean_lon = np.degrees(np.arctan2(s, c))
+    return band_of_lon(mean_lon)

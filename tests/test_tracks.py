@@ -1,0 +1,589 @@
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import re
+import time
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from pyproj import Geod
+
+from geoexpose.errors import InputError, InputWarning, UsageError
+from geoexpose.schema import (
+    ALT_AGL_M,
+    ALT_MSL_M,
+    ALT_REF,
+    ALT_REF_GROUND,
+    ALT_REF_TAKEOFF,
+    FIX_COLUMNS,
+    FLIGHT_ID,
+    SOURCE,
+    TIME_DTYPE,
+    TIME_UTC,
+)
+from geoexpose.tracks import read_tracks
+
+FT = 0.3048
+MPH = 1609.344 / 3600
+T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8", newline="")
+    return path
+
+
+def iso(seconds: float) -> str:
+    return (T0 + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def make_csv(path: Path, seconds, *, lat=None, header="lat,lon,time,alt") -> Path:
+    """A generic CSV: one fix per entry of ``seconds``, 1e-5 degrees apart."""
+    lines = [header]
+    for i, s in enumerate(seconds):
+        y = 50 + i * 1e-5 if lat is None else lat[i]
+        lines.append(f"{y},8.0,{iso(s)},{10 + i}")
+    return write(path, "\n".join(lines) + "\n")
+
+
+def entry(fixes, index: int = 0) -> dict:
+    return fixes.attrs["geoexpose"]["files"][index]
+
+
+def at(seconds: float) -> pd.Timestamp:
+    return pd.Timestamp(T0 + timedelta(seconds=seconds))
+
+
+# --- AirData CSV -------------------------------------------------------------------
+
+AIRDATA_HEADER = (
+    "time(millisecond),datetime(utc),latitude,longitude,height_above_takeoff(feet),"
+    "height_above_ground_at_drone_location(feet),altitude_above_seaLevel(feet),speed(mph),"
+    " compass_heading(degrees),isPhoto,isVideo,gimbal_heading(degrees),gimbal_pitch(degrees),"
+    "message"
+)
+AIRDATA_ROWS = [
+    "0,2024-06-01 12:00:00,0,0,0,,100,0, 10.0,0,0,10,0,GPS signal weak",
+    "100,2024-06-01 12:00:00,50.0,8.0,10,12,110,10, 90.5,0,1,91,-30,",
+    "200,2024-06-01 12:00:00,50.00001,8.0,20,,120,10, 91.0,1,1,92,-45,",
+    "1300,2024-06-01 12:00:01,50.00002,8.0,20,25,120,0, 92.0,0,0,93,-90,",
+]
+
+
+def test_airdata_csv(tmp_path):
+    path = write(tmp_path / "flight.csv", AIRDATA_HEADER + "\n" + "\n".join(AIRDATA_ROWS) + "\n")
+    fixes = read_tracks(path)
+    info = entry(fixes)
+    assert info["format"] == "airdata_csv"
+    assert (info["rows_read"], info["rows_kept"], info["dropped"]["null_island"]) == (4, 3, 1)
+    # Time = first datetime(utc) + time(millisecond) offsets.
+    assert fixes[TIME_UTC].tolist() == [at(0.1), at(0.2), at(1.3)]
+    # Height above ground where AirData gives it, else above takeoff (row by row).
+    np.testing.assert_allclose(fixes[ALT_AGL_M], [12 * FT, 20 * FT, 25 * FT])
+    assert fixes[ALT_REF].tolist() == [ALT_REF_GROUND, ALT_REF_TAKEOFF, ALT_REF_GROUND]
+    np.testing.assert_allclose(fixes[ALT_MSL_M], [110 * FT, 120 * FT, 120 * FT])
+    np.testing.assert_allclose(fixes["speed_m_s"], [10 * MPH, 10 * MPH, 0])
+    np.testing.assert_allclose(fixes["yaw_deg"], [90.5, 91.0, 92.0])
+    np.testing.assert_allclose(fixes["gimbal_yaw_deg"], [91, 92, 93])
+    np.testing.assert_allclose(fixes["gimbal_pitch_deg"], [-30, -45, -90])
+    assert fixes["is_photo"].tolist() == [False, True, False]
+    assert fixes["is_video"].tolist() == [True, True, False]
+    assert fixes.geometry.y.tolist() == [50.0, 50.00001, 50.00002]
+
+
+def test_airdata_in_metres_reads_the_units_from_the_header(tmp_path):
+    header = AIRDATA_HEADER.replace("(feet)", "(meters)").replace("(mph)", "(kmh)")
+    path = write(tmp_path / "metric.csv", header + "\n" + AIRDATA_ROWS[1] + "\n")
+    fixes = read_tracks(path)
+    assert fixes[ALT_AGL_M].tolist() == [12.0]
+    assert fixes[ALT_MSL_M].tolist() == [110.0]
+    assert fixes["speed_m_s"].tolist() == pytest.approx([10 / 3.6])
+
+
+# --- generic CSV -------------------------------------------------------------------
+
+
+def test_generic_csv_with_aliases_and_units(tmp_path):
+    text = (
+        "Latitude, Lng ,Time UTC,Height [ft],alt_msl_m,Speed (km/h)\n"
+        f"50.0,8.0,{iso(0)},100,300,36\n"
+        f"50.001,8.001,{iso(1)},200,330,72\n"
+    )
+    fixes = read_tracks(write(tmp_path / "log.csv", text))
+    assert entry(fixes)["format"] == "csv"
+    assert fixes[TIME_UTC].tolist() == [at(0), at(1)]
+    np.testing.assert_allclose(fixes[ALT_AGL_M], [100 * FT, 200 * FT])
+    assert fixes[ALT_REF].tolist() == [ALT_REF_TAKEOFF] * 2
+    assert fixes[ALT_MSL_M].tolist() == [300, 330]
+    np.testing.assert_allclose(fixes["speed_m_s"], [10, 20])
+    assert fixes.geometry.x.tolist() == [8.0, 8.001]
+
+
+def test_columns_names_the_fields(tmp_path):
+    text = f"a,b,c,d\n{iso(0)},50.0,8.0,12\n{iso(1)},50.001,8.0,13\n"
+    path = write(tmp_path / "odd.csv", text)
+    fixes = read_tracks(path, columns={"time": "a", "lat": "b", "lon": "c", "alt": "d"})
+    assert fixes.geometry.y.tolist() == [50.0, 50.001]
+    assert fixes[ALT_AGL_M].tolist() == [12, 13]
+    with pytest.warns(InputWarning, match=r"odd\.csv: no column 'zz' \(columns\['lat'\]\)"):
+        read_tracks(path, columns={"time": "a", "lat": "zz", "lon": "c"})
+
+
+@pytest.mark.parametrize(
+    ("alt_ref", "agl", "msl", "ref"),
+    [
+        ("msl", [np.nan, np.nan], [10.0, 11.0], ALT_REF_TAKEOFF),
+        ("ground", [10.0, 11.0], [np.nan, np.nan], ALT_REF_GROUND),
+        ("takeoff", [10.0, 11.0], [np.nan, np.nan], ALT_REF_TAKEOFF),
+    ],
+)
+def test_alt_ref_says_what_a_generic_altitude_is(tmp_path, alt_ref, agl, msl, ref):
+    fixes = read_tracks(make_csv(tmp_path / "t.csv", [0, 1]), alt_ref=alt_ref)
+    np.testing.assert_array_equal(fixes[ALT_AGL_M], agl)
+    np.testing.assert_array_equal(fixes[ALT_MSL_M], msl)
+    assert set(fixes[ALT_REF]) == {ref}
+
+
+def test_epoch_times_and_decimal_commas(tmp_path):
+    epoch_ms = int(T0.timestamp() * 1000)
+    text = f"latitude;longitude;timestamp\n50,5;8,25;{epoch_ms}\n50,6;8,25;{epoch_ms + 1500}\n"
+    fixes = read_tracks(write(tmp_path / "semi.csv", text))
+    assert fixes[TIME_UTC].tolist() == [at(0), at(1.5)]
+    assert fixes.geometry.y.tolist() == [50.5, 50.6]
+
+
+def test_naive_times_use_time_zone_or_warn(tmp_path):
+    # Separate date and time columns, local wall time without offset.
+    text = "lat,lon,date,time\n50,8,2024-06-01,14:00:00\n50,8.0001,2024-06-01,14:00:01\n"
+    path = write(tmp_path / "local.csv", text)
+    fixes = read_tracks(path, time_zone="Europe/Berlin")  # CEST = UTC+2
+    assert fixes[TIME_UTC].tolist() == [at(0), at(1)]
+    assert entry(fixes)["time_basis"] == "Europe/Berlin"
+    with pytest.warns(InputWarning, match=r"local\.csv: times have no time zone; taken as UTC"):
+        fixes = read_tracks(path)
+    assert fixes[TIME_UTC].iloc[0] == at(2 * 3600)
+    assert entry(fixes)["time_basis"] == "assumed_utc"
+
+
+def test_a_flight_id_column_makes_separate_flights(tmp_path):
+    text = (
+        "flight_id,lat,lon,time\n"
+        f"A,50,8,{iso(0)}\nA,50,8.0001,{iso(1)}\nB,51,8,{iso(0.5)}\nB,51,8.0001,{iso(1.5)}\n"
+    )
+    fixes = read_tracks(write(tmp_path / "two.csv", text))
+    assert fixes.groupby(FLIGHT_ID).size().to_dict() == {"two.csv#1": 2, "two.csv#2": 2}
+    assert entry(fixes)["dropped"]["time_backwards"] == 0
+
+
+# --- drop reasons ------------------------------------------------------------------
+
+
+def test_every_drop_reason_is_counted(tmp_path):
+    text = (
+        "lat,lon,time\n"
+        f"50.0,8.0,{iso(0)}\n"
+        f",8.0,{iso(1)}\n"  # no_fix
+        f"0,0,{iso(2)}\n"  # null_island
+        f"95,8.0,{iso(3)}\n"  # out_of_range
+        f"50.0,8.0,{iso(4)}\n"
+        f"50.0,8.1,{iso(4)}\n"  # duplicate_time
+        f"50.0,8.0,{iso(3.5)}\n"  # time_backwards
+        f"50.0,8.0,{iso(5)},extra\n"  # bad_row
+        f"50.0,8.0,{iso(6)}\n"
+        "50.0,8.0"  # truncated_row
+    )
+    fixes = read_tracks(write(tmp_path / "dirty.csv", text))
+    info = entry(fixes)
+    assert info["dropped"] == {
+        "no_fix": 1,
+        "null_island": 1,
+        "out_of_range": 1,
+        "duplicate_time": 1,
+        "time_backwards": 1,
+        "truncated_row": 1,
+        "bad_row": 1,
+    }
+    assert info["rows_read"] == 10
+    assert info["rows_kept"] == len(fixes) == 3
+    assert info["rows_read"] == info["rows_kept"] + sum(info["dropped"].values())
+    assert fixes[TIME_UTC].tolist() == [at(0), at(4), at(6)]
+    assert any("line 11" in note for note in info["notes"])  # the truncated line
+    assert any("line 9" in note for note in info["notes"])  # the row with an extra field
+
+
+def test_split_gap(tmp_path):
+    path = make_csv(tmp_path / "gaps.csv", [0, 1, 50, 51, 200, 201])
+    assert entry(read_tracks(path))["flights"] == ["gaps.csv#1", "gaps.csv#2"]
+    assert len(entry(read_tracks(path, split_gap_s=10))["flights"]) == 3
+    assert len(entry(read_tracks(path, split_gap_s=float("inf")))["flights"]) == 1
+
+
+# --- GPX and GeoJSON ---------------------------------------------------------------
+
+
+def gpx(version: str, tracks: list[list[tuple[float, float, float | None, str]]]) -> str:
+    ns = f"http://www.topografix.com/GPX/{version.replace('.', '/')}"
+    out = [f'<?xml version="1.0"?>\n<gpx version="{version}" creator="test" xmlns="{ns}">']
+    for points in tracks:
+        out.append("<trk><trkseg>")
+        for lat, lon, ele, when in points:
+            ele_tag = "" if ele is None else f"<ele>{ele}</ele>"
+            out.append(f'<trkpt lat="{lat}" lon="{lon}">{ele_tag}<time>{when}</time></trkpt>')
+        out.append("</trkseg></trk>")
+    return "\n".join([*out, "</gpx>"])
+
+
+def test_gpx_tracks_are_flights_and_ele_is_msl(tmp_path):
+    text = gpx(
+        "1.1",
+        [
+            [(50.0, 8.0, 120.5, iso(0)), (50.001, 8.0, 121.5, iso(1))],
+            [(50.0, 8.0, None, iso(0.5)), (0, 0, 5, iso(2))],
+        ],
+    )
+    fixes = read_tracks(write(tmp_path / "t.gpx", text))
+    info = entry(fixes)
+    assert (info["format"], info["rows_read"], info["rows_kept"]) == ("gpx", 4, 3)
+    assert info["dropped"]["null_island"] == 1
+    assert info["flights"] == ["t.gpx#1", "t.gpx#2"]
+    one = fixes[fixes[FLIGHT_ID] == "t.gpx#1"]
+    assert one[ALT_MSL_M].tolist() == [120.5, 121.5]
+    assert one[ALT_AGL_M].isna().all()
+    assert one[TIME_UTC].tolist() == [at(0), at(1)]
+    fixes = read_tracks(tmp_path / "t.gpx", alt_ref="takeoff")
+    assert fixes[ALT_AGL_M].iloc[0] == 120.5
+
+
+def test_gpx_1_0_times_without_zone_are_utc(tmp_path):
+    naive = (T0 + timedelta(seconds=3)).strftime("%Y-%m-%dT%H:%M:%S")
+    text = gpx("1.0", [[(50.0, 8.0, 1, naive), (50.0, 8.001, 1, iso(4))]])
+    fixes = read_tracks(write(tmp_path / "old.gpx", text))
+    assert fixes[TIME_UTC].tolist() == [at(3), at(4)]
+    assert entry(fixes)["time_basis"] == "utc"
+
+
+def geojson(features: list[dict]) -> str:
+    return json.dumps({"type": "FeatureCollection", "features": features})
+
+
+def test_geojson_points_with_time_property(tmp_path):
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"timestamp": iso(i), "alt_agl": 30 + i},
+            "geometry": {"type": "Point", "coordinates": [8.0, 50 + i / 1000, 400]},
+        }
+        for i in range(3)
+    ]
+    fixes = read_tracks(write(tmp_path / "points.json", geojson(features)))
+    assert entry(fixes)["format"] == "geojson"
+    assert fixes[TIME_UTC].tolist() == [at(0), at(1), at(2)]
+    assert fixes[ALT_AGL_M].tolist() == [30, 31, 32]
+    assert set(fixes[ALT_REF]) == {ALT_REF_GROUND}
+    assert fixes.geometry.y.tolist() == [50.0, 50.001, 50.002]
+
+
+def test_geojson_lines_with_coord_times(tmp_path):
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"coordTimes": [iso(0), iso(1)]},
+            "geometry": {"type": "LineString", "coordinates": [[8, 50, 100], [8, 50.001, 101]]},
+        },
+        {
+            "type": "Feature",
+            "properties": {"coordTimes": [[iso(10), iso(11)], [iso(12), iso(13)]]},
+            "geometry": {
+                "type": "MultiLineString",
+                "coordinates": [[[9, 50], [9, 50.001]], [[9, 50.002], [9, 50.003]]],
+            },
+        },
+    ]
+    fixes = read_tracks(write(tmp_path / "lines.geojson", geojson(features)))
+    assert entry(fixes)["flights"] == ["lines.geojson#1", "lines.geojson#2"]
+    assert fixes[TIME_UTC].tolist() == [at(0), at(1), at(10), at(11), at(12), at(13)]
+    assert fixes[ALT_MSL_M].tolist()[:2] == [100, 101]
+    assert fixes.geometry.x.tolist() == [8, 8, 9, 9, 9, 9]
+
+
+# --- bad inputs --------------------------------------------------------------------
+
+POLYGON = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}
+BAD_INPUTS = {
+    "empty.csv": (b"", "empty file"),
+    "blank.csv": (b"\n\n  \n", "empty file"),
+    "junk.csv": (bytes(range(256)) * 8, "binary data"),
+    "junk_no_nul.csv": (bytes(range(1, 256)) * 8, "binary data"),
+    "wrong.csv": (b"a,b,c\n1,2,3\n", "no lat column"),
+    "no_time.csv": (b"lat,lon,alt\n50,8,1\n", "no time column"),
+    "bad_time.csv": (b"lat,lon,time\n50,8,soon\n", "'time': no value reads as a date-time"),
+    "elapsed.csv": (b"lat,lon,time\n50,8,0.1\n50,8,0.2\n", "too small for dates"),
+    "unit.csv": (b"lat,lon,time,alt(furlong)\n50,8,2024-06-01T12:00:00Z,1\n", "unknown unit"),
+    "quote.csv": (
+        b'lat,lon,time,m\n50,8,2024-06-01T12:00:00Z,"a\n50,8,x,b\n',
+        "not a readable CSV",
+    ),
+    "cut.gpx": (gpx("1.1", [[(50, 8, 1, iso(0))]])[:-12].encode(), "not a readable GPX"),
+    "no_points.gpx": (gpx("1.1", []).encode(), "no track points"),
+    "route.kml": (b"<?xml version='1.0'?><kml></kml>", "KML tracks are not read yet"),
+    "shapes.geojson": (
+        geojson([{"type": "Feature", "properties": {}, "geometry": POLYGON}]).encode(),
+        "no track in the layer",
+    ),
+    "miscount.geojson": (
+        geojson(
+            [
+                {
+                    "type": "Feature",
+                    "properties": {"coordTimes": [iso(0)]},
+                    "geometry": {"type": "LineString", "coordinates": [[8, 50], [8, 51]]},
+                }
+            ]
+        ).encode(),
+        "feature 0: 1 values in 'coordTimes' for 2 vertices",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_INPUTS))
+def test_bad_input_is_skipped_with_a_one_line_warning(tmp_path, name):
+    content, reason = BAD_INPUTS[name]
+    bad = write(tmp_path / name, content)
+    good = make_csv(tmp_path / "good.csv", [0, 1])
+    with pytest.warns(InputWarning) as caught:
+        fixes = read_tracks([bad, good])
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 1
+    assert messages[0].startswith(f"{bad}: ")
+    assert reason in messages[0]
+    assert "\n" not in messages[0]
+    info = entry(fixes)
+    assert (info["status"], info["rows_kept"], info["flights"]) == ("skipped", 0, [])
+    assert reason in info["reason"]
+    assert entry(fixes, 1)["status"] == "read"
+    assert set(fixes[SOURCE]) == {str(good)}  # the rest goes on
+
+
+@pytest.mark.parametrize("name", ["empty.csv", "wrong.csv", "cut.gpx"])
+def test_strict_raises_with_the_file_named(tmp_path, name):
+    content, reason = BAD_INPUTS[name]
+    bad = write(tmp_path / name, content)
+    with pytest.raises(InputError, match=rf"^{re.escape(str(bad))}: .*{re.escape(reason)}"):
+        read_tracks([bad], strict=True)
+
+
+def test_missing_path_is_skipped(tmp_path):
+    with pytest.warns(InputWarning, match="no such file"):
+        fixes = read_tracks(tmp_path / "absent.csv")
+    assert entry(fixes)["status"] == "skipped"
+    assert len(fixes) == 0
+
+
+def test_non_utf8_text_is_read(tmp_path):
+    text = f"lat,lon,time,message\n50,8,{iso(0)},Café\n50,8.001,{iso(1)},Grüße \x81\n"
+    fixes = read_tracks(write(tmp_path / "latin.csv", text.encode("latin-1")))
+    info = entry(fixes)
+    assert info["rows_kept"] == 2
+    assert info["notes"] == ["not UTF-8; text decoded as latin-1"]
+    utf16 = write(tmp_path / "utf16.csv", ("\ufeff" + text).encode("utf-16-le"))
+    assert len(read_tracks(utf16)) == 2
+
+
+@pytest.mark.parametrize(
+    ("option", "match"),
+    [
+        ({"format": "kml"}, "format='kml'"),
+        ({"alt_ref": "sea"}, "alt_ref='sea'"),
+        ({"time_zone": "Mars/Olympus"}, "'Mars/Olympus'"),
+        ({"split_gap_s": 0}, "split_gap_s=0"),
+        ({"columns": {"latitude": "y"}}, "keys must be among"),
+    ],
+)
+def test_bad_options_are_usage_errors(tmp_path, option, match):
+    with pytest.raises(UsageError, match=match):
+        read_tracks(make_csv(tmp_path / "t.csv", [0]), **option)
+
+
+# --- output ------------------------------------------------------------------------
+
+
+def test_output_schema_and_order(tmp_path):
+    make_csv(tmp_path / "b" / "track.csv", [5, 3.0, 6])
+    make_csv(tmp_path / "a" / "track.csv", [0, 1, 100])
+    write(tmp_path / "a" / "notes.txt", "not a track")
+    make_csv(tmp_path / ".hidden" / "x.csv", [0])
+    fixes = read_tracks(tmp_path)
+    assert list(fixes.columns[: len(FIX_COLUMNS)]) == FIX_COLUMNS
+    assert str(fixes[TIME_UTC].dtype) == TIME_DTYPE
+    assert fixes.crs.to_epsg() == 4326
+    assert isinstance(fixes.index, pd.RangeIndex)
+    assert all(shapely.get_type_id(fixes.geometry.array) == 0)
+    assert [e["path"] for e in fixes.attrs["geoexpose"]["files"]] == [
+        str(tmp_path / "a" / "track.csv"),
+        str(tmp_path / "b" / "track.csv"),
+    ]
+    ids = fixes[FLIGHT_ID].tolist()
+    assert ids == sorted(ids)
+    assert sorted(set(ids)) == ["a/track.csv#1", "a/track.csv#2", "b/track.csv#1"]
+    assert fixes.groupby(FLIGHT_ID)[SOURCE].nunique().eq(1).all()
+    for _, flight in fixes.groupby(FLIGHT_ID):
+        assert flight[TIME_UTC].is_monotonic_increasing
+
+
+def test_nothing_to_read_gives_an_empty_frame(tmp_path):
+    fixes = read_tracks([])
+    assert list(fixes.columns[: len(FIX_COLUMNS)]) == FIX_COLUMNS
+    assert len(fixes) == 0
+    assert str(fixes[TIME_UTC].dtype) == TIME_DTYPE
+    assert fixes.crs.to_epsg() == 4326
+    assert fixes.attrs["geoexpose"] == {"files": []}
+
+
+def test_inputs_are_not_modified(tmp_path):
+    path = write(tmp_path / "flight.csv", AIRDATA_HEADER + "\n" + "\n".join(AIRDATA_ROWS))
+    before = path.read_bytes()
+    read_tracks(path)
+    assert path.read_bytes() == before
+
+
+# --- real files (GEOEXPOSE_REALDATA) -----------------------------------------------
+
+MINI2 = "tracks/airdata_csv/Sep-5th-2021-07-23PM-Flight-Airdata.csv"
+AIR2S = "tracks/airdata_csv/Sep-5th-2021-07-48PM-Flight-Airdata.csv"
+MINI2_GPX = "tracks/airdata_gpx/Sep-5th-2021-07-23PM-Flight-Airdata.gpx"
+TXTLOG = "tracks/txtlogtocsv_csv/test_drone_log.csv"
+
+
+def csv_rows(path: Path, encoding: str = "utf-8") -> tuple[list[str], list[list[str]]]:
+    with path.open(newline="", encoding=encoding) as handle:
+        rows = list(csv.reader(handle))
+    return [name.strip() for name in rows[0]], rows[1:]
+
+
+@pytest.mark.realdata
+def test_real_airdata_mini2_keeps_every_fix_in_one_flight(realdata):
+    path = realdata / MINI2
+    header, rows = csv_rows(path)
+    ms = np.array([int(r[header.index("time(millisecond)")]) for r in rows])
+    steps_s = np.diff(ms) / 1000
+    repeats = int(np.sum(steps_s == 0))
+    gaps = steps_s[steps_s > 20]
+    assert (len(rows), repeats, len(gaps)) == (11609, 1, 3)  # the file as documented
+    assert gaps.max() < 60
+
+    start = time.perf_counter()
+    fixes = read_tracks(path)
+    elapsed = time.perf_counter() - start
+    info = entry(fixes)
+    assert info["rows_read"] == len(rows)
+    assert info["rows_kept"] == len(fixes) == len(rows) - repeats
+    assert info["dropped"]["duplicate_time"] == repeats
+    assert sum(info["dropped"].values()) == repeats
+    assert info["flights"] == [f"{path.name}#1"]  # the 27-35 s gaps do not split it
+    assert elapsed < 1.0
+
+    first = datetime.strptime(rows[0][header.index("datetime(utc)")], "%Y-%m-%d %H:%M:%S")
+    first = first.replace(tzinfo=UTC)
+    assert fixes[TIME_UTC].iloc[0] == pd.Timestamp(first)
+    assert fixes[TIME_UTC].iloc[-1] == pd.Timestamp(first + timedelta(milliseconds=int(ms[-1])))
+    msl_ft = float(rows[0][header.index("altitude_above_seaLevel(feet)")])
+    assert fixes[ALT_MSL_M].iloc[0] == pytest.approx(msl_ft * FT)
+    assert set(fixes[ALT_REF]) == {ALT_REF_GROUND}
+    photos = sum(r[header.index("isPhoto")] == "1" for r in rows)
+    assert int(fixes["is_photo"].sum()) == photos
+
+
+@pytest.mark.realdata
+def test_real_airdata_air2s_drops_the_rows_at_null_island(realdata):
+    path = realdata / AIR2S
+    header, rows = csv_rows(path)
+    lat, lon = header.index("latitude"), header.index("longitude")
+    zeros = sum(float(r[lat]) == 0 and float(r[lon]) == 0 for r in rows)
+    assert zeros == 116
+    fixes = read_tracks(path)
+    info = entry(fixes)
+    assert info["dropped"]["null_island"] == zeros
+    assert info["rows_kept"] == len(rows) - zeros
+    assert sum(info["dropped"].values()) == zeros
+    assert len(info["flights"]) == 1
+    assert (fixes.geometry.y != 0).all()
+
+
+def gpx_points(path: Path) -> list[tuple[float, float, str]]:
+    points = []
+    for _, element in ET.iterparse(path):
+        if element.tag.endswith("}trkpt"):
+            when = next(child.text for child in element if child.tag.endswith("}time"))
+            points.append((float(element.get("lat")), float(element.get("lon")), when))
+            element.clear()
+    return points
+
+
+@pytest.mark.realdata
+def test_real_airdata_gpx(realdata):
+    path = realdata / MINI2_GPX
+    points = gpx_points(path)
+    assert len(points) == 10941
+    fixes = read_tracks(path)
+    info = entry(fixes)
+    assert (info["format"], info["rows_read"], info["rows_kept"]) == ("gpx", 10941, 10941)
+    assert info["flights"] == [f"{path.name}#1"]
+    assert fixes[ALT_AGL_M].isna().all()
+    assert fixes[ALT_MSL_M].notna().all()
+    lat, lon, when = points[0]
+    assert (fixes.geometry.y.iloc[0], fixes.geometry.x.iloc[0]) == (lat, lon)
+    assert fixes[TIME_UTC].iloc[0] == pd.Timestamp(when)
+
+
+@pytest.mark.realdata
+def test_real_csv_and_gpx_of_one_flight_agree(realdata):
+    fixes = read_tracks([realdata / MINI2, realdata / MINI2_GPX])
+    assert fixes[FLIGHT_ID].nunique() == 2
+    by_source = dict(tuple(fixes.groupby(SOURCE)))
+    both = by_source[str(realdata / MINI2)].merge(
+        by_source[str(realdata / MINI2_GPX)], on=TIME_UTC, suffixes=("_csv", "_gpx")
+    )
+    assert len(both) > 10000
+    _, _, metres = Geod(ellps="WGS84").inv(
+        both["geometry_csv"].x,
+        both["geometry_csv"].y,
+        both["geometry_gpx"].x,
+        both["geometry_gpx"].y,
+    )
+    assert np.median(metres) < 1.0
+    assert np.median(np.abs(both["alt_msl_m_csv"] - both["alt_msl_m_gpx"])) < 0.01
+
+
+@pytest.mark.realdata
+def test_real_txtlog_csv_latin1_local_times(realdata):
+    path = realdata / TXTLOG
+    header, rows = csv_rows(path, encoding="latin-1")
+    when = [r[header.index("CUSTOM.updateTime")] for r in rows]
+    repeats = sum(a == b for a, b in itertools.pairwise(when))
+    fixes = read_tracks(path, time_zone="Europe/Copenhagen")
+    info = entry(fixes)
+    assert info["rows_read"] == len(rows) == 2437
+    assert info["dropped"]["duplicate_time"] == repeats == 145
+    assert info["rows_kept"] == len(rows) - repeats
+    assert "text decoded as" in info["notes"][0]
+    local = datetime.strptime(when[0], "%Y/%m/%d %H:%M:%S.%f").replace(
+        tzinfo=ZoneInfo("Europe/Copenhagen")
+    )
+    assert fixes[TIME_UTC].iloc[0] == pd.Timestamp(local.astimezone(UTC))
+    np.testing.assert_allclose(
+        fixes[ALT_AGL_M].iloc[:3], [float(r[header.index("OSD.height [m]")]) for r in rows[:3]]
+    )
+    with pytest.warns(InputWarning, match="times have no time zone"):
+        read_tracks(path)
