@@ -1,0 +1,1 @@
+"""Benchmark of geoexpose against plain geopandas; see ``benchmarks/README.md``."""

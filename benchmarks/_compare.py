@@ -115,7 +115,6 @@ def format_agreement(agreement: Agreement, name_a: str, name_b: str) -> str:
     for column, share in g.within.items():
         atol, rtol = TOLERANCES[column]
         tol = f"{atol:g}" + (f" + {100 * rtol:g} %" if rtol else "")
-        lines.append(
-            f"  {column:<15} {100.0 * share:6.2f} %  (tolerance {tol}; max {g.max_diff[column]:.3g})"
-        )
+        largest = g.max_diff[column]
+        lines.append(f"  {column:<15} {100.0 * share:6.2f} %  (tolerance {tol}; max {largest:.3g})")
     return "\n".join(lines)

@@ -142,7 +142,9 @@ def _legs(
     zeros = np.zeros(n)
     z_climb = rng.uniform(25.0, 80.0, n)
     climb = z_climb / MAX_CLIMB_M_S + rng.uniform(0.0, 5.0, n)
-    _append(legs, (clock, climb, np.full(n, HOVER), pos, pos, pos, zeros, zeros, zeros, alt, z_climb))
+    _append(
+        legs, (clock, climb, np.full(n, HOVER), pos, pos, pos, zeros, zeros, zeros, alt, z_climb)
+    )
     clock, alt = clock + climb, z_climb
     for _ in range(100_000):  # a few dozen legs; the bound only guards against a bug
         if clock.min() >= duration_s:

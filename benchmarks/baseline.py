@@ -40,7 +40,7 @@ from geoexpose.schema import (
     TIME_UTC,
 )
 
-__all__ = ["BASELINE_CRS", "BaselineResult", "RESULT_COLUMNS", "geopandas_exposure"]
+__all__ = ["BASELINE_CRS", "RESULT_COLUMNS", "BaselineResult", "geopandas_exposure"]
 
 BASELINE_CRS = "EPSG:5070"
 RESULT_COLUMNS = [

@@ -121,7 +121,11 @@ def generate(
             f"{flights} and {fixes_per_flight}"
         )
     sites_path, fixes_path = workload_paths(
-        sites=sites, flights=flights, fixes_per_flight=fixes_per_flight, seed=seed, data_dir=data_dir
+        sites=sites,
+        flights=flights,
+        fixes_per_flight=fixes_per_flight,
+        seed=seed,
+        data_dir=data_dir,
     )
     if not force and sites_path.is_file() and fixes_path.is_file():
         logger.info("workload found in the cache: %s", sites_path.parent)
@@ -161,7 +165,11 @@ def add_size_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: generate a workload and print where it is."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.generate", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.generate",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_size_arguments(parser)
     parser.add_argument("--force", action="store_true", help="regenerate even if cached")
     args = parser.parse_args(argv)

@@ -121,7 +121,11 @@ def format_table(reports: dict[str, dict[str, Any]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Generate (or reuse) the workload, time each method, compare the answers."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.run",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_size_arguments(parser)
     parser.add_argument(
         "--methods",
@@ -130,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--max-gap-s", type=float, default=5.0, help="longest dwell interval")
     parser.add_argument("--json", type=Path, default=None, help="also write all figures here")
+    parser.add_argument(
+        "--keep", type=Path, default=None, help="keep each method's per-site result in this folder"
+    )
     args = parser.parse_args(argv)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = sorted(set(methods) - set(METHOD_NAMES))
@@ -155,7 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     reports: dict[str, dict[str, Any]] = {}
     status: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="geoexpose-bench-") as tmp:
-        outputs = {m: Path(tmp) / f"{m}.parquet" for m in methods}
+        folder = Path(tmp) if args.keep is None else args.keep
+        folder.mkdir(parents=True, exist_ok=True)
+        outputs = {m: folder / f"{m}.parquet" for m in methods}
         for method in methods:  # one fresh process per method
             print(f"running {method} ...", flush=True)
             status[method], report = run_method(

@@ -4,14 +4,16 @@ Read site layers and flight tracks, intersect them, and report per site how long
 drones were there, how close and how low they came, and an exposure score.
 
 >>> import geoexpose as gx
->>> gx.__version__ >= "0.1"
-True
+>>> sorted(gx.load_catalog())
+['military', 'power', 'rail', 'water']
 """
 
 import logging
 
 __version__ = "0.1.0"
 
+from geoexpose.catalog import default_standoff, load_catalog  # noqa: E402
+from geoexpose.demo import DemoInputs, make_demo_inputs  # noqa: E402
 from geoexpose.errors import (  # noqa: E402
     GeoexposeError,
     GeoexposeWarning,
@@ -20,8 +22,17 @@ from geoexpose.errors import (  # noqa: E402
     OutputExistsError,
     UsageError,
 )
+from geoexpose.exposure import ExposureResult, expose  # noqa: E402
+from geoexpose.maps import explore, write_map  # noqa: E402
+from geoexpose.outputs import OUTPUT_FILES, check_outputs, write_outputs  # noqa: E402
+from geoexpose.score import exposure_score  # noqa: E402
+from geoexpose.sites import read_sites  # noqa: E402
+from geoexpose.tracks import read_tracks  # noqa: E402
 
 __all__ = [
+    "OUTPUT_FILES",
+    "DemoInputs",
+    "ExposureResult",
     "GeoexposeError",
     "GeoexposeWarning",
     "InputError",
@@ -29,6 +40,17 @@ __all__ = [
     "OutputExistsError",
     "UsageError",
     "__version__",
+    "check_outputs",
+    "default_standoff",
+    "explore",
+    "expose",
+    "exposure_score",
+    "load_catalog",
+    "make_demo_inputs",
+    "read_sites",
+    "read_tracks",
+    "write_map",
+    "write_outputs",
 ]
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -23,6 +23,7 @@ segment that briefly leaves the zone is counted inside.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,6 +83,8 @@ def zone_hits(
     lon: np.ndarray,
     lat: np.ndarray,
     segment_ok: np.ndarray,
+    *,
+    threads: int = 1,
 ) -> ZoneHits:
     """Find the fixes and segments inside or near each site's zone.
 
@@ -96,21 +99,30 @@ def zone_hits(
     segment_ok
         ``segment_ok[i]`` is true where fixes ``i`` and ``i + 1`` belong to one flight
         with no recording gap between them.
+    threads
+        Longitude bands to work on at once (shapely, pyproj and numpy release the GIL).
     """
     if len(site_geoms) == 0 or len(lon) == 0:
         return _empty()
+    chunks = _Chunks.of(lon, lat, segment_ok)
     bands = band_of_geometries(site_geoms)
-    parts = []
-    for band in np.unique(bands):
-        idx = np.flatnonzero(bands == band)
-        hits = _band_hits(int(band), site_geoms[idx], standoff_m[idx], lon, lat, segment_ok)
-        parts.append((idx, hits))
+    groups = [(int(b), np.flatnonzero(bands == b)) for b in np.unique(bands)]
+
+    def work(group: tuple[int, np.ndarray]) -> ZoneHits:
+        band, idx = group
+        return _band_hits(band, site_geoms[idx], standoff_m[idx], lon, lat, segment_ok, chunks)
+
+    if threads > 1 and len(groups) > 1:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            results = list(pool.map(work, groups))
+    else:
+        results = [work(g) for g in groups]
     return ZoneHits(
         *(
             np.concatenate(
                 [
                     idx[getattr(h, name)] if name in ("fix_site", "seg_site") else getattr(h, name)
-                    for idx, h in parts
+                    for (_, idx), h in zip(groups, results, strict=True)
                 ]
             )
             for name in ZoneHits.__dataclass_fields__
@@ -118,23 +130,71 @@ def zone_hits(
     )
 
 
-def _near_mask(site_geoms: np.ndarray, standoff_m: np.ndarray, lon, lat) -> np.ndarray:
-    """Fixes within the band's sites' lon/lat box grown by the largest standoff."""
+@dataclass(frozen=True)
+class _Chunks:
+    """Chunks of up to _CHUNK joined fixes, with their lon/lat boxes.
+
+    Chunk ``c`` covers positions ``start[c]`` to ``end[c]``; ``end`` is the next
+    chunk's start where the track goes on, so every segment lies in the chunk that
+    holds its first fix. A chunk never spans a recording gap or two flights.
+    Longitudes are unwrapped from each chunk's first fix, so a chunk across the
+    antimeridian has a box from, say, 179.9 to 180.1.
+    """
+
+    start: np.ndarray
+    end: np.ndarray
+    joined_end: np.ndarray
+    lon_lo: np.ndarray
+    lon_hi: np.ndarray
+    lat_lo: np.ndarray
+    lat_hi: np.ndarray
+
+    @classmethod
+    def of(cls, lon: np.ndarray, lat: np.ndarray, segment_ok: np.ndarray) -> _Chunks:
+        """Cut fixes, ordered by flight and time, into chunks."""
+        m = len(lon)
+        joined = np.zeros(m, dtype=bool)
+        joined[:-1] = segment_ok[:-1]
+        run_start = np.ones(m, dtype=bool)
+        run_start[1:] = ~joined[:-1]
+        run_first = np.maximum.accumulate(np.where(run_start, np.arange(m), 0))
+        start = np.flatnonzero(run_start | ((np.arange(m) - run_first) % _CHUNK == 0))
+        nxt = np.append(start[1:], m)
+        joined_end = joined[nxt - 1]
+        end = np.where(joined_end, nxt, nxt - 1)
+
+        def span(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            lo = np.minimum(np.minimum.reduceat(values, start), values[end])
+            hi = np.maximum(np.maximum.reduceat(values, start), values[end])
+            return lo, hi
+
+        owner = np.repeat(np.arange(len(start)), np.diff(np.append(start, m)))
+        rel = np.mod(lon - lon[start][owner] + 180.0, 360.0) - 180.0
+        rel_end = np.mod(lon[end] - lon[start] + 180.0, 360.0) - 180.0
+        rel_lo = np.minimum(np.minimum.reduceat(rel, start), rel_end)
+        rel_hi = np.maximum(np.maximum.reduceat(rel, start), rel_end)
+        lat_lo, lat_hi = span(lat)
+        return cls(start, end, joined_end, lon[start] + rel_lo, lon[start] + rel_hi, lat_lo, lat_hi)
+
+
+def _near_chunks(site_geoms: np.ndarray, standoff_m: np.ndarray, chunks: _Chunks) -> np.ndarray:
+    """Chunks whose lon/lat box meets the band's sites' box grown by the largest standoff."""
     b = shapely.bounds(site_geoms)
     margin_lat = float(standoff_m.max()) / _M_PER_DEG_MIN + 1e-6
     lat_lo = np.nanmin(b[:, 1]) - margin_lat
     lat_hi = np.nanmax(b[:, 3]) + margin_lat
-    mask = (lat >= lat_lo) & (lat <= lat_hi)
+    near = (chunks.lat_hi >= lat_lo) & (chunks.lat_lo <= lat_hi)
     max_abs_lat = max(abs(lat_lo), abs(lat_hi))
-    lon_span = b[:, 2] - b[:, 0]
-    if max_abs_lat >= 89.0 or np.any(lon_span > 180.0):
-        return mask
+    if max_abs_lat >= 89.0 or np.any(b[:, 2] - b[:, 0] > 180.0):
+        return near
     margin_lon = margin_lat / np.cos(np.radians(max_abs_lat))
     lo = np.nanmin(b[:, 0]) - margin_lon
     width = np.nanmax(b[:, 2]) + margin_lon - lo
     if width >= 360.0:
-        return mask
-    return mask & (np.mod(lon - lo, 360.0) <= width)
+        return near
+    # the chunk's west edge relative to the box's, wrapped to [-180, 180)
+    a = np.mod(chunks.lon_lo - lo + 180.0, 360.0) - 180.0
+    return near & (a + (chunks.lon_hi - chunks.lon_lo) >= 0.0) & (a <= width)
 
 
 def _distance(geoms, is_point, px, py, x, y, site) -> np.ndarray:
@@ -148,14 +208,19 @@ def _distance(geoms, is_point, px, py, x, y, site) -> np.ndarray:
     return d
 
 
-def _band_hits(band, site_geoms, standoff_m, lon, lat, segment_ok) -> ZoneHits:
-    near = _near_mask(site_geoms, standoff_m, lon, lat)
-    near[1:] |= near[:-1]
-    near[:-1] |= near[1:]
-    pos = np.flatnonzero(near)
-    m = len(pos)
-    if m == 0:
+def _band_hits(band, site_geoms, standoff_m, lon, lat, segment_ok, chunks: _Chunks) -> ZoneHits:
+    sel = np.flatnonzero(_near_chunks(site_geoms, standoff_m, chunks))
+    if len(sel) == 0:
         return _empty()
+    # the positions of the chosen chunks, each once, and the chunks' ends among them
+    n_pos = chunks.end[sel] - chunks.start[sel] + 1
+    offset = np.repeat(np.cumsum(n_pos) - n_pos, n_pos)
+    pos = np.repeat(chunks.start[sel], n_pos) + np.arange(n_pos.sum()) - offset
+    pos = pos[np.r_[True, pos[1:] != pos[:-1]]]  # ascending; drop shared chunk ends
+    m = len(pos)
+    starts = np.searchsorted(pos, chunks.start[sel])
+    ends = np.searchsorted(pos, chunks.end[sel])
+    joined_end = chunks.joined_end[sel]
     x, y = lonlat_to_band(lon[pos], lat[pos], band)
     geoms = geometries_to_band(site_geoms, band)
     is_point = shapely.get_type_id(geoms) == 0
@@ -165,11 +230,6 @@ def _band_hits(band, site_geoms, standoff_m, lon, lat, segment_ok) -> ZoneHits:
     box = shapely.bounds(geoms)
     box[:, :2] -= s[:, None]
     box[:, 2:] += s[:, None]
-
-    # Chunks of up to _CHUNK joined fixes: positions start..end, where end is the next
-    # chunk's start when the track goes on, so every segment lies in the chunk that
-    # holds its first fix. A chunk never spans a gap or two flights.
-    starts, ends = _chunks(pos, segment_ok)
     cb = np.column_stack(
         [
             np.minimum(np.minimum.reduceat(x, starts), x[ends]),
@@ -185,8 +245,6 @@ def _band_hits(band, site_geoms, standoff_m, lon, lat, segment_ok) -> ZoneHits:
         return _empty()
 
     # Lay out the positions of each chunk x site pair one after the other.
-    joined_end = np.zeros(len(starts), dtype=bool)
-    joined_end[:-1] = ends[:-1] == starts[1:]
     counts = ends[chunk] - starts[chunk] + 1
     first = np.cumsum(counts) - counts
     e = np.arange(counts.sum())
@@ -214,20 +272,6 @@ def _band_hits(band, site_geoms, standoff_m, lon, lat, segment_ok) -> ZoneHits:
         seg_enter=seg_hits[1],
         seg_exit=seg_hits[2],
     )
-
-
-def _chunks(pos: np.ndarray, segment_ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """First and last position of each chunk of joined fixes."""
-    m = len(pos)
-    joined = np.zeros(m, dtype=bool)  # position k is joined to k + 1
-    joined[:-1] = (pos[1:] == pos[:-1] + 1) & segment_ok[pos[:-1]]
-    run_start = np.ones(m, dtype=bool)
-    run_start[1:] = ~joined[:-1]
-    run_first = np.maximum.accumulate(np.where(run_start, np.arange(m), 0))
-    starts = np.flatnonzero(run_start | ((np.arange(m) - run_first) % _CHUNK == 0))
-    nxt = np.append(starts[1:], m)
-    ends = np.where(joined[nxt - 1], nxt, nxt - 1)
-    return starts, np.minimum(ends, m - 1)
 
 
 def _chunks_within(chunk, site, cb, geoms, is_point, px, py, s):

@@ -82,6 +82,9 @@ class ExposureResult:
         The fixes the result was computed from, for maps.
     params : dict
         The parameters used.
+    inputs : dict
+        What the readers recorded of the inputs: ``"tracks"``, one entry per track
+        file (from ``fixes.attrs``), and ``"sites"`` (from ``sites.attrs``).
     """
 
     sites: gpd.GeoDataFrame
@@ -90,6 +93,7 @@ class ExposureResult:
     footprints: gpd.GeoDataFrame
     fixes: gpd.GeoDataFrame | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    inputs: dict[str, Any] = field(default_factory=dict)
 
     @property
     def exposed(self) -> gpd.GeoDataFrame:
@@ -210,6 +214,10 @@ def expose(
     Distances in metres, horizontal, within 0.15 % of the geodesic; times UTC. The
     score's formula is in :mod:`geoexpose.score`. Nothing in the inputs is modified.
     """
+    inputs = {
+        "tracks": list((fixes.attrs if fixes is not None else {}).get("geoexpose", {}).get("files", [])),
+        "sites": list(sites.attrs.get("geoexpose", {}).get("layers", [])),
+    }
     sites = _validate_sites(sites)
     if fixes is None:
         fixes = gpd.GeoDataFrame(
@@ -252,7 +260,7 @@ def expose(
     )
     params = {"max_gap_s": max_gap_s, "gap_factor": gap_factor}
     logger.info("exposure: %d sites, %d fixes, %d flight x site pairs", len(out), len(fixes), len(pairs))
-    return ExposureResult(out, pairs[PAIR_COLUMNS], flights, footprints, fixes, params)
+    return ExposureResult(out, pairs[PAIR_COLUMNS], flights, footprints, fixes, params, inputs)
 
 
 def _pairs(hits, codes, t_ns, dt, alt, n_sites: int) -> pd.DataFrame:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,6 +36,7 @@ from geoexpose._html_inline import (
     macro_element,
     popup_tables,
 )
+from geoexpose._atomic import write_text_atomic
 from geoexpose.errors import InputError, UsageError
 from geoexpose.schema import (
     ALT_AGL_M,
@@ -416,19 +416,6 @@ def write_map(m_or_result: Any, path: str | os.PathLike[str], *, basemap: str = 
     else:
         m = explore(m_or_result, basemap=basemap)
     page = inline_assets(m.get_root().render())
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(page)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    path = write_text_atomic(path, page)
     logger.info("wrote %s (%d bytes)", path, len(page.encode("utf-8")))
     return path

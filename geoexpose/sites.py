@@ -189,6 +189,17 @@ def read_sites(
     sites = sites.rename_geometry(GEOMETRY) if sites.geometry.name != GEOMETRY else sites
     sites = sites[SITE_COLUMNS + SITE_EXTRA_COLUMNS]
     sites.attrs[DROPPED_ROWS] = dropped
+    sites.attrs["geoexpose"] = {
+        "layers": [
+            {
+                "path": label,
+                "rows_read": len(keep),
+                "sites": len(sites),
+                "dropped": dict(dropped),
+                "by_family": {str(k): int(v) for k, v in sites[FAMILY].value_counts().items()},
+            }
+        ]
+    }
     logger.info("%s: %d sites read", label, len(sites))
     return sites
 

@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+
 import pandas as pd
+from tqdm import tqdm
 
 from geoexpose._track_columns import ALT_REF_MSL
 from geoexpose._track_csv import read_csv_track
@@ -229,6 +231,7 @@ def read_tracks(
     alt_ref: str | None = None,
     split_gap_s: float = 60.0,
     strict: bool = False,
+    progress: bool = False,
 ) -> gpd.GeoDataFrame:
     """Read flight tracks into one row per fix.
 
@@ -262,6 +265,8 @@ def read_tracks(
     strict
         Raise :class:`InputError` for a file that cannot be read, instead of
         warning and skipping it.
+    progress
+        Show a progress bar over the files on standard error, when it is a terminal.
 
     Returns
     -------
@@ -295,7 +300,13 @@ def read_tracks(
     _check_options(format, columns, time_zone, alt_ref, split_gap_s)
     files = _expand(paths)
     entries, parts = [], []
-    for path, label in zip(files, _labels(files), strict=True):
+    bar = tqdm(
+        list(zip(files, _labels(files), strict=True)),
+        desc="tracks",
+        unit="file",
+        disable=None if progress else True,
+    )
+    for path, label in bar:
         entry = _entry(path)
         entries.append(entry)
         try:

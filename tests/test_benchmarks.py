@@ -85,7 +85,7 @@ def test_sites_cover_every_family_and_geometry_type(tiny) -> None:
     assert sites.is_valid.all()
     assert sites[STANDOFF_M].between(15.0, 500.0).all()
     xmin, ymin, xmax, ymax = sites.total_bounds
-    assert -126.0 < xmin and xmax < -66.0 and 24.0 < ymin and ymax < 50.0
+    assert xmin > -126.0 and xmax < -66.0 and ymin > 24.0 and ymax < 50.0
 
 
 def test_fixes_are_10_hz_multirotor_tracks(tiny) -> None:

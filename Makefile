@@ -1,0 +1,36 @@
+# The two commands of the README: `make demo` and `make test`. Both make .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
+
+.PHONY: demo test bench lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed-demo: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e '.[test]'
+	touch $@
+
+demo: $(VENV)/.installed-demo
+	$(BIN)/geoexpose demo --out out/demo --overwrite
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python -m benchmarks.run
+
+lint: $(VENV)/.installed-test
+	$(PIP) install --quiet ruff mypy
+	$(BIN)/ruff check geoexpose tests benchmarks
+	$(BIN)/mypy geoexpose
+
+clean:
+	rm -rf $(VENV) out build dist .pytest_cache

@@ -1,0 +1,275 @@
+"""The ``geoexpose`` command line: a thin layer over the public API.
+
+Exit status: 0 done; 1 bad input (a one-line message naming the file, and the row
+or field where it applies); 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import warnings
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import click
+
+import geoexpose as gx
+
+__all__ = ["main"]
+
+logger = logging.getLogger(__name__)
+
+
+def _standoffs(values: Iterable[str]) -> dict[str, float]:
+    out = {}
+    for value in values:
+        key, sep, metres = value.partition("=")
+        try:
+            out[key.strip()] = float(metres)
+        except ValueError:
+            sep = ""
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{value!r}: expected FAMILY=METRES or KIND=METRES")
+    return out
+
+
+def _report_warnings(caught: list[warnings.WarningMessage]) -> None:
+    for w in caught:
+        if issubclass(w.category, gx.GeoexposeWarning):
+            click.echo(f"warning: {' '.join(str(w.message).split())}", err=True)
+        else:
+            logger.debug("%s", w.message)
+
+
+def _run(func: Callable[[], Any]) -> Any:
+    """Run a command; a geoexpose error becomes one line on stderr and exit 1."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            return func()
+        except gx.UsageError as exc:
+            raise click.UsageError(" ".join(str(exc).split())) from exc
+        except (gx.GeoexposeError, OSError) as exc:
+            click.echo(f"geoexpose: error: {' '.join(str(exc).split())}", err=True)
+            sys.exit(1)
+        finally:
+            _report_warnings(caught)
+
+
+def _read_sites(layers: Iterable[str], standoff: dict[str, float]) -> Any:
+    import pandas as pd
+
+    frames = []
+    for layer in layers:
+        if not Path(layer).exists():
+            raise gx.InputError(f"{layer}: no such file (nor a layer catalog entry)")
+        frames.append(gx.read_sites(layer, standoff=standoff or None))
+    sites = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    entries = [e for f in frames for e in f.attrs.get("geoexpose", {}).get("layers", [])]
+    dup = sites["site_id"].duplicated()
+    if dup.any():
+        raise gx.InputError(
+            f"site_id {sites.loc[dup, 'site_id'].iloc[0]!r} occurs in more than one layer; "
+            "give the layers distinct ids"
+        )
+    sites.attrs["geoexpose"] = {"layers": entries}
+    return sites
+
+
+def _scan(
+    inputs: Iterable[str],
+    sites_layers: Iterable[str],
+    out: Path,
+    *,
+    standoff: dict[str, float],
+    overwrite: bool,
+    strict: bool,
+    basemap: str,
+    max_gap_s: float,
+    split_gap_s: float,
+    time_zone: str | None,
+) -> Any:
+    gx.check_outputs(out, overwrite=overwrite)
+    sites = _read_sites(sites_layers, standoff)
+    fixes = gx.read_tracks(
+        list(inputs), strict=strict, split_gap_s=split_gap_s, time_zone=time_zone, progress=True
+    )
+    files = fixes.attrs["geoexpose"]["files"]
+    if files and all(f["status"] == "skipped" for f in files):
+        raise gx.InputError("no input could be read: " + "; ".join(f["path"] for f in files))
+    result = gx.expose(sites, fixes, max_gap_s=max_gap_s)
+    extra = {"command": sys.argv[1:], "standoff_overrides": standoff}
+    result.write(out, overwrite=overwrite, basemap=basemap, extra_summary=extra)
+    exposed = result.exposed
+    click.echo(
+        f"{len(fixes)} fixes in {len(result.flights)} flights; "
+        f"{len(exposed)} of {len(result.sites)} sites exposed",
+        err=True,
+    )
+    for _, row in exposed.head(5).iterrows():
+        click.echo(
+            f"  {row['exposure_score']:6.1f}  {row['site_id']}  {row['family']}/{row['kind']}"
+            f"  dwell {row['dwell_s']:.1f} s  min distance {row['min_distance_m']:.0f} m",
+            err=True,
+        )
+    click.echo(str(out / "map.html"))
+    return result
+
+
+_BASEMAP = click.option(
+    "--basemap",
+    type=click.Choice(["none", "osm"]),
+    default="none",
+    show_default=True,
+    help="Map background; 'osm' asks the OpenStreetMap tile server, which then sees the area.",
+)
+_OVERWRITE = click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
+
+
+@click.group()
+@click.version_option(gx.__version__, prog_name="geoexpose")
+@click.option("-v", "--verbose", count=True, help="More log output (repeat for more).")
+@click.option("-q", "--quiet", count=True, help="Less log output.")
+def main(verbose: int, quiet: int) -> None:
+    """What drone flights and photos exposed of water, rail, power and military sites."""
+    level = logging.WARNING - 10 * (verbose - quiet)
+    logging.basicConfig(level=max(logging.DEBUG, min(level, logging.CRITICAL)),
+                        format="%(levelname)s %(name)s: %(message)s")  # fmt: skip
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--sites", "sites_layers", multiple=True, required=True, metavar="LAYER",
+              help="Site layer file (GeoPackage, GeoJSON, Shapefile, GeoParquet, FlatGeobuf, "
+                   "CSV with lon/lat); repeat for several.")  # fmt: skip
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("geoexpose_out"), show_default=True, help="Output folder.")  # fmt: skip
+@click.option("--standoff", multiple=True, metavar="FAMILY=M",
+              help="Standoff override in metres, by family or kind; repeatable.")  # fmt: skip
+@click.option("--max-gap-s", type=float, default=5.0, show_default=True,
+              help="Intervals longer than this (and 3x the flight's median) add no dwell.")  # fmt: skip
+@click.option("--split-gap-s", type=float, default=60.0, show_default=True,
+              help="Start a new flight after a gap longer than this.")  # fmt: skip
+@click.option("--time-zone", default=None, help="IANA zone of times written without one.")
+@_BASEMAP
+@_OVERWRITE
+@click.option("--strict", is_flag=True, help="Stop at the first file that cannot be read.")
+def scan(inputs, sites_layers, out, standoff, max_gap_s, split_gap_s, time_zone, basemap,
+         overwrite, strict):  # fmt: skip
+    """Read the tracks under INPUTS, intersect them with the sites, write the outputs."""
+    overrides = _standoffs(standoff)
+    _run(lambda: _scan(inputs, sites_layers, out, standoff=overrides, overwrite=overwrite,
+                       strict=strict, basemap=basemap, max_gap_s=max_gap_s,
+                       split_gap_s=split_gap_s, time_zone=time_zone))  # fmt: skip
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("out/demo"), show_default=True, help="Output folder.")  # fmt: skip
+@_BASEMAP
+@_OVERWRITE
+def demo(out, basemap, overwrite):
+    """Run the whole pipeline offline on the synthetic demo town."""
+
+    def run() -> None:
+        gx.check_outputs(out, overwrite=overwrite)
+        inputs = gx.make_demo_inputs(out / "inputs")
+        click.echo(inputs.description, err=True)
+        _scan([str(p) for p in inputs.tracks], [str(inputs.sites)], out, standoff={},
+              overwrite=overwrite, strict=True, basemap=basemap, max_gap_s=5.0,
+              split_gap_s=60.0, time_zone=None)  # fmt: skip
+
+    _run(run)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.option("--time-zone", default=None, help="IANA zone of times written without one.")
+def inspect(files, as_json, time_zone):
+    """Say what geoexpose reads from each file: format, rows, time span, positions, problems."""
+
+    def run() -> None:
+        reports = [_inspect_one(path, time_zone) for path in files]
+        if as_json:
+            click.echo(json.dumps(reports, indent=2, default=str))
+            return
+        for r in reports:
+            click.echo(f"{r['path']}: {r['format']}, {r['status']}")
+            for key in ("reason", "rows_read", "rows_kept", "dropped", "flights",
+                        "time_span_utc", "bounds_lonlat", "alt_agl_m", "alt_ref", "notes"):  # fmt: skip
+                if r.get(key) not in (None, [], {}, ""):
+                    click.echo(f"  {key}: {r[key]}")
+
+    _run(run)
+
+
+def _inspect_one(path: str, time_zone: str | None) -> dict[str, Any]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fixes = gx.read_tracks(path, time_zone=time_zone)
+    entries = fixes.attrs["geoexpose"]["files"]
+    report: dict[str, Any] = dict(entries[0]) if entries else {"path": path, "status": "none"}
+    report["warnings"] = [" ".join(str(w.message).split()) for w in caught]
+    if len(fixes):
+        t = fixes["time_utc"]
+        report["time_span_utc"] = [t.min().isoformat(), t.max().isoformat()]
+        b = fixes.total_bounds
+        report["bounds_lonlat"] = [round(float(v), 6) for v in b]
+        alt = fixes["alt_agl_m"]
+        if alt.notna().any():
+            report["alt_agl_m"] = [round(float(alt.min()), 1), round(float(alt.max()), 1)]
+        report["alt_ref"] = sorted(fixes["alt_ref"].dropna().unique().tolist())
+    return report
+
+
+@main.group()
+def layers() -> None:
+    """The layer catalog of site families and kinds."""
+
+
+@layers.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def layers_list(as_json):
+    """List the families and kinds of the catalog with their default standoffs."""
+    catalog = gx.load_catalog()
+    rows = [
+        {"family": fam.name, "kind": k.kind, "standoff_m": k.standoff_m,
+         "description": k.description}  # fmt: skip
+        for fam in catalog.values()
+        for k in fam.kinds.values()
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for r in rows:
+        click.echo(f"{r['family']:<10} {r['kind']:<22} {r['standoff_m']:>6.0f} m  {r['description']}")
+
+
+@main.command("map")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="HTML file to write (default: FOLDER/map.html).")  # fmt: skip
+@_BASEMAP
+@_OVERWRITE
+def map_command(folder, out, basemap, overwrite):
+    """Rebuild the overview map from a scan's output folder."""
+
+    def run() -> None:
+        import geopandas as gpd
+
+        gpkg = folder / "exposure.gpkg"
+        if not gpkg.exists():
+            raise gx.InputError(f"{gpkg}: no such file; is {folder} a scan's output folder?")
+        target = out or folder / "map.html"
+        if target.exists() and not overwrite:
+            raise gx.OutputExistsError(f"{target}: exists; pass --overwrite")
+        sites = gpd.read_file(gpkg, layer="sites")
+        flights = gpd.read_file(gpkg, layer="flights")
+        gx.write_map(gx.explore(sites=sites, flights=flights, basemap=basemap), target)
+        click.echo(str(target))
+
+    _run(run)

@@ -1,0 +1,213 @@
+"""The output folder: exposure.gpkg, site_exposure.csv, summary.json and map.html.
+
+Each file is written under a temporary name in the folder and renamed when it is
+complete. Existing outputs are refused, before anything is written, unless
+``overwrite`` is given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import platform
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import pandas as pd
+
+from geoexpose._atomic import atomic_path, write_text_atomic
+from geoexpose.errors import OutputExistsError
+from geoexpose.schema import (
+    EXPOSURE_COLUMNS,
+    FAMILY,
+    KIND,
+    NAME,
+    OPERATOR,
+    SITE_ID,
+    STANDOFF_M,
+)
+
+if TYPE_CHECKING:
+    from geoexpose.exposure import ExposureResult
+
+__all__ = ["OUTPUT_FILES", "check_outputs", "summary", "write_outputs"]
+
+logger = logging.getLogger(__name__)
+
+GPKG = "exposure.gpkg"
+SITES_CSV = "site_exposure.csv"
+PAIRS_CSV = "flight_site_exposure.csv"
+SUMMARY = "summary.json"
+MAP = "map.html"
+OUTPUT_FILES = (GPKG, SITES_CSV, PAIRS_CSV, SUMMARY, MAP)
+
+
+def _iso(frame: pd.DataFrame) -> pd.DataFrame:
+    """Tz-aware datetime columns as ISO 8601 UTC text (``2026-06-12T10:02:03.400Z``)."""
+    out = frame.copy()
+    for col in out.columns:
+        if isinstance(out[col].dtype, pd.DatetimeTZDtype):
+            t = out[col].dt.tz_convert("UTC")
+            text = t.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:-3] + "Z"
+            out[col] = text.where(t.notna(), "")
+    return out
+
+
+def _versions() -> dict[str, str]:
+    import numpy
+    import pyogrio
+    import pyproj
+    import shapely
+
+    from geoexpose import __version__
+
+    return {
+        "geoexpose": __version__,
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "pandas": pd.__version__,
+        "geopandas": gpd.__version__,
+        "shapely": shapely.__version__,
+        "geos": shapely.geos_version_string,
+        "pyproj": pyproj.__version__,
+        "proj": pyproj.proj_version_str,
+        "pyogrio": pyogrio.__version__,
+        "gdal": pyogrio.__gdal_version_string__,
+    }
+
+
+def summary(result: ExposureResult, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What went in and what came out, for ``summary.json``.
+
+    Parameters
+    ----------
+    result
+        The result of :func:`geoexpose.expose`.
+    extra
+        More entries to record (e.g. the command line's inputs and options).
+    """
+    files = list(result.inputs.get("tracks", []))
+    dropped: Counter[str] = Counter()
+    for entry in files:
+        dropped.update(entry.get("dropped", {}))
+    exposed = result.exposed
+    out: dict[str, Any] = {
+        "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "parameters": result.params,
+        "inputs": {
+            "track_files": files,
+            "site_layers": result.inputs.get("sites", []),
+        },
+        "rows": {
+            "fixes_read": int(sum(e.get("rows_read", 0) for e in files)),
+            "fixes_kept": 0 if result.fixes is None else len(result.fixes),
+            "fixes_dropped": dict(sorted(dropped.items())),
+        },
+        "files_skipped": [
+            {"path": e["path"], "reason": e.get("reason")}
+            for e in files
+            if e.get("status") == "skipped"
+        ],
+        "results": {
+            "sites": len(result.sites),
+            "exposed_sites": len(exposed),
+            "exposed_by_family": {
+                str(k): int(v) for k, v in exposed[FAMILY].value_counts().sort_index().items()
+            },
+            "flights": len(result.flights),
+            "flight_site_pairs": len(result.pairs),
+        },
+        "versions": _versions(),
+    }
+    if extra:
+        out.update(extra)
+    return out
+
+
+def check_outputs(folder: str | Path, *, overwrite: bool = False, map_html: bool = True) -> None:
+    """Raise :class:`OutputExistsError` if an output exists in ``folder`` and not ``overwrite``."""
+    folder = Path(folder)
+    names = [n for n in OUTPUT_FILES if map_html or n != MAP]
+    existing = [folder / n for n in names if (folder / n).exists()]
+    if existing and not overwrite:
+        raise OutputExistsError(f"{existing[0]}: exists; pass --overwrite (overwrite=True)")
+
+
+def write_outputs(
+    result: ExposureResult,
+    folder: str | Path,
+    *,
+    overwrite: bool = False,
+    basemap: str = "none",
+    map_html: bool = True,
+    extra_summary: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write the output folder of a scan.
+
+    Parameters
+    ----------
+    result
+        The result of :func:`geoexpose.expose`.
+    folder
+        The output folder; made if needed.
+    overwrite
+        Replace existing outputs. Without it an existing output file is an error,
+        raised before anything is written.
+    basemap
+        The map's basemap: ``"none"`` (default) or ``"osm"``.
+    map_html
+        Write ``map.html`` (needs folium).
+    extra_summary
+        More entries for ``summary.json``.
+
+    Returns
+    -------
+    Path
+        The folder.
+
+    Raises
+    ------
+    OutputExistsError
+        An output exists and ``overwrite`` is false.
+    """
+    folder = Path(folder)
+    check_outputs(folder, overwrite=overwrite, map_html=map_html)
+    folder.mkdir(parents=True, exist_ok=True)
+
+    with atomic_path(folder / GPKG) as tmp:
+        _iso_gpkg(result.sites).to_file(tmp, layer="sites", driver="GPKG")
+        _iso_gpkg(result.flights).to_file(tmp, layer="flights", driver="GPKG")
+        if len(result.footprints):
+            result.footprints.to_file(tmp, layer="footprints", driver="GPKG")
+        pairs = gpd.GeoDataFrame(result.pairs, geometry=gpd.GeoSeries([None] * len(result.pairs)))
+        pairs.to_file(tmp, layer="flight_sites", driver="GPKG")
+
+    columns = [SITE_ID, FAMILY, KIND, NAME, *EXPOSURE_COLUMNS, STANDOFF_M, OPERATOR]
+    exposed = result.exposed
+    table = _iso(pd.DataFrame(exposed[[c for c in columns if c in exposed]]))
+    write_text_atomic(folder / SITES_CSV, table.to_csv(index=False, lineterminator="\n"))
+    write_text_atomic(
+        folder / PAIRS_CSV, _iso(result.pairs).to_csv(index=False, lineterminator="\n")
+    )
+    if map_html:
+        from geoexpose.maps import write_map
+
+        write_map(result, folder / MAP, basemap=basemap)
+    info = summary(result, extra_summary)
+    write_text_atomic(folder / SUMMARY, json.dumps(info, indent=2, default=str) + "\n")
+    logger.info("wrote %s", folder)
+    return folder
+
+
+def _iso_gpkg(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A copy whose datetimes GDAL can store: UTC with millisecond precision."""
+    out = frame.copy()
+    for col in out.columns:
+        if isinstance(out[col].dtype, pd.DatetimeTZDtype):
+            out[col] = out[col].dt.tz_convert("UTC").dt.round("ms")
+    return out
+

@@ -1,0 +1,144 @@
+"""The geoexpose command line, run in-process with click's runner."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import geoexpose as gx
+from geoexpose.cli import main
+
+
+@pytest.fixture(scope="module")
+def demo_inputs(tmp_path_factory):
+    return gx.make_demo_inputs(tmp_path_factory.mktemp("demo") / "inputs")
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_demo_writes_the_whole_output_folder(tmp_path):
+    out = tmp_path / "demo"
+    result = run("demo", "--out", out)
+    assert result.exit_code == 0, result.output
+    for name in gx.OUTPUT_FILES:
+        assert (out / name).stat().st_size > 0, name
+    assert result.stdout.strip().endswith("map.html")
+    table = pd.read_csv(out / "site_exposure.csv")
+    assert list(table["exposure_score"]) == sorted(table["exposure_score"], reverse=True)
+    depot = table.set_index("site_id").loc["brenmoor-depot"]
+    assert depot["dwell_s"] > 30 and depot["n_flights"] == 1
+    assert sorted(gpd.list_layers(out / "exposure.gpkg")["name"]) == [
+        "flight_sites", "flights", "sites"]  # fmt: skip
+    again = run("demo", "--out", out)
+    assert again.exit_code == 1
+    assert "exists" in again.stderr and "--overwrite" in again.stderr
+    assert len(again.stderr.strip().splitlines()) == 1
+    assert run("demo", "--out", out, "--overwrite").exit_code == 0
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def bad_files(folder):
+    folder.mkdir()
+    (folder / "empty.csv").write_bytes(b"")
+    (folder / "junk.csv").write_bytes(bytes(range(256)) * 40)
+    (folder / "wrong.csv").write_text("a,b,c\n1,2,3\n4,5,6\n")
+    (folder / "latin1.gpx").write_bytes("<?xml version='1.0'?><gpx><trk><name>\xe9".encode("latin-1"))
+    return folder
+
+
+def test_scan_skips_bad_files_and_finishes(tmp_path, demo_inputs):
+    inputs = bad_files(tmp_path / "in")
+    good = demo_inputs.tracks[0]
+    truncated = inputs / "truncated.csv"
+    truncated.write_bytes(good.read_bytes()[: len(good.read_bytes()) // 2])
+    out = tmp_path / "out"
+    result = run("scan", inputs, good, "--sites", demo_inputs.sites, "--out", out)
+    assert result.exit_code == 0, result.output
+    warned = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    for name in ("empty.csv", "junk.csv", "wrong.csv", "latin1.gpx"):
+        assert any(name in line for line in warned), name
+    summary = json.loads((out / "summary.json").read_text())
+    skipped = {e["path"].rsplit("/", 1)[-1] for e in summary["files_skipped"]}
+    assert {"empty.csv", "junk.csv", "wrong.csv", "latin1.gpx"} <= skipped
+    kept = {e["path"].rsplit("/", 1)[-1]: e for e in summary["inputs"]["track_files"]}
+    assert kept["truncated.csv"]["status"] == "read"
+    assert kept["truncated.csv"]["dropped"].get("truncated_row", 0) <= 1
+    assert summary["rows"]["fixes_kept"] > 0
+
+
+def test_strict_scan_stops_with_one_line_and_status_1(tmp_path, demo_inputs):
+    inputs = bad_files(tmp_path / "in")
+    result = run("scan", inputs / "junk.csv", "--sites", demo_inputs.sites, "--strict",
+                 "--out", tmp_path / "out")  # fmt: skip
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "junk.csv" in lines[0]
+    assert not (tmp_path / "out" / "summary.json").exists()
+
+
+def test_bad_usage_is_status_2(tmp_path, demo_inputs):
+    result = run("scan", demo_inputs.tracks[0], "--sites", demo_inputs.sites,
+                 "--standoff", "military", "--out", tmp_path)  # fmt: skip
+    assert result.exit_code == 2
+    assert run("scan", demo_inputs.tracks[0]).exit_code == 2  # no --sites
+
+
+def test_standoff_override_widens_the_zone(tmp_path, demo_inputs):
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert run("scan", *demo_inputs.tracks, "--sites", demo_inputs.sites, "--out", a).exit_code == 0
+    assert run("scan", *demo_inputs.tracks, "--sites", demo_inputs.sites, "--out", b,
+               "--standoff", "military=900").exit_code == 0  # fmt: skip
+    da = pd.read_csv(a / "site_exposure.csv").set_index("site_id").loc["brenmoor-depot"]
+    db = pd.read_csv(b / "site_exposure.csv").set_index("site_id").loc["brenmoor-depot"]
+    assert db["standoff_m"] == 900 and db["dwell_s"] > da["dwell_s"]
+
+
+def test_inspect_reports_format_rows_and_problems(tmp_path, demo_inputs):
+    result = run("inspect", "--json", demo_inputs.tracks[0], bad_files(tmp_path / "in") / "junk.csv")
+    assert result.exit_code == 0, result.output
+    good, junk = json.loads(result.stdout)
+    assert good["format"] == "airdata_csv" and good["status"] == "read"
+    assert good["dropped"]["null_island"] == 5
+    assert good["rows_read"] == good["rows_kept"] + sum(good["dropped"].values())
+    assert len(good["bounds_lonlat"]) == 4 and good["time_span_utc"][0] < good["time_span_utc"][1]
+    assert junk["status"] == "skipped" and junk["reason"]
+    text = run("inspect", demo_inputs.tracks[0]).stdout
+    assert "airdata_csv" in text and "rows_kept" in text
+
+
+def test_layers_list_shows_every_family():
+    result = run("layers", "list", "--json")
+    rows = json.loads(result.stdout)
+    assert {r["family"] for r in rows} == {"water", "rail", "power", "military"}
+    sub = next(r for r in rows if r["kind"] == "substation")
+    assert sub["standoff_m"] == gx.default_standoff("power", "substation")
+
+
+def test_map_rebuilds_from_the_output_folder(tmp_path):
+    out = tmp_path / "demo"
+    assert run("demo", "--out", out).exit_code == 0
+    target = tmp_path / "again.html"
+    result = run("map", out, "--out", target)
+    assert result.exit_code == 0, result.output
+    html = target.read_text()
+    assert "brenmoor-depot" in html and "https://" not in html.split("<script>")[0]
+
+
+def test_console_script_is_installed():
+    done = subprocess.run([sys.executable, "-m", "geoexpose.cli", "--version"],
+                          capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 0 or "geoexpose" in done.stdout
+
+
+def test_import_stays_light():
+    code = "import sys, geoexpose; print(sorted(m for m in ('folium', 'rasterio') if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
