@@ -1,18 +1,23 @@
 """Join fixes and track segments to site zones, in metres, without a loop over either.
 
-For each longitude band that holds sites (see :mod:`geoexpose.projection`):
+The fixes, ordered by flight and time, are cut into chunks of up to 32 joined fixes
+(a chunk never spans a recording gap or two flights). For each longitude band that
+holds sites (see :mod:`geoexpose.projection`):
 
-1. select the fixes near the band's sites in longitude and latitude, with the
-   fixes on either side of each so that every segment that enters is kept;
-2. project them into the band and cut them into short chunks of consecutive fixes;
-3. query an STRtree of the sites' bounding boxes, grown by each site's standoff, with
-   the chunks' boxes, and expand the chunk x site pairs into fix x site and segment x
-   site candidates that pass a box test;
-4. measure the exact distance of each candidate fix to the site geometry, and the
-   share of each candidate segment that lies inside the zone (the site buffered by
-   its standoff): 1 when both ends are inside, found by bisection on the distance
-   where one end is, and by the closest point and two bisections where a segment
-   with both ends outside passes through the zone.
+1. keep the chunks whose lon/lat box meets the band's sites, grown by the largest
+   standoff, and project their fixes into the band;
+2. query an STRtree of the sites' boxes, grown by each site's standoff, with the
+   chunks' boxes;
+3. bound the distance from each chunk's fixes to the site by the distance of the
+   box's centre plus or minus its half-diagonal: a chunk wholly outside the zone is
+   dropped; a chunk wholly inside counts as a whole (its fixes, its time, its lowest
+   height), and the rest go fix by fix;
+4. fix by fix, measure the exact distance to the site geometry and the share of each
+   segment that lies inside the zone (the site buffered by its standoff): 1 when
+   both ends are inside, found by bisection on the distance where one end is, and by
+   the closest point and two bisections where a segment with both ends outside
+   passes through the zone. Chunks wholly inside that may hold a flight's closest
+   approach to a site also go fix by fix, so the closest distance is exact.
 
 The zone is taken as convex along one segment: a segment with both ends inside
 counts as inside all along. At fix intervals of a second or less this is exact to
@@ -29,25 +34,26 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+from geoexpose._site_distance import SiteDistance
 from geoexpose.projection import band_of_geometries, geometries_to_band, lonlat_to_band
 
 __all__ = ["ZoneHits", "zone_hits"]
 
 logger = logging.getLogger(__name__)
 
-_CHUNK = 16
+_CHUNK = 32
 _BISECT_STEPS = 16
 _M_PER_DEG_MIN = 110_000.0  # a degree of latitude is at least 110.57 km
 
 
 @dataclass(frozen=True)
 class ZoneHits:
-    """Candidate fixes and segments near sites, with what lies inside the zones.
+    """Fixes, segments and whole chunks inside or near site zones.
 
     Attributes
     ----------
     fix, fix_site : int arrays
-        Fix index and site index of each fix x site pair near a zone.
+        Fix index and site index of each fix x site pair measured one by one.
     distance_m : float array
         Horizontal distance of the fix to the site geometry (0 inside the site).
     inside : bool array
@@ -58,6 +64,11 @@ class ZoneHits:
         Share of the segment's length inside the zone, 0 to 1.
     seg_enter, seg_exit : float arrays
         Where along the segment (0 to 1) the part inside the zone begins and ends.
+    run_first, run_last, run_end, run_site : int arrays
+        Runs of fixes wholly inside a site's zone, counted as a whole: the first and
+        last fix of the run, the fix its last segment ends at (``run_last`` or the one
+        after), and the site. None of their fixes is among ``fix``, and the closest
+        approach of their flight to the site is not in them.
     """
 
     fix: np.ndarray
@@ -69,12 +80,20 @@ class ZoneHits:
     seg_fraction: np.ndarray
     seg_enter: np.ndarray
     seg_exit: np.ndarray
+    run_first: np.ndarray
+    run_last: np.ndarray
+    run_end: np.ndarray
+    run_site: np.ndarray
+
+
+_SITE_FIELDS = ("fix_site", "seg_site", "run_site")
+_FIX_FIELDS = tuple(ZoneHits.__dataclass_fields__)[:9]
 
 
 def _empty() -> ZoneHits:
     i = np.empty(0, dtype="int64")
     f = np.empty(0, dtype="float64")
-    return ZoneHits(i, i, f, np.empty(0, dtype=bool), i, i, f, f, f)
+    return ZoneHits(i, i, f, np.empty(0, dtype=bool), i, i, f, f, f, i, i, i, i)
 
 
 def zone_hits(
@@ -82,11 +101,12 @@ def zone_hits(
     standoff_m: np.ndarray,
     lon: np.ndarray,
     lat: np.ndarray,
+    flight: np.ndarray,
     segment_ok: np.ndarray,
     *,
     threads: int = 1,
 ) -> ZoneHits:
-    """Find the fixes and segments inside or near each site's zone.
+    """Find the fixes, segments and runs of fixes inside or near each site's zone.
 
     Parameters
     ----------
@@ -96,6 +116,8 @@ def zone_hits(
         Zone width of each site, metres.
     lon, lat
         Fix positions, degrees, ordered by flight then time.
+    flight
+        Integer code of each fix's flight.
     segment_ok
         ``segment_ok[i]`` is true where fixes ``i`` and ``i + 1`` belong to one flight
         with no recording gap between them.
@@ -105,12 +127,17 @@ def zone_hits(
     if len(site_geoms) == 0 or len(lon) == 0:
         return _empty()
     chunks = _Chunks.of(lon, lat, segment_ok)
-    bands = band_of_geometries(site_geoms)
+    vertex_xy, vertex_site = shapely.get_coordinates(site_geoms, return_index=True)
+    bands = band_of_geometries(site_geoms, coords=(vertex_xy, vertex_site))
     groups = [(int(b), np.flatnonzero(bands == b)) for b in np.unique(bands)]
 
     def work(group: tuple[int, np.ndarray]) -> ZoneHits:
         band, idx = group
-        return _band_hits(band, site_geoms[idx], standoff_m[idx], lon, lat, segment_ok, chunks)
+        mask = bands[vertex_site] == band
+        vertices = (vertex_xy[mask], np.searchsorted(idx, vertex_site[mask]))
+        return _band_hits(
+            band, site_geoms[idx], vertices, standoff_m[idx], lon, lat, flight, segment_ok, chunks
+        )
 
     if threads > 1 and len(groups) > 1:
         with ThreadPoolExecutor(max_workers=threads) as pool:
@@ -121,7 +148,7 @@ def zone_hits(
         *(
             np.concatenate(
                 [
-                    idx[getattr(h, name)] if name in ("fix_site", "seg_site") else getattr(h, name)
+                    idx[getattr(h, name)] if name in _SITE_FIELDS else getattr(h, name)
                     for (_, idx), h in zip(groups, results, strict=True)
                 ]
             )
@@ -197,18 +224,9 @@ def _near_chunks(site_geoms: np.ndarray, standoff_m: np.ndarray, chunks: _Chunks
     return near & (a + (chunks.lon_hi - chunks.lon_lo) >= 0.0) & (a <= width)
 
 
-def _distance(geoms, is_point, px, py, x, y, site) -> np.ndarray:
-    """Distance from points (x, y) to geometry ``geoms[site]``, all in metres."""
-    d = np.empty(len(x), dtype="float64")
-    pt = is_point[site]
-    d[pt] = np.hypot(x[pt] - px[site[pt]], y[pt] - py[site[pt]])
-    other = ~pt
-    if other.any():
-        d[other] = shapely.distance(geoms[site[other]], shapely.points(x[other], y[other]))
-    return d
-
-
-def _band_hits(band, site_geoms, standoff_m, lon, lat, segment_ok, chunks: _Chunks) -> ZoneHits:
+def _band_hits(
+    band, site_geoms, vertices, standoff_m, lon, lat, flight, segment_ok, chunks: _Chunks
+) -> ZoneHits:
     sel = np.flatnonzero(_near_chunks(site_geoms, standoff_m, chunks))
     if len(sel) == 0:
         return _empty()
@@ -217,33 +235,76 @@ def _band_hits(band, site_geoms, standoff_m, lon, lat, segment_ok, chunks: _Chun
     offset = np.repeat(np.cumsum(n_pos) - n_pos, n_pos)
     pos = np.repeat(chunks.start[sel], n_pos) + np.arange(n_pos.sum()) - offset
     pos = pos[np.r_[True, pos[1:] != pos[:-1]]]  # ascending; drop shared chunk ends
-    m = len(pos)
     starts = np.searchsorted(pos, chunks.start[sel])
     ends = np.searchsorted(pos, chunks.end[sel])
-    joined_end = chunks.joined_end[sel]
     x, y = lonlat_to_band(lon[pos], lat[pos], band)
-    geoms = geometries_to_band(site_geoms, band)
-    is_point = shapely.get_type_id(geoms) == 0
-    px = np.where(is_point, shapely.get_x(np.where(is_point, geoms, None)), np.nan)
-    py = np.where(is_point, shapely.get_y(np.where(is_point, geoms, None)), np.nan)
+    # the sites' boxes in the band, grown by their standoffs, from their vertices
+    vx, vy = lonlat_to_band(vertices[0][:, 0], vertices[0][:, 1], band)
+    first = np.flatnonzero(np.r_[True, vertices[1][1:] != vertices[1][:-1]])
     s = standoff_m.astype("float64")
-    box = shapely.bounds(geoms)
-    box[:, :2] -= s[:, None]
-    box[:, 2:] += s[:, None]
-    cb = np.column_stack(
+    box = np.column_stack(
         [
-            np.minimum(np.minimum.reduceat(x, starts), x[ends]),
-            np.minimum(np.minimum.reduceat(y, starts), y[ends]),
-            np.maximum(np.maximum.reduceat(x, starts), x[ends]),
-            np.maximum(np.maximum.reduceat(y, starts), y[ends]),
+            np.minimum.reduceat(vx, first) - s,
+            np.minimum.reduceat(vy, first) - s,
+            np.maximum.reduceat(vx, first) + s,
+            np.maximum.reduceat(vy, first) + s,
         ]
     )
+    x0 = np.minimum(np.minimum.reduceat(x, starts), x[ends])
+    y0 = np.minimum(np.minimum.reduceat(y, starts), y[ends])
+    x1 = np.maximum(np.maximum.reduceat(x, starts), x[ends])
+    y1 = np.maximum(np.maximum.reduceat(y, starts), y[ends])
     tree = shapely.STRtree(shapely.box(box[:, 0], box[:, 1], box[:, 2], box[:, 3]))
-    chunk, site = tree.query(shapely.box(cb[:, 0], cb[:, 1], cb[:, 2], cb[:, 3]))
-    chunk, site = _chunks_within(chunk, site, cb, geoms, is_point, px, py, s)
+    chunk, site = tree.query(shapely.box(x0, y0, x1, y1))
     if len(chunk) == 0:
         return _empty()
+    # only the sites near a chunk are projected and measured
+    used, site = np.unique(site, return_inverse=True)
+    geoms = geometries_to_band(site_geoms[used], band)
+    measure = SiteDistance(geoms)
+    s = s[used]
 
+    # Every fix of a chunk lies within its box's half-diagonal of the box's centre.
+    half = 0.5 * np.hypot(x1 - x0, y1 - y0)[chunk]
+    dc = measure(0.5 * (x0 + x1)[chunk], 0.5 * (y0 + y1)[chunk], site)
+    near = dc - half <= s[site]
+    chunk, site, half, dc = chunk[near], site[near], half[near], dc[near]
+    whole = dc + half <= s[site]
+    # A chunk wholly inside may hold its flight's closest approach to the site when
+    # its lower bound is below the best upper bound of the flight x site pair.
+    key = flight[pos[starts[chunk]]].astype("int64") * len(s) + site
+    _, group = np.unique(key, return_inverse=True)
+    best = np.full(group.max() + 1 if len(group) else 0, np.inf)
+    np.minimum.at(best, group[whole], (dc + half)[whole])
+    whole &= dc - half > best[group]
+
+    fix, fix_site, *rest = _fix_by_fix(
+        chunk[~whole], site[~whole], starts, ends, chunks.joined_end[sel], pos, x, y, geoms,
+        measure, s, segment_ok,
+    )  # fmt: skip
+    c, first_of = sel[chunk[whole]], chunks.start
+    nxt = np.append(first_of[1:], len(lon))
+    seg, seg_site, *shares = rest[2:]
+    return ZoneHits(
+        fix,
+        used[fix_site],
+        *rest[:2],
+        seg,
+        used[seg_site],
+        *shares,
+        run_first=first_of[c],
+        run_last=nxt[c] - 1,
+        run_end=chunks.end[c],
+        run_site=used[site[whole]],
+    )
+
+
+def _fix_by_fix(
+    chunk, site, starts, ends, joined_end, pos, x, y, geoms, measure, s, segment_ok
+):
+    """Distances of the fixes and shares of the segments of chunk x site pairs."""
+    if len(chunk) == 0:
+        return tuple(getattr(_empty(), f) for f in _FIX_FIELDS)
     # Lay out the positions of each chunk x site pair one after the other.
     counts = ends[chunk] - starts[chunk] + 1
     first = np.cumsum(counts) - counts
@@ -251,45 +312,29 @@ def _band_hits(band, site_geoms, standoff_m, lon, lat, segment_ok, chunks: _Chun
     pair = np.repeat(np.arange(len(chunk)), counts)
     p = starts[chunk][pair] + (e - first[pair])
     j = site[pair]
-    dist = _distance(geoms, is_point, px, py, x[p], y[p], j)
-    # A position is owned by one chunk only (not the next chunk's start).
+    dist = measure(x[p], y[p], j)
+    # A position belongs to one chunk only: the next chunk's start is not this one's.
     own = (p < ends[chunk][pair]) | ~joined_end[chunk][pair]
 
     # Segments: entries e and e + 1 of one pair, consecutive fixes, no gap.
     k = np.flatnonzero(e[:-1] + 1 != first[pair[:-1]] + counts[pair[:-1]])
     k = k[pos[p[k + 1]] == pos[p[k]] + 1]
     k = k[segment_ok[pos[p[k]]]]
-    seg_hits = _segment_shares(geoms, is_point, px, py, x, y, s, p[k], j[k], dist[k], dist[k + 1])
-
-    return ZoneHits(
-        fix=pos[p[own]],
-        fix_site=j[own],
-        distance_m=dist[own],
-        inside=dist[own] <= s[j[own]],
-        seg=pos[p[k][seg_hits[0]]],
-        seg_site=j[k][seg_hits[0]],
-        seg_fraction=seg_hits[2] - seg_hits[1],
-        seg_enter=seg_hits[1],
-        seg_exit=seg_hits[2],
+    hit, enter, leave = _segment_shares(geoms, measure, x, y, s, p[k], j[k], dist[k], dist[k + 1])
+    return (
+        pos[p[own]],
+        j[own],
+        dist[own],
+        dist[own] <= s[j[own]],
+        pos[p[k][hit]],
+        j[k][hit],
+        leave - enter,
+        enter,
+        leave,
     )
 
 
-def _chunks_within(chunk, site, cb, geoms, is_point, px, py, s):
-    """Keep the chunk x site pairs whose chunk box lies within the site's standoff."""
-    pt = is_point[site]
-    keep = np.empty(len(chunk), dtype=bool)
-    j, c = site[pt], chunk[pt]
-    dx = np.maximum(np.maximum(cb[c, 0] - px[j], px[j] - cb[c, 2]), 0.0)
-    dy = np.maximum(np.maximum(cb[c, 1] - py[j], py[j] - cb[c, 3]), 0.0)
-    keep[pt] = np.hypot(dx, dy) <= s[j]
-    j, c = site[~pt], chunk[~pt]
-    if len(j):
-        boxes = shapely.box(cb[c, 0], cb[c, 1], cb[c, 2], cb[c, 3])
-        keep[~pt] = shapely.dwithin(geoms[j], boxes, s[j])
-    return chunk[keep], site[keep]
-
-
-def _segment_shares(geoms, is_point, px, py, x, y, s, sp, sj, d0, d1):
+def _segment_shares(geoms, measure, x, y, s, sp, sj, d0, d1):
     """Where along each segment (sp, sp + 1) the zone of site sj begins and ends.
 
     Returns the indices of the segments with a part inside the zone, and the
@@ -311,7 +356,7 @@ def _segment_shares(geoms, is_point, px, py, x, y, s, sp, sj, d0, d1):
             mid = 0.5 * (lo + hi)
             mx = x0[k] + mid * (x1[k] - x0[k])
             my = y0[k] + mid * (y1[k] - y0[k])
-            ins = _distance(geoms, is_point, px, py, mx, my, sj[k]) <= ss[k]
+            ins = measure(mx, my, sj[k]) <= ss[k]
             same = ins == inside_at_lo
             lo = np.where(same, mid, lo)
             hi = np.where(same, hi, mid)

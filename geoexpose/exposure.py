@@ -23,6 +23,7 @@ Distances are measured in the local Transverse Mercator band of each site (see
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -186,6 +187,7 @@ def expose(
     *,
     max_gap_s: float = 5.0,
     gap_factor: float = 3.0,
+    threads: int | None = None,
 ) -> ExposureResult:
     """Compute the exposure of each site to drone flights.
 
@@ -202,6 +204,9 @@ def expose(
         An interval between two fixes of a flight longer than
         ``max(max_gap_s, gap_factor * median interval)`` is a recording gap and adds
         no dwell.
+    threads
+        Threads to work with (default: the number of CPUs, at most 4); shapely,
+        pyproj and numpy release the GIL. The answer does not depend on it.
 
     Returns
     -------
@@ -218,6 +223,7 @@ def expose(
         "tracks": list((fixes.attrs if fixes is not None else {}).get("geoexpose", {}).get("files", [])),
         "sites": list(sites.attrs.get("geoexpose", {}).get("layers", [])),
     }
+    threads = threads or min(4, os.cpu_count() or 1)
     sites = _validate_sites(sites)
     if fixes is None:
         fixes = gpd.GeoDataFrame(
@@ -229,9 +235,11 @@ def expose(
     codes, flight_names = pd.factorize(fixes[FLIGHT_ID], sort=True)
     t_ns = fixes[TIME_UTC].dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
     t_ns = t_ns.array.asi8  # type: ignore[attr-defined]
-    order = np.lexsort((t_ns, codes))
-    if (order[1:] > order[:-1]).all():
-        order = slice(None)  # already ordered by flight and time: no copies
+    dc, dt_ns = np.diff(codes), np.diff(t_ns)
+    ordered = bool(np.all((dc > 0) | ((dc == 0) & (dt_ns >= 0))))
+    del dc, dt_ns
+    # already ordered by flight and time (as gx.read_tracks returns them): no copies
+    order: slice | np.ndarray = slice(None) if ordered else np.lexsort((t_ns, codes))
     codes, t_ns = codes[order], t_ns[order]
     xy = shapely.get_coordinates(fixes.geometry.array)[order]
     alt = (
@@ -243,7 +251,9 @@ def expose(
     seg_ok, dt = _segment_ok(codes, t_s, max_gap_s, gap_factor)
 
     standoff = pd.to_numeric(sites[STANDOFF_M]).to_numpy("float64")
-    hits = zone_hits(sites.geometry.to_numpy(), standoff, xy[:, 0], xy[:, 1], seg_ok)
+    hits = zone_hits(
+        sites.geometry.to_numpy(), standoff, xy[:, 0], xy[:, 1], codes, seg_ok, threads=threads
+    )
 
     pairs = _pairs(hits, codes, t_ns, dt, alt, len(sites))
     pairs.insert(0, SITE_ID, sites[SITE_ID].to_numpy()[pairs.pop("site")])
@@ -254,11 +264,11 @@ def expose(
     for col in EXPOSURE_COLUMNS:
         out[col] = site_metrics[col].to_numpy()
     out[EXPOSURE_SCORE] = exposure_score(out)
-    flights = flight_lines(fixes.iloc[order], seg_ok=seg_ok, xy=xy)
+    flights = flight_lines(fixes.iloc[order], seg_ok=seg_ok, xy=xy, codes=codes)
     footprints = gpd.GeoDataFrame(
         {SITE_ID: pd.Series(dtype=str)}, geometry=gpd.GeoSeries([], crs=CRS_LONLAT)
     )
-    params = {"max_gap_s": max_gap_s, "gap_factor": gap_factor}
+    params = {"max_gap_s": max_gap_s, "gap_factor": gap_factor, "threads": threads}
     logger.info("exposure: %d sites, %d fixes, %d flight x site pairs", len(out), len(fixes), len(pairs))
     return ExposureResult(out, pairs[PAIR_COLUMNS], flights, footprints, fixes, params, inputs)
 
@@ -287,6 +297,8 @@ def _pairs(hits, codes, t_ns, dt, alt, n_sites: int) -> pd.DataFrame:
             "exit_ns": t_ns[seg] + (hits.seg_exit * dt[seg] * 1e9).astype("int64"),
         }
     )
+    if len(hits.run_site):
+        by_fix, by_seg = _with_runs(hits, by_fix, by_seg, codes, t_ns, alt, n_sites)
     fa = by_fix.groupby("key").agg(
         {N_FIXES: "sum", MIN_DISTANCE_M: "min", MIN_AGL_M: "min", "first_ns": "min", "last_ns": "max"}
     )
@@ -310,6 +322,36 @@ def _pairs(hits, codes, t_ns, dt, alt, n_sites: int) -> pd.DataFrame:
     agg = agg.reset_index(drop=True)
     agg["flight"], agg["site"] = keys // n_sites, keys % n_sites
     return agg[["flight", "site", *PAIR_COLUMNS[2:]]]
+
+
+def _with_runs(hits, by_fix, by_seg, codes, t_ns, alt, n_sites: int):
+    """Add the runs of fixes wholly inside a zone to the per-fix and per-segment rows."""
+    first, last, end = hits.run_first, hits.run_last, hits.run_end
+    key = codes[first].astype("int64") * n_sites + hits.run_site
+    # lowest height of each run: reduce alt over [first, last] (a NaN sentinel at the end)
+    bounds = np.column_stack([first, last + 1]).ravel()
+    lowest = np.fmin.reduceat(np.append(alt, np.nan), bounds)[::2]
+    runs = pd.DataFrame(
+        {
+            "key": key,
+            N_FIXES: last - first + 1,
+            MIN_DISTANCE_M: np.nan,
+            MIN_AGL_M: lowest,
+            "first_ns": t_ns[first],
+            "last_ns": t_ns[last],
+        }
+    )
+    spans = pd.DataFrame(
+        {
+            "key": key,
+            DWELL_S: (t_ns[end] - t_ns[first]) / 1e9,
+            "enter_ns": t_ns[first],
+            "exit_ns": t_ns[end],
+        }
+    )
+    return pd.concat([by_fix, runs], ignore_index=True), pd.concat(
+        [by_seg, spans], ignore_index=True
+    )
 
 
 def _around_passages(hits, codes, alt, n_sites: int) -> pd.DataFrame:

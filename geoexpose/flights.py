@@ -40,13 +40,12 @@ def segment_lengths(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     >>> round(float(segment_lengths(np.array([0.0, 0.0]), np.array([0.0, 0.001]))[0]), 3)
     110.574
     """
-    phi = np.radians(0.5 * (lat[1:] + lat[:-1]))
+    sin2 = np.sin(np.radians(0.5 * (lat[1:] + lat[:-1]))) ** 2
     dphi = np.radians(lat[1:] - lat[:-1])
     dlam = np.radians((lon[1:] - lon[:-1] + 180.0) % 360.0 - 180.0)
-    w = 1.0 - _E2 * np.sin(phi) ** 2
-    meridian = _A * (1.0 - _E2) / w**1.5
-    normal = _A / np.sqrt(w)
-    d = np.hypot(meridian * dphi, normal * np.cos(phi) * dlam)
+    w = 1.0 - _E2 * sin2
+    normal = _A / np.sqrt(w)  # prime vertical radius; the meridian's is normal (1 - e2) / w
+    d = normal * np.hypot(dphi * (1.0 - _E2) / w, np.sqrt(1.0 - sin2) * dlam)
     long = np.flatnonzero(d > _SHORT_M)
     if len(long):
         _, _, d[long] = _GEOD.inv(lon[long], lat[long], lon[long + 1], lat[long + 1])
@@ -54,7 +53,11 @@ def segment_lengths(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
 
 
 def flight_lines(
-    fixes: gpd.GeoDataFrame, *, seg_ok: np.ndarray, xy: np.ndarray | None = None
+    fixes: gpd.GeoDataFrame,
+    *,
+    seg_ok: np.ndarray,
+    xy: np.ndarray | None = None,
+    codes: np.ndarray | None = None,
 ) -> gpd.GeoDataFrame:
     """Summarise fixes, ordered by flight and time, as one MultiLineString per flight.
 
@@ -67,6 +70,8 @@ def flight_lines(
         (same flight, no recording gap); the line breaks elsewhere.
     xy
         The fixes' longitudes and latitudes as an (n, 2) array, if already at hand.
+    codes
+        An integer code per fix, equal within a flight, if already at hand.
 
     Notes
     -----
@@ -74,11 +79,15 @@ def flight_lines(
     out the recording gaps; ``duration_s`` runs from the first fix to the last.
     """
     n = len(fixes)
-    codes, names = pd.factorize(fixes[FLIGHT_ID].to_numpy())
-    n_flights = len(names)
+    if codes is None:
+        codes = pd.factorize(fixes[FLIGHT_ID])[0]
     if xy is None:
         xy = shapely.get_coordinates(fixes.geometry.array)
     seg_ok = np.asarray(seg_ok, dtype=bool)
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if n else np.zeros(0, int)
+    last = np.append(starts[1:], n) - 1
+    n_flights = len(starts)
+    flight = np.repeat(np.arange(n_flights), np.diff(np.append(starts, n)))
 
     # Runs of joined fixes become LineStrings; a run of one fix is left out.
     run = np.zeros(n, dtype="int64")
@@ -90,48 +99,43 @@ def flight_lines(
     if keep.any():
         _, local_run = np.unique(run[keep], return_inverse=True)
         lines = shapely.linestrings(xy[keep], indices=local_run)
-        run_flight = codes[keep][np.r_[0, np.flatnonzero(np.diff(local_run)) + 1]]
+        run_flight = flight[keep][np.r_[0, np.flatnonzero(np.diff(local_run)) + 1]]
         shapely.multilinestrings(lines, indices=run_flight, out=geoms)
     length = np.zeros(n_flights)
     if n > 1:
         d = np.where(seg_ok[:-1], segment_lengths(xy[:, 0], xy[:, 1]), 0.0)
-        length = np.bincount(codes[:-1], weights=d, minlength=n_flights)
+        length = np.bincount(flight[:-1], weights=d, minlength=n_flights)
 
-    times = fixes[TIME_UTC]
-    group = pd.Series(codes)
-    first = times.groupby(codes).min().to_numpy()
-    last = times.groupby(codes).max().to_numpy()
+    times = fixes[TIME_UTC].reset_index(drop=True)
     alt = (
         pd.to_numeric(fixes[ALT_AGL_M], errors="coerce").to_numpy("float64", na_value=np.nan)
         if ALT_AGL_M in fixes
         else np.full(n, np.nan)
     )
-    max_agl = pd.Series(alt).groupby(codes).max().to_numpy() if n else np.zeros(0)
-    if ALT_REF in fixes:
-        refs = fixes[ALT_REF].astype(str).to_numpy()
-        n_refs = pd.Series(refs).groupby(codes).nunique().to_numpy()
-        alt_ref = np.where(n_refs > 1, "mixed", pd.Series(refs).groupby(codes).first().to_numpy())
-    else:
-        alt_ref = np.full(n_flights, None)
-    source = (
-        pd.Series(fixes[SOURCE].to_numpy()).groupby(codes).first().to_numpy()
-        if SOURCE in fixes
-        else np.full(n_flights, None)
+    alt_ref = np.full(n_flights, None, dtype=object)
+    if ALT_REF in fixes and n:
+        ref_code, refs = pd.factorize(fixes[ALT_REF])
+        lo, hi = np.minimum.reduceat(ref_code, starts), np.maximum.reduceat(ref_code, starts)
+        alt_ref = np.where(lo == hi, np.asarray(refs, dtype=object)[lo], "mixed")
+        alt_ref[lo < 0] = None
+    pick = lambda col: (  # noqa: E731
+        fixes[col].iloc[starts].to_numpy(dtype=object) if col in fixes else np.full(n_flights, None)
     )
     out = gpd.GeoDataFrame(
         {
-            FLIGHT_ID: np.asarray(names, dtype=object),
-            SOURCE: source,
-            N_FIXES: group.groupby(codes).size().to_numpy() if n else np.zeros(0, dtype="int64"),
-            FIRST_SEEN_UTC: first,
-            LAST_SEEN_UTC: last,
-            "duration_s": (pd.Series(last) - pd.Series(first)).dt.total_seconds().to_numpy()
-            if n
-            else np.zeros(0),
+            FLIGHT_ID: pick(FLIGHT_ID),
+            SOURCE: pick(SOURCE),
+            N_FIXES: np.diff(np.append(starts, n)),
+            FIRST_SEEN_UTC: times.iloc[starts].to_numpy(),
+            LAST_SEEN_UTC: times.iloc[last].to_numpy(),
+            "duration_s": (times.iloc[last].to_numpy() - times.iloc[starts].to_numpy())
+            / np.timedelta64(1, "s"),
             "length_m": length,
-            "max_agl_m": max_agl,
+            "max_agl_m": np.fmax.reduceat(alt, starts) if n else np.zeros(0),
             ALT_REF: alt_ref,
         },
         geometry=gpd.GeoSeries(geoms, crs=CRS_LONLAT),
     )
+    for col in (FIRST_SEEN_UTC, LAST_SEEN_UTC):
+        out[col] = pd.to_datetime(out[col], utc=True)
     return out[FLIGHT_COLUMNS]

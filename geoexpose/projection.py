@@ -95,14 +95,19 @@ def from_band(geoms: np.ndarray, band: int) -> np.ndarray:
     )
 
 
-def band_of_geometries(geoms: np.ndarray) -> np.ndarray:
+def band_of_geometries(
+    geoms: np.ndarray, *, coords: tuple[np.ndarray, np.ndarray] | None = None
+) -> np.ndarray:
     """Band of each EPSG:4326 geometry: that of the circular mean of its longitudes.
 
     The circular mean keeps a geometry that crosses the antimeridian (vertices at
-    179.9 and -179.9) in the band at 180, not at 0.
+    179.9 and -179.9) in the band at 180, not at 0. ``coords`` may give the result
+    of ``shapely.get_coordinates(geoms, return_index=True)`` when already at hand.
     """
     geoms = np.asarray(geoms, dtype=object)
-    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    coords, index = coords if coords is not None else shapely.get_coordinates(
+        geoms, return_index=True
+    )
     n = len(geoms)
     rad = np.radians(coords[:, 0])
     s = np.bincount(index, weights=np.sin(rad), minlength=n)
