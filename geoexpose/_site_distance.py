@@ -15,7 +15,7 @@ import shapely
 
 __all__ = ["SiteDistance"]
 
-_POINT, _MULTIPOINT, _COLLECTION = 0, 4, 7
+_POINT, _COLLECTION = 0, 7
 _POLYGONAL = (3, 6)
 _BATCH = 2_000_000  # point x segment pairs measured at once
 
@@ -39,6 +39,9 @@ class SiteDistance:
     def __init__(self, geoms: np.ndarray) -> None:
         self.geoms = geoms
         types = shapely.get_type_id(geoms)
+        self.point = types == _POINT
+        self.px = np.where(self.point, shapely.get_x(np.where(self.point, geoms, None)), np.nan)
+        self.py = np.where(self.point, shapely.get_y(np.where(self.point, geoms, None)), np.nan)
         self.polygonal = np.isin(types, _POLYGONAL)
         self.collection = types == _COLLECTION
         if self.polygonal.any():
@@ -58,7 +61,11 @@ class SiteDistance:
         site = line_owner[index[start]]
         order = np.argsort(site, kind="stable")
         self.x0, self.y0 = xy[start[order], 0], xy[start[order], 1]
-        self.x1, self.y1 = xy[end[order], 0], xy[end[order], 1]
+        self.dx = xy[end[order], 0] - self.x0
+        self.dy = xy[end[order], 1] - self.y0
+        length2 = self.dx**2 + self.dy**2
+        with np.errstate(divide="ignore"):
+            self.inv_length2 = np.where(length2 > 0, 1.0 / length2, 0.0)
         self.count = np.bincount(site, minlength=len(geoms))
         self.first = np.cumsum(self.count) - self.count
 
@@ -70,7 +77,10 @@ class SiteDistance:
             d[other] = shapely.distance(
                 self.geoms[site[other]], shapely.points(x[other], y[other])
             )
-        plain = np.flatnonzero(~other)
+        point = self.point[site]
+        k = site[point]
+        d[point] = np.hypot(x[point] - self.px[k], y[point] - self.py[k])
+        plain = np.flatnonzero(~other & ~point)
         counts = self.count[site[plain]]
         # batches of pairs whose segments add up to about _BATCH
         edges = np.searchsorted(np.cumsum(counts), np.arange(_BATCH, counts.sum(), _BATCH))
@@ -88,12 +98,11 @@ class SiteDistance:
         offsets = np.cumsum(counts) - counts
         pair = np.repeat(np.arange(len(x)), counts)
         seg = np.repeat(self.first[site] - offsets, counts) + np.arange(counts.sum())
-        x0, y0 = self.x0[seg], self.y0[seg]
-        dx, dy = self.x1[seg] - x0, self.y1[seg] - y0
-        px, py = x[pair] - x0, y[pair] - y0
-        length2 = dx * dx + dy * dy
-        with np.errstate(invalid="ignore", divide="ignore"):
-            t = np.clip((px * dx + py * dy) / length2, 0.0, 1.0)
-        t[length2 == 0] = 0.0
-        dist = np.hypot(px - t * dx, py - t * dy)
-        return np.minimum.reduceat(dist, offsets)
+        dx, dy = self.dx[seg], self.dy[seg]
+        px = x[pair] - self.x0[seg]
+        py = y[pair] - self.y0[seg]
+        # where the perpendicular from the point meets the segment, clipped to its ends
+        t = np.clip((px * dx + py * dy) * self.inv_length2[seg], 0.0, 1.0)
+        px -= t * dx
+        py -= t * dy
+        return np.sqrt(np.minimum.reduceat(px * px + py * py, offsets))

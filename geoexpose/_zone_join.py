@@ -16,8 +16,9 @@ holds sites (see :mod:`geoexpose.projection`):
    segment that lies inside the zone (the site buffered by its standoff): 1 when
    both ends are inside, found by bisection on the distance where one end is, and by
    the closest point and two bisections where a segment with both ends outside
-   passes through the zone. Chunks wholly inside that may hold a flight's closest
-   approach to a site also go fix by fix, so the closest distance is exact.
+   passes through the zone. In chunks wholly inside that may hold a flight's
+   closest approach to a site, the fixes' distances are measured too, so the
+   closest distance is exact.
 
 The zone is taken as convex along one segment: a segment with both ends inside
 counts as inside all along. At fix intervals of a second or less this is exact to
@@ -67,8 +68,10 @@ class ZoneHits:
     run_first, run_last, run_end, run_site : int arrays
         Runs of fixes wholly inside a site's zone, counted as a whole: the first and
         last fix of the run, the fix its last segment ends at (``run_last`` or the one
-        after), and the site. None of their fixes is among ``fix``, and the closest
-        approach of their flight to the site is not in them.
+        after), and the site. None of their fixes is among ``fix``.
+    run_distance_m : float array
+        The least distance of a run's fixes to the site where the run may hold its
+        flight's closest approach, else NaN (a closer fix is known).
     """
 
     fix: np.ndarray
@@ -84,6 +87,7 @@ class ZoneHits:
     run_last: np.ndarray
     run_end: np.ndarray
     run_site: np.ndarray
+    run_distance_m: np.ndarray
 
 
 _SITE_FIELDS = ("fix_site", "seg_site", "run_site")
@@ -93,7 +97,7 @@ _FIX_FIELDS = tuple(ZoneHits.__dataclass_fields__)[:9]
 def _empty() -> ZoneHits:
     i = np.empty(0, dtype="int64")
     f = np.empty(0, dtype="float64")
-    return ZoneHits(i, i, f, np.empty(0, dtype=bool), i, i, f, f, f, i, i, i, i)
+    return ZoneHits(i, i, f, np.empty(0, dtype=bool), i, i, f, f, f, i, i, i, i, f)
 
 
 def zone_hits(
@@ -271,12 +275,22 @@ def _band_hits(
     chunk, site, half, dc = chunk[near], site[near], half[near], dc[near]
     whole = dc + half <= s[site]
     # A chunk wholly inside may hold its flight's closest approach to the site when
-    # its lower bound is below the best upper bound of the flight x site pair.
+    # its lower bound is below the best upper bound of the flight x site pair: its
+    # fixes are measured, and the chunk keeps their least distance.
     key = flight[pos[starts[chunk]]].astype("int64") * len(s) + site
     _, group = np.unique(key, return_inverse=True)
     best = np.full(group.max() + 1 if len(group) else 0, np.inf)
     np.minimum.at(best, group[whole], (dc + half)[whole])
-    whole &= dc - half > best[group]
+    closest = np.full(len(chunk), np.nan)
+    measured = np.flatnonzero(whole & (dc - half <= best[group]))
+    if len(measured):
+        c = chunk[measured]
+        last = ends[c] - chunks.joined_end[sel][c]  # the chunk's own fixes end here
+        n = last - starts[c] + 1
+        offsets = np.cumsum(n) - n
+        p = np.repeat(starts[c] - offsets, n) + np.arange(n.sum())
+        d = measure(x[p], y[p], np.repeat(site[measured], n))
+        closest[measured] = np.minimum.reduceat(d, offsets)
 
     fix, fix_site, *rest = _fix_by_fix(
         chunk[~whole], site[~whole], starts, ends, chunks.joined_end[sel], pos, x, y, geoms,
@@ -296,6 +310,7 @@ def _band_hits(
         run_last=nxt[c] - 1,
         run_end=chunks.end[c],
         run_site=used[site[whole]],
+        run_distance_m=closest[whole],
     )
 
 

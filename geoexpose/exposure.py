@@ -22,6 +22,7 @@ Distances are measured in the local Transverse Mercator band of each site (see
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from dataclasses import dataclass, field
@@ -33,11 +34,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geoexpose._fix_arrays import fix_arrays
 from geoexpose._zone_join import zone_hits
 from geoexpose.errors import InputError
 from geoexpose.flights import flight_lines
 from geoexpose.schema import (
-    ALT_AGL_M,
     CRS_LONLAT,
     DWELL_S,
     EXPOSURE_COLUMNS,
@@ -76,7 +77,8 @@ class ExposureResult:
     pairs : DataFrame
         One row per flight x site pair with a fix or a passage in the site's zone.
     flights : GeoDataFrame
-        One line per flight (a MultiLineString broken at recording gaps).
+        One line per flight (a MultiLineString broken at recording gaps); made from
+        ``fixes`` the first time it is asked for.
     footprints : GeoDataFrame
         The exposed part of each imaged site (empty until captures are given).
     fixes : GeoDataFrame or None
@@ -90,11 +92,18 @@ class ExposureResult:
 
     sites: gpd.GeoDataFrame
     pairs: pd.DataFrame
-    flights: gpd.GeoDataFrame
     footprints: gpd.GeoDataFrame
     fixes: gpd.GeoDataFrame | None = None
     params: dict[str, Any] = field(default_factory=dict)
     inputs: dict[str, Any] = field(default_factory=dict)
+
+    @functools.cached_property
+    def flights(self) -> gpd.GeoDataFrame:
+        """One line per flight, made from ``fixes`` when first asked for."""
+        fixes = self.fixes if self.fixes is not None else _validate_fixes(None)
+        gaps = {k: self.params[k] for k in ("max_gap_s", "gap_factor") if k in self.params}
+        a = fix_arrays(fixes, **{"max_gap_s": 5.0, "gap_factor": 3.0, **gaps})
+        return flight_lines(fixes.iloc[a.order], seg_ok=a.seg_ok, xy=a.xy, codes=a.codes)
 
     @property
     def exposed(self) -> gpd.GeoDataFrame:
@@ -146,7 +155,12 @@ def _validate_sites(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return sites
 
 
-def _validate_fixes(fixes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _validate_fixes(fixes: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    if fixes is None:  # no fixes: an empty frame of the schema
+        fixes = gpd.GeoDataFrame(
+            {FLIGHT_ID: pd.Series(dtype=str), TIME_UTC: pd.Series(dtype=TIME_DTYPE)},
+            geometry=gpd.GeoSeries([], crs=CRS_LONLAT),
+        )
     fixes = _to_lonlat(fixes, "fixes")
     problems = [f"missing column {c!r}" for c in (FLIGHT_ID, TIME_UTC) if c not in fixes]
     if TIME_UTC in fixes:
@@ -162,23 +176,6 @@ def _validate_fixes(fixes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if problems:
         raise InputError("fixes: " + "; ".join(problems))
     return fixes
-
-
-def _segment_ok(codes: np.ndarray, t_s: np.ndarray, max_gap_s: float, gap_factor: float):
-    """Which segments (i, i + 1) count: same flight, time moving on, no recording gap."""
-    n = len(codes)
-    ok = np.zeros(n, dtype=bool)
-    if n < 2:
-        return ok, np.zeros(n)
-    dt = np.zeros(n)
-    dt[:-1] = t_s[1:] - t_s[:-1]
-    same = np.zeros(n, dtype=bool)
-    same[:-1] = codes[1:] == codes[:-1]
-    step = pd.Series(np.where(same & (dt > 0), dt, np.nan))
-    median = step.groupby(codes).transform("median").to_numpy()
-    limit = np.maximum(max_gap_s, gap_factor * np.nan_to_num(median, nan=0.0))
-    ok = same & (dt > 0) & (dt <= limit)
-    return ok, dt
 
 
 def expose(
@@ -225,52 +222,29 @@ def expose(
     }
     threads = threads or min(4, os.cpu_count() or 1)
     sites = _validate_sites(sites)
-    if fixes is None:
-        fixes = gpd.GeoDataFrame(
-            {FLIGHT_ID: pd.Series(dtype=str), TIME_UTC: pd.Series(dtype=TIME_DTYPE)},
-            geometry=gpd.GeoSeries([], crs=CRS_LONLAT),
-        )
     fixes = _validate_fixes(fixes)
 
-    codes, flight_names = pd.factorize(fixes[FLIGHT_ID], sort=True)
-    t_ns = fixes[TIME_UTC].dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
-    t_ns = t_ns.array.asi8  # type: ignore[attr-defined]
-    dc, dt_ns = np.diff(codes), np.diff(t_ns)
-    ordered = bool(np.all((dc > 0) | ((dc == 0) & (dt_ns >= 0))))
-    del dc, dt_ns
-    # already ordered by flight and time (as gx.read_tracks returns them): no copies
-    order: slice | np.ndarray = slice(None) if ordered else np.lexsort((t_ns, codes))
-    codes, t_ns = codes[order], t_ns[order]
-    xy = shapely.get_coordinates(fixes.geometry.array)[order]
-    alt = (
-        pd.to_numeric(fixes[ALT_AGL_M], errors="coerce").to_numpy("float64", na_value=np.nan)
-        if ALT_AGL_M in fixes
-        else np.full(len(fixes), np.nan)
-    )[order]
-    t_s = (t_ns - (t_ns[0] if len(t_ns) else 0)) / 1e9
-    seg_ok, dt = _segment_ok(codes, t_s, max_gap_s, gap_factor)
-
+    a = fix_arrays(fixes, max_gap_s=max_gap_s, gap_factor=gap_factor)
     standoff = pd.to_numeric(sites[STANDOFF_M]).to_numpy("float64")
     hits = zone_hits(
-        sites.geometry.to_numpy(), standoff, xy[:, 0], xy[:, 1], codes, seg_ok, threads=threads
-    )
+        sites.geometry.to_numpy(), standoff, a.xy[:, 0], a.xy[:, 1], a.codes, a.seg_ok,
+        threads=threads,
+    )  # fmt: skip
 
-    pairs = _pairs(hits, codes, t_ns, dt, alt, len(sites))
+    pairs = _pairs(hits, a.codes, a.t_ns, a.dt, a.alt, len(sites))
     pairs.insert(0, SITE_ID, sites[SITE_ID].to_numpy()[pairs.pop("site")])
-    pairs.insert(0, FLIGHT_ID, np.asarray(flight_names)[pairs.pop("flight")])
+    pairs.insert(0, FLIGHT_ID, a.names[pairs.pop("flight")])
     site_metrics = _per_site(pairs, sites)
-
-    out = sites.copy()
-    for col in EXPOSURE_COLUMNS:
-        out[col] = site_metrics[col].to_numpy()
+    site_metrics.index = sites.index
+    metrics = site_metrics[EXPOSURE_COLUMNS]
+    out = pd.concat([sites.drop(columns=[c for c in EXPOSURE_COLUMNS if c in sites]), metrics], axis=1)
     out[EXPOSURE_SCORE] = exposure_score(out)
-    flights = flight_lines(fixes.iloc[order], seg_ok=seg_ok, xy=xy, codes=codes)
     footprints = gpd.GeoDataFrame(
         {SITE_ID: pd.Series(dtype=str)}, geometry=gpd.GeoSeries([], crs=CRS_LONLAT)
     )
     params = {"max_gap_s": max_gap_s, "gap_factor": gap_factor, "threads": threads}
     logger.info("exposure: %d sites, %d fixes, %d flight x site pairs", len(out), len(fixes), len(pairs))
-    return ExposureResult(out, pairs[PAIR_COLUMNS], flights, footprints, fixes, params, inputs)
+    return ExposureResult(out, pairs[PAIR_COLUMNS], footprints, fixes, params, inputs)
 
 
 def _pairs(hits, codes, t_ns, dt, alt, n_sites: int) -> pd.DataFrame:
@@ -335,7 +309,7 @@ def _with_runs(hits, by_fix, by_seg, codes, t_ns, alt, n_sites: int):
         {
             "key": key,
             N_FIXES: last - first + 1,
-            MIN_DISTANCE_M: np.nan,
+            MIN_DISTANCE_M: hits.run_distance_m,
             MIN_AGL_M: lowest,
             "first_ns": t_ns[first],
             "last_ns": t_ns[last],

@@ -37,6 +37,7 @@ from geoexpose._html_inline import (
     popup_tables,
 )
 from geoexpose._atomic import write_text_atomic
+from geoexpose._fix_arrays import segment_ok
 from geoexpose.errors import InputError, UsageError
 from geoexpose.schema import (
     ALT_AGL_M,
@@ -225,14 +226,12 @@ def _height_pieces(
     gaps, as :func:`geoexpose.exposure.expose` defines them, are not drawn. Returns
     one MultiLineString per class present, and the class index of each.
     """
-    from geoexpose.exposure import _segment_ok
-
     fixes = fixes.sort_values([FLIGHT_ID, TIME_UTC], kind="stable")
     xy = shapely.get_coordinates(fixes.geometry.values)
     flight = pd.factorize(fixes[FLIGHT_ID])[0]
     agl = pd.to_numeric(fixes[ALT_AGL_M], errors="coerce").to_numpy("float64")
     t_s = (fixes[TIME_UTC] - fixes[TIME_UTC].min()).dt.total_seconds().to_numpy("float64")
-    ok, _ = _segment_ok(flight, t_s, max_gap_s, gap_factor)
+    ok, _ = segment_ok(flight, t_s, max_gap_s, gap_factor)
     seg = np.flatnonzero(ok[:-1] & (flight[:-1] >= 0))
     if seg.size == 0:
         return np.empty(0, dtype=object), np.empty(0, dtype="int64")

@@ -1,0 +1,90 @@
+"""Fixes as plain arrays, ordered by flight and time, with the segments that count."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geoexpose.schema import ALT_AGL_M, FLIGHT_ID, TIME_UTC
+
+__all__ = ["FixArrays", "fix_arrays", "segment_ok"]
+
+
+@dataclass(frozen=True)
+class FixArrays:
+    """Fixes ordered by flight and time.
+
+    Attributes
+    ----------
+    order : slice or int array
+        Where each ordered fix is in the frame (a slice when already in order).
+    codes : int array
+        Flight of each fix, an index into ``names``; ordered fixes have rising codes.
+    names : array
+        Flight ids, sorted.
+    t_ns : int array
+        Time, nanoseconds since 1970 UTC.
+    xy : (n, 2) float array
+        Longitude and latitude.
+    alt : float array
+        ``alt_agl_m`` (NaN where missing).
+    seg_ok : bool array
+        ``seg_ok[i]``: fixes ``i`` and ``i + 1`` are joined by a segment that counts.
+    dt : float array
+        Seconds from fix ``i`` to fix ``i + 1``.
+    """
+
+    order: slice | np.ndarray
+    codes: np.ndarray
+    names: np.ndarray
+    t_ns: np.ndarray
+    xy: np.ndarray
+    alt: np.ndarray
+    seg_ok: np.ndarray
+    dt: np.ndarray
+
+
+def segment_ok(
+    codes: np.ndarray, t_s: np.ndarray, max_gap_s: float, gap_factor: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which segments (i, i + 1) count: same flight, time moving on, no recording gap.
+
+    A recording gap is an interval longer than ``max(max_gap_s, gap_factor * the
+    flight's median interval)``. Returns the mask and the intervals in seconds.
+    """
+    n = len(codes)
+    dt = np.zeros(n)
+    if n < 2:
+        return np.zeros(n, dtype=bool), dt
+    dt[:-1] = t_s[1:] - t_s[:-1]
+    same = np.zeros(n, dtype=bool)
+    same[:-1] = codes[1:] == codes[:-1]
+    step = pd.Series(np.where(same & (dt > 0), dt, np.nan))
+    median = step.groupby(codes).transform("median").to_numpy()
+    limit = np.maximum(max_gap_s, gap_factor * np.nan_to_num(median, nan=0.0))
+    return same & (dt > 0) & (dt <= limit), dt
+
+
+def fix_arrays(fixes: gpd.GeoDataFrame, *, max_gap_s: float, gap_factor: float) -> FixArrays:
+    """Arrays of EPSG:4326 fixes (validated), ordered by flight then time."""
+    codes, names = pd.factorize(fixes[FLIGHT_ID], sort=True)
+    t_ns = fixes[TIME_UTC].dt.tz_convert("UTC").astype("datetime64[ns, UTC]").array.asi8
+    step_code, step_t = np.diff(codes), np.diff(t_ns)
+    ordered = bool(np.all((step_code > 0) | ((step_code == 0) & (step_t >= 0))))
+    del step_code, step_t
+    # already ordered (as gx.read_tracks returns them): no copies
+    order: slice | np.ndarray = slice(None) if ordered else np.lexsort((t_ns, codes))
+    codes, t_ns = codes[order], t_ns[order]
+    xy = shapely.get_coordinates(fixes.geometry.array)[order]
+    alt = (
+        pd.to_numeric(fixes[ALT_AGL_M], errors="coerce").to_numpy("float64", na_value=np.nan)
+        if ALT_AGL_M in fixes
+        else np.full(len(fixes), np.nan)
+    )[order]
+    t_s = (t_ns - (t_ns[0] if len(t_ns) else 0)) / 1e9
+    ok, dt = segment_ok(codes, t_s, max_gap_s, gap_factor)
+    return FixArrays(order, codes, np.asarray(names), t_ns, xy, alt, ok, dt)
