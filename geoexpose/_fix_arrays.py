@@ -11,7 +11,7 @@ import shapely
 
 from geoexpose.schema import ALT_AGL_M, FLIGHT_ID, TIME_UTC
 
-__all__ = ["FixArrays", "fix_arrays", "segment_ok"]
+__all__ = ["FixArrays", "fix_arrays", "reduce_ranges", "segment_ok"]
 
 
 @dataclass(frozen=True)
@@ -88,3 +88,15 @@ def fix_arrays(fixes: gpd.GeoDataFrame, *, max_gap_s: float, gap_factor: float) 
     t_s = (t_ns - (t_ns[0] if len(t_ns) else 0)) / 1e9
     ok, dt = segment_ok(codes, t_s, max_gap_s, gap_factor)
     return FixArrays(order, codes, np.asarray(names), t_ns, xy, alt, ok, dt)
+
+
+def reduce_ranges(ufunc: np.ufunc, values: np.ndarray, first: np.ndarray, last: np.ndarray):
+    """``ufunc.reduce(values[first[i]:last[i] + 1])`` for every i, in one call.
+
+    Ranges must not be empty; they may overlap and come in any order.
+
+    >>> reduce_ranges(np.minimum, np.array([5.0, 3.0, 4.0, 1.0]), np.array([0, 1]), np.array([2, 3]))
+    array([3., 1.])
+    """
+    bounds = np.column_stack([first, last + 1]).ravel()
+    return ufunc.reduceat(np.append(values, values[:1]), bounds)[::2]

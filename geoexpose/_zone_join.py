@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+from geoexpose._fix_arrays import reduce_ranges
 from geoexpose._site_distance import SiteDistance
 from geoexpose.projection import band_of_geometries, geometries_to_band, lonlat_to_band
 
@@ -43,6 +44,7 @@ __all__ = ["ZoneHits", "zone_hits"]
 logger = logging.getLogger(__name__)
 
 _CHUNK = 32
+_PIECE = 8
 _BISECT_STEPS = 16
 _M_PER_DEG_MIN = 110_000.0  # a degree of latitude is at least 110.57 km
 
@@ -286,12 +288,9 @@ def _band_hits(
     if len(measured):
         c = chunk[measured]
         last = ends[c] - chunks.joined_end[sel][c]  # the chunk's own fixes end here
-        n = last - starts[c] + 1
-        offsets = np.cumsum(n) - n
-        p = np.repeat(starts[c] - offsets, n) + np.arange(n.sum())
-        d = measure(x[p], y[p], np.repeat(site[measured], n))
-        closest[measured] = np.minimum.reduceat(d, offsets)
-
+        closest[measured] = _closest(
+            starts[c], last, site[measured], group[measured], best, x, y, measure
+        )
     fix, fix_site, *rest = _fix_by_fix(
         chunk[~whole], site[~whole], starts, ends, chunks.joined_end[sel], pos, x, y, geoms,
         measure, s, segment_ok,
@@ -312,6 +311,37 @@ def _band_hits(
         run_site=used[site[whole]],
         run_distance_m=closest[whole],
     )
+
+
+def _closest(first, last, site, group, best, x, y, measure) -> np.ndarray:
+    """Least distance of the fixes first..last of each chunk to its site, where the
+    chunk may beat ``best[group]``; NaN where it cannot.
+
+    Chunks are cut into pieces of _PIECE fixes and bounded again like the chunks
+    were, so that only the pieces that may hold the least distance are measured fix
+    by fix.
+    """
+    n = last - first + 1
+    k = -(-n // _PIECE)  # pieces per chunk
+    owner = np.repeat(np.arange(len(first)), k)
+    piece_start = np.repeat(first, k) + _PIECE * (np.arange(k.sum()) - np.repeat(np.cumsum(k) - k, k))
+    piece_end = np.minimum(piece_start + _PIECE - 1, last[owner])
+    x0 = reduce_ranges(np.minimum, x, piece_start, piece_end)
+    x1 = reduce_ranges(np.maximum, x, piece_start, piece_end)
+    y0 = reduce_ranges(np.minimum, y, piece_start, piece_end)
+    y1 = reduce_ranges(np.maximum, y, piece_start, piece_end)
+    half = 0.5 * np.hypot(x1 - x0, y1 - y0)
+    dc = measure(0.5 * (x0 + x1), 0.5 * (y0 + y1), site[owner])
+    best = best.copy()
+    np.minimum.at(best, group[owner], dc + half)
+    keep = np.flatnonzero(dc - half <= best[group[owner]])
+    m = piece_end[keep] - piece_start[keep] + 1
+    offsets = np.cumsum(m) - m
+    p = np.repeat(piece_start[keep] - offsets, m) + np.arange(m.sum())
+    d = np.minimum.reduceat(measure(x[p], y[p], np.repeat(site[owner[keep]], m)), offsets)
+    out = np.full(len(first), np.inf)
+    np.minimum.at(out, owner[keep], d)
+    return np.where(np.isinf(out), np.nan, out)
 
 
 def _fix_by_fix(

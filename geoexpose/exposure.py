@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geoexpose._fix_arrays import fix_arrays
+from geoexpose._fix_arrays import fix_arrays, reduce_ranges
 from geoexpose._zone_join import zone_hits
 from geoexpose.errors import InputError
 from geoexpose.flights import flight_lines
@@ -170,9 +170,10 @@ def _validate_fixes(fixes: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
                 f"time_utc must be timezone-aware UTC, got {dtype}; "
                 "use .dt.tz_localize('UTC') or read tracks with gx.read_tracks"
             )
-    types = shapely.get_type_id(fixes.geometry.array)
-    if len(fixes) and not (types == 0).all():
-        problems.append(f"geometry must be Points (row {int(np.argmax(types != 0))} is not)")
+    # one coordinate per geometry: Points (a lone-point MultiPoint would do as well)
+    ncoords = shapely.get_num_coordinates(fixes.geometry.array)
+    if len(fixes) and not (ncoords == 1).all():
+        problems.append(f"geometry must be Points (row {int(np.argmax(ncoords != 1))} is not)")
     if problems:
         raise InputError("fixes: " + "; ".join(problems))
     return fixes
@@ -302,9 +303,7 @@ def _with_runs(hits, by_fix, by_seg, codes, t_ns, alt, n_sites: int):
     """Add the runs of fixes wholly inside a zone to the per-fix and per-segment rows."""
     first, last, end = hits.run_first, hits.run_last, hits.run_end
     key = codes[first].astype("int64") * n_sites + hits.run_site
-    # lowest height of each run: reduce alt over [first, last] (a NaN sentinel at the end)
-    bounds = np.column_stack([first, last + 1]).ravel()
-    lowest = np.fmin.reduceat(np.append(alt, np.nan), bounds)[::2]
+    lowest = reduce_ranges(np.fmin, alt, first, last)
     runs = pd.DataFrame(
         {
             "key": key,
