@@ -37,7 +37,12 @@ import shapely
 
 from geoexpose._fix_arrays import reduce_ranges
 from geoexpose._site_distance import SiteDistance
-from geoexpose.projection import band_of_geometries, geometries_to_band, lonlat_to_band
+from geoexpose.projection import (
+    BAND_WIDTH_DEG,
+    band_of_geometries,
+    geometries_to_band,
+    lonlat_to_band,
+)
 
 __all__ = ["ZoneHits", "zone_hits"]
 
@@ -136,6 +141,8 @@ def zone_hits(
     vertex_xy, vertex_site = shapely.get_coordinates(site_geoms, return_index=True)
     bands = band_of_geometries(site_geoms, coords=(vertex_xy, vertex_site))
     groups = [(int(b), np.flatnonzero(bands == b)) for b in np.unique(bands)]
+    # the bands with most sites first, so that two threads end at about the same time
+    groups.sort(key=lambda g: -len(g[1]))
 
     def work(group: tuple[int, np.ndarray]) -> ZoneHits:
         band, idx = group
@@ -233,10 +240,35 @@ def _near_chunks(site_geoms: np.ndarray, standoff_m: np.ndarray, chunks: _Chunks
 def _band_hits(
     band, site_geoms, vertices, standoff_m, lon, lat, flight, segment_ok, chunks: _Chunks
 ) -> ZoneHits:
-    sel = np.flatnonzero(_near_chunks(site_geoms, standoff_m, chunks))
+    near = np.flatnonzero(_near_chunks(site_geoms, standoff_m, chunks))
+    if len(near) == 0:
+        return _empty()
+    # Chunk x site pairs whose boxes meet in degrees, longitudes taken from the band's
+    # central meridian; the sites' boxes grow by at least their standoff.
+    centre = -180.0 + BAND_WIDTH_DEG * (band + 0.5)
+    s = standoff_m.astype("float64")
+    vlon = np.mod(vertices[0][:, 0] - centre + 180.0, 360.0) - 180.0
+    vlat = vertices[0][:, 1]
+    first = np.flatnonzero(np.r_[True, vertices[1][1:] != vertices[1][:-1]])
+    margin_lat = s / _M_PER_DEG_MIN + 1e-6
+    lat_lo = np.minimum.reduceat(vlat, first) - margin_lat
+    lat_hi = np.maximum.reduceat(vlat, first) + margin_lat
+    polar = np.maximum(np.abs(lat_lo), np.abs(lat_hi)) >= 89.0
+    cos_lat = np.cos(np.radians(np.minimum(np.maximum(np.abs(lat_lo), np.abs(lat_hi)), 89.0)))
+    margin_lon = np.where(polar, 540.0, margin_lat / cos_lat)
+    tree = shapely.STRtree(
+        shapely.box(np.minimum.reduceat(vlon, first) - margin_lon, lat_lo,
+                    np.maximum.reduceat(vlon, first) + margin_lon, lat_hi)
+    )  # fmt: skip
+    west = np.mod(chunks.lon_lo[near] - centre + 180.0, 360.0) - 180.0
+    east = west + (chunks.lon_hi[near] - chunks.lon_lo[near])
+    sel, site = tree.query(shapely.box(west, chunks.lat_lo[near], east, chunks.lat_hi[near]))
     if len(sel) == 0:
         return _empty()
-    # the positions of the chosen chunks, each once, and the chunks' ends among them
+    # only the chunks and sites of those pairs are projected and measured
+    sel_chunks, chunk = np.unique(near[sel], return_inverse=True)
+    used, site = np.unique(site, return_inverse=True)
+    sel = sel_chunks
     n_pos = chunks.end[sel] - chunks.start[sel] + 1
     offset = np.repeat(np.cumsum(n_pos) - n_pos, n_pos)
     pos = np.repeat(chunks.start[sel], n_pos) + np.arange(n_pos.sum()) - offset
@@ -244,31 +276,13 @@ def _band_hits(
     starts = np.searchsorted(pos, chunks.start[sel])
     ends = np.searchsorted(pos, chunks.end[sel])
     x, y = lonlat_to_band(lon[pos], lat[pos], band)
-    # the sites' boxes in the band, grown by their standoffs, from their vertices
-    vx, vy = lonlat_to_band(vertices[0][:, 0], vertices[0][:, 1], band)
-    first = np.flatnonzero(np.r_[True, vertices[1][1:] != vertices[1][:-1]])
-    s = standoff_m.astype("float64")
-    box = np.column_stack(
-        [
-            np.minimum.reduceat(vx, first) - s,
-            np.minimum.reduceat(vy, first) - s,
-            np.maximum.reduceat(vx, first) + s,
-            np.maximum.reduceat(vy, first) + s,
-        ]
-    )
+    geoms = geometries_to_band(site_geoms[used], band)
+    measure = SiteDistance(geoms)
+    s = s[used]
     x0 = np.minimum(np.minimum.reduceat(x, starts), x[ends])
     y0 = np.minimum(np.minimum.reduceat(y, starts), y[ends])
     x1 = np.maximum(np.maximum.reduceat(x, starts), x[ends])
     y1 = np.maximum(np.maximum.reduceat(y, starts), y[ends])
-    tree = shapely.STRtree(shapely.box(box[:, 0], box[:, 1], box[:, 2], box[:, 3]))
-    chunk, site = tree.query(shapely.box(x0, y0, x1, y1))
-    if len(chunk) == 0:
-        return _empty()
-    # only the sites near a chunk are projected and measured
-    used, site = np.unique(site, return_inverse=True)
-    geoms = geometries_to_band(site_geoms[used], band)
-    measure = SiteDistance(geoms)
-    s = s[used]
 
     # Every fix of a chunk lies within its box's half-diagonal of the box's centre.
     half = 0.5 * np.hypot(x1 - x0, y1 - y0)[chunk]
