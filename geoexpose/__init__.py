@@ -12,9 +12,9 @@ import logging
 
 __version__ = "0.1.0"
 
-from geoexpose.catalog import default_standoff, load_catalog  # noqa: E402
-from geoexpose.demo import DemoInputs, make_demo_inputs  # noqa: E402
-from geoexpose.errors import (  # noqa: E402
+from geoexpose.catalog import default_standoff, load_catalog
+from geoexpose.demo import DemoInputs, make_demo_inputs
+from geoexpose.errors import (
     GeoexposeError,
     GeoexposeWarning,
     InputError,
@@ -22,12 +22,12 @@ from geoexpose.errors import (  # noqa: E402
     OutputExistsError,
     UsageError,
 )
-from geoexpose.exposure import ExposureResult, expose  # noqa: E402
-from geoexpose.maps import explore, write_map  # noqa: E402
-from geoexpose.outputs import OUTPUT_FILES, check_outputs, write_outputs  # noqa: E402
-from geoexpose.score import exposure_score  # noqa: E402
-from geoexpose.sites import read_sites  # noqa: E402
-from geoexpose.tracks import read_tracks  # noqa: E402
+from geoexpose.exposure import ExposureResult, expose
+from geoexpose.maps import explore, write_map
+from geoexpose.outputs import OUTPUT_FILES, check_outputs, write_outputs
+from geoexpose.score import exposure_score
+from geoexpose.sites import read_sites
+from geoexpose.tracks import read_tracks
 
 __all__ = [
     "OUTPUT_FILES",

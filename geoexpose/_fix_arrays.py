@@ -95,7 +95,8 @@ def reduce_ranges(ufunc: np.ufunc, values: np.ndarray, first: np.ndarray, last: 
 
     Ranges must not be empty; they may overlap and come in any order.
 
-    >>> reduce_ranges(np.minimum, np.array([5.0, 3.0, 4.0, 1.0]), np.array([0, 1]), np.array([2, 3]))
+    >>> values = np.array([5.0, 3.0, 4.0, 1.0])
+    >>> reduce_ranges(np.minimum, values, np.array([0, 1]), np.array([2, 3]))
     array([3., 1.])
     """
     bounds = np.column_stack([first, last + 1]).ravel()

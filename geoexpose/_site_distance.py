@@ -40,13 +40,15 @@ class SiteDistance:
         self.geoms = geoms
         types = shapely.get_type_id(geoms)
         self.point = types == _POINT
-        self.px = np.where(self.point, shapely.get_x(np.where(self.point, geoms, None)), np.nan)
-        self.py = np.where(self.point, shapely.get_y(np.where(self.point, geoms, None)), np.nan)
+        points = np.where(self.point, geoms, None)  # type: ignore[call-overload]
+        self.px = shapely.get_x(points)  # NaN where the site is no Point
+        self.py = shapely.get_y(points)
         self.polygonal = np.isin(types, _POLYGONAL)
         self.collection = types == _COLLECTION
         if self.polygonal.any():
             shapely.prepare(geoms[self.polygonal])
-        parts, owner = shapely.get_parts(np.where(self.collection, None, geoms), return_index=True)
+        plain = np.where(self.collection, None, geoms)  # type: ignore[call-overload]
+        parts, owner = shapely.get_parts(plain, return_index=True)
         part_type = shapely.get_type_id(parts)
         poly = part_type == 3
         rings, ring_owner = shapely.get_rings(parts[poly], return_index=True)
@@ -74,9 +76,7 @@ class SiteDistance:
         d = np.empty(len(x), dtype="float64")
         other = self.collection[site]
         if other.any():
-            d[other] = shapely.distance(
-                self.geoms[site[other]], shapely.points(x[other], y[other])
-            )
+            d[other] = shapely.distance(self.geoms[site[other]], shapely.points(x[other], y[other]))
         point = self.point[site]
         k = site[point]
         d[point] = np.hypot(x[point] - self.px[k], y[point] - self.py[k])

@@ -117,8 +117,9 @@ def _flatten(value: Any) -> list[Any]:
     return [value]
 
 
-def _lines(table: pd.DataFrame, columns: Mapping[str, str], time_zone: str | None,
-           alt_ref: str | None) -> tuple[pd.DataFrame, str]:  # fmt: skip
+def _lines(
+    table: pd.DataFrame, columns: Mapping[str, str], time_zone: str | None, alt_ref: str | None
+) -> tuple[pd.DataFrame, str]:
     names = {key_of(str(name)): name for name in table.columns if name != "geometry"}
     prop = columns.get("time") or next((names[k] for k in _TIME_LISTS if k in names), None)
     if prop is None or prop not in table:

@@ -257,9 +257,13 @@ def _band_hits(
     cos_lat = np.cos(np.radians(np.minimum(np.maximum(np.abs(lat_lo), np.abs(lat_hi)), 89.0)))
     margin_lon = np.where(polar, 540.0, margin_lat / cos_lat)
     tree = shapely.STRtree(
-        shapely.box(np.minimum.reduceat(vlon, first) - margin_lon, lat_lo,
-                    np.maximum.reduceat(vlon, first) + margin_lon, lat_hi)
-    )  # fmt: skip
+        shapely.box(
+            np.minimum.reduceat(vlon, first) - margin_lon,
+            lat_lo,
+            np.maximum.reduceat(vlon, first) + margin_lon,
+            lat_hi,
+        )
+    )
     west = np.mod(chunks.lon_lo[near] - centre + 180.0, 360.0) - 180.0
     east = west + (chunks.lon_hi[near] - chunks.lon_lo[near])
     sel, site = tree.query(shapely.box(west, chunks.lat_lo[near], east, chunks.lat_hi[near]))
@@ -305,20 +309,22 @@ def _band_hits(
         closest[measured] = _closest(
             starts[c], last, site[measured], group[measured], best, x, y, measure
         )
-    fix, fix_site, *rest = _fix_by_fix(
+    one = _fix_by_fix(
         chunk[~whole], site[~whole], starts, ends, chunks.joined_end[sel], pos, x, y, geoms,
         measure, s, segment_ok,
     )  # fmt: skip
     c, first_of = sel[chunk[whole]], chunks.start
     nxt = np.append(first_of[1:], len(lon))
-    seg, seg_site, *shares = rest[2:]
     return ZoneHits(
-        fix,
-        used[fix_site],
-        *rest[:2],
-        seg,
-        used[seg_site],
-        *shares,
+        fix=one["fix"],
+        fix_site=used[one["fix_site"]],
+        distance_m=one["distance_m"],
+        inside=one["inside"],
+        seg=one["seg"],
+        seg_site=used[one["seg_site"]],
+        seg_fraction=one["seg_fraction"],
+        seg_enter=one["seg_enter"],
+        seg_exit=one["seg_exit"],
         run_first=first_of[c],
         run_last=nxt[c] - 1,
         run_end=chunks.end[c],
@@ -328,8 +334,9 @@ def _band_hits(
 
 
 def _closest(first, last, site, group, best, x, y, measure) -> np.ndarray:
-    """Least distance of the fixes first..last of each chunk to its site, where the
-    chunk may beat ``best[group]``; NaN where it cannot.
+    """Find the least distance of fixes first..last of each chunk to its site.
+
+    NaN where the chunk cannot beat ``best[group]``.
 
     Chunks are cut into pieces of _PIECE fixes and bounded again like the chunks
     were, so that only the pieces that may hold the least distance are measured fix
@@ -338,7 +345,9 @@ def _closest(first, last, site, group, best, x, y, measure) -> np.ndarray:
     n = last - first + 1
     k = -(-n // _PIECE)  # pieces per chunk
     owner = np.repeat(np.arange(len(first)), k)
-    piece_start = np.repeat(first, k) + _PIECE * (np.arange(k.sum()) - np.repeat(np.cumsum(k) - k, k))
+    piece_start = np.repeat(first, k) + _PIECE * (
+        np.arange(k.sum()) - np.repeat(np.cumsum(k) - k, k)
+    )
     piece_end = np.minimum(piece_start + _PIECE - 1, last[owner])
     x0 = reduce_ranges(np.minimum, x, piece_start, piece_end)
     x1 = reduce_ranges(np.maximum, x, piece_start, piece_end)
@@ -358,12 +367,10 @@ def _closest(first, last, site, group, best, x, y, measure) -> np.ndarray:
     return np.where(np.isinf(out), np.nan, out)
 
 
-def _fix_by_fix(
-    chunk, site, starts, ends, joined_end, pos, x, y, geoms, measure, s, segment_ok
-):
+def _fix_by_fix(chunk, site, starts, ends, joined_end, pos, x, y, geoms, measure, s, segment_ok):
     """Distances of the fixes and shares of the segments of chunk x site pairs."""
     if len(chunk) == 0:
-        return tuple(getattr(_empty(), f) for f in _FIX_FIELDS)
+        return {f: getattr(_empty(), f) for f in _FIX_FIELDS}
     # Lay out the positions of each chunk x site pair one after the other.
     counts = ends[chunk] - starts[chunk] + 1
     first = np.cumsum(counts) - counts
@@ -380,17 +387,17 @@ def _fix_by_fix(
     k = k[pos[p[k + 1]] == pos[p[k]] + 1]
     k = k[segment_ok[pos[p[k]]]]
     hit, enter, leave = _segment_shares(geoms, measure, x, y, s, p[k], j[k], dist[k], dist[k + 1])
-    return (
-        pos[p[own]],
-        j[own],
-        dist[own],
-        dist[own] <= s[j[own]],
-        pos[p[k][hit]],
-        j[k][hit],
-        leave - enter,
-        enter,
-        leave,
-    )
+    return {
+        "fix": pos[p[own]],
+        "fix_site": j[own],
+        "distance_m": dist[own],
+        "inside": dist[own] <= s[j[own]],
+        "seg": pos[p[k][hit]],
+        "seg_site": j[k][hit],
+        "seg_fraction": leave - enter,
+        "seg_enter": enter,
+        "seg_exit": leave,
+    }
 
 
 def _segment_shares(geoms, measure, x, y, s, sp, sj, d0, d1):

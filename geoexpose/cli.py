@@ -134,41 +134,94 @@ _OVERWRITE = click.option("--overwrite", is_flag=True, help="Replace existing ou
 @click.option("-v", "--verbose", count=True, help="More log output (repeat for more).")
 @click.option("-q", "--quiet", count=True, help="Less log output.")
 def main(verbose: int, quiet: int) -> None:
-    """What drone flights and photos exposed of water, rail, power and military sites."""
+    """Report what drone flights exposed of water, rail, power and military sites."""
     level = logging.WARNING - 10 * (verbose - quiet)
-    logging.basicConfig(level=max(logging.DEBUG, min(level, logging.CRITICAL)),
-                        format="%(levelname)s %(name)s: %(message)s")  # fmt: skip
+    logging.basicConfig(
+        level=max(logging.DEBUG, min(level, logging.CRITICAL)),
+        format="%(levelname)s %(name)s: %(message)s",
+    )
 
 
 @main.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option("--sites", "sites_layers", multiple=True, required=True, metavar="LAYER",
-              help="Site layer file (GeoPackage, GeoJSON, Shapefile, GeoParquet, FlatGeobuf, "
-                   "CSV with lon/lat); repeat for several.")  # fmt: skip
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("geoexpose_out"), show_default=True, help="Output folder.")  # fmt: skip
-@click.option("--standoff", multiple=True, metavar="FAMILY=M",
-              help="Standoff override in metres, by family or kind; repeatable.")  # fmt: skip
-@click.option("--max-gap-s", type=float, default=5.0, show_default=True,
-              help="Intervals longer than this (and 3x the flight's median) add no dwell.")  # fmt: skip
-@click.option("--split-gap-s", type=float, default=60.0, show_default=True,
-              help="Start a new flight after a gap longer than this.")  # fmt: skip
+@click.option(
+    "--sites",
+    "sites_layers",
+    multiple=True,
+    required=True,
+    metavar="LAYER",
+    help="Site layer file (GeoPackage, GeoJSON, Shapefile, GeoParquet, FlatGeobuf, "
+    "CSV with lon/lat); repeat for several.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("geoexpose_out"),
+    show_default=True,
+    help="Output folder.",
+)
+@click.option(
+    "--standoff",
+    multiple=True,
+    metavar="FAMILY=M",
+    help="Standoff override in metres, by family or kind; repeatable.",
+)
+@click.option(
+    "--max-gap-s",
+    type=float,
+    default=5.0,
+    show_default=True,
+    help="Intervals longer than this (and 3x the flight's median) add no dwell.",
+)
+@click.option(
+    "--split-gap-s",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Start a new flight after a gap longer than this.",
+)
 @click.option("--time-zone", default=None, help="IANA zone of times written without one.")
 @_BASEMAP
 @_OVERWRITE
 @click.option("--strict", is_flag=True, help="Stop at the first file that cannot be read.")
-def scan(inputs, sites_layers, out, standoff, max_gap_s, split_gap_s, time_zone, basemap,
-         overwrite, strict):  # fmt: skip
+def scan(
+    inputs,
+    sites_layers,
+    out,
+    standoff,
+    max_gap_s,
+    split_gap_s,
+    time_zone,
+    basemap,
+    overwrite,
+    strict,
+):
     """Read the tracks under INPUTS, intersect them with the sites, write the outputs."""
     overrides = _standoffs(standoff)
-    _run(lambda: _scan(inputs, sites_layers, out, standoff=overrides, overwrite=overwrite,
-                       strict=strict, basemap=basemap, max_gap_s=max_gap_s,
-                       split_gap_s=split_gap_s, time_zone=time_zone))  # fmt: skip
+    _run(
+        lambda: _scan(
+            inputs,
+            sites_layers,
+            out,
+            standoff=overrides,
+            overwrite=overwrite,
+            strict=strict,
+            basemap=basemap,
+            max_gap_s=max_gap_s,
+            split_gap_s=split_gap_s,
+            time_zone=time_zone,
+        )
+    )
 
 
 @main.command()
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("out/demo"), show_default=True, help="Output folder.")  # fmt: skip
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out/demo"),
+    show_default=True,
+    help="Output folder.",
+)
 @_BASEMAP
 @_OVERWRITE
 def demo(out, basemap, overwrite):
@@ -178,9 +231,18 @@ def demo(out, basemap, overwrite):
         gx.check_outputs(out, overwrite=overwrite)
         inputs = gx.make_demo_inputs(out / "inputs")
         click.echo(inputs.description, err=True)
-        _scan([str(p) for p in inputs.tracks], [str(inputs.sites)], out, standoff={},
-              overwrite=overwrite, strict=True, basemap=basemap, max_gap_s=5.0,
-              split_gap_s=60.0, time_zone=None)  # fmt: skip
+        _scan(
+            [str(p) for p in inputs.tracks],
+            [str(inputs.sites)],
+            out,
+            standoff={},
+            overwrite=overwrite,
+            strict=True,
+            basemap=basemap,
+            max_gap_s=5.0,
+            split_gap_s=60.0,
+            time_zone=None,
+        )
 
     _run(run)
 
@@ -199,8 +261,18 @@ def inspect(files, as_json, time_zone):
             return
         for r in reports:
             click.echo(f"{r['path']}: {r['format']}, {r['status']}")
-            for key in ("reason", "rows_read", "rows_kept", "dropped", "flights",
-                        "time_span_utc", "bounds_lonlat", "alt_agl_m", "alt_ref", "notes"):  # fmt: skip
+            for key in (
+                "reason",
+                "rows_read",
+                "rows_kept",
+                "dropped",
+                "flights",
+                "time_span_utc",
+                "bounds_lonlat",
+                "alt_agl_m",
+                "alt_ref",
+                "notes",
+            ):
                 if r.get(key) not in (None, [], {}, ""):
                     click.echo(f"  {key}: {r[key]}")
 
@@ -228,7 +300,7 @@ def _inspect_one(path: str, time_zone: str | None) -> dict[str, Any]:
 
 @main.group()
 def layers() -> None:
-    """The layer catalog of site families and kinds."""
+    """Show the layer catalog of site families and kinds."""
 
 
 @layers.command("list")
@@ -237,8 +309,12 @@ def layers_list(as_json):
     """List the families and kinds of the catalog with their default standoffs."""
     catalog = gx.load_catalog()
     rows = [
-        {"family": fam.name, "kind": k.kind, "standoff_m": k.standoff_m,
-         "description": k.description}  # fmt: skip
+        {
+            "family": fam.name,
+            "kind": k.kind,
+            "standoff_m": k.standoff_m,
+            "description": k.description,
+        }
         for fam in catalog.values()
         for k in fam.kinds.values()
     ]
@@ -246,13 +322,19 @@ def layers_list(as_json):
         click.echo(json.dumps(rows, indent=2))
         return
     for r in rows:
-        click.echo(f"{r['family']:<10} {r['kind']:<22} {r['standoff_m']:>6.0f} m  {r['description']}")
+        click.echo(
+            f"{r['family']:<10} {r['kind']:<22} {r['standoff_m']:>6.0f} m  {r['description']}"
+        )
 
 
 @main.command("map")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="HTML file to write (default: FOLDER/map.html).")  # fmt: skip
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="HTML file to write (default: FOLDER/map.html).",
+)
 @_BASEMAP
 @_OVERWRITE
 def map_command(folder, out, basemap, overwrite):

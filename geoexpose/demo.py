@@ -86,8 +86,9 @@ class _Flight:
 
 
 # The town's plan, in metres east and north of its centre.
-_RAIL = np.array([(-2200.0, 660.0), (-1200.0, 560.0), (-500.0, 470.0), (100.0, 430.0),
-                  (1400.0, 600.0)])  # fmt: skip
+_RAIL = np.array(
+    [(-2200.0, 660.0), (-1200.0, 560.0), (-500.0, 470.0), (100.0, 430.0), (1400.0, 600.0)]
+)
 _SUBSTATION = (0.0, 0.0)
 _DEPOT = (760.0, -150.0, 1160.0, 150.0)  # 400 x 300 m, 720 m east of the substation
 
@@ -100,21 +101,50 @@ def _sites() -> gpd.GeoDataFrame:
     """Build the town's sites in town metres; return them in EPSG:4326."""
     yard_axis = shapely.LineString([(e, _rail_north(e)) for e in (-1150.0, -550.0)])
     rows = [
-        ("water", "water_works", "Brenmoor Water Works", "Brenmoor Water Board",
-         shapely.Polygon([(-950, -500), (-750, -515), (-735, -365), (-890, -350),
-                          (-965, -420)])),
-        ("water", "water_tower", "Brenmoor Hill Water Tower", "Brenmoor Water Board",
-         shapely.Point(-560, -230)),
-        ("rail", "yard", "Brenmoor Rail Yard", "Brenmoor Rail",
-         shapely.buffer(yard_axis, 40.0, cap_style="flat")),
+        (
+            "water",
+            "water_works",
+            "Brenmoor Water Works",
+            "Brenmoor Water Board",
+            shapely.Polygon([(-950, -500), (-750, -515), (-735, -365), (-890, -350), (-965, -420)]),
+        ),
+        (
+            "water",
+            "water_tower",
+            "Brenmoor Hill Water Tower",
+            "Brenmoor Water Board",
+            shapely.Point(-560, -230),
+        ),
+        (
+            "rail",
+            "yard",
+            "Brenmoor Rail Yard",
+            "Brenmoor Rail",
+            shapely.buffer(yard_axis, 40.0, cap_style="flat"),
+        ),
         ("rail", "line", "Brenmoor Branch Line", "Brenmoor Rail", shapely.LineString(_RAIL)),
-        ("power", "substation", "Brenmoor Substation", "Brenmoor Grid",
-         shapely.box(-40, -30, 40, 30)),
-        ("power", "transmission_line", "Brenmoor West 110 kV Line", "Brenmoor Grid",
-         shapely.LineString([(-40, 5), (-600, 160), (-1400, 250), (-2400, 280)])),
-        ("military", "depot", "Brenmoor Depot", "Defence Estates (synthetic)",
-         shapely.box(*_DEPOT)),
-    ]  # fmt: skip
+        (
+            "power",
+            "substation",
+            "Brenmoor Substation",
+            "Brenmoor Grid",
+            shapely.box(-40, -30, 40, 30),
+        ),
+        (
+            "power",
+            "transmission_line",
+            "Brenmoor West 110 kV Line",
+            "Brenmoor Grid",
+            shapely.LineString([(-40, 5), (-600, 160), (-1400, 250), (-2400, 280)]),
+        ),
+        (
+            "military",
+            "depot",
+            "Brenmoor Depot",
+            "Defence Estates (synthetic)",
+            shapely.box(*_DEPOT),
+        ),
+    ]
     table = pd.DataFrame(rows, columns=[FAMILY, KIND, NAME, OPERATOR, GEOMETRY])
     table.insert(0, SITE_ID, "brenmoor-" + table[KIND].str.replace("_", "-"))
     table[GEOMETRY] = _to_lonlat_geoms(table[GEOMETRY].to_numpy())
@@ -141,19 +171,28 @@ def _trip(home: tuple[float, float], height: float, body: list, back_speed: floa
     """Plan a flight from ``home``: spin up, climb, fly ``body``, fly back and land."""
     e, n = home
     return np.array(
-        [(e, n, 0, 1, 0), (e, n, 0, 1, 3), (e, n, height, 3, 0), *body,
-         (e, n, height, back_speed, 0), (e, n, 0, 2.5, 0), (e, n, 0, 1, 2)],
+        [
+            (e, n, 0, 1, 0),
+            (e, n, 0, 1, 3),
+            (e, n, height, 3, 0),
+            *body,
+            (e, n, height, back_speed, 0),
+            (e, n, 0, 2.5, 0),
+            (e, n, 0, 1, 2),
+        ],
         dtype="float64",
-    )  # fmt: skip
+    )
 
 
-def _orbit(centre: tuple[float, float], radius: float, height: float, turns_deg: tuple,
-           speed: float) -> list:  # fmt: skip
+def _orbit(
+    centre: tuple[float, float], radius: float, height: float, turns_deg: tuple, speed: float
+) -> list:
     """Plan waypoints every 2 degrees on a circle, counterclockwise between two angles."""
     angle = np.radians(np.arange(turns_deg[0], turns_deg[1] + 1e-9, 2.0))
     e, n = centre[0] + radius * np.cos(angle), centre[1] + radius * np.sin(angle)
-    return np.column_stack([e, n, np.full_like(e, height), np.full_like(e, speed),
-                            np.zeros_like(e)]).tolist()  # fmt: skip
+    return np.column_stack(
+        [e, n, np.full_like(e, height), np.full_like(e, speed), np.zeros_like(e)]
+    ).tolist()
 
 
 def _flights() -> list[_Flight]:
@@ -162,19 +201,32 @@ def _flights() -> list[_Flight]:
     entry = float(np.degrees(np.arctan2(home1[1], home1[0])))
     orbit = _orbit(_SUBSTATION, 60.0, 40.0, (entry, 720.0), 5.0)
     orbit[0][3] = 8.0
-    stray = [(120, 10, 60, 8, 0), (830, 25, 60, 18, 0), (830, -25, 60, 10, 0),
-             (120, -25, 60, 18, 0), (0, -100, 60, 12, 0)]  # fmt: skip
+    stray = [
+        (120, 10, 60, 8, 0),
+        (830, 25, 60, 18, 0),
+        (830, -25, 60, 10, 0),
+        (120, -25, 60, 18, 0),
+        (0, -100, 60, 12, 0),
+    ]
     inspection = _trip(home1, 40.0, [*orbit, *stray], 12.0)
     rail = [(e, _rail_north(e), 60, 8, 0) for e in (-1900.0, -1200.0, -500.0, -200.0)]
     survey = _trip((-850.0, 400.0), 60.0, rail, 12.0)
     rows = [(-990, -470), (-710, -470), (-710, -430), (-990, -430), (-990, -390), (-710, -390)]
     mapping = _trip((-600.0, -300.0), 50.0, [(e, n, 50, 6, 0) for e, n in rows], 8.0)
     return [
-        _Flight("2026-06-12T10:02:07.400", inspection, (3, 3 + len(orbit) - 1), 2.0, -30.0,
-                look_at=_SUBSTATION, gap_s=30.0, no_fix_rows=5),
+        _Flight(
+            "2026-06-12T10:02:07.400",
+            inspection,
+            (3, 3 + len(orbit) - 1),
+            2.0,
+            -30.0,
+            look_at=_SUBSTATION,
+            gap_s=30.0,
+            no_fix_rows=5,
+        ),
         _Flight("2026-06-12T10:31:41.700", survey, (3, 3 + len(rail) - 1), 3.0, -45.0),
         _Flight("2026-06-12T11:08:13.200", mapping, (3, 3 + len(rows) - 1), 2.0, -90.0),
-    ]  # fmt: skip
+    ]
 
 
 def _fly(flight: _Flight, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -216,14 +268,25 @@ def _fly(flight: _Flight, rng: np.random.Generator) -> dict[str, np.ndarray]:
     _, _, from_home = _GEOD.inv(np.full_like(lon, lon[0]), np.full_like(lat, lat[0]), lon, lat)
     gap_ms = np.round((t0 + t1) * 5) * 100  # the middle of the survey, on the 100 ms grid
     return {
-        "ms": ms, "t": t, "lon": lon, "lat": lat, "h": h, "msl": msl, "ground": ground,
-        "speed": speed, "course": course, "yaw": np.mod(yaw, 360.0), "gimbal": gimbal,
-        "roll": roll, "photo": photo, "from_home": from_home,
+        "ms": ms,
+        "t": t,
+        "lon": lon,
+        "lat": lat,
+        "h": h,
+        "msl": msl,
+        "ground": ground,
+        "speed": speed,
+        "course": course,
+        "yaw": np.mod(yaw, 360.0),
+        "gimbal": gimbal,
+        "roll": roll,
+        "photo": photo,
+        "from_home": from_home,
         "climb": np.round(np.concatenate([[0.0], np.diff(h) / 0.1]), 1),
         "fix": np.arange(len(t)) >= flight.no_fix_rows,
         "phase": np.select([t < t_key[1], t < t_key[1] + 5.0, t >= t_key[-2]], [0, 1, 3], 2),
         "kept": ~((ms > gap_ms) & (ms < gap_ms + flight.gap_s * 1000)),
-    }  # fmt: skip
+    }
 
 
 def _fmt(values: np.ndarray, decimals: int) -> np.ndarray:
@@ -256,23 +319,48 @@ def _airdata(f: dict[str, np.ndarray], start: str, rng: np.random.Generator) -> 
     home_m = np.where(fix, f["from_home"], 0.0)
     course = np.radians(f["course"])
     values = [
-        ms.astype(str), np.strings.replace(np.datetime_as_string(when, unit="s"), "T", " "),
-        np.where(fix, _fmt(f["lat"], 12), "0"), np.where(fix, _fmt(f["lon"], 12), "0"),
-        ft(f["h"]), np.where(fix, ft(agl), ""), np.where(fix, ft(f["ground"]), ""),
-        ft(f["msl"]), ft(np.clip(agl, 0.1, 13.0)), mph(speed), ft(home_m),
-        np.where(fix, satellites, 7).astype(str), np.where(fix, 4 + (t >= 10), 0).astype(str),
-        _fmt(cell.sum(axis=0), 3), ft(np.maximum.accumulate(f["msl"])),
-        ft(np.maximum.accumulate(f["h"])), mph(np.maximum.accumulate(speed)),
-        ft(np.maximum.accumulate(home_m)), mph(speed * np.cos(course)),
-        mph(speed * np.sin(course)), mph(-climb), _fmt(f["yaw"], 1),
-        " " + _fmt(-1.3 * speed + rng.normal(0, 0.3, size), 1), " " + _fmt(f["roll"], 1),
-        f["photo"].astype(str), np.full(size, "0"), *sticks.astype("int64").astype(str),
-        np.where(np.arange(size) < 4, "1684", "1024"), _fmt(f["yaw"], 1), _fmt(f["gimbal"], 1),
-        pct.astype("int64").astype(str), _fmt(cell[0], 3), _fmt(cell[1], 3),
-        *[np.full(size, "0")] * 4, _fmt(current, 3),
-        _fmt(80.0 + 12.0 * (1 - np.exp(-t / 200)), 2), ft(f["msl"]), ft(f["h"]),
-        state.astype(str), state_name[f["phase"]], message,
-    ]  # fmt: skip
+        ms.astype(str),
+        np.strings.replace(np.datetime_as_string(when, unit="s"), "T", " "),
+        np.where(fix, _fmt(f["lat"], 12), "0"),
+        np.where(fix, _fmt(f["lon"], 12), "0"),
+        ft(f["h"]),
+        np.where(fix, ft(agl), ""),
+        np.where(fix, ft(f["ground"]), ""),
+        ft(f["msl"]),
+        ft(np.clip(agl, 0.1, 13.0)),
+        mph(speed),
+        ft(home_m),
+        np.where(fix, satellites, 7).astype(str),
+        np.where(fix, 4 + (t >= 10), 0).astype(str),
+        _fmt(cell.sum(axis=0), 3),
+        ft(np.maximum.accumulate(f["msl"])),
+        ft(np.maximum.accumulate(f["h"])),
+        mph(np.maximum.accumulate(speed)),
+        ft(np.maximum.accumulate(home_m)),
+        mph(speed * np.cos(course)),
+        mph(speed * np.sin(course)),
+        mph(-climb),
+        _fmt(f["yaw"], 1),
+        " " + _fmt(-1.3 * speed + rng.normal(0, 0.3, size), 1),
+        " " + _fmt(f["roll"], 1),
+        f["photo"].astype(str),
+        np.full(size, "0"),
+        *sticks.astype("int64").astype(str),
+        np.where(np.arange(size) < 4, "1684", "1024"),
+        _fmt(f["yaw"], 1),
+        _fmt(f["gimbal"], 1),
+        pct.astype("int64").astype(str),
+        _fmt(cell[0], 3),
+        _fmt(cell[1], 3),
+        *[np.full(size, "0")] * 4,
+        _fmt(current, 3),
+        _fmt(80.0 + 12.0 * (1 - np.exp(-t / 200)), 2),
+        ft(f["msl"]),
+        ft(f["h"]),
+        state.astype(str),
+        state_name[f["phase"]],
+        message,
+    ]
     table = pd.DataFrame(dict(zip(_AIRDATA_HEADER.split(","), values, strict=True)))
     return table.loc[f["kept"]]
 

@@ -150,7 +150,11 @@ def _validate_sites(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
         kinds = sites[KIND] if KIND in sites else pd.Series(None, index=sites.index)
         sites = sites.assign(
-            **{STANDOFF_M: [default_standoff(f, k) for f, k in zip(sites[FAMILY], kinds)]}
+            **{
+                STANDOFF_M: [
+                    default_standoff(f, k) for f, k in zip(sites[FAMILY], kinds, strict=True)
+                ]
+            }
         )
     return sites
 
@@ -218,7 +222,9 @@ def expose(
     score's formula is in :mod:`geoexpose.score`. Nothing in the inputs is modified.
     """
     inputs = {
-        "tracks": list((fixes.attrs if fixes is not None else {}).get("geoexpose", {}).get("files", [])),
+        "tracks": list(
+            (fixes.attrs if fixes is not None else {}).get("geoexpose", {}).get("files", [])
+        ),
         "sites": list(sites.attrs.get("geoexpose", {}).get("layers", [])),
     }
     threads = threads or min(4, os.cpu_count() or 1)
@@ -228,9 +234,14 @@ def expose(
     a = fix_arrays(fixes, max_gap_s=max_gap_s, gap_factor=gap_factor)
     standoff = pd.to_numeric(sites[STANDOFF_M]).to_numpy("float64")
     hits = zone_hits(
-        sites.geometry.to_numpy(), standoff, a.xy[:, 0], a.xy[:, 1], a.codes, a.seg_ok,
+        sites.geometry.to_numpy(),
+        standoff,
+        a.xy[:, 0],
+        a.xy[:, 1],
+        a.codes,
+        a.seg_ok,
         threads=threads,
-    )  # fmt: skip
+    )
 
     pairs = _pairs(hits, a.codes, a.t_ns, a.dt, a.alt, len(sites))
     pairs.insert(0, SITE_ID, sites[SITE_ID].to_numpy()[pairs.pop("site")])
@@ -238,13 +249,17 @@ def expose(
     site_metrics = _per_site(pairs, sites)
     site_metrics.index = sites.index
     metrics = site_metrics[EXPOSURE_COLUMNS]
-    out = pd.concat([sites.drop(columns=[c for c in EXPOSURE_COLUMNS if c in sites]), metrics], axis=1)
+    out = pd.concat(
+        [sites.drop(columns=[c for c in EXPOSURE_COLUMNS if c in sites]), metrics], axis=1
+    )
     out[EXPOSURE_SCORE] = exposure_score(out)
     footprints = gpd.GeoDataFrame(
         {SITE_ID: pd.Series(dtype=str)}, geometry=gpd.GeoSeries([], crs=CRS_LONLAT)
     )
     params = {"max_gap_s": max_gap_s, "gap_factor": gap_factor, "threads": threads}
-    logger.info("exposure: %d sites, %d fixes, %d flight x site pairs", len(out), len(fixes), len(pairs))
+    logger.info(
+        "exposure: %d sites, %d fixes, %d flight x site pairs", len(out), len(fixes), len(pairs)
+    )
     return ExposureResult(out, pairs[PAIR_COLUMNS], footprints, fixes, params, inputs)
 
 
@@ -275,7 +290,13 @@ def _pairs(hits, codes, t_ns, dt, alt, n_sites: int) -> pd.DataFrame:
     if len(hits.run_site):
         by_fix, by_seg = _with_runs(hits, by_fix, by_seg, codes, t_ns, alt, n_sites)
     fa = by_fix.groupby("key").agg(
-        {N_FIXES: "sum", MIN_DISTANCE_M: "min", MIN_AGL_M: "min", "first_ns": "min", "last_ns": "max"}
+        {
+            N_FIXES: "sum",
+            MIN_DISTANCE_M: "min",
+            MIN_AGL_M: "min",
+            "first_ns": "min",
+            "last_ns": "max",
+        }
     )
     sa = by_seg.groupby("key").agg({DWELL_S: "sum", "enter_ns": "min", "exit_ns": "max"})
     agg = fa.join(sa, how="outer")
@@ -367,4 +388,3 @@ def _per_site(pairs: pd.DataFrame, sites: gpd.GeoDataFrame) -> pd.DataFrame:
     for col in (FIRST_SEEN_UTC, LAST_SEEN_UTC):
         out[col] = pd.to_datetime(out[col], utc=True).astype(TIME_DTYPE)
     return out.reset_index(drop=True)
-

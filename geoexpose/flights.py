@@ -101,7 +101,7 @@ def flight_lines(
         lines = shapely.linestrings(xy[keep], indices=local_run)
         run_flight = flight[keep][np.r_[0, np.flatnonzero(np.diff(local_run)) + 1]]
         shapely.multilinestrings(lines, indices=run_flight, out=geoms)
-    length = np.zeros(n_flights)
+    length: np.ndarray = np.zeros(n_flights)
     if n > 1:
         d = np.where(seg_ok[:-1], segment_lengths(xy[:, 0], xy[:, 1]), 0.0)
         length = np.bincount(flight[:-1], weights=d, minlength=n_flights)

@@ -28,6 +28,8 @@ import pandas as pd
 import shapely
 
 from geoexpose import projection
+from geoexpose._atomic import write_text_atomic
+from geoexpose._fix_arrays import segment_ok
 from geoexpose._html_inline import (
     DASH,
     decor_element,
@@ -36,8 +38,6 @@ from geoexpose._html_inline import (
     macro_element,
     popup_tables,
 )
-from geoexpose._atomic import write_text_atomic
-from geoexpose._fix_arrays import segment_ok
 from geoexpose.errors import InputError, UsageError
 from geoexpose.schema import (
     ALT_AGL_M,

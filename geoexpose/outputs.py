@@ -81,7 +81,7 @@ def _versions() -> dict[str, str]:
 
 
 def summary(result: ExposureResult, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """What went in and what came out, for ``summary.json``.
+    """Summarise what went in and what came out, for ``summary.json``.
 
     Parameters
     ----------
@@ -204,10 +204,9 @@ def write_outputs(
 
 
 def _iso_gpkg(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """A copy whose datetimes GDAL can store: UTC with millisecond precision."""
+    """Copy a frame with datetimes GDAL can store: UTC, millisecond precision."""
     out = frame.copy()
     for col in out.columns:
         if isinstance(out[col].dtype, pd.DatetimeTZDtype):
             out[col] = out[col].dt.tz_convert("UTC").dt.round("ms")
     return out
-

@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 BAND_WIDTH_DEG = 6.0
-_N_BANDS = int(round(360 / BAND_WIDTH_DEG))
+_N_BANDS = round(360 / BAND_WIDTH_DEG)
 
 
 def band_of_lon(lon: np.ndarray | float) -> np.ndarray:
@@ -53,7 +53,7 @@ def band_of_lon(lon: np.ndarray | float) -> np.ndarray:
 
 @functools.lru_cache(maxsize=_N_BANDS)
 def band_crs(band: int) -> CRS:
-    """The metric CRS of a band: Transverse Mercator on the band's central meridian."""
+    """Return the metric CRS of a band: Transverse Mercator on its central meridian."""
     lon_0 = -180.0 + BAND_WIDTH_DEG * (int(band) + 0.5)
     return CRS.from_proj4(
         f"+proj=tmerc +lat_0=0 +lon_0={lon_0:.1f} +k=1 +x_0=0 +y_0=0 "
@@ -105,11 +105,11 @@ def band_of_geometries(
     of ``shapely.get_coordinates(geoms, return_index=True)`` when already at hand.
     """
     geoms = np.asarray(geoms, dtype=object)
-    coords, index = coords if coords is not None else shapely.get_coordinates(
-        geoms, return_index=True
-    )
+    if coords is None:
+        coords = shapely.get_coordinates(geoms, return_index=True)
+    xy, index = coords
     n = len(geoms)
-    rad = np.radians(coords[:, 0])
+    rad = np.radians(xy[:, 0])
     s = np.bincount(index, weights=np.sin(rad), minlength=n)
     c = np.bincount(index, weights=np.cos(rad), minlength=n)
     mean_lon = np.degrees(np.arctan2(s, c))

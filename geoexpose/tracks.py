@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-
 import pandas as pd
 from tqdm import tqdm
 
@@ -338,8 +337,13 @@ def read_tracks(
             time_basis=raw.time_basis,
             notes=raw.notes,
         )
-        logger.info("%s: %d of %d rows kept, %d flights", path, len(part), entry["rows_read"],
-                    len(entry["flights"]))  # fmt: skip
+        logger.info(
+            "%s: %d of %d rows kept, %d flights",
+            path,
+            len(part),
+            entry["rows_read"],
+            len(entry["flights"]),
+        )
         if len(part):
             parts.append(part)
     table = pd.concat(parts, ignore_index=True) if parts else _empty()

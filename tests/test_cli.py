@@ -36,7 +36,10 @@ def test_demo_writes_the_whole_output_folder(tmp_path):
     depot = table.set_index("site_id").loc["brenmoor-depot"]
     assert depot["dwell_s"] > 30 and depot["n_flights"] == 1
     assert sorted(gpd.list_layers(out / "exposure.gpkg")["name"]) == [
-        "flight_sites", "flights", "sites"]  # fmt: skip
+        "flight_sites",
+        "flights",
+        "sites",
+    ]
     again = run("demo", "--out", out)
     assert again.exit_code == 1
     assert "exists" in again.stderr and "--overwrite" in again.stderr
@@ -50,7 +53,9 @@ def bad_files(folder):
     (folder / "empty.csv").write_bytes(b"")
     (folder / "junk.csv").write_bytes(bytes(range(256)) * 40)
     (folder / "wrong.csv").write_text("a,b,c\n1,2,3\n4,5,6\n")
-    (folder / "latin1.gpx").write_bytes("<?xml version='1.0'?><gpx><trk><name>\xe9".encode("latin-1"))
+    (folder / "latin1.gpx").write_bytes(
+        "<?xml version='1.0'?><gpx><trk><name>\xe9".encode("latin-1")
+    )
     return folder
 
 
@@ -76,8 +81,15 @@ def test_scan_skips_bad_files_and_finishes(tmp_path, demo_inputs):
 
 def test_strict_scan_stops_with_one_line_and_status_1(tmp_path, demo_inputs):
     inputs = bad_files(tmp_path / "in")
-    result = run("scan", inputs / "junk.csv", "--sites", demo_inputs.sites, "--strict",
-                 "--out", tmp_path / "out")  # fmt: skip
+    result = run(
+        "scan",
+        inputs / "junk.csv",
+        "--sites",
+        demo_inputs.sites,
+        "--strict",
+        "--out",
+        tmp_path / "out",
+    )
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "junk.csv" in lines[0]
@@ -85,8 +97,16 @@ def test_strict_scan_stops_with_one_line_and_status_1(tmp_path, demo_inputs):
 
 
 def test_bad_usage_is_status_2(tmp_path, demo_inputs):
-    result = run("scan", demo_inputs.tracks[0], "--sites", demo_inputs.sites,
-                 "--standoff", "military", "--out", tmp_path)  # fmt: skip
+    result = run(
+        "scan",
+        demo_inputs.tracks[0],
+        "--sites",
+        demo_inputs.sites,
+        "--standoff",
+        "military",
+        "--out",
+        tmp_path,
+    )
     assert result.exit_code == 2
     assert run("scan", demo_inputs.tracks[0]).exit_code == 2  # no --sites
 
@@ -94,15 +114,28 @@ def test_bad_usage_is_status_2(tmp_path, demo_inputs):
 def test_standoff_override_widens_the_zone(tmp_path, demo_inputs):
     a, b = tmp_path / "a", tmp_path / "b"
     assert run("scan", *demo_inputs.tracks, "--sites", demo_inputs.sites, "--out", a).exit_code == 0
-    assert run("scan", *demo_inputs.tracks, "--sites", demo_inputs.sites, "--out", b,
-               "--standoff", "military=900").exit_code == 0  # fmt: skip
+    assert (
+        run(
+            "scan",
+            *demo_inputs.tracks,
+            "--sites",
+            demo_inputs.sites,
+            "--out",
+            b,
+            "--standoff",
+            "military=900",
+        ).exit_code
+        == 0
+    )
     da = pd.read_csv(a / "site_exposure.csv").set_index("site_id").loc["brenmoor-depot"]
     db = pd.read_csv(b / "site_exposure.csv").set_index("site_id").loc["brenmoor-depot"]
     assert db["standoff_m"] == 900 and db["dwell_s"] > da["dwell_s"]
 
 
 def test_inspect_reports_format_rows_and_problems(tmp_path, demo_inputs):
-    result = run("inspect", "--json", demo_inputs.tracks[0], bad_files(tmp_path / "in") / "junk.csv")
+    result = run(
+        "inspect", "--json", demo_inputs.tracks[0], bad_files(tmp_path / "in") / "junk.csv"
+    )
     assert result.exit_code == 0, result.output
     good, junk = json.loads(result.stdout)
     assert good["format"] == "airdata_csv" and good["status"] == "read"
@@ -133,12 +166,16 @@ def test_map_rebuilds_from_the_output_folder(tmp_path):
 
 
 def test_console_script_is_installed():
-    done = subprocess.run([sys.executable, "-m", "geoexpose.cli", "--version"],
-                          capture_output=True, text=True)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "geoexpose.cli", "--version"], capture_output=True, text=True
+    )
     assert done.returncode == 0 or "geoexpose" in done.stdout
 
 
 def test_import_stays_light():
-    code = "import sys, geoexpose; print(sorted(m for m in ('folium', 'rasterio') if m in sys.modules))"
+    code = (
+        "import sys, geoexpose; "
+        "print(sorted(m for m in ('folium', 'rasterio') if m in sys.modules))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

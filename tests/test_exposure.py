@@ -26,8 +26,9 @@ def geodesic_pass(site_lon, site_lat, offset_m, half_length_m, step_m, azimuth=9
     c_lon, c_lat, back = GEOD.fwd(site_lon, site_lat, 0.0, offset_m)
     heading = back + 90.0  # at right angles to the bearing back to the site
     s = np.arange(-half_length_m, half_length_m + step_m / 2, step_m)
-    lon, lat, _ = GEOD.fwd(np.full(s.shape, c_lon), np.full(s.shape, c_lat),
-                           np.full(s.shape, heading), s)  # fmt: skip
+    lon, lat, _ = GEOD.fwd(
+        np.full(s.shape, c_lon), np.full(s.shape, c_lat), np.full(s.shape, heading), s
+    )
     return np.asarray(lon), np.asarray(lat)
 
 
@@ -151,14 +152,19 @@ def test_polygon_and_line_sites_zone_width():
     corners = [GEOD.fwd(lon0, lat0, az, 50 * np.sqrt(2))[:2] for az in (45, 135, 225, 315)]
     square = shapely.Polygon(corners)
     line_lon, line_lat, _ = GEOD.fwd([lon0, lon0], [lat0 + 0.01, lat0 + 0.01], [0, 180], [500, 500])
-    line = shapely.LineString(list(zip(line_lon, line_lat)))
+    line = shapely.LineString(list(zip(line_lon, line_lat, strict=False)))
     # pass due east through the square's centre and across the line
     s = np.arange(-400.0, 400.0, 0.5)
-    lon, lat, _ = GEOD.fwd(np.full(s.shape, lon0), np.full(s.shape, lat0), np.full(s.shape, 90.0), s)
-    lon2, lat2, _ = GEOD.fwd(np.full(s.shape, lon0), np.full(s.shape, lat0 + 0.01),
-                             np.full(s.shape, 90.0), s)  # fmt: skip
-    fixes = pd.concat([make_track(lon, lat, dt_s=0.1, flight="a"),
-                       make_track(lon2, lat2, dt_s=0.1, flight="b")], ignore_index=True)  # fmt: skip
+    lon, lat, _ = GEOD.fwd(
+        np.full(s.shape, lon0), np.full(s.shape, lat0), np.full(s.shape, 90.0), s
+    )
+    lon2, lat2, _ = GEOD.fwd(
+        np.full(s.shape, lon0), np.full(s.shape, lat0 + 0.01), np.full(s.shape, 90.0), s
+    )
+    fixes = pd.concat(
+        [make_track(lon, lat, dt_s=0.1, flight="a"), make_track(lon2, lat2, dt_s=0.1, flight="b")],
+        ignore_index=True,
+    )
     sites = make_sites([square, line], standoff_m=40.0)
     result = gx.expose(sites, fixes)
     sq, ln = result.sites.iloc[0], result.sites.iloc[1]
@@ -166,16 +172,23 @@ def test_polygon_and_line_sites_zone_width():
     assert ln["dwell_s"] == pytest.approx(2 * 40 / 5.0, rel=5e-3)
     assert sq["min_distance_m"] == 0.0 and ln["min_distance_m"] < 0.5
     assert len(result.pairs) == 2
-    assert set(zip(result.pairs["flight_id"], result.pairs["site_id"])) == {("a", "s0"), ("b", "s1")}
+    assert set(zip(result.pairs["flight_id"], result.pairs["site_id"], strict=False)) == {
+        ("a", "s0"),
+        ("b", "s1"),
+    }
 
 
 def test_pairs_add_up_per_site_and_untouched_sites_score_zero():
     site = (13.4, 52.5)
     lon, lat = geodesic_pass(*site, offset_m=20.0, half_length_m=300.0, step_m=1.0)
     far_lon, far_lat, _ = GEOD.fwd(site[0], site[1], 45.0, 5000.0)
-    fixes = pd.concat([make_track(lon, lat, flight="x", dt_s=0.1),
-                       make_track(lon[::-1], lat[::-1], flight="y", dt_s=0.2,
-                                  t0="2026-06-12T11:00:00Z")], ignore_index=True)  # fmt: skip
+    fixes = pd.concat(
+        [
+            make_track(lon, lat, flight="x", dt_s=0.1),
+            make_track(lon[::-1], lat[::-1], flight="y", dt_s=0.2, t0="2026-06-12T11:00:00Z"),
+        ],
+        ignore_index=True,
+    )
     sites = make_sites([shapely.Point(*site), shapely.Point(far_lon, far_lat)], standoff_m=100.0)
     result = gx.expose(sites, fixes)
     near, far = result.sites.iloc[0], result.sites.iloc[1]

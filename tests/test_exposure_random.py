@@ -29,15 +29,21 @@ def _random_sites(rng, n):
         if kind == 0:
             g = shapely.Point(cx, cy)
         elif kind == 1:
-            g = shapely.LineString(np.column_stack([cx + rng.uniform(-400, 400, 4),
-                                                    cy + rng.uniform(-400, 400, 4)]))  # fmt: skip
+            g = shapely.LineString(
+                np.column_stack([cx + rng.uniform(-400, 400, 4), cy + rng.uniform(-400, 400, 4)])
+            )
         elif kind == 2:
-            g = shapely.Polygon(shapely.box(cx, cy, cx + rng.uniform(30, 300), cy + rng.uniform(30, 300)))
+            g = shapely.Polygon(
+                shapely.box(cx, cy, cx + rng.uniform(30, 300), cy + rng.uniform(30, 300))
+            )
             g = shapely.affinity.rotate(g, rng.uniform(0, 90))
         else:
-            g = shapely.MultiPoint(np.column_stack([cx + rng.uniform(-50, 50, 3),
-                                                    cy + rng.uniform(-50, 50, 3)]))  # fmt: skip
-        geoms.append(shapely.transform(g, lambda xy: np.column_stack(to_ll.transform(xy[:, 0], xy[:, 1]))))
+            g = shapely.MultiPoint(
+                np.column_stack([cx + rng.uniform(-50, 50, 3), cy + rng.uniform(-50, 50, 3)])
+            )
+        geoms.append(
+            shapely.transform(g, lambda xy: np.column_stack(to_ll.transform(xy[:, 0], xy[:, 1])))
+        )
     return geoms
 
 
@@ -56,8 +62,10 @@ def _random_flight(rng, n, dt, speed, name):
 
 def _reference(sites, fixes, standoff):
     to_m = Transformer.from_crs("EPSG:4326", _aeqd(), always_xy=True)
-    geoms = [shapely.transform(g, lambda xy: np.column_stack(to_m.transform(xy[:, 0], xy[:, 1])))
-             for g in sites.geometry]  # fmt: skip
+    geoms = [
+        shapely.transform(g, lambda xy: np.column_stack(to_m.transform(xy[:, 0], xy[:, 1])))
+        for g in sites.geometry
+    ]
     rows = []
     for fid, f in fixes.groupby("flight_id"):
         x, y = to_m.transform(f.geometry.x.to_numpy(), f.geometry.y.to_numpy())
@@ -76,10 +84,18 @@ def _reference(sites, fixes, standoff):
             share[near] = (ds <= standoff).mean(axis=1)
             dwell = float((share * np.diff(t)).sum())
             if inside.any() or dwell > 0:
-                rows.append({"flight_id": fid, "site_id": f"s{j}", "n_fixes": int(inside.sum()),
-                             "dwell_s": dwell,
-                             "min_distance_m": d[inside].min() if inside.any() else np.nan,
-                             "min_agl_m": f["alt_agl_m"].to_numpy()[inside].min() if inside.any() else np.nan})  # fmt: skip
+                rows.append(
+                    {
+                        "flight_id": fid,
+                        "site_id": f"s{j}",
+                        "n_fixes": int(inside.sum()),
+                        "dwell_s": dwell,
+                        "min_distance_m": d[inside].min() if inside.any() else np.nan,
+                        "min_agl_m": f["alt_agl_m"].to_numpy()[inside].min()
+                        if inside.any()
+                        else np.nan,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -89,18 +105,21 @@ def test_random_flights_match_brute_force(seed):
     standoff = 60.0
     sites = make_sites(_random_sites(rng, 40), standoff_m=standoff)
     fixes = pd.concat(
-        [_random_flight(rng, 3000, 0.1, 12.0, "fast10hz"),
-         _random_flight(rng, 600, 1.0, 9.0, "slow1hz"),
-         _random_flight(rng, 4000, 0.1, 3.0, "hover")],
+        [
+            _random_flight(rng, 3000, 0.1, 12.0, "fast10hz"),
+            _random_flight(rng, 600, 1.0, 9.0, "slow1hz"),
+            _random_flight(rng, 4000, 0.1, 3.0, "hover"),
+        ],
         ignore_index=True,
-    )  # fmt: skip
+    )
     got = gx.expose(sites, fixes).pairs.set_index(["flight_id", "site_id"]).sort_index()
     ref = _reference(sites, fixes, standoff).set_index(["flight_id", "site_id"]).sort_index()
     both = ref[ref["n_fixes"] > 0].index
     assert set(both) <= set(got.index)
     assert (got.loc[both, "n_fixes"] == ref.loc[both, "n_fixes"]).all()
-    np.testing.assert_allclose(got.loc[both, "min_distance_m"], ref.loc[both, "min_distance_m"],
-                               rtol=2e-3, atol=0.05)  # fmt: skip
+    np.testing.assert_allclose(
+        got.loc[both, "min_distance_m"], ref.loc[both, "min_distance_m"], rtol=2e-3, atol=0.05
+    )
     np.testing.assert_allclose(got.loc[both, "min_agl_m"], ref.loc[both, "min_agl_m"])
     # dwell: the reference resolves an edge-crossing segment to 1/400 of its time
     common = ref.index.intersection(got.index)
