@@ -44,23 +44,29 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.api import guess_datetime_format
 
-from geoexpose.schema import ALT_AGL_M, ALT_MSL_M, ALT_REF, TIME_DTYPE, TIME_UTC
+from geoexpose.schema import (
+    ALT_AGL_M,
+    ALT_MSL_M,
+    ALT_REF,
+    GIMBAL_PITCH_DEG,
+    GIMBAL_YAW_DEG,
+    IS_PHOTO,
+    IS_VIDEO,
+    SPEED_M_S,
+    TIME_DTYPE,
+    TIME_UTC,
+    YAW_DEG,
+)
 
 __all__ = [
     "DROP_REASONS",
     "EXTRA_COLUMNS",
     "FLIGHT_NO",
-    "GIMBAL_PITCH_DEG",
-    "GIMBAL_YAW_DEG",
-    "IS_PHOTO",
-    "IS_VIDEO",
     "LAT",
     "LON",
     "SEGMENT",
-    "SPEED_M_S",
     "TIME_BASIS_ASSUMED_UTC",
     "TIME_BASIS_UTC",
-    "YAW_DEG",
     "RawTrack",
     "check_time_zone",
     "clean_fixes",
@@ -77,12 +83,6 @@ SEGMENT = "segment"
 FLIGHT_NO = "flight_no"
 
 # Optional per-fix columns the readers fill where the source has them.
-SPEED_M_S = "speed_m_s"
-YAW_DEG = "yaw_deg"
-GIMBAL_PITCH_DEG = "gimbal_pitch_deg"
-GIMBAL_YAW_DEG = "gimbal_yaw_deg"
-IS_PHOTO = "is_photo"
-IS_VIDEO = "is_video"
 #: Extra fix columns, in output order, with their dtypes.
 EXTRA_COLUMNS: dict[str, str] = {
     SPEED_M_S: "float64",

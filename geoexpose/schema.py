@@ -12,7 +12,9 @@ __all__ = [
     "ALT_REF_GROUND",
     "ALT_REF_TAKEOFF",
     "BEST_GSD_CM",
+    "CAPACITY_MW",
     "CRS_LONLAT",
+    "DURATION_S",
     "DWELL_S",
     "EXPOSURE_COLUMNS",
     "EXPOSURE_SCORE",
@@ -23,10 +25,16 @@ __all__ = [
     "FLIGHT_COLUMNS",
     "FLIGHT_ID",
     "GEOMETRY",
+    "GIMBAL_PITCH_DEG",
+    "GIMBAL_YAW_DEG",
     "IMAGED_AREA_M2",
     "IMAGED_FRACTION",
+    "IS_PHOTO",
+    "IS_VIDEO",
     "KIND",
     "LAST_SEEN_UTC",
+    "LENGTH_M",
+    "MAX_AGL_M",
     "MIN_AGL_M",
     "MIN_DISTANCE_M",
     "NAME",
@@ -38,9 +46,12 @@ __all__ = [
     "SITE_COLUMNS",
     "SITE_ID",
     "SOURCE",
+    "SPEED_M_S",
     "STANDOFF_M",
     "TIME_DTYPE",
     "TIME_UTC",
+    "VOLTAGE_KV",
+    "YAW_DEG",
 ]
 
 CRS_LONLAT = "EPSG:4326"
@@ -68,6 +79,16 @@ ALT_REF_GROUND = "ground"
 ALT_REF_TAKEOFF = "takeoff"
 ALT_REFS = (ALT_REF_GROUND, ALT_REF_TAKEOFF)
 FIX_COLUMNS = [FLIGHT_ID, TIME_UTC, ALT_AGL_M, ALT_REF, ALT_MSL_M, SOURCE, GEOMETRY]
+
+# Optional columns of fixes (gx.read_tracks) and sites (gx.read_sites)
+SPEED_M_S = "speed_m_s"
+YAW_DEG = "yaw_deg"
+GIMBAL_PITCH_DEG = "gimbal_pitch_deg"
+GIMBAL_YAW_DEG = "gimbal_yaw_deg"
+IS_PHOTO = "is_photo"
+IS_VIDEO = "is_video"
+CAPACITY_MW = "capacity_mw"
+VOLTAGE_KV = "voltage_kv"
 
 # Exposure, per site and per flight x site pair
 N_FLIGHTS = "n_flights"
@@ -107,15 +128,18 @@ PAIR_COLUMNS = [
 ]
 
 # Flights: one line per flight
+DURATION_S = "duration_s"
+LENGTH_M = "length_m"
+MAX_AGL_M = "max_agl_m"
 FLIGHT_COLUMNS = [
     FLIGHT_ID,
     SOURCE,
     N_FIXES,
     FIRST_SEEN_UTC,
     LAST_SEEN_UTC,
-    "duration_s",
-    "length_m",
-    "max_agl_m",
+    DURATION_S,
+    LENGTH_M,
+    MAX_AGL_M,
     ALT_REF,
     GEOMETRY,
 ]

@@ -30,6 +30,7 @@ from geoexpose.catalog import (
 )
 from geoexpose.errors import InputError, InputWarning, UsageError
 from geoexpose.schema import (
+    CAPACITY_MW,
     CRS_LONLAT,
     FAMILY,
     GEOMETRY,
@@ -40,6 +41,7 @@ from geoexpose.schema import (
     SITE_ID,
     SOURCE,
     STANDOFF_M,
+    VOLTAGE_KV,
 )
 
 __all__ = ["CAPACITY_MW", "DROPPED_ROWS", "SITE_EXTRA_COLUMNS", "VOLTAGE_KV", "read_sites"]
@@ -47,8 +49,6 @@ __all__ = ["CAPACITY_MW", "DROPPED_ROWS", "SITE_EXTRA_COLUMNS", "VOLTAGE_KV", "r
 logger = logging.getLogger(__name__)
 
 # Extra columns read_sites returns after SITE_COLUMNS (NaN where the input has none).
-CAPACITY_MW = "capacity_mw"
-VOLTAGE_KV = "voltage_kv"
 SITE_EXTRA_COLUMNS = [CAPACITY_MW, VOLTAGE_KV]
 # Key of ``attrs`` of the returned frame: rows dropped, by reason (for summary.json).
 DROPPED_ROWS = "dropped_rows"
