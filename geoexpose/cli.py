@@ -129,6 +129,16 @@ _BASEMAP = click.option(
 _OVERWRITE = click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
 
 
+def _out_folder(default: str) -> Callable[[Any], Any]:
+    return click.option(
+        "--out",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path(default),
+        show_default=True,
+        help="Output folder.",
+    )
+
+
 @click.group()
 @click.version_option(gx.__version__, prog_name="geoexpose")
 @click.option("-v", "--verbose", count=True, help="More log output (repeat for more).")
@@ -153,13 +163,7 @@ def main(verbose: int, quiet: int) -> None:
     help="Site layer file (GeoPackage, GeoJSON, Shapefile, GeoParquet, FlatGeobuf, "
     "CSV with lon/lat); repeat for several.",
 )
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("geoexpose_out"),
-    show_default=True,
-    help="Output folder.",
-)
+@_out_folder("geoexpose_out")
 @click.option(
     "--standoff",
     multiple=True,
@@ -215,13 +219,7 @@ def scan(
 
 
 @main.command()
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("out/demo"),
-    show_default=True,
-    help="Output folder.",
-)
+@_out_folder("out/demo")
 @_BASEMAP
 @_OVERWRITE
 def demo(out, basemap, overwrite):
