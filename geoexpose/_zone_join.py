@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+from geoexpose._chunks import M_PER_DEG_MIN, Chunks, near_chunks
 from geoexpose._fix_arrays import reduce_ranges
 from geoexpose._site_distance import SiteDistance
 from geoexpose.projection import (
@@ -48,10 +49,8 @@ __all__ = ["ZoneHits", "zone_hits"]
 
 logger = logging.getLogger(__name__)
 
-_CHUNK = 32
 _PIECE = 8
 _BISECT_STEPS = 16
-_M_PER_DEG_MIN = 110_000.0  # a degree of latitude is at least 110.57 km
 
 
 @dataclass(frozen=True)
@@ -137,7 +136,7 @@ def zone_hits(
     """
     if len(site_geoms) == 0 or len(lon) == 0:
         return _empty()
-    chunks = _Chunks.of(lon, lat, segment_ok)
+    chunks = Chunks.of(lon, lat, segment_ok)
     vertex_xy, vertex_site = shapely.get_coordinates(site_geoms, return_index=True)
     bands = band_of_geometries(site_geoms, coords=(vertex_xy, vertex_site))
     groups = [(int(b), np.flatnonzero(bands == b)) for b in np.unique(bands)]
@@ -170,77 +169,10 @@ def zone_hits(
     )
 
 
-@dataclass(frozen=True)
-class _Chunks:
-    """Chunks of up to _CHUNK joined fixes, with their lon/lat boxes.
-
-    Chunk ``c`` covers positions ``start[c]`` to ``end[c]``; ``end`` is the next
-    chunk's start where the track goes on, so every segment lies in the chunk that
-    holds its first fix. A chunk never spans a recording gap or two flights.
-    Longitudes are unwrapped from each chunk's first fix, so a chunk across the
-    antimeridian has a box from, say, 179.9 to 180.1.
-    """
-
-    start: np.ndarray
-    end: np.ndarray
-    joined_end: np.ndarray
-    lon_lo: np.ndarray
-    lon_hi: np.ndarray
-    lat_lo: np.ndarray
-    lat_hi: np.ndarray
-
-    @classmethod
-    def of(cls, lon: np.ndarray, lat: np.ndarray, segment_ok: np.ndarray) -> _Chunks:
-        """Cut fixes, ordered by flight and time, into chunks."""
-        m = len(lon)
-        joined = np.zeros(m, dtype=bool)
-        joined[:-1] = segment_ok[:-1]
-        run_start = np.ones(m, dtype=bool)
-        run_start[1:] = ~joined[:-1]
-        run_first = np.maximum.accumulate(np.where(run_start, np.arange(m), 0))
-        start = np.flatnonzero(run_start | ((np.arange(m) - run_first) % _CHUNK == 0))
-        nxt = np.append(start[1:], m)
-        joined_end = joined[nxt - 1]
-        end = np.where(joined_end, nxt, nxt - 1)
-
-        def span(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            lo = np.minimum(np.minimum.reduceat(values, start), values[end])
-            hi = np.maximum(np.maximum.reduceat(values, start), values[end])
-            return lo, hi
-
-        owner = np.repeat(np.arange(len(start)), np.diff(np.append(start, m)))
-        rel = np.mod(lon - lon[start][owner] + 180.0, 360.0) - 180.0
-        rel_end = np.mod(lon[end] - lon[start] + 180.0, 360.0) - 180.0
-        rel_lo = np.minimum(np.minimum.reduceat(rel, start), rel_end)
-        rel_hi = np.maximum(np.maximum.reduceat(rel, start), rel_end)
-        lat_lo, lat_hi = span(lat)
-        return cls(start, end, joined_end, lon[start] + rel_lo, lon[start] + rel_hi, lat_lo, lat_hi)
-
-
-def _near_chunks(site_geoms: np.ndarray, standoff_m: np.ndarray, chunks: _Chunks) -> np.ndarray:
-    """Chunks whose lon/lat box meets the band's sites' box grown by the largest standoff."""
-    b = shapely.bounds(site_geoms)
-    margin_lat = float(standoff_m.max()) / _M_PER_DEG_MIN + 1e-6
-    lat_lo = np.nanmin(b[:, 1]) - margin_lat
-    lat_hi = np.nanmax(b[:, 3]) + margin_lat
-    near = (chunks.lat_hi >= lat_lo) & (chunks.lat_lo <= lat_hi)
-    max_abs_lat = max(abs(lat_lo), abs(lat_hi))
-    if max_abs_lat >= 89.0 or np.any(b[:, 2] - b[:, 0] > 180.0):
-        return near
-    margin_lon = margin_lat / np.cos(np.radians(max_abs_lat))
-    lo = np.nanmin(b[:, 0]) - margin_lon
-    width = np.nanmax(b[:, 2]) + margin_lon - lo
-    if width >= 360.0:
-        return near
-    # the chunk's west edge relative to the box's, wrapped to [-180, 180)
-    a = np.mod(chunks.lon_lo - lo + 180.0, 360.0) - 180.0
-    return near & (a + (chunks.lon_hi - chunks.lon_lo) >= 0.0) & (a <= width)
-
-
 def _band_hits(
-    band, site_geoms, vertices, standoff_m, lon, lat, flight, segment_ok, chunks: _Chunks
+    band, site_geoms, vertices, standoff_m, lon, lat, flight, segment_ok, chunks: Chunks
 ) -> ZoneHits:
-    near = np.flatnonzero(_near_chunks(site_geoms, standoff_m, chunks))
+    near = np.flatnonzero(near_chunks(site_geoms, standoff_m, chunks))
     if len(near) == 0:
         return _empty()
     # Chunk x site pairs whose boxes meet in degrees, longitudes taken from the band's
@@ -250,7 +182,7 @@ def _band_hits(
     vlon = np.mod(vertices[0][:, 0] - centre + 180.0, 360.0) - 180.0
     vlat = vertices[0][:, 1]
     first = np.flatnonzero(np.r_[True, vertices[1][1:] != vertices[1][:-1]])
-    margin_lat = s / _M_PER_DEG_MIN + 1e-6
+    margin_lat = s / M_PER_DEG_MIN + 1e-6
     lat_lo = np.minimum.reduceat(vlat, first) - margin_lat
     lat_hi = np.maximum.reduceat(vlat, first) + margin_lat
     polar = np.maximum(np.abs(lat_lo), np.abs(lat_hi)) >= 89.0
