@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench lint clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,3 +34,11 @@ lint: $(VENV)/.installed-test
 
 clean:
 	rm -rf $(VENV) out build dist .pytest_cache
+
+# docs/demo_map.png: the demo's overview map in headless Chromium (apt-get install chromium)
+screenshots: $(VENV)/.installed-demo
+	$(BIN)/geoexpose demo --out out/demo --overwrite
+	chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
+		--disable-component-update --disable-sync --no-first-run \
+		--user-data-dir=$$(mktemp -d) --window-size=1200,800 --virtual-time-budget=3000 \
+		--screenshot=docs/demo_map.png file://$(CURDIR)/out/demo/map.html
