@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
+import pyogrio
 
 from geoexpose._atomic import atomic_path, write_text_atomic
 from geoexpose.errors import OutputExistsError
@@ -47,8 +48,15 @@ OUTPUT_FILES = (GPKG, SITES_CSV, PAIRS_CSV, SUMMARY, MAP)
 
 
 def _iso(frame: pd.DataFrame) -> pd.DataFrame:
-    """Tz-aware datetime columns as ISO 8601 UTC text (``2026-06-12T10:02:03.400Z``)."""
+    """Prepare a table for CSV.
+
+    Tz-aware datetimes become ISO 8601 UTC text (``2026-06-12T10:02:03.400Z``) and
+    floats are rounded to 3 decimals (millimetres, milliseconds); the GeoPackage
+    keeps full precision.
+    """
     out = frame.copy()
+    floats = out.select_dtypes("float").columns
+    out[floats] = out[floats].round(3)
     for col in out.columns:
         if isinstance(out[col].dtype, pd.DatetimeTZDtype):
             t = out[col].dt.tz_convert("UTC")
@@ -183,8 +191,7 @@ def write_outputs(
         _iso_gpkg(result.flights).to_file(tmp, layer="flights", driver="GPKG")
         if len(result.footprints):
             result.footprints.to_file(tmp, layer="footprints", driver="GPKG")
-        pairs = gpd.GeoDataFrame(result.pairs, geometry=gpd.GeoSeries([None] * len(result.pairs)))
-        pairs.to_file(tmp, layer="flight_sites", driver="GPKG")
+        pyogrio.write_dataframe(_iso_gpkg(result.pairs), tmp, layer="flight_sites", driver="GPKG")
 
     columns = [SITE_ID, FAMILY, KIND, NAME, *EXPOSURE_COLUMNS, STANDOFF_M, OPERATOR]
     exposed = result.exposed
@@ -203,7 +210,7 @@ def write_outputs(
     return folder
 
 
-def _iso_gpkg(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _iso_gpkg(frame: pd.DataFrame) -> pd.DataFrame:
     """Copy a frame with datetimes GDAL can store: UTC, millisecond precision."""
     out = frame.copy()
     for col in out.columns:
