@@ -53,7 +53,8 @@ def segment_ok(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Which segments (i, i + 1) count: same flight, time moving on, no recording gap.
 
-    A recording gap is an interval longer than ``max(max_gap_s, gap_factor * the
+    ``codes`` are flight numbers from 0 (negative: no flight), ``t_s`` seconds. A
+    recording gap is an interval longer than ``max(max_gap_s, gap_factor * the
     flight's median interval)``. Returns the mask and the intervals in seconds.
     """
     n = len(codes)
@@ -63,10 +64,11 @@ def segment_ok(
     dt[:-1] = t_s[1:] - t_s[:-1]
     same = np.zeros(n, dtype=bool)
     same[:-1] = codes[1:] == codes[:-1]
-    step = pd.Series(np.where(same & (dt > 0), dt, np.nan))
-    median = step.groupby(codes).transform("median").to_numpy()
+    moving = same & (dt > 0)
+    median = pd.Series(np.where(moving, dt, np.nan)).groupby(codes).median()
+    median = median.reindex(np.arange(max(int(codes.max()) + 1, 1))).to_numpy()
     limit = np.maximum(max_gap_s, gap_factor * np.nan_to_num(median, nan=0.0))
-    return same & (dt > 0) & (dt <= limit), dt
+    return moving & (dt <= limit[np.maximum(codes, 0)]), dt
 
 
 def fix_arrays(fixes: gpd.GeoDataFrame, *, max_gap_s: float, gap_factor: float) -> FixArrays:
