@@ -184,7 +184,17 @@ def _epoch(numbers: pd.Series, *, seconds_per_unit: float | None, column: str) -
             f"column {column!r} holds numbers too small for dates since 1970 "
             "(elapsed time?); name a date-time column with columns={'time': ...}"
         )
-    return pd.to_datetime(values * seconds_per_unit, unit="s", utc=True)
+    # whole seconds and the rest apart, so that float rounding of a 13-digit number of
+    # milliseconds does not leave stray nanoseconds: the rest is kept to the microsecond
+    if seconds_per_unit < 1.0 and np.array_equal(values, np.round(values), equal_nan=True):
+        # whole numbers of ms, us or ns: integer arithmetic, exact
+        ns = values.astype("Int64") * round(seconds_per_unit * 1e9)
+    else:
+        seconds = values * seconds_per_unit
+        whole = np.floor(seconds)
+        rest_us = np.round((seconds - whole) * 1e6)
+        ns = whole.astype("Int64") * 1_000_000_000 + rest_us.astype("Int64") * 1_000
+    return pd.to_datetime(ns, unit="ns", utc=True)
 
 
 def parse_times(

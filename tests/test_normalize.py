@@ -198,3 +198,16 @@ def test_empty_frame():
     fixes, dropped = clean_fixes(frame([]), split_gap_s=60)
     assert len(fixes) == 0
     assert set(dropped.values()) == {0}
+
+
+def test_epoch_milliseconds_are_exact():
+    from geoexpose.normalize import parse_times
+
+    ms = pd.Series([1767261600123, 1767261600999, 1767261601001])
+    times, _ = parse_times(ms, column="time")
+    expected = pd.to_datetime(["2026-01-01T10:00:00.123Z", "2026-01-01T10:00:00.999Z",
+                               "2026-01-01T10:00:01.001Z"], utc=True)  # fmt: skip
+    assert list(times) == list(expected)
+    seconds, _ = parse_times(pd.Series([1767261600.25, 1767261600.5]), column="time")
+    assert seconds.dt.microsecond.tolist() == [250000, 500000]
+    assert seconds.dt.nanosecond.tolist() == [0, 0]
