@@ -23,6 +23,7 @@ from tqdm import tqdm
 from geoexpose._track_columns import ALT_REF_MSL
 from geoexpose._track_csv import read_csv_track
 from geoexpose._track_gpx import read_gpx, read_vector
+from geoexpose._track_remoteid import read_remote_id, sniff_remote_id
 from geoexpose.errors import InputError, InputWarning, UsageError
 from geoexpose.normalize import (
     DROP_REASONS,
@@ -54,9 +55,9 @@ __all__ = ["FORMATS", "TRACK_SUFFIXES", "read_tracks"]
 logger = logging.getLogger(__name__)
 
 #: Values of ``format=``.
-FORMATS = ("auto", "airdata_csv", "csv", "gpx", "geojson", "vector")
+FORMATS = ("auto", "airdata_csv", "csv", "gpx", "geojson", "vector", "remote_id")
 #: File name endings looked for in folders.
-TRACK_SUFFIXES = (".csv", ".gpx", ".geojson", ".json")
+TRACK_SUFFIXES = (".csv", ".gpx", ".geojson", ".json", ".pcap", ".pcapng")
 _COLUMN_KEYS = ("lat", "lon", "time", "alt", "alt_msl", "date")
 _ALT_REFS = (ALT_REF_GROUND, ALT_REF_TAKEOFF, ALT_REF_MSL)
 _VECTOR_SUFFIXES = (".gpkg", ".fgb", ".shp")
@@ -153,6 +154,8 @@ def _sniff(path: Path) -> str:
         return "geojson"
     if head.startswith((b"SQLite format 3\x00", b"fgb")) or suffix in _VECTOR_SUFFIXES:
         return "vector"
+    if sniff_remote_id(head, path):
+        return "remote_id"
     if head.startswith(b"PK\x03\x04"):
         raise InputError("zip archive (KMZ?); not a track format read yet")
     return "csv"  # text or not, the CSV reader tells
@@ -177,6 +180,8 @@ def _read_one(
         )
     if kind == "gpx":
         return read_gpx(path, time_zone=time_zone, alt_ref=alt_ref)
+    if kind == "remote_id":
+        return read_remote_id(path, time_zone=time_zone, alt_ref=alt_ref)
     return read_vector(path, format=kind, columns=columns, time_zone=time_zone, alt_ref=alt_ref)
 
 
