@@ -20,6 +20,12 @@ import geopandas as gpd
 import pandas as pd
 from tqdm import tqdm
 
+from geoexpose._track_autopilot import (
+    AUTOPILOT_FORMATS,
+    AUTOPILOT_SUFFIXES,
+    read_autopilot,
+    sniff_autopilot,
+)
 from geoexpose._track_columns import ALT_REF_MSL
 from geoexpose._track_csv import read_csv_track
 from geoexpose._track_gpx import read_gpx, read_vector
@@ -55,9 +61,11 @@ __all__ = ["FORMATS", "TRACK_SUFFIXES", "read_tracks"]
 logger = logging.getLogger(__name__)
 
 #: Values of ``format=``.
-FORMATS = ("auto", "airdata_csv", "csv", "gpx", "geojson", "vector", "remote_id")
+FORMATS = (
+    "auto", "airdata_csv", "csv", "gpx", "geojson", "vector", "remote_id", *AUTOPILOT_FORMATS,
+)  # fmt: skip
 #: File name endings looked for in folders.
-TRACK_SUFFIXES = (".csv", ".gpx", ".geojson", ".json", ".pcap", ".pcapng")
+TRACK_SUFFIXES = (".csv", ".gpx", ".geojson", ".json", ".pcap", ".pcapng", *AUTOPILOT_SUFFIXES)
 _COLUMN_KEYS = ("lat", "lon", "time", "alt", "alt_msl", "date")
 _ALT_REFS = (ALT_REF_GROUND, ALT_REF_TAKEOFF, ALT_REF_MSL)
 _VECTOR_SUFFIXES = (".gpkg", ".fgb", ".shp")
@@ -139,6 +147,8 @@ def _sniff(path: Path) -> str:
     """Tell the format of a file from its first bytes (and its name where needed)."""
     with path.open("rb") as handle:
         head = handle.read(4096)
+    if (kind := sniff_autopilot(head, path)) is not None:
+        return kind
     if not head.strip():
         raise InputError("empty file")
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -174,6 +184,8 @@ def _read_one(
         raise InputError("no such file or folder")
     kind = _sniff(path) if format == "auto" else format
     entry["format"] = kind
+    if kind in AUTOPILOT_FORMATS:
+        return read_autopilot(path, kind, time_zone=time_zone, alt_ref=alt_ref)
     if kind in ("csv", "airdata_csv"):
         return read_csv_track(
             path, format=format, columns=columns, time_zone=time_zone, alt_ref=alt_ref
