@@ -12,7 +12,13 @@ __all__ = [
     "ALT_REF_GROUND",
     "ALT_REF_TAKEOFF",
     "BEST_GSD_CM",
+    "CAM_LAT",
+    "CAM_LON",
     "CAPACITY_MW",
+    "CAPTURE_COLUMNS",
+    "CAPTURE_ID",
+    "CAPTURE_KIND",
+    "CAPTURE_KINDS",
     "CRS_LONLAT",
     "DURATION_S",
     "DWELL_S",
@@ -22,11 +28,13 @@ __all__ = [
     "FAMILY",
     "FIRST_SEEN_UTC",
     "FIX_COLUMNS",
+    "FLAGS",
     "FLIGHT_COLUMNS",
     "FLIGHT_ID",
     "GEOMETRY",
     "GIMBAL_PITCH_DEG",
     "GIMBAL_YAW_DEG",
+    "GSD_CM",
     "IMAGED_AREA_M2",
     "IMAGED_FRACTION",
     "IS_PHOTO",
@@ -43,6 +51,9 @@ __all__ = [
     "N_FLIGHTS",
     "OPERATOR",
     "PAIR_COLUMNS",
+    "PATH",
+    "PITCH_DEG",
+    "ROLL_DEG",
     "SITE_COLUMNS",
     "SITE_ID",
     "SOURCE",
@@ -89,6 +100,34 @@ IS_PHOTO = "is_photo"
 IS_VIDEO = "is_video"
 CAPACITY_MW = "capacity_mw"
 VOLTAGE_KV = "voltage_kv"
+
+# Captures: one row per photo, video frame or orthomosaic; geometry = ground footprint
+CAPTURE_ID = "capture_id"
+PATH = "path"
+CAPTURE_KIND = "kind"
+CAPTURE_KINDS = ("photo", "video_frame", "orthomosaic")
+CAM_LON = "cam_lon"
+CAM_LAT = "cam_lat"
+PITCH_DEG = "pitch_deg"
+ROLL_DEG = "roll_deg"
+GSD_CM = "gsd_cm"
+FLAGS = "flags"
+CAPTURE_COLUMNS = [
+    CAPTURE_ID,
+    PATH,
+    CAPTURE_KIND,
+    TIME_UTC,
+    FLIGHT_ID,
+    CAM_LON,
+    CAM_LAT,
+    ALT_AGL_M,
+    YAW_DEG,
+    PITCH_DEG,
+    ROLL_DEG,
+    GSD_CM,
+    FLAGS,
+    GEOMETRY,
+]
 
 # Exposure, per site and per flight x site pair
 N_FLIGHTS = "n_flights"
