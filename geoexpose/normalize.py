@@ -148,25 +148,37 @@ class RawTrack:
 
 def _naive(text: pd.Series) -> pd.Series:
     """Parse zone-less date-time text; fast with one guessed format, then per value."""
-    out = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    out = _parse_naive(text, format="ISO8601")
     todo = out.isna() & text.notna()
     if todo.any():
         guess = guess_datetime_format(str(text[todo].iloc[0]))
         if guess is not None:
-            out[todo] = pd.to_datetime(text[todo], format=guess, errors="coerce")
+            out[todo] = _parse_naive(text[todo], format=guess)
             todo = out.isna() & text.notna()
     if todo.any():
-        out[todo] = pd.to_datetime(text[todo], format="mixed", errors="coerce")
+        out[todo] = _parse_naive(text[todo], format="mixed")
     return out
+
+
+def _parse_naive(text: pd.Series, *, format: str) -> pd.Series:
+    """Parse with one format to naive nanosecond times; stray zoned values as UTC."""
+    try:
+        out = pd.to_datetime(text, format=format, errors="coerce")
+    except (TypeError, ValueError):  # naive and zoned text mixed
+        out = pd.to_datetime(text, format=format, errors="coerce", utc=True)
+    if getattr(out.dtype, "tz", None) is not None:
+        out = out.dt.tz_convert("UTC").dt.tz_localize(None)
+    return out.dt.as_unit("ns")
 
 
 def _zoned(text: pd.Series) -> pd.Series:
     """Parse date-time text that ends in a zone or offset, to UTC."""
     text = text.str.replace(r"\s*(?:UTC|GMT)$", "Z", regex=True)
-    out = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+    out = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True).dt.as_unit("ns")
     todo = out.isna()
     if todo.any():
-        out[todo] = pd.to_datetime(text[todo], format="mixed", errors="coerce", utc=True)
+        more = pd.to_datetime(text[todo], format="mixed", errors="coerce", utc=True)
+        out[todo] = more.dt.as_unit("ns")
     return out
 
 

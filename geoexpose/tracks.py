@@ -29,6 +29,7 @@ from geoexpose._track_autopilot import (
 from geoexpose._track_columns import ALT_REF_MSL
 from geoexpose._track_csv import read_csv_track
 from geoexpose._track_gpx import read_gpx, read_vector
+from geoexpose._track_kml import read_kml, sniff_kml
 from geoexpose._track_remoteid import read_remote_id, sniff_remote_id
 from geoexpose.errors import InputError, InputWarning, UsageError
 from geoexpose.normalize import (
@@ -62,10 +63,13 @@ logger = logging.getLogger(__name__)
 
 #: Values of ``format=``.
 FORMATS = (
-    "auto", "airdata_csv", "csv", "gpx", "geojson", "vector", "remote_id", *AUTOPILOT_FORMATS,
+    "auto", "airdata_csv", "csv", "gpx", "geojson", "vector", "kml", "remote_id",
+    *AUTOPILOT_FORMATS,
 )  # fmt: skip
 #: File name endings looked for in folders.
-TRACK_SUFFIXES = (".csv", ".gpx", ".geojson", ".json", ".pcap", ".pcapng", *AUTOPILOT_SUFFIXES)
+TRACK_SUFFIXES = (
+    ".csv", ".gpx", ".geojson", ".json", ".kml", ".kmz", ".pcap", ".pcapng", *AUTOPILOT_SUFFIXES,
+)  # fmt: skip
 _COLUMN_KEYS = ("lat", "lon", "time", "alt", "alt_msl", "date")
 _ALT_REFS = (ALT_REF_GROUND, ALT_REF_TAKEOFF, ALT_REF_MSL)
 _VECTOR_SUFFIXES = (".gpkg", ".fgb", ".shp")
@@ -151,6 +155,8 @@ def _sniff(path: Path) -> str:
         return kind
     if not head.strip():
         raise InputError("empty file")
+    if sniff_kml(head, path):
+        return "kml"
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     suffix = path.suffix.lower()
     if text.startswith(b"<"):
@@ -190,6 +196,8 @@ def _read_one(
         return read_csv_track(
             path, format=format, columns=columns, time_zone=time_zone, alt_ref=alt_ref
         )
+    if kind == "kml":
+        return read_kml(path, time_zone=time_zone, alt_ref=alt_ref)
     if kind == "gpx":
         return read_gpx(path, time_zone=time_zone, alt_ref=alt_ref)
     if kind == "remote_id":
@@ -337,6 +345,8 @@ def read_tracks(
                 raise InputError(f"{path}: {reason}") from exc
             warnings.warn(InputWarning(f"{path}: {reason}"), stacklevel=2)
             continue
+        for problem in raw.warnings:
+            warnings.warn(InputWarning(f"{path}: {problem}"), stacklevel=2)
         if raw.time_basis == TIME_BASIS_ASSUMED_UTC:
             warnings.warn(
                 InputWarning(f"{path}: times have no time zone; taken as UTC (pass time_zone=)"),

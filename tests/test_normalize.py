@@ -211,3 +211,14 @@ def test_epoch_milliseconds_are_exact():
     seconds, _ = parse_times(pd.Series([1767261600.25, 1767261600.5]), column="time")
     assert seconds.dt.microsecond.tolist() == [250000, 500000]
     assert seconds.dt.nanosecond.tolist() == [0, 0]
+
+
+@pytest.mark.parametrize(
+    "odd", ["2024-06-01T12:00.08Z", "2024-06-01T12:00:0 Z", "2024-06-01 12:00:00 +0200 junk"]
+)
+def test_odd_time_text_parses_or_is_missing_but_never_raises_type_errors(odd):
+    from geoexpose.normalize import parse_times
+
+    times, _ = parse_times(pd.Series(["2024-06-01T12:00:00Z", odd]), column="t")
+    assert times.iloc[0] == pd.Timestamp("2024-06-01T12:00:00Z")
+    assert str(times.dtype) == TIME_DTYPE

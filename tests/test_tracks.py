@@ -337,7 +337,7 @@ BAD_INPUTS = {
     ),
     "cut.gpx": (gpx("1.1", [[(50, 8, 1, iso(0))]])[:-12].encode(), "not a readable GPX"),
     "no_points.gpx": (gpx("1.1", []).encode(), "no track points"),
-    "route.kml": (b"<?xml version='1.0'?><kml></kml>", "KML tracks are not read yet"),
+    "route.kml": (b"<?xml version='1.0'?><kml></kml>", "no track in the KML"),
     "shapes.geojson": (
         geojson([{"type": "Feature", "properties": {}, "geometry": POLYGON}]).encode(),
         "no track in the layer",
@@ -404,7 +404,7 @@ def test_non_utf8_text_is_read(tmp_path):
 @pytest.mark.parametrize(
     ("option", "match"),
     [
-        ({"format": "kml"}, "format='kml'"),
+        ({"format": "shapefile"}, "format='shapefile'"),
         ({"alt_ref": "sea"}, "alt_ref='sea'"),
         ({"time_zone": "Mars/Olympus"}, "'Mars/Olympus'"),
         ({"split_gap_s": 0}, "split_gap_s=0"),
