@@ -31,6 +31,7 @@ from geoexpose._track_csv import read_csv_track
 from geoexpose._track_gpx import read_gpx, read_vector
 from geoexpose._track_kml import read_kml, sniff_kml
 from geoexpose._track_remoteid import read_remote_id, sniff_remote_id
+from geoexpose._track_srt import read_srt, sniff_srt
 from geoexpose.errors import InputError, InputWarning, UsageError
 from geoexpose.normalize import (
     DROP_REASONS,
@@ -63,12 +64,13 @@ logger = logging.getLogger(__name__)
 
 #: Values of ``format=``.
 FORMATS = (
-    "auto", "airdata_csv", "csv", "gpx", "geojson", "vector", "kml", "remote_id",
+    "auto", "airdata_csv", "csv", "gpx", "geojson", "vector", "kml", "remote_id", "dji_srt",
     *AUTOPILOT_FORMATS,
 )  # fmt: skip
 #: File name endings looked for in folders.
 TRACK_SUFFIXES = (
-    ".csv", ".gpx", ".geojson", ".json", ".kml", ".kmz", ".pcap", ".pcapng", *AUTOPILOT_SUFFIXES,
+    ".csv", ".gpx", ".geojson", ".json", ".kml", ".kmz", ".srt", ".pcap", ".pcapng",
+    *AUTOPILOT_SUFFIXES,
 )  # fmt: skip
 _COLUMN_KEYS = ("lat", "lon", "time", "alt", "alt_msl", "date")
 _ALT_REFS = (ALT_REF_GROUND, ALT_REF_TAKEOFF, ALT_REF_MSL)
@@ -172,6 +174,8 @@ def _sniff(path: Path) -> str:
         return "vector"
     if sniff_remote_id(head, path):
         return "remote_id"
+    if sniff_srt(head, path):
+        return "dji_srt"
     if head.startswith(b"PK\x03\x04"):
         raise InputError("zip archive (KMZ?); not a track format read yet")
     return "csv"  # text or not, the CSV reader tells
@@ -200,6 +204,8 @@ def _read_one(
         return read_kml(path, time_zone=time_zone, alt_ref=alt_ref)
     if kind == "gpx":
         return read_gpx(path, time_zone=time_zone, alt_ref=alt_ref)
+    if kind == "dji_srt":
+        return read_srt(path, time_zone=time_zone, alt_ref=alt_ref)
     if kind == "remote_id":
         return read_remote_id(path, time_zone=time_zone, alt_ref=alt_ref)
     return read_vector(path, format=kind, columns=columns, time_zone=time_zone, alt_ref=alt_ref)
