@@ -383,12 +383,13 @@ def _times(table: pd.DataFrame, m: ColumnMap, *, time_zone: str | None) -> tuple
         first = values.dropna().astype("str")
         if len(first) and _TIME_OF_DAY.fullmatch(first.iloc[0]):
             values = table[m.date.name].astype("str").str.strip() + " " + values.astype("str")
+    marked_utc = marker in ("utc", "gmt", "z")  # "datetime(utc)": UTC whatever time_zone says
     try:
         times, basis = parse_times(
             values,
             column=col.name,
-            time_zone=time_zone,
-            naive_is_utc=marker in ("utc", "gmt", "z"),
+            time_zone=None if marked_utc else time_zone,
+            naive_is_utc=marked_utc,
             seconds_per_unit=per_unit,
         )
     except ValueError as exc:

@@ -9,7 +9,9 @@ delimiter other than ``,`` a decimal comma is accepted. Leading blanks of names
 and values are dropped. A last line cut short (a file truncated while written) is
 dropped and counted as ``truncated_row``; rows with more fields than the header
 are dropped and counted as ``bad_row``. Columns are found by
-:mod:`geoexpose._track_columns`.
+:mod:`geoexpose._track_columns`; DJI-family exports (PhantomHelp, dji-log-parser,
+TXTlogToCSVtool, Litchi) are told apart by :mod:`geoexpose._track_dji_csv`, and a
+Litchi mission (planned route) is refused: :func:`read_litchi_mission` reads it.
 """
 
 from __future__ import annotations
@@ -22,13 +24,23 @@ import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 
 from geoexpose._track_columns import airdata_mapping, build_frame, generic_mapping
+from geoexpose._track_dji_csv import (
+    LITCHI_MISSION,
+    LITCHI_MISSION_MESSAGE,
+    dji_csv_kind,
+    finish_frame,
+    mission_frame,
+    prepare_table,
+)
 from geoexpose.errors import InputError
 from geoexpose.normalize import RawTrack
+from geoexpose.schema import CRS_LONLAT
 
-__all__ = ["read_csv_track"]
+__all__ = ["read_csv_track", "read_litchi_mission"]
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +161,11 @@ def read_csv_track(
     body, sep, skipped = _split_header(text)
     body, truncated = _cut_truncated(body, sep)
     table, bad = _parse(body, sep)
+    kind = dji_csv_kind(list(table.columns))
+    if kind == LITCHI_MISSION:
+        raise InputError(LITCHI_MISSION_MESSAGE)
+    if format == "csv":
+        kind = None
     notes = []
     if truncated:
         line = skipped + body.count("\n") + 1
@@ -157,13 +174,52 @@ def read_csv_track(
         notes.append(
             f"line {skipped + bad[0]}: more fields than the header; {len(bad)} such row(s) dropped"
         )
-    mapping = None if format == "csv" else airdata_mapping(list(table.columns))
+    mapping = None if format == "csv" or kind else airdata_mapping(list(table.columns))
     if mapping is None and format == "airdata_csv":
         raise InputError("not an AirData CSV (no time(millisecond)/datetime(utc)/latitude header)")
-    name = "csv" if mapping is None else "airdata_csv"
+    name = kind or ("csv" if mapping is None else "airdata_csv")
+    if kind is not None:
+        table, columns = prepare_table(kind, table, columns)
     if mapping is None:
         mapping = generic_mapping(list(table.columns), columns=columns, alt_ref=alt_ref)
     frame, basis = build_frame(table, mapping, time_zone=time_zone, comma=sep != ",")
+    if kind is not None:
+        frame = finish_frame(kind, table, frame)
     if encoding not in ("utf-8", "utf-16"):
         notes.append(f"not UTF-8; text decoded as {encoding}")
     return RawTrack(frame, name, {"truncated_row": truncated, "bad_row": len(bad)}, basis, notes)
+
+
+def read_litchi_mission(path: Path) -> gpd.GeoDataFrame:
+    """Read a Litchi mission CSV (planned waypoints) as points.
+
+    Parameters
+    ----------
+    path
+        The mission file (header ``latitude,longitude,altitude(m),heading(deg),
+        curvesize(m),...,altitudemode,...``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per waypoint in file order, EPSG:4326 points, columns
+        ``waypoint_index`` (from 0), ``height_m`` (metres, from the header's unit),
+        ``height_ref`` (``"takeoff"`` for altitudemode 0, ``"ground"`` for 1),
+        ``geometry``.
+
+    Raises
+    ------
+    InputError
+        Not a Litchi mission, or a waypoint without a readable position or height.
+    """
+    path = Path(path)
+    text, _encoding = _decode(path.read_bytes())
+    body, sep, _skipped = _split_header(text)
+    table, _bad = _parse(body, sep)
+    if dji_csv_kind(list(table.columns)) != LITCHI_MISSION:
+        raise InputError(f"{path}: not a Litchi mission (no curvesize(m) column)")
+    try:
+        attrs, lon, lat = mission_frame(table)
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from exc
+    return gpd.GeoDataFrame(attrs, geometry=gpd.points_from_xy(lon, lat), crs=CRS_LONLAT)

@@ -28,6 +28,7 @@ from geoexpose._track_autopilot import (
 )
 from geoexpose._track_columns import ALT_REF_MSL
 from geoexpose._track_csv import read_csv_track
+from geoexpose._track_dji_txt import read_dji_txt, sniff_dji_txt
 from geoexpose._track_gpx import read_gpx, read_vector
 from geoexpose._track_kml import read_kml, sniff_kml
 from geoexpose._track_remoteid import read_remote_id, sniff_remote_id
@@ -64,7 +65,7 @@ logger = logging.getLogger(__name__)
 
 #: Values of ``format=``.
 FORMATS = (
-    "auto", "airdata_csv", "csv", "gpx", "geojson", "vector", "kml", "remote_id", "dji_srt",
+    "auto", "airdata_csv", "csv", "gpx", "geojson", "vector", "kml", "remote_id", "dji_srt", "dji_txt",
     *AUTOPILOT_FORMATS,
 )  # fmt: skip
 #: File name endings looked for in folders.
@@ -155,6 +156,8 @@ def _sniff(path: Path) -> str:
         head = handle.read(4096)
     if (kind := sniff_autopilot(head, path)) is not None:
         return kind
+    if sniff_dji_txt(head, path):
+        return "dji_txt"
     if not head.strip():
         raise InputError("empty file")
     if sniff_kml(head, path):
@@ -204,6 +207,8 @@ def _read_one(
         return read_kml(path, time_zone=time_zone, alt_ref=alt_ref)
     if kind == "gpx":
         return read_gpx(path, time_zone=time_zone, alt_ref=alt_ref)
+    if kind == "dji_txt":
+        return read_dji_txt(path, time_zone=time_zone, alt_ref=alt_ref)
     if kind == "dji_srt":
         return read_srt(path, time_zone=time_zone, alt_ref=alt_ref)
     if kind == "remote_id":
