@@ -65,8 +65,8 @@ logger = logging.getLogger(__name__)
 
 #: Values of ``format=``.
 FORMATS = (
-    "auto", "airdata_csv", "csv", "gpx", "geojson", "vector", "kml", "remote_id", "dji_srt", "dji_txt",
-    *AUTOPILOT_FORMATS,
+    "auto", "airdata_csv", "csv", "gpx", "geojson", "vector", "kml",
+    "remote_id", "dji_srt", "dji_txt", *AUTOPILOT_FORMATS,
 )  # fmt: skip
 #: File name endings looked for in folders.
 TRACK_SUFFIXES = (
