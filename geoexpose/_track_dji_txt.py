@@ -229,7 +229,7 @@ def _describe(header: dict[str, Any]) -> str:
     parts = []
     product, name = header.get("product"), header.get("aircraft")
     if product or name:
-        what = product or name
+        what = str(product or name)
         if product and name and product.lower() not in name.lower():
             what = f"{product} named {name!r}"
         if header.get("serial"):

@@ -142,8 +142,8 @@ _VALUES = (
 )
 # One optional look-ahead per value: one pass of pandas over the blocks reads them all.
 _BLOCK = re.compile("".join(f"(?=(?:.*?{v})?)" for v in _VALUES), re.IGNORECASE | re.DOTALL)
-_TEXT_GROUPS = ("gps_space", "gps_m", "focal_dec", "year", "month", "day", "hour", "minute")
-_TEXT_GROUPS += ("second", "frac", "frac2")
+_TEXT_GROUPS: tuple[str, ...] = ("gps_space", "gps_m", "focal_dec", "year", "month", "day")
+_TEXT_GROUPS += ("hour", "minute", "second", "frac", "frac2")
 _SNIFF = re.compile(rb"\A\s*\d+[ \t]*\r?\n[ \t]*\d+:\d\d:\d\d[,.]\d+[ \t]*-->[ \t]*\d+:\d\d:\d\d")
 _TELEMETRY = re.compile(rb"latitude|GPS\s*\(", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
