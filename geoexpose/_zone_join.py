@@ -42,7 +42,7 @@ from geoexpose.projection import (
     BAND_WIDTH_DEG,
     band_of_geometries,
     geometries_to_band,
-    lonlat_to_band,
+    lonlat_to_band_near,
 )
 
 __all__ = ["ZoneHits", "zone_hits"]
@@ -211,7 +211,9 @@ def _band_hits(
     pos = pos[np.r_[True, pos[1:] != pos[:-1]]]  # ascending; drop shared chunk ends
     starts = np.searchsorted(pos, chunks.start[sel])
     ends = np.searchsorted(pos, chunks.end[sel])
-    x, y = lonlat_to_band(lon[pos], lat[pos], band)
+    # each fix is placed from its chunk's first fix (see lonlat_to_band_near)
+    anchor = starts[np.searchsorted(starts, np.arange(len(pos)), side="right") - 1]
+    x, y = lonlat_to_band_near(lon[pos], lat[pos], anchor, band)
     geoms = geometries_to_band(site_geoms[used], band)
     measure = SiteDistance(geoms)
     s = s[used]
