@@ -75,3 +75,18 @@ def make_sites(geoms, *, standoff_m=100.0, family="power", kind="substation"):
         geometry=list(geoms),
         crs="EPSG:4326",
     )
+
+
+def mutations(data: bytes, seed: int, count: int):
+    """Seeded damaged copies of a file's bytes: truncations and a few flipped bytes."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    for _ in range(count):
+        if rng.random() < 0.5:
+            yield data[: int(rng.integers(0, len(data)))]
+        else:
+            blob = bytearray(data)
+            for at in rng.integers(0, len(blob), size=int(rng.integers(1, 6))):
+                blob[at] = int(rng.integers(0, 256))
+            yield bytes(blob)

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import mutations
 from pyproj import Geod
 
 from geoexpose._track_kml import (
@@ -323,18 +324,6 @@ def test_real_wpml_kmz(realdata):
     assert np.allclose(y, 49.715, atol=0.002) and np.allclose(x, -101.1484, atol=0.002)
     _, _, length = GEOD.inv(x[0], y[0], x[1], y[1])
     assert abs(length - 121.03) < 1.0  # wpml:distance of the wayline
-
-
-def mutations(data: bytes, seed: int, count: int):
-    rng = np.random.default_rng(seed)
-    for _ in range(count):
-        if rng.random() < 0.5:
-            yield data[: int(rng.integers(0, len(data)))]
-        else:
-            blob = bytearray(data)
-            for at in rng.integers(0, len(blob), size=int(rng.integers(1, 6))):
-                blob[at] = int(rng.integers(0, 256))
-            yield bytes(blob)
 
 
 def test_real_files_mutated_read_or_raise_input_error(realdata, tmp_path):

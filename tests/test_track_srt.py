@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import mutations
 from pyproj import Geod
 
 from geoexpose._track_srt import (
@@ -318,18 +319,6 @@ def test_real_avata_has_gimbal_pose_and_unreliable_abs_alt(realdata):
     assert frames[YAW_DEG].between(-180, 180).all() and frames[PITCH_DEG].between(-90, 30).all()
     assert (frames[FLAGS] == "").all()
     assert (frames[ABS_ALT_M] < 0).all()  # below sea level at a sea-level site: not MSL
-
-
-def mutations(data: bytes, seed: int, count: int):
-    rng = np.random.default_rng(seed)
-    for _ in range(count):
-        if rng.random() < 0.5:
-            yield data[: int(rng.integers(0, len(data)))]
-        else:
-            blob = bytearray(data)
-            for at in rng.integers(0, len(blob), size=int(rng.integers(1, 6))):
-                blob[at] = int(rng.integers(0, 256))
-            yield bytes(blob)
 
 
 @pytest.mark.realdata
