@@ -103,13 +103,10 @@ def lonlat_to_band_near(
     probe_lon = np.concatenate([alon, alon + step, alon - step, alon, alon])
     probe_lat = np.concatenate([alat, alat, alat, alat + step, alat - step])
     px, py = lonlat_to_band(probe_lon, probe_lat, band)
-    ax, ay = px[:k], py[:k]
-    dx_dlon, dy_dlon = (px[k : 2 * k] - px[2 * k : 3 * k]) / (2 * step), (
-        py[k : 2 * k] - py[2 * k : 3 * k]
-    ) / (2 * step)
-    dx_dlat, dy_dlat = (px[3 * k : 4 * k] - px[4 * k :]) / (2 * step), (
-        py[3 * k : 4 * k] - py[4 * k :]
-    ) / (2 * step)
+    px, py = px.reshape(5, k), py.reshape(5, k)
+    ax, ay = px[0], py[0]
+    dx_dlon, dy_dlon = (px[1] - px[2]) / (2 * step), (py[1] - py[2]) / (2 * step)
+    dx_dlat, dy_dlat = (px[3] - px[4]) / (2 * step), (py[3] - py[4]) / (2 * step)
     which = np.searchsorted(anchors, anchor)  # each point's anchor among the anchors
     dlon = np.mod(lon - alon[which] + 180.0, 360.0) - 180.0
     dlat = lat - alat[which]
