@@ -59,14 +59,16 @@ def _run(func: Callable[[], Any]) -> Any:
             _report_warnings(caught)
 
 
-def _read_sites(layers: Iterable[str], standoff: dict[str, float]) -> Any:
+def _read_sites(
+    layers: Iterable[str], standoff: dict[str, float], family: str | None = None
+) -> Any:
     import pandas as pd
 
     frames = []
     for layer in layers:
         if not Path(layer).exists():
             raise gx.InputError(f"{layer}: no such file (nor a layer catalog entry)")
-        frames.append(gx.read_sites(layer, standoff=standoff or None))
+        frames.append(gx.read_sites(layer, standoff=standoff or None, family=family))
     sites = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     entries = [e for f in frames for e in f.attrs.get("geoexpose", {}).get("layers", [])]
     dup = sites["site_id"].duplicated()
@@ -85,6 +87,7 @@ def _scan(
     out: Path,
     *,
     standoff: dict[str, float],
+    site_family: str | None = None,
     overwrite: bool,
     strict: bool,
     basemap: str,
@@ -93,7 +96,7 @@ def _scan(
     time_zone: str | None,
 ) -> Any:
     gx.check_outputs(out, overwrite=overwrite)
-    sites = _read_sites(sites_layers, standoff)
+    sites = _read_sites(sites_layers, standoff, site_family)
     fixes = gx.read_tracks(
         list(inputs), strict=strict, split_gap_s=split_gap_s, time_zone=time_zone, progress=True
     )
@@ -165,6 +168,13 @@ def main(verbose: int, quiet: int) -> None:
 )
 @_out_folder("geoexpose_out")
 @click.option(
+    "--site-family",
+    default=None,
+    metavar="FAMILY",
+    help="Family (water, rail, power, military or your own) of the sites in layers that "
+    "carry no family attribute, e.g. a table of power plants.",
+)
+@click.option(
     "--standoff",
     multiple=True,
     metavar="FAMILY=M",
@@ -192,6 +202,7 @@ def scan(
     inputs,
     sites_layers,
     out,
+    site_family,
     standoff,
     max_gap_s,
     split_gap_s,
@@ -208,6 +219,7 @@ def scan(
             sites_layers,
             out,
             standoff=overrides,
+            site_family=site_family,
             overwrite=overwrite,
             strict=strict,
             basemap=basemap,

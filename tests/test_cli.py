@@ -179,3 +179,19 @@ def test_import_stays_light():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_site_family_fills_layers_without_one(tmp_path, demo_inputs):
+    sites = gpd.read_file(demo_inputs.sites)
+    plants = tmp_path / "plants.csv"
+    pd.DataFrame(
+        {"Plant Name": sites["name"], "lon": sites.geometry.representative_point().x,
+         "lat": sites.geometry.representative_point().y}
+    ).to_csv(plants, index=False)  # fmt: skip
+    without = run("scan", *demo_inputs.tracks, "--sites", plants, "--out", tmp_path / "a")
+    assert without.exit_code == 1 and "no family" in without.stderr
+    done = run("scan", *demo_inputs.tracks, "--sites", plants, "--site-family", "power",
+               "--out", tmp_path / "b")  # fmt: skip
+    assert done.exit_code == 0, done.output
+    table = pd.read_csv(tmp_path / "b" / "site_exposure.csv")
+    assert len(table) > 0 and set(table["family"]) == {"power"}
