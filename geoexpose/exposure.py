@@ -61,9 +61,13 @@ from geoexpose.schema import (
 )
 from geoexpose.score import exposure_score
 
-__all__ = ["ExposureResult", "expose"]
+__all__ = ["GAP_FACTOR", "MAX_GAP_S", "ExposureResult", "expose"]
 
 logger = logging.getLogger(__name__)
+
+#: Default recording-gap rule: longer than max(MAX_GAP_S, GAP_FACTOR x median interval).
+MAX_GAP_S = 5.0
+GAP_FACTOR = 3.0
 
 
 @dataclass(frozen=True)
@@ -102,7 +106,7 @@ class ExposureResult:
         """One line per flight, made from ``fixes`` when first asked for."""
         fixes = self.fixes if self.fixes is not None else _validate_fixes(None)
         gaps = {k: self.params[k] for k in ("max_gap_s", "gap_factor") if k in self.params}
-        a = fix_arrays(fixes, **{"max_gap_s": 5.0, "gap_factor": 3.0, **gaps})
+        a = fix_arrays(fixes, **{"max_gap_s": MAX_GAP_S, "gap_factor": GAP_FACTOR, **gaps})
         return flight_lines(fixes.iloc[a.order], seg_ok=a.seg_ok, xy=a.xy, codes=a.codes)
 
     @property
@@ -187,8 +191,8 @@ def expose(
     sites: gpd.GeoDataFrame,
     fixes: gpd.GeoDataFrame | None = None,
     *,
-    max_gap_s: float = 5.0,
-    gap_factor: float = 3.0,
+    max_gap_s: float = MAX_GAP_S,
+    gap_factor: float = GAP_FACTOR,
     threads: int | None = None,
 ) -> ExposureResult:
     """Compute the exposure of each site to drone flights.
