@@ -12,6 +12,7 @@ import logging
 
 __version__ = "0.1.0"
 
+from geoexpose.camera import Camera, camera_from_tags
 from geoexpose.catalog import default_standoff, load_catalog
 from geoexpose.demo import DemoInputs, make_demo_inputs
 from geoexpose.errors import (
@@ -25,12 +26,14 @@ from geoexpose.errors import (
 from geoexpose.exposure import ExposureResult, expose
 from geoexpose.maps import explore, write_map
 from geoexpose.outputs import OUTPUT_FILES, check_outputs, write_outputs
+from geoexpose.photo_tags import PhotoTags, read_photo_tags
 from geoexpose.score import exposure_score
 from geoexpose.sites import read_sites
 from geoexpose.tracks import read_tracks
 
 __all__ = [
     "OUTPUT_FILES",
+    "Camera",
     "DemoInputs",
     "ExposureResult",
     "GeoexposeError",
@@ -38,8 +41,10 @@ __all__ = [
     "InputError",
     "InputWarning",
     "OutputExistsError",
+    "PhotoTags",
     "UsageError",
     "__version__",
+    "camera_from_tags",
     "check_outputs",
     "default_standoff",
     "explore",
@@ -47,6 +52,7 @@ __all__ = [
     "exposure_score",
     "load_catalog",
     "make_demo_inputs",
+    "read_photo_tags",
     "read_sites",
     "read_tracks",
     "write_map",

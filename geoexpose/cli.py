@@ -6,6 +6,7 @@ or field where it applies); 2 bad usage.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import sys
@@ -273,6 +274,10 @@ def inspect(files, as_json, time_zone):
             click.echo(f"{r['path']}: {r['format']}, {r['status']}")
             for key in (
                 "reason",
+                "sites_by_family",
+                "pose",
+                "intrinsics",
+                "problems",
                 "rows_read",
                 "rows_kept",
                 "dropped",
@@ -289,7 +294,34 @@ def inspect(files, as_json, time_zone):
     _run(run)
 
 
+_PHOTO_SUFFIXES = (".jpg", ".jpeg", ".tif", ".tiff", ".dng")
+_LAYER_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp", ".parquet", ".fgb", ".csv")
+_POSE_FIELDS = (
+    "make", "model", "width_px", "height_px", "time_original", "lat", "lon", "abs_alt_m",
+    "rel_alt_m", "gimbal_yaw_deg", "gimbal_pitch_deg", "gimbal_roll_deg", "flight_yaw_deg",
+    "flight_pitch_deg", "flight_roll_deg", "focal_mm", "focal35_mm", "calibrated_focal_px",
+)  # fmt: skip
+
+
+def _inspect_photo(path: str) -> dict[str, Any]:
+    """Report a photo's position, pose, and where its intrinsics come from."""
+    report: dict[str, Any] = {"path": path, "format": "photo", "status": "read"}
+    try:
+        tags = gx.read_photo_tags(path)
+    except gx.InputError as exc:
+        return {**report, "status": "skipped", "reason": " ".join(str(exc).split())}
+    values = dataclasses.asdict(tags)
+    report["pose"] = {k: values.get(k) for k in _POSE_FIELDS if values.get(k) is not None}
+    try:
+        report["intrinsics"] = gx.camera_from_tags(values, path=path).source
+    except gx.InputError as exc:
+        report["problems"] = [" ".join(str(exc).split())]
+    return report
+
+
 def _inspect_one(path: str, time_zone: str | None) -> dict[str, Any]:
+    if Path(path).suffix.lower() in _PHOTO_SUFFIXES:
+        return _inspect_photo(path)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fixes = gx.read_tracks(path, time_zone=time_zone)
@@ -305,6 +337,30 @@ def _inspect_one(path: str, time_zone: str | None) -> dict[str, Any]:
         if alt.notna().any():
             report["alt_agl_m"] = [round(float(alt.min()), 1), round(float(alt.max()), 1)]
         report["alt_ref"] = sorted(fixes["alt_ref"].dropna().unique().tolist())
+    elif report.get("status") == "skipped" and Path(path).suffix.lower() in _LAYER_SUFFIXES:
+        notes = []
+        try:  # not a track: perhaps a site layer
+            with warnings.catch_warnings(record=True):
+                warnings.simplefilter("always")
+                try:
+                    sites = gx.read_sites(path)
+                except gx.InputError as exc:
+                    if "no family" not in str(exc):
+                        raise
+                    sites = gx.read_sites(path, family="unspecified")
+                    notes.append("no family attribute: give scan --site-family")
+        except gx.InputError:
+            return report
+        by_family = sites["family"].value_counts().sort_index()
+        return {
+            "path": path,
+            "format": "sites",
+            "status": "read",
+            "rows_kept": len(sites),
+            "sites_by_family": {str(k): int(v) for k, v in by_family.items()},
+            "bounds_lonlat": [round(float(v), 6) for v in sites.total_bounds],
+            "notes": notes,
+        }
     return report
 
 

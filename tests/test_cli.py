@@ -195,3 +195,27 @@ def test_site_family_fills_layers_without_one(tmp_path, demo_inputs):
     assert done.exit_code == 0, done.output
     table = pd.read_csv(tmp_path / "b" / "site_exposure.csv")
     assert len(table) > 0 and set(table["family"]) == {"power"}
+
+
+def test_inspect_reports_photo_pose_and_site_layers(tmp_path, demo_inputs):
+    from PIL import Image
+
+    photo = tmp_path / "p.jpg"
+    Image.new("RGB", (64, 48)).save(photo)
+    result = run("inspect", "--json", photo, demo_inputs.sites)
+    assert result.exit_code == 0, result.output
+    pic, layer = json.loads(result.stdout)
+    assert pic["format"] == "photo" and pic["pose"]["width_px"] == 64
+    assert pic["problems"]  # no focal length at all: said, not guessed
+    n_sites = len(gpd.read_file(demo_inputs.sites))
+    assert layer["format"] == "sites" and layer["rows_kept"] == n_sites
+    assert sum(layer["sites_by_family"].values()) == n_sites
+
+
+@pytest.mark.realdata
+def test_inspect_real_photos_give_their_pose(realdata):
+    photo = realdata / "dji_images" / "orthority_odm_p4rtk" / "images" / "100_0005_0018.tif"
+    (report,) = json.loads(run("inspect", "--json", photo).stdout)
+    assert report["pose"]["model"] == "FC6310R"
+    assert report["pose"]["gimbal_pitch_deg"] == pytest.approx(-60.0)
+    assert report["intrinsics"] == "calibrated"
