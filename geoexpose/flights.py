@@ -6,8 +6,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Geod
 
+from geoexpose._geodesy import segment_lengths
 from geoexpose.schema import (
     ALT_AGL_M,
     ALT_REF,
@@ -24,35 +24,7 @@ from geoexpose.schema import (
     TIME_UTC,
 )
 
-__all__ = ["flight_lines", "segment_lengths"]
-
-_GEOD = Geod(ellps="WGS84")
-_A = _GEOD.a
-_E2 = _GEOD.es
-_SHORT_M = 2_000.0
-
-
-def segment_lengths(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """Geodesic length (WGS 84, metres) of the segments between consecutive positions.
-
-    Segments are measured on the ellipsoid's local radii of curvature at their middle
-    latitude, which agrees with the geodesic to 1e-7 relative below 2 km; longer
-    segments are measured with :meth:`pyproj.Geod.inv`.
-
-    >>> import numpy as np
-    >>> round(float(segment_lengths(np.array([0.0, 0.0]), np.array([0.0, 0.001]))[0]), 3)
-    110.574
-    """
-    sin2 = np.sin(np.radians(0.5 * (lat[1:] + lat[:-1]))) ** 2
-    dphi = np.radians(lat[1:] - lat[:-1])
-    dlam = np.radians((lon[1:] - lon[:-1] + 180.0) % 360.0 - 180.0)
-    w = 1.0 - _E2 * sin2
-    normal = _A / np.sqrt(w)  # prime vertical radius; the meridian's is normal (1 - e2) / w
-    d = normal * np.hypot(dphi * (1.0 - _E2) / w, np.sqrt(1.0 - sin2) * dlam)
-    long = np.flatnonzero(d > _SHORT_M)
-    if len(long):
-        _, _, d[long] = _GEOD.inv(lon[long], lat[long], lon[long + 1], lat[long + 1])
-    return d
+__all__ = ["flight_lines"]
 
 
 def flight_lines(

@@ -24,6 +24,11 @@ applies:
     not re-sorted: a time step backwards is a clock glitch or a second log pasted
     after the first, and sorting would interleave positions from different parts
     of the file, drawing jumps across the map that the drone never flew.
+``gps_jump``
+    a fix that both of its neighbours in the track reach only faster than
+    ``max_speed_m_s`` while they reach each other within it: a lone spike of the
+    position, not a flight (a stretch of several wrong fixes is kept: one rule
+    cannot tell it from a fast leg).
 ``truncated_row``, ``bad_row``
     counted by the readers: a last row cut short, a row with more fields than
     the header.
@@ -44,6 +49,7 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.api import guess_datetime_format
 
+from geoexpose._geodesy import geodesic_m
 from geoexpose.schema import (
     ALT_AGL_M,
     ALT_MSL_M,
@@ -64,6 +70,7 @@ __all__ = [
     "FLIGHT_NO",
     "LAT",
     "LON",
+    "MAX_SPEED_M_S",
     "SEGMENT",
     "TIME_BASIS_ASSUMED_UTC",
     "TIME_BASIS_UTC",
@@ -93,12 +100,17 @@ EXTRA_COLUMNS: dict[str, str] = {
     IS_VIDEO: "boolean",
 }
 
+#: Default speed (m/s) beyond which a lone fix is a GPS jump: above any multirotor or
+#: small fixed-wing drone (consumer drones fly under 25 m/s; racing quads near 50).
+MAX_SPEED_M_S = 70.0
+
 DROP_REASONS = (
     "no_fix",
     "null_island",
     "out_of_range",
     "duplicate_time",
     "time_backwards",
+    "gps_jump",
     "truncated_row",
     "bad_row",
 )
@@ -311,7 +323,9 @@ def _ordered_segments(frame: pd.DataFrame) -> np.ndarray:
     return codes.astype(np.int64)
 
 
-def clean_fixes(raw: pd.DataFrame, *, split_gap_s: float) -> tuple[pd.DataFrame, dict[str, int]]:
+def clean_fixes(
+    raw: pd.DataFrame, *, split_gap_s: float, max_speed_m_s: float = MAX_SPEED_M_S
+) -> tuple[pd.DataFrame, dict[str, int]]:
     """Drop impossible rows with a counted reason and number the flights.
 
     Parameters
@@ -321,6 +335,8 @@ def clean_fixes(raw: pd.DataFrame, *, split_gap_s: float) -> tuple[pd.DataFrame,
     split_gap_s
         A gap longer than this many seconds between two kept fixes of a track
         starts a new flight.
+    max_speed_m_s
+        Speed beyond which a lone fix is a GPS jump (``inf``: no gate).
 
     Returns
     -------
@@ -354,6 +370,8 @@ def clean_fixes(raw: pd.DataFrame, *, split_gap_s: float) -> tuple[pd.DataFrame,
     duplicate = ~first & (ns_sorted == previous)
     backwards = ~first & (ns_sorted < previous)
     kept = order[~(duplicate | backwards)]
+    jump = _spikes(lon[kept], lat[kept], ns[kept], segment[kept], max_speed_m_s)
+    kept = kept[~jump]
 
     kept_ns = ns[kept]
     kept_seg = segment[kept]
@@ -374,5 +392,20 @@ def clean_fixes(raw: pd.DataFrame, *, split_gap_s: float) -> tuple[pd.DataFrame,
         "out_of_range": int(out_of_range.sum()),
         "duplicate_time": int(duplicate.sum()),
         "time_backwards": int(backwards.sum()),
+        "gps_jump": int(jump.sum()),
     }
     return fixes, dropped
+
+
+def _spikes(lon, lat, ns, track, limit: float) -> np.ndarray:
+    """Find fixes beyond ``limit`` m/s from both neighbours, which are within it of each other."""
+    n = len(lon)
+    spike = np.zeros(n, dtype=bool)
+    if n < 3 or not np.isfinite(limit):
+        return spike
+    with np.errstate(divide="ignore", invalid="ignore"):
+        step = geodesic_m(lon[:-1], lat[:-1], lon[1:], lat[1:]) / (np.diff(ns) / 1e9)
+        skip = geodesic_m(lon[:-2], lat[:-2], lon[2:], lat[2:]) / ((ns[2:] - ns[:-2]) / 1e9)
+    same = (track[:-2] == track[1:-1]) & (track[1:-1] == track[2:])
+    spike[1:-1] = same & (step[:-1] > limit) & (step[1:] > limit) & (skip <= limit)
+    return spike

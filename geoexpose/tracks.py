@@ -40,6 +40,7 @@ from geoexpose.normalize import (
     FLIGHT_NO,
     LAT,
     LON,
+    MAX_SPEED_M_S,
     TIME_BASIS_ASSUMED_UTC,
     RawTrack,
     check_time_zone,
@@ -265,6 +266,7 @@ def read_tracks(
     time_zone: str | None = None,
     alt_ref: str | None = None,
     split_gap_s: float = 60.0,
+    max_speed_m_s: float = MAX_SPEED_M_S,
     strict: bool = False,
     progress: bool = False,
 ) -> gpd.GeoDataFrame:
@@ -297,6 +299,9 @@ def read_tracks(
     split_gap_s
         Start a new flight where two fixes of a track are more than this many
         seconds apart (``math.inf``: never).
+    max_speed_m_s
+        A lone fix that both its neighbours reach only faster than this is a GPS
+        jump, dropped and counted (``math.inf``: no gate).
     strict
         Raise :class:`InputError` for a file that cannot be read, instead of
         warning and skipping it.
@@ -363,7 +368,7 @@ def read_tracks(
                 InputWarning(f"{path}: times have no time zone; taken as UTC (pass time_zone=)"),
                 stacklevel=2,
             )
-        kept, dropped = clean_fixes(raw.frame, split_gap_s=split_gap_s)
+        kept, dropped = clean_fixes(raw.frame, split_gap_s=split_gap_s, max_speed_m_s=max_speed_m_s)
         part = _fixes_of(kept, label, path)
         entry["dropped"].update({**raw.dropped, **dropped})
         entry.update(

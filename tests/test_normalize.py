@@ -158,6 +158,7 @@ def test_each_drop_reason_is_counted_once():
         "out_of_range": 2,  # |lat| > 90; |lon| > 180
         "duplicate_time": 1,  # the second fix at 5 s
         "time_backwards": 1,  # 4.5 s after 5 s
+        "gps_jump": 0,
     }
     assert fixes["row"].tolist() == [0, 5]
 
@@ -222,3 +223,23 @@ def test_odd_time_text_parses_or_is_missing_but_never_raises_type_errors(odd):
     times, _ = parse_times(pd.Series(["2024-06-01T12:00:00Z", odd]), column="t")
     assert times.iloc[0] == pd.Timestamp("2024-06-01T12:00:00Z")
     assert str(times.dtype) == TIME_DTYPE
+
+
+def test_a_lone_gps_jump_is_dropped_and_counted_but_a_fast_leg_is_kept():
+    from pyproj import Geod
+
+    geod = Geod(ellps="WGS84")
+    n = 50
+    lon, lat, _ = geod.fwd(np.full(n, 8.0), np.full(n, 47.0), np.full(n, 90.0), np.arange(n) * 10.0)
+    lat = np.asarray(lat).copy()
+    lat[20] += 0.01  # one fix 1.1 km off the line, at 10 m/s
+    times = pd.Timestamp("2026-01-01T00:00:00Z") + pd.to_timedelta(np.arange(n), unit="s")
+    raw = pd.DataFrame({LAT: lat, LON: lon, TIME_UTC: times.astype(TIME_DTYPE)})
+    kept, dropped = clean_fixes(raw, split_gap_s=60.0)
+    assert dropped["gps_jump"] == 1 and len(kept) == n - 1
+    assert 20 not in set(np.flatnonzero(np.isin(lat, kept[LAT].to_numpy())))
+    fast = raw.assign(**{LAT: np.full(n, 47.0)}, **{LON: 8.0 + np.arange(n) * 0.0008})
+    kept, dropped = clean_fixes(fast, split_gap_s=60.0)  # 60 m/s, every step: a fast leg
+    assert dropped["gps_jump"] == 0 and len(kept) == n
+    kept, dropped = clean_fixes(raw, split_gap_s=60.0, max_speed_m_s=np.inf)
+    assert dropped["gps_jump"] == 0

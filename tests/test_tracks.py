@@ -212,6 +212,7 @@ def test_every_drop_reason_is_counted(tmp_path):
         "out_of_range": 1,
         "duplicate_time": 1,
         "time_backwards": 1,
+        "gps_jump": 0,
         "truncated_row": 1,
         "bad_row": 1,
     }
