@@ -11,7 +11,11 @@ import shapely
 
 from geoexpose.schema import ALT_AGL_M, FLIGHT_ID, TIME_UTC
 
-__all__ = ["FixArrays", "fix_arrays", "reduce_ranges", "segment_ok"]
+__all__ = ["GAP_FACTOR", "MAX_GAP_S", "FixArrays", "fix_arrays", "reduce_ranges", "segment_ok"]
+
+#: Default recording-gap rule: longer than max(MAX_GAP_S, GAP_FACTOR x median interval).
+MAX_GAP_S = 5.0
+GAP_FACTOR = 3.0
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geoexpose._fix_arrays import fix_arrays, reduce_ranges
+from geoexpose._fix_arrays import GAP_FACTOR, MAX_GAP_S, fix_arrays, reduce_ranges
 from geoexpose._zone_join import zone_hits
 from geoexpose.errors import InputError
 from geoexpose.flights import flight_lines
@@ -64,10 +64,6 @@ from geoexpose.score import exposure_score
 __all__ = ["GAP_FACTOR", "MAX_GAP_S", "ExposureResult", "expose"]
 
 logger = logging.getLogger(__name__)
-
-#: Default recording-gap rule: longer than max(MAX_GAP_S, GAP_FACTOR x median interval).
-MAX_GAP_S = 5.0
-GAP_FACTOR = 3.0
 
 
 @dataclass(frozen=True)

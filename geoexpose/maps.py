@@ -29,7 +29,7 @@ import shapely
 
 from geoexpose import projection
 from geoexpose._atomic import write_text_atomic
-from geoexpose._fix_arrays import segment_ok
+from geoexpose._fix_arrays import GAP_FACTOR, MAX_GAP_S, fix_arrays
 from geoexpose._html_inline import (
     DASH,
     decor_element,
@@ -217,7 +217,7 @@ def _site_layers(sites: gpd.GeoDataFrame, family_colors: dict[str, str]) -> dict
 
 
 def _height_pieces(
-    fixes: gpd.GeoDataFrame, *, max_gap_s: float = 5.0, gap_factor: float = 3.0
+    fixes: gpd.GeoDataFrame, *, max_gap_s: float = MAX_GAP_S, gap_factor: float = GAP_FACTOR
 ) -> tuple[np.ndarray, np.ndarray]:
     """Cut flight paths where height above ground changes class; merge them per class.
 
@@ -226,12 +226,8 @@ def _height_pieces(
     gaps, as :func:`geoexpose.exposure.expose` defines them, are not drawn. Returns
     one MultiLineString per class present, and the class index of each.
     """
-    fixes = fixes.sort_values([FLIGHT_ID, TIME_UTC], kind="stable")
-    xy = shapely.get_coordinates(fixes.geometry.values)
-    flight = pd.factorize(fixes[FLIGHT_ID])[0]
-    agl = pd.to_numeric(fixes[ALT_AGL_M], errors="coerce").to_numpy("float64")
-    t_s = (fixes[TIME_UTC] - fixes[TIME_UTC].min()).dt.total_seconds().to_numpy("float64")
-    ok, _ = segment_ok(flight, t_s, max_gap_s, gap_factor)
+    a = fix_arrays(fixes, max_gap_s=max_gap_s, gap_factor=gap_factor)
+    xy, flight, agl, ok = a.xy, a.codes, a.alt, a.seg_ok
     seg = np.flatnonzero(ok[:-1] & (flight[:-1] >= 0))
     if seg.size == 0:
         return np.empty(0, dtype=object), np.empty(0, dtype="int64")
