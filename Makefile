@@ -35,10 +35,14 @@ lint: $(VENV)/.installed-test
 clean:
 	rm -rf $(VENV) out build dist .pytest_cache
 
-# docs/demo_map.png: the demo's overview map in headless Chromium (apt-get install chromium)
+# docs/demo_map.png and docs/demo_site_map.png: the demo's overview map (with one photo's
+# popup open) and the map of its water works, in headless Chromium (apt-get install chromium)
+SHOT := chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
+	--disable-component-update --disable-sync --no-first-run --hide-scrollbars \
+	--window-size=1200,800 --virtual-time-budget=3000
 screenshots: $(VENV)/.installed-demo
 	$(BIN)/geoexpose demo --out out/demo --overwrite
-	chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
-		--disable-component-update --disable-sync --no-first-run \
-		--user-data-dir=$$(mktemp -d) --window-size=1200,800 --virtual-time-budget=3000 \
-		--screenshot=docs/demo_map.png file://$(CURDIR)/out/demo/map.html
+	$(SHOT) --user-data-dir=$$(mktemp -d) --screenshot=docs/demo_map.png \
+		"file://$(CURDIR)/out/demo/map.html#footprint=flight3%2FDJI_0028.JPG"
+	$(SHOT) --user-data-dir=$$(mktemp -d) --screenshot=docs/demo_site_map.png \
+		"file://$(CURDIR)/out/demo/sites/brenmoor-water-works.html"

@@ -1,9 +1,9 @@
 """One timed run of one method in a fresh process (started by ``benchmarks.run``).
 
 ``python -m benchmarks._child METHOD SITES.parquet FIXES.parquet OUT.parquet``
-loads both inputs with :func:`geopandas.read_parquet`, notes the resident memory,
-resets the kernel's peak-RSS mark, runs the method, and prints one JSON line of
-measurements on stdout. The method's per-site result (``baseline.RESULT_COLUMNS``)
+loads both inputs in the form the method takes (:data:`LOADERS`), notes the resident
+memory, resets the kernel's peak-RSS mark, runs the method, and prints one JSON line
+of measurements on stdout. The method's per-site result (``baseline.RESULT_COLUMNS``)
 is written to OUT.parquet for the comparison. Exit status 3: the method is not
 available (geoexpose without ``expose``).
 """
@@ -24,10 +24,11 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from benchmarks._load import read_fixes_lonlat
 from benchmarks.baseline import RESULT_COLUMNS, geopandas_exposure
-from geoexpose.schema import N_FLIGHTS
+from geoexpose.schema import ALT_AGL_M, FLIGHT_ID, GEOMETRY, N_FLIGHTS, TIME_UTC
 
-__all__ = ["METHODS", "UNAVAILABLE", "main", "measure_memory"]
+__all__ = ["LOADERS", "METHODS", "UNAVAILABLE", "main", "measure_memory"]
 
 UNAVAILABLE = 3
 _MB = 1024.0 * 1024.0
@@ -97,7 +98,7 @@ def measure_memory(run: Callable[[], Any]) -> tuple[Any, dict[str, float | bool]
     }
 
 
-def _geopandas(sites: gpd.GeoDataFrame, fixes: gpd.GeoDataFrame, max_gap_s: float) -> Any:
+def _geopandas(sites: gpd.GeoDataFrame, fixes: pd.DataFrame, max_gap_s: float) -> Any:
     return geopandas_exposure(sites, fixes, max_gap_s=max_gap_s)
 
 
@@ -114,16 +115,26 @@ def _find_expose() -> Callable[..., Any] | None:
     return expose
 
 
-def _geoexpose(sites: gpd.GeoDataFrame, fixes: gpd.GeoDataFrame, max_gap_s: float) -> Any:
+def _geoexpose(sites: gpd.GeoDataFrame, fixes: pd.DataFrame, max_gap_s: float) -> Any:
     expose = _find_expose()
     if expose is None:
         raise ModuleNotFoundError("geoexpose.expose is not available yet")
     return expose(sites, fixes=fixes, max_gap_s=max_gap_s)
 
 
-METHODS: dict[str, Callable[[gpd.GeoDataFrame, gpd.GeoDataFrame, float], Any]] = {
+METHODS: dict[str, Callable[[gpd.GeoDataFrame, pd.DataFrame, float], Any]] = {
     "geoexpose": _geoexpose,
     "geopandas": _geopandas,
+}
+
+#: The fix columns both methods use.
+FIX_INPUT = [FLIGHT_ID, TIME_UTC, ALT_AGL_M]
+
+#: How each method loads the fixes: geopandas needs a GeoDataFrame (one shapely Point
+#: per fix); geoexpose takes plain lon/lat columns, read without making Points.
+LOADERS: dict[str, Callable[[Path], pd.DataFrame]] = {
+    "geoexpose": lambda path: read_fixes_lonlat(path, FIX_INPUT),
+    "geopandas": lambda path: gpd.read_parquet(path, columns=[*FIX_INPUT, GEOMETRY]),
 }
 
 
@@ -141,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         return UNAVAILABLE
     start = time.perf_counter()
     sites = gpd.read_parquet(args.sites)
-    fixes = gpd.read_parquet(args.fixes)
+    fixes = LOADERS[args.method](args.fixes)
     load_s = time.perf_counter() - start
     method = METHODS[args.method]
     result, report = measure_memory(lambda: method(sites, fixes, args.max_gap_s))

@@ -123,8 +123,9 @@ def geopandas_exposure(
                 LAST_SEEN_UTC: (TIME_UTC, "max"),
             }
         )
-        .reset_index()[PAIR_COLUMNS]
+        .reset_index()
     )
+    pairs = pairs[[c for c in PAIR_COLUMNS if c in pairs.columns]]  # the fix columns
     per_site = joined.groupby(SITE_ID, sort=False).agg(
         **{
             N_FLIGHTS: (FLIGHT_ID, "nunique"),

@@ -12,7 +12,10 @@ import logging
 
 __version__ = "0.1.0"
 
+from geoexpose.audit import AuditResult, audit
+from geoexpose.authorized import read_authorized
 from geoexpose.camera import Camera, camera_from_tags
+from geoexpose.captures import captures_from_poses, captures_from_triggers, read_captures
 from geoexpose.catalog import default_standoff, load_catalog
 from geoexpose.demo import DemoInputs, make_demo_inputs
 from geoexpose.errors import (
@@ -25,14 +28,20 @@ from geoexpose.errors import (
 )
 from geoexpose.exposure import ExposureResult, expose
 from geoexpose.maps import explore, write_map
+from geoexpose.osm import extract_sites, read_osm
 from geoexpose.outputs import OUTPUT_FILES, check_outputs, write_outputs
 from geoexpose.photo_tags import PhotoTags, read_photo_tags
+from geoexpose.policy import Policy, read_policy
+from geoexpose.registries import read_registry
 from geoexpose.score import exposure_score
+from geoexpose.scrub import scrub
 from geoexpose.sites import read_sites
-from geoexpose.tracks import read_tracks
+from geoexpose.tracks import read_routes, read_tracks
+from geoexpose.triggers import read_trigger_poses
 
 __all__ = [
     "OUTPUT_FILES",
+    "AuditResult",
     "Camera",
     "DemoInputs",
     "ExposureResult",
@@ -42,19 +51,32 @@ __all__ = [
     "InputWarning",
     "OutputExistsError",
     "PhotoTags",
+    "Policy",
     "UsageError",
     "__version__",
+    "audit",
     "camera_from_tags",
+    "captures_from_poses",
+    "captures_from_triggers",
     "check_outputs",
     "default_standoff",
     "explore",
     "expose",
     "exposure_score",
+    "extract_sites",
     "load_catalog",
     "make_demo_inputs",
+    "read_authorized",
+    "read_captures",
+    "read_osm",
     "read_photo_tags",
+    "read_policy",
+    "read_registry",
+    "read_routes",
     "read_sites",
     "read_tracks",
+    "read_trigger_poses",
+    "scrub",
     "write_map",
     "write_outputs",
 ]

@@ -7,11 +7,22 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 
-from geoexpose.schema import ALT_AGL_M, FLIGHT_ID, TIME_UTC
+from geoexpose.schema import ALT_AGL_M, FLIGHT_ID, LAT, LON, TIME_UTC
 
-__all__ = ["GAP_FACTOR", "MAX_GAP_S", "FixArrays", "fix_arrays", "reduce_ranges", "segment_ok"]
+__all__ = [
+    "GAP_FACTOR",
+    "MAX_GAP_S",
+    "FixArrays",
+    "fix_arrays",
+    "fix_lonlat",
+    "lonlat_problems",
+    "reduce_ranges",
+    "segment_ok",
+]
 
 #: Default recording-gap rule: longer than max(MAX_GAP_S, GAP_FACTOR x median interval).
 MAX_GAP_S = 5.0
@@ -60,40 +71,176 @@ def segment_ok(
     ``codes`` are flight numbers from 0 (negative: no flight), ``t_s`` seconds. A
     recording gap is an interval longer than ``max(max_gap_s, gap_factor * the
     flight's median interval)``. Returns the mask and the intervals in seconds.
+
+    >>> ok, dt = segment_ok(np.array([0, 0, 0, 0, 1]), np.array([0, 1, 2, 9, 9.5]), 5.0, 3.0)
+    >>> ok.tolist(), dt.tolist()
+    ([True, True, False, False, False], [1.0, 1.0, 7.0, 0.5, 0.0])
     """
+    dt = np.zeros(len(codes))
+    if len(codes) >= 2:
+        dt[:-1] = t_s[1:] - t_s[:-1]
+    return _gap_rule(codes, dt, max_gap_s, gap_factor), dt
+
+
+def _gap_rule(codes: np.ndarray, dt: np.ndarray, max_gap_s: float, gap_factor: float):
+    """Return the mask of :func:`segment_ok` from the intervals ``dt`` to the next fix."""
     n = len(codes)
-    dt = np.zeros(n)
+    moving = np.zeros(n, dtype=bool)
     if n < 2:
-        return np.zeros(n, dtype=bool), dt
-    dt[:-1] = t_s[1:] - t_s[:-1]
-    same = np.zeros(n, dtype=bool)
-    same[:-1] = codes[1:] == codes[:-1]
-    moving = same & (dt > 0)
-    median = pd.Series(np.where(moving, dt, np.nan)).groupby(codes).median()
-    median = median.reindex(np.arange(max(int(codes.max()) + 1, 1))).to_numpy()
-    limit = np.maximum(max_gap_s, gap_factor * np.nan_to_num(median, nan=0.0))
-    return moving & (dt <= limit[np.maximum(codes, 0)]), dt
+        return moving
+    change = codes[1:] != codes[:-1]
+    np.greater(dt[:-1], 0.0, out=moving[:-1])
+    moving[:-1] &= ~change
+    limit = _gap_limits(
+        codes, np.r_[0, np.flatnonzero(change) + 1], dt, moving, max_gap_s, gap_factor
+    )
+    if (limit == limit[0]).all():
+        return moving & (dt <= limit[0])
+    return moving & (dt <= limit[np.maximum(codes, 0)])
 
 
-def fix_arrays(fixes: gpd.GeoDataFrame, *, max_gap_s: float, gap_factor: float) -> FixArrays:
-    """Arrays of EPSG:4326 fixes (validated), ordered by flight then time."""
-    codes, names = pd.factorize(fixes[FLIGHT_ID], sort=True)
+def _gap_limits(codes, first, dt, moving, max_gap_s: float, gap_factor: float) -> np.ndarray:
+    """Return the longest interval that is no gap, per flight code.
+
+    ``max(max_gap_s, gap_factor * median)`` of the moving intervals, where ``first``
+    are the starts of the runs of equal codes. Where each flight is one run, a flight
+    whose median is surely below ``max_gap_s / gap_factor`` (fewer than half its
+    intervals reach it: one count per run) has the limit ``max_gap_s`` without
+    working out its median.
+    """
+    n_codes = max(int(codes.max()) + 1, 1)
+    run_code = codes[first]
+    exact = np.ones(n_codes, dtype=bool)
+    if gap_factor > 0 and max_gap_s > 0 and (np.diff(run_code) > 0).all():
+        # a margin below the threshold keeps gap_factor * median < max_gap_s exact
+        reach = max_gap_s / gap_factor * (1.0 - 1e-9)
+        # few fixes stand still or come late: count those per run
+        runs = len(first)
+        still = np.searchsorted(first, np.flatnonzero(~moving), side="right") - 1
+        n_moving = np.diff(np.append(first, len(codes))) - np.bincount(still, minlength=runs)
+        late = np.searchsorted(first, np.flatnonzero(moving & (dt >= reach)), side="right") - 1
+        n_long = np.bincount(late, minlength=runs)
+        mine = run_code >= 0
+        exact[run_code[mine]] = 2 * n_long[mine] >= n_moving[mine]
+    # a flight without a moving interval has a median of 0
+    limit = np.full(n_codes, max(float(max_gap_s), 0.0))
+    if exact.any():
+        sel = moving & exact[np.maximum(codes, 0)] & (codes >= 0)
+        median = pd.Series(dt[sel]).groupby(codes[sel]).median()
+        limit[median.index.to_numpy()] = np.maximum(max_gap_s, gap_factor * median.to_numpy())
+    return limit
+
+
+def _flight_codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``pd.factorize(ids, sort=True)``, hashing only the first fix of each run.
+
+    Fixes come in runs of one flight: neighbours are compared first (by pyarrow for
+    Arrow-backed strings, by numpy for numbers), and only where the id changes is it
+    looked up. Other dtypes go to :func:`pandas.factorize` whole. Returns the codes,
+    the sorted ids and where each run of equal codes begins.
+    """
+    n = len(ids)
+    dtype = ids.dtype
+    arrow = getattr(dtype, "storage", None) == "pyarrow" or isinstance(dtype, pd.ArrowDtype)
+    if n < 2 or not (arrow or dtype.kind in "iufb"):
+        return _factorize(ids)
+    if arrow:
+        values = pa.array(ids.array)
+        changed = pc.fill_null(pc.not_equal(values[1:], values[:-1]), True)
+        first = np.r_[0, pc.indices_nonzero(changed).to_numpy().astype("int64") + 1]
+    else:
+        values = ids.to_numpy()
+        first = np.r_[0, np.flatnonzero(values[1:] != values[:-1]) + 1]  # NaN: own runs
+    if len(first) > n // 4:  # no runs to speak of (fixes of flights interleaved)
+        return _factorize(ids)
+    if arrow:
+        heads = np.empty(len(first), dtype=object)
+        heads[0] = values[0].as_py()
+        heads[1:] = pc.filter(values[1:], changed).to_numpy(zero_copy_only=False)
+    else:
+        heads = values[first]
+    run_codes, names = pd.factorize(heads, sort=True)
+    # runs of one id may follow each other (a NaN id is a run of one fix)
+    merge = np.r_[True, run_codes[1:] != run_codes[:-1]]
+    codes = np.repeat(run_codes, np.diff(np.append(first, n)))
+    return codes, np.asarray(names), first[merge]
+
+
+def _factorize(ids: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    codes, names = pd.factorize(ids, sort=True)
+    first = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else codes
+    return codes, np.asarray(names), first
+
+
+def fix_lonlat(fixes: pd.DataFrame) -> np.ndarray:
+    """Longitude and latitude of each fix, an (n, 2) array, in the frame's order.
+
+    From the Point geometry of a GeoDataFrame, else from the ``lon`` and ``lat``
+    columns of a plain DataFrame (the fast form, which holds no shapely objects).
+    """
+    if isinstance(fixes, gpd.GeoDataFrame):
+        return shapely.get_coordinates(fixes.geometry.array)
+    xy = np.empty((2, len(fixes)))  # each column contiguous
+    xy[0] = fixes[LON].to_numpy("float64")
+    xy[1] = fixes[LAT].to_numpy("float64")
+    return xy.T
+
+
+def lonlat_problems(fixes: pd.DataFrame) -> list[str]:
+    """Check the ``lon``/``lat`` columns of fixes given as a plain DataFrame.
+
+    Returns what is wrong (at most one message): a column that is not numeric, or the
+    first row outside +-180 / +-90 degrees or missing.
+
+    >>> lonlat_problems(pd.DataFrame({"lon": [10.0, 200.0], "lat": [45.0, 46.0]}))
+    ['lon must be degrees within +-180 (row 1 is 200.0)']
+    """
+    for col, limit in ((LON, 180.0), (LAT, 90.0)):
+        if not pd.api.types.is_numeric_dtype(fixes[col].dtype):
+            return [f"{col} must be numeric degrees (EPSG:4326), got {fixes[col].dtype}"]
+        values = fixes[col].to_numpy("float64", na_value=np.nan)
+        if len(values) and values.min() >= -limit and values.max() <= limit:
+            continue  # (a NaN makes min and max NaN)
+        with np.errstate(invalid="ignore"):
+            bad = ~(np.abs(values) <= limit)
+        if bad.any():
+            row = fixes.index[int(np.argmax(bad))]
+            return [f"{col} must be degrees within +-{limit:g} (row {row!r} is {values[bad][0]})"]
+    return []
+
+
+def fix_arrays(fixes: pd.DataFrame, *, max_gap_s: float, gap_factor: float) -> FixArrays:
+    """Arrays of EPSG:4326 fixes (validated), ordered by flight then time.
+
+    ``fixes`` is a GeoDataFrame of Points or a DataFrame with ``lon``/``lat`` columns.
+    """
+    codes, names, first = _flight_codes(fixes[FLIGHT_ID])
     t_ns = fixes[TIME_UTC].dt.tz_convert("UTC").astype("datetime64[ns, UTC]").array.asi8
-    step_code, step_t = np.diff(codes), np.diff(t_ns)
-    ordered = bool(np.all((step_code > 0) | ((step_code == 0) & (step_t >= 0))))
-    del step_code, step_t
+    step_t = np.diff(t_ns)
+    # ordered: one run per flight, in code order, and time goes back only between runs
+    ordered = bool(
+        (np.diff(codes[first]) > 0).all() and np.isin(np.flatnonzero(step_t < 0) + 1, first).all()
+    )
     # already ordered (as gx.read_tracks returns them): no copies
     order: slice | np.ndarray = slice(None) if ordered else np.lexsort((t_ns, codes))
     codes, t_ns = codes[order], t_ns[order]
-    xy = shapely.get_coordinates(fixes.geometry.array)[order]
-    alt = (
-        pd.to_numeric(fixes[ALT_AGL_M], errors="coerce").to_numpy("float64", na_value=np.nan)
-        if ALT_AGL_M in fixes
-        else np.full(len(fixes), np.nan)
-    )[order]
-    t_s = (t_ns - (t_ns[0] if len(t_ns) else 0)) / 1e9
-    ok, dt = segment_ok(codes, t_s, max_gap_s, gap_factor)
-    return FixArrays(order, codes, np.asarray(names), t_ns, xy, alt, ok, dt)
+    # longitudes and latitudes each contiguous
+    xy = np.asfortranarray(fix_lonlat(fixes)[order])
+    alt = _numbers(fixes[ALT_AGL_M]) if ALT_AGL_M in fixes else np.full(len(fixes), np.nan)
+    alt = alt[order]
+    dt = np.zeros(len(t_ns))
+    if len(t_ns) >= 2:
+        np.divide(step_t if ordered else np.diff(t_ns), 1e9, out=dt[:-1])
+    del step_t
+    ok = _gap_rule(codes, dt, max_gap_s, gap_factor)
+    return FixArrays(order, codes, names, t_ns, xy, alt, ok, dt)
+
+
+def _numbers(column: pd.Series) -> np.ndarray:
+    """Return a column as float64 (NaN where missing or no number), not copied if it is."""
+    if column.dtype == np.float64:
+        return column.to_numpy()
+    return pd.to_numeric(column, errors="coerce").to_numpy("float64", na_value=np.nan)
 
 
 def reduce_ranges(ufunc: np.ufunc, values: np.ndarray, first: np.ndarray, last: np.ndarray):
@@ -105,5 +252,12 @@ def reduce_ranges(ufunc: np.ufunc, values: np.ndarray, first: np.ndarray, last: 
     >>> reduce_ranges(np.minimum, values, np.array([0, 1]), np.array([2, 3]))
     array([3., 1.])
     """
+    n = last - first + 1
+    total = int(n.sum())
+    if len(first) == 0:
+        return np.empty(0, dtype=values.dtype)
+    if total < len(values) // 2:  # short ranges: only their values
+        offsets = np.cumsum(n) - n
+        return ufunc.reduceat(values[np.repeat(first - offsets, n) + np.arange(total)], offsets)
     bounds = np.column_stack([first, last + 1]).ravel()
     return ufunc.reduceat(np.append(values, values[:1]), bounds)[::2]

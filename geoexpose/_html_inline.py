@@ -6,20 +6,20 @@ files installed by the PyPI package ``django-js-lib-leaflet``, folium's own smal
 plugins from the folium wheel, and the libraries folium always lists but a map may
 not use (jQuery, Bootstrap, Font Awesome, glyphicons, awesome-markers) are left out
 when the page's scripts do not call them. Any other URL raises: nothing may leave
-the page. The other helpers write the popup tables and the legend of
-:mod:`geoexpose.maps`, escaping every value.
+the page. The other helpers add geoexpose's own map runtime (``_map_runtime.js``, written for
+this project) and write the display text of table values, the legend and the
+panels of :mod:`geoexpose.maps`, escaping every value that goes into HTML.
 """
 
 from __future__ import annotations
 
 import base64
-import functools
 import html
 import html.parser
 import importlib.resources
 import logging
-import operator
 import re
+from collections.abc import Callable
 from importlib.resources.abc import Traversable
 from typing import Any
 
@@ -32,13 +32,14 @@ __all__ = [
     "DASH",
     "assert_self_contained",
     "decor_element",
+    "display_text",
     "escape",
-    "format_column",
     "inline_assets",
     "leaflet_files",
     "legend_html",
-    "macro_element",
-    "popup_tables",
+    "page_part",
+    "panel_html",
+    "runtime_element",
 ]
 
 logger = logging.getLogger(__name__)
@@ -60,11 +61,14 @@ _TAG = re.compile(
 _CSS_URL = re.compile(r"url\(\s*['\"]?([^'\")]+?)['\"]?\s*\)")
 _EXTERNAL = re.compile(r"^\s*(?:[a-z][a-z0-9+.\-]*:|//)", re.IGNORECASE)
 _SAFE_SCHEMES = re.compile(r"^\s*(?:data:|#)", re.IGNORECASE)
+_RELATIVE = re.compile(
+    r"^(?![a-z][a-z0-9+.\-]*:|[/\\])[\w.\-/]+\.html(?:#[\w%.\-=]*)?$", re.IGNORECASE
+)
 _SOURCE_MAP = re.compile(r"^[ \t]*//[#@] sourceMappingURL=.*$", re.MULTILINE)
 _JQUERY_CALL = re.compile(r"(?<![\w$.])(?:\$|jQuery)\s*\(")
 DASH = "\u2013"
 _DECIMALS = {"_m2": 0, "_cm": 2, "_fraction": 3, "_m": 1, "_s": 1, "score": 0}
-_DECOR = """{% macro header(this, kwargs) %}<style>
+_DECOR_CSS = """<style>
 .gx-legend, .gx-note {position: absolute; z-index: 1000; background: rgba(255,255,255,.92);
   font: 12px/1.4 sans-serif; padding: 6px 9px; border-radius: 4px;
   box-shadow: 0 1px 4px rgba(0,0,0,.35);}
@@ -73,13 +77,20 @@ _DECOR = """{% macro header(this, kwargs) %}<style>
 .gx-legend i {display: inline-block; width: 14px; height: 10px; margin-right: 6px;
   vertical-align: middle; border: 1px solid #555;}
 .gx-note {left: 50%; top: 10px; transform: translateX(-50%); color: #7a1f00;}
-.gx-popup th {text-align: left; padding-right: 8px; font-weight: normal; color: #555;}
-.gx-popup td {overflow-wrap: anywhere;}
-</style>{% endmacro %}
-{% macro html(this, kwargs) %}{{ this.body }}{% endmacro %}
-{% macro script(this, kwargs) %}
-{{ this._parent.get_name() }}.attributionControl.setPrefix("Leaflet");
-{% endmacro %}"""
+.gx-popup th, .gx-panel th {text-align: left; padding-right: 8px; font-weight: normal;
+  color: #555;}
+.gx-popup td, .gx-panel td {overflow-wrap: anywhere;}
+.gx-thumb {display: block; margin-top: 6px; max-width: 200px; max-height: 200px;}
+.gx-muted {color: #777; margin-top: 4px;}
+.gx-link {display: block; margin-top: 6px;}
+.gx-panel {position: absolute; z-index: 1000; left: 54px; top: 10px; max-width: 340px;
+  max-height: calc(100% - 90px); overflow: auto; background: rgba(255,255,255,.94);
+  font: 11px/1.3 sans-serif; padding: 6px 9px; border-radius: 4px;
+  box-shadow: 0 1px 4px rgba(0,0,0,.35);}
+.gx-panel h1 {font-size: 14px; margin: 0 0 4px 0;}
+.gx-panel h2 {font-size: 12px; margin: 6px 0 2px 0;}
+.gx-panel table.gx-wide td, .gx-panel table.gx-wide th {padding-right: 6px;}
+</style>"""
 
 
 def leaflet_files() -> Traversable:
@@ -222,7 +233,9 @@ def assert_self_contained(page: str) -> None:
     """Raise when a page would load anything: a script, stylesheet or URL outside it.
 
     Every ``src``/``href`` must be a data URI or an in-page anchor, and CSS may not
-    ``url()`` or ``@import`` anything but data URIs.
+    ``url()`` or ``@import`` anything but data URIs. A link (``<a href>``) may also
+    name another file of the same output folder by a relative path: the browser
+    follows it only when the reader clicks it.
 
     Raises
     ------
@@ -233,6 +246,8 @@ def assert_self_contained(page: str) -> None:
     parser.feed(page)
     parser.close()
     for tag, name, value in parser.refs:
+        if tag == "a" and name == "href" and _RELATIVE.match(value):
+            continue
         if not _SAFE_SCHEMES.match(value):
             raise UsageError(f"map would load <{tag} {name}={value!r}>; a map may load nothing")
     for css in parser.styles:
@@ -243,19 +258,6 @@ def assert_self_contained(page: str) -> None:
                 raise UsageError(f"map stylesheet loads url({ref!r}); a map may load nothing")
 
 
-def macro_element(template: str, name: str, **attrs: Any) -> Any:
-    """Make a branca MacroElement drawn by the Jinja ``template``, with ``attrs`` on it."""
-    from branca.element import MacroElement
-    from jinja2 import Template
-
-    element = MacroElement()
-    element._template = Template(template)
-    element._name = name
-    for key, value in attrs.items():
-        setattr(element, key, value)
-    return element
-
-
 def escape(values: pd.Series) -> pd.Series:
     """Escape text for HTML; missing values become a dash."""
     text = values.astype(object).where(values.notna(), DASH).astype(str)
@@ -264,13 +266,20 @@ def escape(values: pd.Series) -> pd.Series:
     return text
 
 
-def format_column(values: pd.Series, column: str) -> pd.Series:
-    """Display text of a column: numbers by the unit in its name, times as UTC."""
+def display_text(values: pd.Series, column: str) -> pd.Series:
+    """Plain display text of a column: numbers by the unit in its name, times as UTC.
+
+    Missing values become a dash. The text is not escaped: the map runtime puts it
+    into the page as text, never as HTML (and :func:`panel_html` escapes it).
+
+    >>> display_text(pd.Series([1.234, None]), "best_gsd_cm").tolist() == ["1.23", DASH]
+    True
+    """
     if column.endswith("_utc") or pd.api.types.is_datetime64_any_dtype(values):
         times = pd.to_datetime(values, utc=True, errors="coerce")
         return times.dt.strftime("%Y-%m-%d %H:%M:%S UTC").astype(object).fillna(DASH)
     if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-        return escape(values)
+        return values.astype(object).where(values.notna(), DASH).astype(str)
     decimals = next((d for end, d in _DECIMALS.items() if column.endswith(end)), None)
     if decimals is None:
         decimals = 0 if pd.api.types.is_integer_dtype(values) else 1
@@ -279,14 +288,32 @@ def format_column(values: pd.Series, column: str) -> pd.Series:
     return pd.Series(text, index=values.index, dtype=object)
 
 
-def popup_tables(frame: pd.DataFrame, columns: list[str], title: str) -> pd.Series:
-    """One HTML table per row: the ``title`` column in bold, then each column and value."""
-    head = "<b>" + escape(frame[title]) + "</b><table class='gx-popup'>"
-    rows = [
-        "<tr><th>" + html.escape(col) + "</th><td>" + format_column(frame[col], col) + "</td></tr>"
-        for col in columns
-    ]
-    return functools.reduce(operator.add, rows, head) + "</table>"
+def panel_html(title: str, sections: list[tuple[str, pd.DataFrame, bool]]) -> str:
+    """Write a fixed panel: a title, then per section a heading and a table of display text.
+
+    A section ``(heading, frame, wide)`` is shown as a table with a header row when
+    ``wide``, else as column / value pairs of its first row.
+    """
+    parts = [f"<div class='gx-panel'><h1>{html.escape(title)}</h1>"]
+    for heading, frame, wide in sections:
+        parts.append(f"<h2>{html.escape(heading)}</h2>")
+        cells = pd.DataFrame({c: escape(display_text(frame[c], c)) for c in frame.columns})
+        if not wide:
+            parts.append("<table>")
+            parts += [
+                f"<tr><th>{html.escape(c)}</th><td>{v}</td></tr>"
+                for c, v in zip(frame.columns, cells.iloc[0], strict=True)
+            ]
+        else:
+            head = "".join(f"<th>{html.escape(c)}</th>" for c in frame.columns)
+            parts.append(f"<table class='gx-wide'><tr>{head}</tr>")
+            body = pd.Series("<tr>", index=cells.index, dtype=object)
+            for c in cells.columns:
+                body = body + "<td>" + cells[c] + "</td>"
+            parts += (body + "</tr>").tolist()
+        parts.append("</table>")
+    parts.append("</div>")
+    return "".join(parts)
 
 
 def legend_html(sections: list[tuple[str, list[tuple[str, str]]]], note: str | None) -> str:
@@ -309,4 +336,57 @@ def legend_html(sections: list[tuple[str, list[tuple[str, str]]]], note: str | N
 
 def decor_element(body: str) -> Any:
     """Page CSS, the legend ``body`` and an attribution without a link, for a map."""
-    return macro_element(_DECOR, "GeoexposeDecor", body=body)
+    return page_part(
+        "GeoexposeDecor",
+        header=_DECOR_CSS,
+        html=body,
+        script=lambda el: f'{el._parent.get_name()}.attributionControl.setPrefix("Leaflet");',
+    )
+
+
+def page_part(
+    name: str,
+    *,
+    header: str | None = None,
+    html: str | None = None,
+    script: str | Callable[[Any], str] | None = None,
+) -> Any:
+    """Make an element that puts text into a page's header, body and script as it is.
+
+    folium's elements pass what they render through Jinja once more, so text that
+    holds ``{{`` or ``{%`` (a site's name, say) would run as a template; this
+    element's text never does. ``script`` may be a function of the element, called
+    when the page is rendered (to name the element's parent).
+    """
+    from branca.element import Element, MacroElement
+
+    class Raw(Element):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+        def render(self, **kwargs: Any) -> str:
+            return self.text
+
+    class Part(MacroElement):
+        def render(self, **kwargs: Any) -> str:
+            figure = self.get_root()
+            code = script(self) if callable(script) else script
+            for where, text in (("header", header), ("html", html), ("script", code)):
+                if text:
+                    getattr(figure, where).add_child(Raw(text), name=self.get_name())
+            for child in self._children.values():
+                child.render(**kwargs)
+            return ""
+
+    element = Part()
+    element._name = name
+    return element
+
+
+def runtime_element() -> Any:
+    """Make the element of the map runtime (``_map_runtime.js``); add it first."""
+    code = (importlib.resources.files("geoexpose") / "_map_runtime.js").read_text("utf-8")
+    if "</script" in code.lower():
+        raise UsageError("cannot inline _map_runtime.js: it contains '</script'")
+    return page_part("GeoexposeRuntime", script=code)

@@ -17,7 +17,7 @@ __all__ = ["SiteDistance"]
 
 _POINT, _COLLECTION = 0, 7
 _POLYGONAL = (3, 6)
-_BATCH = 2_000_000  # point x segment pairs measured at once
+_BATCH = 32_768  # point x segment pairs measured at once: their temporaries stay in cache
 
 
 class SiteDistance:

@@ -3,6 +3,9 @@
 Vector formats go through pyogrio (GeoPackage, GeoJSON, Shapefile, FlatGeobuf and
 whatever else GDAL reads), GeoParquet through pyarrow, and CSV through pandas, with
 points built from longitude/latitude columns. Attributes are returned unchanged.
+OpenStreetMap files (``.osm.pbf``, ``.osm``, ``.osm.gz``, ``.osm.bz2``) go through
+:func:`geoexpose.osm.osm_table`, spreadsheets (``.xlsx``) through
+:func:`geoexpose.registries.read_spreadsheet`.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pyproj.exceptions import CRSError
 
 from geoexpose.catalog import normalize_label
 from geoexpose.errors import InputError, UsageError
+from geoexpose.registries import SPREADSHEET_SUFFIXES, read_spreadsheet
 from geoexpose.schema import CRS_LONLAT
 
 __all__ = ["LAT_NAMES", "LON_NAMES", "Loaded", "read_source"]
@@ -92,12 +96,15 @@ def _read_path(path: Path, label: str, layer: str | None) -> pd.DataFrame:
     if not path.exists():
         raise InputError(f"{label}: no such file")
     name = path.name.lower()
-    if name.endswith(_OSM_SUFFIXES):
-        raise InputError(
-            f"{label}: OpenStreetMap data is not a site layer; extract one with "
-            "`geoexpose layers extract` first"
-        )
     suffix = path.suffix.lower()
+    if name.endswith(_OSM_SUFFIXES) or suffix in SPREADSHEET_SUFFIXES:
+        if name.endswith(_OSM_SUFFIXES) and layer is not None:
+            raise UsageError(f"layer= applies to files with several layers, not to {label}")
+        if suffix in SPREADSHEET_SUFFIXES:
+            return read_spreadsheet(path, label, layer)
+        from geoexpose.osm import osm_table  # the sites of every family the catalog reads
+
+        return osm_table(path, label=label)
     if (suffix in _CSV_SUFFIXES or suffix in _PARQUET_SUFFIXES) and layer is not None:
         raise UsageError(f"layer= applies to files with several layers, not to {label}")
     if suffix in _CSV_SUFFIXES:

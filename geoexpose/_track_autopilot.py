@@ -30,8 +30,12 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import io
 import logging
+import os
 import struct
+import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -47,6 +51,8 @@ from geoexpose.schema import (
     ALT_MSL_M,
     ALT_REF,
     ALT_REF_TAKEOFF,
+    PITCH_DEG,
+    ROLL_DEG,
     TIME_DTYPE,
     TIME_UTC,
     YAW_DEG,
@@ -56,6 +62,7 @@ __all__ = [
     "AUTOPILOT_FORMATS",
     "AUTOPILOT_SUFFIXES",
     "CAMERA_COLUMNS",
+    "MESSAGE",
     "PITCH_DEG",
     "ROLL_DEG",
     "read_autopilot",
@@ -69,11 +76,11 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-# Capture columns of the SPEC that geoexpose.schema does not name yet.
-ROLL_DEG = "roll_deg"
-PITCH_DEG = "pitch_deg"
+#: The log message a camera record came from (``CAM``, ``TRIG``, ``CAMERA_FEEDBACK``,
+#: ``camera_capture``).
+MESSAGE = "message"
 #: Columns of :func:`read_camera_events`, in order.
-CAMERA_COLUMNS = [TIME_UTC, LAT, LON, ALT_MSL_M, ALT_AGL_M, ROLL_DEG, PITCH_DEG, YAW_DEG]
+CAMERA_COLUMNS = [TIME_UTC, LAT, LON, ALT_MSL_M, ALT_AGL_M, ROLL_DEG, PITCH_DEG, YAW_DEG, MESSAGE]
 
 #: Format names of the autopilot logs, and their file name endings.
 AUTOPILOT_FORMATS = ("ardupilot_bin", "mavlink_tlog", "px4_ulog")
@@ -100,10 +107,43 @@ def import_optional(module: str, package: str) -> ModuleType:
 
 
 @contextlib.contextmanager
-def library_errors(what: str) -> Iterator[None]:
-    """Turn any error of a third-party log decoder into a one-line InputError."""
+def _quiet_stderr_fd() -> Iterator[None]:
+    """Send what compiled code writes to file descriptor 2 to a temporary file."""
     try:
+        saved = os.dup(2)
+    except OSError:  # no standard error to protect
         yield
+        return
+    with tempfile.TemporaryFile() as sink:
+        try:
+            sys.stderr.flush()
+            os.dup2(sink.fileno(), 2)
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            said = sink.read(2000)
+            if said:
+                logger.debug("log decoder wrote: %s", said.decode("utf-8", "replace"))
+
+
+@contextlib.contextmanager
+def library_errors(what: str) -> Iterator[None]:
+    """Turn any error of a third-party log decoder into a one-line InputError.
+
+    What the decoder prints (pymavlink prints "bad header ..." to standard error
+    for every damaged byte, from Python and from its compiled indexer) is kept
+    off the caller's standard output and error and logged at debug level.
+    """
+    printed = io.StringIO()
+    try:
+        with (
+            contextlib.redirect_stdout(printed),
+            contextlib.redirect_stderr(printed),
+            _quiet_stderr_fd(),
+        ):
+            yield
     except InputError:
         raise
     except MemoryError as exc:
@@ -111,6 +151,9 @@ def library_errors(what: str) -> Iterator[None]:
     except Exception as exc:  # decoders of damaged binary files raise anything
         text = " ".join(str(exc).split())[:120] or type(exc).__name__
         raise InputError(f"{what} cannot be read ({text})") from exc
+    finally:
+        if printed.getvalue():
+            logger.debug("%s decoder said: %s", what, printed.getvalue()[:2000])
 
 
 def epoch_times(seconds: np.ndarray) -> pd.Series:
@@ -325,6 +368,7 @@ def _euler_frame(rows: list[dict[str, Any]], times: pd.Series, lat: np.ndarray,
             ROLL_DEG: _column(rows, "R", "Roll", "roll"),
             PITCH_DEG: _column(rows, "P", "Pitch", "pitch"),
             YAW_DEG: _column(rows, "Y", "Yaw", "yaw"),
+            MESSAGE: [str(row.get("mavpackettype", "")) for row in rows],
         },
         columns=CAMERA_COLUMNS,
     ).astype({TIME_UTC: TIME_DTYPE})
@@ -345,8 +389,9 @@ def read_camera_events(path: str | Path) -> pd.DataFrame:
         One row per record in file order, columns :data:`CAMERA_COLUMNS`:
         ``time_utc``, ``lat``, ``lon`` (degrees), ``alt_msl_m``, ``alt_agl_m``
         (above home), ``roll_deg``, ``pitch_deg``, ``yaw_deg`` (vehicle or camera
-        attitude as the log gives it); NaN/NaT where the log lacks a value. No
-        rows when the log has no camera records.
+        attitude as the log gives it), ``message`` (the record's message name);
+        NaN/NaT where the log lacks a value. No rows when the log has no camera
+        records.
 
     Raises
     ------

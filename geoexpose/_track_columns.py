@@ -31,10 +31,12 @@ with an elapsed-time column (``time(millisecond)``) where the table has one.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -199,14 +201,20 @@ class Column:
     @classmethod
     def of(cls, name: str) -> Column:
         """Describe the column called ``name``."""
-        base, unit = units.split_unit(name)
-        return cls(name, key_of(base), unit)
+        return _column_of(name)
 
     @property
     def is_duration(self) -> bool:
         """Whether the unit is a duration (ms, s, ...)."""
         found = units.UNITS.get((self.unit or "").lower())
         return found is not None and found.quantity == units.DURATION
+
+
+@functools.lru_cache(maxsize=4096)
+def _column_of(name: str) -> Column:
+    """Describe a column (cached: a DJI export has hundreds, looked up several times)."""
+    base, unit = units.split_unit(name)
+    return Column(name, key_of(base), unit)
 
 
 @dataclass(frozen=True)
@@ -423,22 +431,22 @@ def build_frame(
     Returns the frame and the time basis (see :class:`~geoexpose.normalize.RawTrack`).
     """
     n = len(table)
-    out = pd.DataFrame(index=table.index)
+    out: dict[str, Any] = {}  # columns, made into one frame at the end (fewer copies)
     out[LAT] = lat if m.lat is None else _numbers(table, m.lat, units.ANGLE, comma=comma)
     out[LON] = lon if m.lon is None else _numbers(table, m.lon, units.ANGLE, comma=comma)
     out[TIME_UTC], basis = _times(table, m, time_zone=time_zone)
-    agl = pd.Series(np.nan, index=table.index)
+    agl = np.full(n, np.nan)
     ref = np.full(n, m.agl_ref, dtype=object)
     if m.agl is not None:
-        agl = _numbers(table, m.agl, units.LENGTH, comma=comma)
+        agl = _numbers(table, m.agl, units.LENGTH, comma=comma).to_numpy()
     if m.agl_fallback is not None:
-        backup = _numbers(table, m.agl_fallback, units.LENGTH, comma=comma)
-        use = (agl.isna() & backup.notna()).to_numpy()
-        agl = agl.where(~use, backup)
+        backup = _numbers(table, m.agl_fallback, units.LENGTH, comma=comma).to_numpy()
+        use = np.isnan(agl) & ~np.isnan(backup)
+        agl = np.where(use, backup, agl)
         ref[use] = ALT_REF_TAKEOFF
     out[ALT_AGL_M] = agl
     out[ALT_REF] = ref
-    out[ALT_MSL_M] = np.nan
+    out[ALT_MSL_M] = np.full(n, np.nan)
     if m.msl is not None:
         out[ALT_MSL_M] = _numbers(table, m.msl, units.LENGTH, comma=comma)
     if m.segment is not None:
@@ -451,4 +459,7 @@ def build_frame(
                 logger.debug("extra column %s left out: %s", name, exc)
         else:
             out[name] = parse_bools(table[col.name])
-    return out, basis
+    columns = {k: v.to_numpy() if isinstance(v, pd.Series) else v for k, v in out.items()}
+    frame = pd.DataFrame(columns, index=table.index)
+    frame[TIME_UTC] = out[TIME_UTC]
+    return frame, basis

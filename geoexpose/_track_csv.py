@@ -10,8 +10,9 @@ and values are dropped. A last line cut short (a file truncated while written) i
 dropped and counted as ``truncated_row``; rows with more fields than the header
 are dropped and counted as ``bad_row``. Columns are found by
 :mod:`geoexpose._track_columns`; DJI-family exports (PhantomHelp, dji-log-parser,
-TXTlogToCSVtool, Litchi) are told apart by :mod:`geoexpose._track_dji_csv`, and a
-Litchi mission (planned route) is refused: :func:`read_litchi_mission` reads it.
+TXTlogToCSVtool, Litchi) are told apart by :mod:`geoexpose._track_dji_csv`; a
+Litchi mission is read as a planned route (``route="planned"``, no times;
+:func:`read_litchi_mission` reads it as points with its own columns).
 """
 
 from __future__ import annotations
@@ -31,13 +32,15 @@ from geoexpose._track_columns import airdata_mapping, build_frame, generic_mappi
 from geoexpose._track_dji_csv import (
     LITCHI_MISSION,
     LITCHI_MISSION_MESSAGE,
+    aircraft_meta,
     dji_csv_kind,
     finish_frame,
     mission_frame,
+    mission_route,
     prepare_table,
 )
 from geoexpose.errors import InputError
-from geoexpose.normalize import RawTrack
+from geoexpose.normalize import ROUTE_PLANNED, RawTrack
 from geoexpose.schema import CRS_LONLAT
 
 __all__ = ["read_csv_track", "read_litchi_mission"]
@@ -162,8 +165,13 @@ def read_csv_track(
     body, truncated = _cut_truncated(body, sep)
     table, bad = _parse(body, sep)
     kind = dji_csv_kind(list(table.columns))
+    dropped = {"truncated_row": truncated, "bad_row": len(bad)}
     if kind == LITCHI_MISSION:
-        raise InputError(LITCHI_MISSION_MESSAGE)
+        if format != "auto":
+            raise InputError(LITCHI_MISSION_MESSAGE)
+        frame = mission_route(table)
+        notes = [f"{LITCHI_MISSION_MESSAGE}: waypoints without times"]
+        return RawTrack(frame, LITCHI_MISSION, dropped, notes=notes, route=ROUTE_PLANNED)
     if format == "csv":
         kind = None
     notes = []
@@ -183,11 +191,13 @@ def read_csv_track(
     if mapping is None:
         mapping = generic_mapping(list(table.columns), columns=columns, alt_ref=alt_ref)
     frame, basis = build_frame(table, mapping, time_zone=time_zone, comma=sep != ",")
+    meta = {}
     if kind is not None:
         frame = finish_frame(kind, table, frame)
+        meta = aircraft_meta(table)
     if encoding not in ("utf-8", "utf-16"):
         notes.append(f"not UTF-8; text decoded as {encoding}")
-    return RawTrack(frame, name, {"truncated_row": truncated, "bad_row": len(bad)}, basis, notes)
+    return RawTrack(frame, name, dropped, basis, notes, meta=meta)
 
 
 def read_litchi_mission(path: Path) -> gpd.GeoDataFrame:

@@ -18,8 +18,11 @@ Kinds (:func:`dji_csv_kind`), from the header:
     Litchi's flight log: ``datetime(utc)`` (to the second, refined by
     ``time(millisecond)``), ``altitude(m)``/``altitude(feet)`` above takeoff.
 ``litchi_mission``
-    a Litchi mission (planned waypoints, ``curvesize(m)``): not a flight log;
-    read it with :func:`geoexpose._track_csv.read_litchi_mission`.
+    a Litchi mission (planned waypoints, ``curvesize(m)``): not a flight log but
+    a planned route (:func:`mission_route`; also
+    :func:`geoexpose._track_csv.read_litchi_mission`). ``altitude`` is above
+    take-off (``altitudemode`` 0) or above ground (1); ``speed(m/s)`` 0 means the
+    mission's cruise speed (left empty).
 
 The columns themselves are found by the alias tables of
 :mod:`geoexpose._track_columns`; ``OSD.altitude`` is never taken as a sea-level
@@ -29,6 +32,7 @@ height (DJI adds a home altitude to it that is not reliably above sea level).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 
 import numpy as np
@@ -37,7 +41,17 @@ import pandas as pd
 from geoexpose import units
 from geoexpose._track_columns import Column
 from geoexpose.errors import InputError
-from geoexpose.schema import ALT_REF_GROUND, ALT_REF_TAKEOFF, SPEED_M_S
+from geoexpose.normalize import LAT, LON
+from geoexpose.schema import (
+    ALT_AGL_M,
+    ALT_MSL_M,
+    ALT_REF,
+    ALT_REF_GROUND,
+    ALT_REF_TAKEOFF,
+    SPEED_M_S,
+    TIME_DTYPE,
+    TIME_UTC,
+)
 
 __all__ = [
     "DJI_CSV_KINDS",
@@ -47,9 +61,11 @@ __all__ = [
     "LITCHI_MISSION_MESSAGE",
     "MISSION_COLUMNS",
     "WAYPOINT_INDEX",
+    "aircraft_meta",
     "dji_csv_kind",
     "finish_frame",
     "mission_frame",
+    "mission_route",
     "prepare_table",
 ]
 
@@ -106,6 +122,39 @@ def dji_csv_kind(names: list[str]) -> str | None:
     return None
 
 
+_NUMBER = re.compile(r"[-+.\d]+")
+# Columns naming the aircraft model and its serial number, best first (alias keys).
+_AIRCRAFT_KEYS = ("details.dronetype", "recover.dronetype", "osd.dronetype", "dronetype")
+_SERIAL_KEYS = (
+    "details.aircraftserial",
+    "recover.aircraftserial",
+    "details.aircraftsnbytes",
+    "recover.aircraftsnbytes",
+    "flycontrollerserialnumber",
+)
+
+
+def _first_text(table: pd.DataFrame, column: str) -> str | None:
+    """Return the first value of ``column`` (among its first rows) that is text, not a number."""
+    for value in table[column].iloc[:200].to_numpy(dtype=object):
+        text = str(value).strip() if isinstance(value, str) else ""
+        if text and not _NUMBER.fullmatch(text):
+            return text[:80]
+    return None
+
+
+def aircraft_meta(table: pd.DataFrame) -> dict[str, str]:
+    """Return the aircraft model (``aircraft``) and ``serial`` a DJI-family log names."""
+    keys = _keys(list(table.columns))
+    meta: dict[str, str] = {}
+    for name, wanted in (("aircraft", _AIRCRAFT_KEYS), ("serial", _SERIAL_KEYS)):
+        for key in wanted:
+            if key in keys and (text := _first_text(table, keys[key])) is not None:
+                meta[name] = text
+                break
+    return meta
+
+
 def _phantomhelp_times(date: pd.Series, clock: pd.Series) -> pd.Series:
     """Join PhantomHelp's date and 12-hour clock columns into ISO 8601 text (no zone)."""
     text = date.astype("str").str.strip() + " " + clock.astype("str").str.strip()
@@ -156,6 +205,59 @@ def finish_frame(kind: str, table: pd.DataFrame, frame: pd.DataFrame) -> pd.Data
     return frame
 
 
+def _mission_columns(table: pd.DataFrame) -> dict[str, str]:
+    keys = _keys(list(table.columns))
+    missing = [k for k in ("latitude", "longitude", "altitude") if k not in keys]
+    if missing:
+        raise InputError(f"Litchi mission without {', '.join(missing)} column")
+    return keys
+
+
+def _mission_heights(table: pd.DataFrame, keys: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:
+    """Heights in metres (NaN where unreadable) and their references."""
+    values = pd.to_numeric(table[keys["altitude"]], errors="coerce").to_numpy(dtype="float64")
+    unit = Column.of(keys["altitude"]).unit
+    height = values * units.unit_factor(unit, quantity=units.LENGTH, column=keys["altitude"])
+    if "altitudemode" in keys:
+        mode = pd.to_numeric(table[keys["altitudemode"]], errors="coerce")
+        refs = mode.map(_MISSION_REFS).fillna(ALT_REF_TAKEOFF).to_numpy(dtype=object)
+    else:
+        refs = np.full(len(table), ALT_REF_TAKEOFF, dtype=object)
+    return height, refs
+
+
+def mission_route(table: pd.DataFrame) -> pd.DataFrame:
+    """Turn a Litchi mission table into a RawTrack frame of planned waypoints (no times).
+
+    Unreadable values become NaN (cleaning drops waypoints without a position).
+
+    Raises
+    ------
+    InputError
+        No latitude, longitude or altitude column, or an unknown unit.
+    """
+    keys = _mission_columns(table)
+    height, refs = _mission_heights(table, keys)
+    speed = np.full(len(table), np.nan)
+    if "speed" in keys:
+        col = Column.of(keys["speed"])
+        factor = units.unit_factor(col.unit, quantity=units.SPEED, column=col.name)
+        given = pd.to_numeric(table[col.name], errors="coerce").to_numpy(dtype="float64")
+        speed = np.where(given > 0, given * factor, np.nan)
+    return pd.DataFrame(
+        {
+            LAT: pd.to_numeric(table[keys["latitude"]], errors="coerce").astype("float64"),
+            LON: pd.to_numeric(table[keys["longitude"]], errors="coerce").astype("float64"),
+            TIME_UTC: pd.Series(pd.NaT, index=table.index, dtype=TIME_DTYPE),
+            ALT_AGL_M: height,
+            ALT_REF: refs,
+            ALT_MSL_M: np.nan,
+            SPEED_M_S: speed,
+        },
+        index=table.index,
+    )
+
+
 def mission_frame(table: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Waypoints of a Litchi mission table: (attributes, lon, lat).
 
@@ -164,10 +266,7 @@ def mission_frame(table: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.nda
     InputError
         No latitude/longitude/altitude column, or a value that is not a number.
     """
-    keys = _keys(list(table.columns))
-    missing = [k for k in ("latitude", "longitude", "altitude") if k not in keys]
-    if missing:
-        raise InputError(f"Litchi mission without {', '.join(missing)} column")
+    keys = _mission_columns(table)
     values = {}
     for key in ("latitude", "longitude", "altitude"):
         col = pd.to_numeric(table[keys[key]], errors="coerce").astype("float64")
@@ -175,15 +274,7 @@ def mission_frame(table: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.nda
         if len(bad):
             raise InputError(f"waypoint {bad[0] + 1}: {keys[key]!r} is not a number")
         values[key] = col.to_numpy()
-    unit = Column.of(keys["altitude"]).unit
-    height = values["altitude"] * units.unit_factor(
-        unit, quantity=units.LENGTH, column=keys["altitude"]
-    )
-    if "altitudemode" in keys:
-        mode = pd.to_numeric(table[keys["altitudemode"]], errors="coerce")
-        refs = mode.map(_MISSION_REFS).fillna(ALT_REF_TAKEOFF).to_numpy(dtype=object)
-    else:
-        refs = np.full(len(table), ALT_REF_TAKEOFF, dtype=object)
+    height, refs = _mission_heights(table, keys)
     attrs = pd.DataFrame(
         {WAYPOINT_INDEX: np.arange(len(table), dtype="int64"), HEIGHT_M: height, HEIGHT_REF: refs}
     )

@@ -359,4 +359,9 @@ def read_dji_txt(
     notes = [f"DJI flight record version {version}; {_describe(header)}"]
     if not header["details_read"]:
         notes.append("file ends before its details block (truncated?)")
-    return RawTrack(frame, "dji_txt", {}, "utc", notes)
+    meta = {}
+    if header.get("product") or header.get("aircraft"):
+        meta["aircraft"] = str(header.get("product") or header.get("aircraft"))
+    if header.get("serial"):
+        meta["serial"] = str(header["serial"])
+    return RawTrack(frame, "dji_txt", {}, "utc", notes, meta=meta)

@@ -2,7 +2,9 @@
 
 GPX (1.0 and 1.1): every ``<trk>/<trkseg>/<trkpt>`` with its ``<time>`` is a fix;
 each ``<trk>`` is a track of its own (so a separate flight), the ``<trkseg>`` of
-a track are split only at gaps. ``<ele>`` is height above mean sea level in
+a track are split only at gaps. Track points without any ``<time>`` are an
+untimed route, and a file with only ``<rte>/<rtept>`` a planned route (see
+:func:`geoexpose.tracks.read_routes`). ``<ele>`` is height above mean sea level in
 metres (what GPS loggers and AirData write) and goes to ``alt_msl_m``, with
 ``alt_agl_m`` empty and ``alt_ref="takeoff"``; ``alt_ref="takeoff"`` or
 ``"ground"`` says the file's ``<ele>`` is that height instead (some phone and RC
@@ -17,7 +19,8 @@ GeoJSON and other vector layers (GeoPackage, FlatGeobuf, Shapefile; first layer)
   Z coordinate (taken as ``alt_msl_m`` unless ``alt_ref`` says otherwise);
 - LineString / MultiLineString features with one time per vertex in a list
   property ``coordTimes`` (as written by togeojson and similar tools; also
-  ``times``); each feature is a track.
+  ``times``); each feature is a track. Lines without such a property (as
+  dji-log-parser's ``--geojson`` writes) are an untimed route.
 """
 
 from __future__ import annotations
@@ -35,8 +38,25 @@ import shapely
 
 from geoexpose._track_columns import ALT_REF_MSL, build_frame, generic_mapping, key_of
 from geoexpose.errors import InputError
-from geoexpose.normalize import LAT, LON, SEGMENT, RawTrack, parse_times
-from geoexpose.schema import ALT_AGL_M, ALT_MSL_M, ALT_REF, ALT_REF_TAKEOFF, CRS_LONLAT, TIME_UTC
+from geoexpose.normalize import (
+    LAT,
+    LON,
+    ROUTE_PLANNED,
+    ROUTE_UNTIMED,
+    SEGMENT,
+    TIME_BASIS_UTC,
+    RawTrack,
+    parse_times,
+)
+from geoexpose.schema import (
+    ALT_AGL_M,
+    ALT_MSL_M,
+    ALT_REF,
+    ALT_REF_TAKEOFF,
+    CRS_LONLAT,
+    TIME_DTYPE,
+    TIME_UTC,
+)
 
 __all__ = ["read_gpx", "read_vector"]
 
@@ -86,23 +106,41 @@ def read_gpx(path: Path, *, time_zone: str | None = None, alt_ref: str | None = 
     Raises
     ------
     InputError
-        Not GPX, malformed XML, no track points, or no point with a time.
+        Not GPX, malformed XML, or neither track nor route points.
     """
     table = _read(
         path, "GPX", layer="track_points", columns=["track_fid", "track_seg_id", "ele", "time"]
     )
     if len(table) == 0:
-        raise InputError("no track points (<trk><trkseg><trkpt>) in the GPX file")
-    if table["time"].isna().all():
-        raise InputError("GPX track points have no <time>; a track needs times")
+        return _gpx_route(path, alt_ref)
     geoms = table.geometry.to_numpy()
     frame = pd.DataFrame({LAT: shapely.get_y(geoms), LON: shapely.get_x(geoms)})
-    frame[TIME_UTC], basis = _times(
-        table["time"], column="time", time_zone=time_zone, naive_is_utc=True
-    )
+    route, basis, notes = None, TIME_BASIS_UTC, []
+    if table["time"].isna().all():
+        frame[TIME_UTC] = pd.Series(pd.NaT, index=frame.index, dtype=TIME_DTYPE)
+        route = ROUTE_UNTIMED
+        notes.append("GPX track points without <time>: positions only")
+    else:
+        frame[TIME_UTC], basis = _times(
+            table["time"], column="time", time_zone=time_zone, naive_is_utc=True
+        )
     _altitudes(frame, table["ele"].to_numpy(dtype="float64"), alt_ref)
     frame[SEGMENT] = table["track_fid"].to_numpy()
-    return RawTrack(frame, "gpx", time_basis=basis)
+    return RawTrack(frame, "gpx", time_basis=basis, notes=notes, route=route)
+
+
+def _gpx_route(path: Path, alt_ref: str | None) -> RawTrack:
+    """Read the ``<rte><rtept>`` points of a GPX file without track points: a planned route."""
+    table = _read(path, "GPX", layer="route_points", columns=["route_fid", "ele"])
+    if len(table) == 0:
+        raise InputError("no track or route points (<trkpt>, <rtept>) in the GPX file")
+    geoms = table.geometry.to_numpy()
+    frame = pd.DataFrame({LAT: shapely.get_y(geoms), LON: shapely.get_x(geoms)})
+    frame[TIME_UTC] = pd.Series(pd.NaT, index=frame.index, dtype=TIME_DTYPE)
+    _altitudes(frame, table["ele"].to_numpy(dtype="float64"), alt_ref)
+    frame[SEGMENT] = table["route_fid"].to_numpy()
+    notes = ["GPX <rte>: route points, planned, without times"]
+    return RawTrack(frame, "gpx", notes=notes, route=ROUTE_PLANNED)
 
 
 def _flatten(value: Any) -> list[Any]:
@@ -122,11 +160,17 @@ def _lines(
 ) -> tuple[pd.DataFrame, str]:
     names = {key_of(str(name)): name for name in table.columns if name != "geometry"}
     prop = columns.get("time") or next((names[k] for k in _TIME_LISTS if k in names), None)
-    if prop is None or prop not in table:
-        raise InputError("line features need a per-vertex time list property (coordTimes)")
+    if prop is not None and prop not in table:
+        raise InputError(f"no per-vertex time list property {prop!r} (columns={{'time': ...}})")
     coords, index = shapely.get_coordinates(
         table.geometry.to_numpy(), include_z=True, return_index=True
     )
+    if prop is None:  # lines without times (e.g. dji-log-parser --geojson): an untimed route
+        frame = pd.DataFrame({LAT: coords[:, 1], LON: coords[:, 0]})
+        frame[TIME_UTC] = pd.Series(pd.NaT, index=frame.index, dtype=TIME_DTYPE)
+        _altitudes(frame, coords[:, 2], alt_ref)
+        frame[SEGMENT] = index
+        return frame, TIME_BASIS_UTC
     per_feature = [_flatten(value) for value in table[prop]]  # one list per feature
     counts = np.bincount(index, minlength=len(table))
     for number, (times, count) in enumerate(zip(per_feature, counts, strict=True)):
@@ -178,6 +222,9 @@ def read_vector(
             _altitudes(frame, shapely.get_z(geoms), alt_ref)
     elif kinds and kinds <= {_LINE, _MULTILINE}:
         frame, basis = _lines(table, columns, time_zone, alt_ref)
+        if frame[TIME_UTC].isna().all():
+            note = "line features without per-vertex times (coordTimes): positions only"
+            return RawTrack(frame, format, notes=[note], route=ROUTE_UNTIMED)
     else:
         raise InputError(
             "no track in the layer: need Point features with a time property, or "

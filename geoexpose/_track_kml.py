@@ -6,10 +6,11 @@ KMZ (``doc.kml`` inside, else the first ``.kml``), elements matched by namespace
 - ``gx:Track`` (KML 2.3 ``Track``): each ``<when>`` with its ``<gx:coord>`` is a
   fix; every track, also each track of a ``gx:MultiTrack``, is a ``segment``.
 - ``LineString``: ``<coordinates>`` gives positions but no times, so its rows
-  have ``time_utc`` NaT and the :class:`RawTrack` warns "KML LineString has no
-  times: positions only" (cleaning drops rows without a time as ``no_fix``).
-  Where a file also has timed tracks, its untimed lines are left out (noted).
-  Each line is a ``segment``.
+  have ``time_utc`` NaT and the :class:`RawTrack` is an untimed route
+  (``route="untimed"``, noted "KML LineString has no times: positions only"):
+  :func:`geoexpose.tracks.read_routes` reads it, :func:`geoexpose.read_tracks`
+  reports it without fixes. Where a file also has timed tracks, its untimed
+  lines are left out (noted). Each line is a ``segment``.
 - Points (AirData's "Home" placemark) and polygons are skipped.
 
 Altitudes follow each geometry's ``altitudeMode``: ``absolute`` is metres above
@@ -23,8 +24,9 @@ read in ``time_zone`` (else taken as UTC, ``time_basis="assumed_utc"``).
 DJI WPML (DJI Pilot 2 / FlightHub 2 missions; KMZ holding ``wpmz/waylines.wpml``
 and ``wpmz/template.kml``, namespace ``http://www.dji.com/wpmz/<version>``) is a
 *planned route*, not a flown track: :func:`read_kml` returns its waypoints (format
-``"dji_wpml"``) with NaT times, ordered by ``wpml:index``, one ``segment`` per
-wayline; :func:`read_wpml_route` returns them as points with height and speed.
+``"dji_wpml"``, ``route="planned"``) with NaT times, ordered by ``wpml:index``,
+one ``segment`` per wayline, with the planned speed; :func:`read_wpml_route`
+returns them as points with height and speed.
 Heights (``waylines.wpml``: ``wpml:executeHeight`` per ``wpml:executeHeightMode``;
 ``template.kml`` only: ``wpml:height`` or the folder's ``wpml:globalHeight`` per
 ``wpml:heightMode``) go to ``alt_agl_m`` with ``alt_ref="takeoff"``
@@ -51,7 +53,15 @@ import numpy as np
 import pandas as pd
 
 from geoexpose.errors import InputError
-from geoexpose.normalize import LAT, LON, SEGMENT, RawTrack, parse_times
+from geoexpose.normalize import (
+    LAT,
+    LON,
+    ROUTE_PLANNED,
+    ROUTE_UNTIMED,
+    SEGMENT,
+    RawTrack,
+    parse_times,
+)
 from geoexpose.schema import (
     ALT_AGL_M,
     ALT_MSL_M,
@@ -296,14 +306,13 @@ def _track_frame(found: _Found, *, time_zone: str | None, alt_ref: str | None) -
     if not keep:
         raise InputError("no track in the KML: need a Placemark with a gx:Track or LineString")
     notes: list[str] = []
-    warnings: list[str] = []
     left_out = len(found.coords) - len(keep)
     if any(timed) and left_out:
         notes.append(f"{left_out} track(s) without times or points left out")
     counts = np.array([len(found.coords[i]) for i in keep])
     xyz = np.concatenate([found.coords[i] for i in keep])
     frame = pd.DataFrame({LAT: xyz[:, 1], LON: xyz[:, 0]})
-    basis = "utc"
+    basis, route = "utc", None
     if any(timed):
         stamps = pd.Series([s for i in keep for s in found.whens[i] or ()], dtype=object)
         try:
@@ -313,13 +322,13 @@ def _track_frame(found: _Found, *, time_zone: str | None, alt_ref: str | None) -
         frame[TIME_UTC] = times.to_numpy()
     else:
         frame[TIME_UTC] = pd.Series(pd.NaT, index=frame.index, dtype=TIME_DTYPE)
-        warnings.append(NO_TIMES)
         notes.append(NO_TIMES)
+        route = ROUTE_UNTIMED
     frame[TIME_UTC] = frame[TIME_UTC].astype(TIME_DTYPE)
     modes = np.repeat(np.array([found.modes[i] for i in keep], dtype=object), counts)
     frame[ALT_AGL_M], frame[ALT_REF], frame[ALT_MSL_M] = _heights(xyz[:, 2], modes, alt_ref, notes)
     frame[SEGMENT] = np.repeat(np.arange(len(keep)), counts)
-    return RawTrack(frame, "kml", time_basis=basis, notes=notes, warnings=warnings)
+    return RawTrack(frame, "kml", time_basis=basis, notes=notes, route=route)
 
 
 def _folder_value(folder: ET.Element | None, local: str) -> str | None:
@@ -383,6 +392,7 @@ def _wpml_frame(found: _Found) -> RawTrack:
     frame[ALT_REF] = np.where(ref == ALT_REF_GROUND, ALT_REF_GROUND, ALT_REF_TAKEOFF).astype(object)
     frame[ALT_MSL_M] = np.where(ref == "egm96", height, np.nan)
     frame[SEGMENT] = pd.factorize(route[WAYLINE_ID])[0]
+    frame[SPEED_M_S] = route[SPEED_M_S].to_numpy(dtype="float64")
     notes = [PLANNED]
     described = {
         ALT_REF_TAKEOFF: "heights above the take-off point (relativeToStartPoint) in alt_agl_m",
@@ -392,7 +402,7 @@ def _wpml_frame(found: _Found) -> RawTrack:
         "unknown": "height mode not stated: heights left out",
     }
     notes += [f"WPML {described[r]}" for r in pd.unique(route[HEIGHT_REF])]
-    return RawTrack(frame, "dji_wpml", notes=notes, warnings=[PLANNED])
+    return RawTrack(frame, "dji_wpml", notes=notes, route=ROUTE_PLANNED)
 
 
 def read_kml(path: Path, *, time_zone: str | None = None, alt_ref: str | None = None) -> RawTrack:

@@ -24,7 +24,11 @@ Every Location/Vector message is one fix of a third-party drone:
 - ``speed_m_s`` = horizontal ground speed;
 - ``segment`` numbers the drones: one per UAS ID of the Basic ID messages (a
   serial number first), or per transmitter address where no Basic ID was heard.
-  The RawTrack notes list which drone each segment is.
+  The RawTrack notes list which drone each segment is, and ``drone_id`` holds it
+  on every fix (so a drone's fixes make its own flights);
+- ``operator_lon``/``operator_lat``: the remote pilot's position from the same
+  drone's System message nearest in capture time, within
+  :data:`OPERATOR_WINDOW_S` (empty where none, or where it is 0/0: unknown).
 """
 
 from __future__ import annotations
@@ -60,6 +64,9 @@ from geoexpose.schema import (
     ALT_REF,
     ALT_REF_GROUND,
     ALT_REF_TAKEOFF,
+    DRONE_ID,
+    OPERATOR_LAT,
+    OPERATOR_LON,
     SPEED_M_S,
     TIME_DTYPE,
     TIME_UTC,
@@ -67,6 +74,7 @@ from geoexpose.schema import (
 
 __all__ = [
     "CLOCK_TOLERANCE_S",
+    "OPERATOR_WINDOW_S",
     "REPEAT_WINDOW_S",
     "read_remote_id",
     "read_remote_id_messages",
@@ -83,7 +91,10 @@ CLOCK_TOLERANCE_S = 30.0
 #: Equal Location messages of a drone heard within this many seconds are one fix.
 REPEAT_WINDOW_S = 2.0
 
-DRONE_ID = "drone_id"
+#: Largest capture-time distance (s) between a fix and the System message that
+#: gives its operator position.
+OPERATOR_WINDOW_S = 60.0
+
 SENDER = "sender"
 PACKET_TIME_UTC = "packet_time_utc"
 
@@ -312,6 +323,10 @@ def _message_times(packet: pd.Series, seconds: np.ndarray) -> tuple[pd.Series, n
 
 def _locations(path: Path) -> tuple[pd.DataFrame, _Scan]:
     frame, messages, types, scan = _decoded(path)
+    return _located(frame, messages, types), scan
+
+
+def _located(frame: pd.DataFrame, messages: np.ndarray, types: np.ndarray) -> pd.DataFrame:
     is_location = types == LOCATION
     located = frame[is_location].reset_index(drop=True)
     fields = decode_locations(messages[is_location])
@@ -320,7 +335,40 @@ def _locations(path: Path) -> tuple[pd.DataFrame, _Scan]:
     out.insert(0, TIME_UTC, times)
     out["message_time_used"] = agree
     out["raw"] = [row.tobytes().hex() for row in messages[is_location]]
-    return out, scan
+    return out
+
+
+def _operators_at(fixes: pd.DataFrame, systems: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Return the operator lon/lat of each fix: its drone's System message nearest in time."""
+    lon = np.full(len(fixes), np.nan)
+    lat = np.full(len(fixes), np.nan)
+    op_lat, op_lon = systems["operator_lat"].to_numpy(), systems["operator_lon"].to_numpy()
+    sys_ns = systems[PACKET_TIME_UTC].to_numpy(dtype="datetime64[ns]").view(np.int64)
+    fix_ns = fixes[PACKET_TIME_UTC].to_numpy(dtype="datetime64[ns]").view(np.int64)
+    usable = (
+        (sys_ns != _NAT)
+        & ~((op_lat == 0) & (op_lon == 0))
+        & (np.abs(op_lat) <= 90)
+        & (np.abs(op_lon) <= 180)
+    )
+    sys_drone = systems[DRONE_ID].to_numpy(dtype=object)
+    fix_drone = fixes[DRONE_ID].to_numpy(dtype=object)
+    window_ns = OPERATOR_WINDOW_S * 1e9
+    for drone in pd.unique(sys_drone[usable]):
+        mine = np.flatnonzero(usable & (sys_drone == drone))
+        mine = mine[np.argsort(sys_ns[mine], kind="stable")]
+        times = sys_ns[mine]
+        rows = np.flatnonzero((fix_drone == drone) & (fix_ns != _NAT))
+        after = np.minimum(np.searchsorted(times, fix_ns[rows]), len(times) - 1)
+        before = np.maximum(after - 1, 0)
+        gap_after = np.abs(times[after] - fix_ns[rows])
+        gap_before = np.abs(fix_ns[rows] - times[before])
+        nearest = np.where(gap_before <= gap_after, before, after)
+        gap = np.minimum(gap_before, gap_after)
+        near = gap <= window_ns
+        lon[rows[near]] = op_lon[mine[nearest[near]]]
+        lat[rows[near]] = op_lat[mine[nearest[near]]]
+    return lon, lat
 
 
 def read_remote_id_messages(path: Path) -> pd.DataFrame:
@@ -383,12 +431,16 @@ def read_remote_id(
         Not a capture, or no Location message in it.
     """
     del time_zone, alt_ref
-    found, scan = _locations(path)
+    decoded, messages, types, scan = _decoded(path)
+    found = _located(decoded, messages, types)
     if found.empty:
         raise InputError("the capture has Remote ID messages but no Location message")
     repeat = _repeats(found)
     fixes = found[~repeat].reset_index(drop=True)
     segment, drones = pd.factorize(fixes[DRONE_ID])
+    systems = decoded[types == SYSTEM].reset_index(drop=True)
+    systems = pd.concat([systems, decode_systems(messages[types == SYSTEM])], axis=1)
+    operator_lon, operator_lat = _operators_at(fixes, systems)
     frame = pd.DataFrame(
         {
             LAT: fixes["lat"],
@@ -399,6 +451,9 @@ def read_remote_id(
             ALT_MSL_M: np.nan,
             SEGMENT: segment.astype(np.int64),
             SPEED_M_S: fixes["speed_h_m_s"],
+            DRONE_ID: fixes[DRONE_ID].astype(str).to_numpy(dtype=object),
+            OPERATOR_LON: operator_lon,
+            OPERATOR_LAT: operator_lat,
         }
     )
     own = int(fixes["message_time_used"].sum())

@@ -26,8 +26,7 @@ import pandas as pd
 
 from geoexpose._track_autopilot import (
     CAMERA_COLUMNS,
-    PITCH_DEG,
-    ROLL_DEG,
+    MESSAGE,
     degrees,
     epoch_times,
     import_optional,
@@ -40,6 +39,8 @@ from geoexpose.schema import (
     ALT_MSL_M,
     ALT_REF,
     ALT_REF_TAKEOFF,
+    PITCH_DEG,
+    ROLL_DEG,
     TIME_DTYPE,
     TIME_UTC,
     YAW_DEG,
@@ -159,6 +160,7 @@ def ulog_camera_events(path: Path) -> pd.DataFrame:
     if topic is None:
         empty = {name: pd.Series(dtype="float64") for name in CAMERA_COLUMNS}
         empty[TIME_UTC] = pd.Series(dtype=TIME_DTYPE)
+        empty[MESSAGE] = pd.Series(dtype=object)
         return pd.DataFrame(empty, columns=CAMERA_COLUMNS)
     table = {
         TIME_UTC: _utc(topic, "timestamp_utc").array,
@@ -167,5 +169,6 @@ def ulog_camera_events(path: Path) -> pd.DataFrame:
         ALT_MSL_M: _field(topic, "alt"),
         ALT_AGL_M: _field(topic, "ground_distance"),
         **_euler(topic),
+        MESSAGE: _CAMERA,
     }
     return pd.DataFrame(table, columns=CAMERA_COLUMNS).astype({TIME_UTC: TIME_DTYPE})

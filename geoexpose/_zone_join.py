@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from geoexpose._chunks import M_PER_DEG_MIN, Chunks, near_chunks
+from geoexpose._chunks import M_PER_DEG_MIN, Chunks, may_meet, near_chunks
 from geoexpose._fix_arrays import reduce_ranges
 from geoexpose._site_distance import SiteDistance
 from geoexpose.projection import (
@@ -50,7 +50,9 @@ __all__ = ["ZoneHits", "zone_hits"]
 logger = logging.getLogger(__name__)
 
 _PIECE = 8
-_BISECT_STEPS = 16
+_GROUP = 8  # chunks per query of the tree
+_TOLERANCE = 2.0**-16  # of a segment's length: where it enters or leaves a zone
+_LINES = (1, 2, 5)  # shapely type ids: LineString, LinearRing, MultiLineString
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,8 @@ class ZoneHits:
         Share of the segment's length inside the zone, 0 to 1.
     seg_enter, seg_exit : float arrays
         Where along the segment (0 to 1) the part inside the zone begins and ends.
+    seg_near_m : float array
+        The distance to the site of the nearer of the segment's two fixes.
     run_first, run_last, run_end, run_site : int arrays
         Runs of fixes wholly inside a site's zone, counted as a whole: the first and
         last fix of the run, the fix its last segment ends at (``run_last`` or the one
@@ -89,6 +93,7 @@ class ZoneHits:
     seg_fraction: np.ndarray
     seg_enter: np.ndarray
     seg_exit: np.ndarray
+    seg_near_m: np.ndarray
     run_first: np.ndarray
     run_last: np.ndarray
     run_end: np.ndarray
@@ -97,13 +102,13 @@ class ZoneHits:
 
 
 _SITE_FIELDS = ("fix_site", "seg_site", "run_site")
-_FIX_FIELDS = tuple(ZoneHits.__dataclass_fields__)[:9]
+_FIX_FIELDS = tuple(ZoneHits.__dataclass_fields__)[:10]
 
 
 def _empty() -> ZoneHits:
     i = np.empty(0, dtype="int64")
     f = np.empty(0, dtype="float64")
-    return ZoneHits(i, i, f, np.empty(0, dtype=bool), i, i, f, f, f, i, i, i, i, f)
+    return ZoneHits(i, i, f, np.empty(0, dtype=bool), i, i, f, f, f, f, i, i, i, i, f)
 
 
 def zone_hits(
@@ -172,35 +177,51 @@ def zone_hits(
 def _band_hits(
     band, site_geoms, vertices, standoff_m, lon, lat, flight, segment_ok, chunks: Chunks
 ) -> ZoneHits:
-    near = np.flatnonzero(near_chunks(site_geoms, standoff_m, chunks))
+    first = np.flatnonzero(np.r_[True, vertices[1][1:] != vertices[1][:-1]])
+    vlon, vlat = vertices[0][:, 0], vertices[0][:, 1]
+    bounds = np.column_stack(
+        [
+            np.minimum.reduceat(vlon, first),
+            np.minimum.reduceat(vlat, first),
+            np.maximum.reduceat(vlon, first),
+            np.maximum.reduceat(vlat, first),
+        ]
+    )
+    near = np.flatnonzero(near_chunks(site_geoms, standoff_m, chunks, bounds=bounds))
     if len(near) == 0:
         return _empty()
     # Chunk x site pairs whose boxes meet in degrees, longitudes taken from the band's
     # central meridian; the sites' boxes grow by at least their standoff.
     centre = -180.0 + BAND_WIDTH_DEG * (band + 0.5)
     s = standoff_m.astype("float64")
-    vlon = np.mod(vertices[0][:, 0] - centre + 180.0, 360.0) - 180.0
-    vlat = vertices[0][:, 1]
-    first = np.flatnonzero(np.r_[True, vertices[1][1:] != vertices[1][:-1]])
+    vlon = np.mod(vlon - centre + 180.0, 360.0) - 180.0
     margin_lat = s / M_PER_DEG_MIN + 1e-6
-    lat_lo = np.minimum.reduceat(vlat, first) - margin_lat
-    lat_hi = np.maximum.reduceat(vlat, first) + margin_lat
+    lat_lo = bounds[:, 1] - margin_lat
+    lat_hi = bounds[:, 3] + margin_lat
     polar = np.maximum(np.abs(lat_lo), np.abs(lat_hi)) >= 89.0
     cos_lat = np.cos(np.radians(np.minimum(np.maximum(np.abs(lat_lo), np.abs(lat_hi)), 89.0)))
     margin_lon = np.where(polar, 540.0, margin_lat / cos_lat)
-    tree = shapely.STRtree(
-        shapely.box(
-            np.minimum.reduceat(vlon, first) - margin_lon,
-            lat_lo,
-            np.maximum.reduceat(vlon, first) + margin_lon,
-            lat_hi,
-        )
+    zones = (
+        np.minimum.reduceat(vlon, first) - margin_lon,
+        lat_lo,
+        np.maximum.reduceat(vlon, first) + margin_lon,
+        lat_hi,
     )
     west = np.mod(chunks.lon_lo[near] - centre + 180.0, 360.0) - 180.0
     east = west + (chunks.lon_hi[near] - chunks.lon_lo[near])
-    sel, site = tree.query(shapely.box(west, chunks.lat_lo[near], east, chunks.lat_hi[near]))
+    boxes = (west, chunks.lat_lo[near], east, chunks.lat_hi[near])
+    # Most sites are far from every flight: a coarse grid sets them aside first, and
+    # the chunks far from the rest, so that only the others become boxes in a tree.
+    candidates = np.flatnonzero(may_meet(zones, boxes))
+    entries, owner = _tree_boxes(site_geoms, candidates, zones, margin_lon, margin_lat, centre)
+    meet = np.flatnonzero(may_meet(boxes, entries))
+    near = near[meet]
+    sel, entry = _box_pairs(tuple(b[meet] for b in boxes), entries)
     if len(sel) == 0:
         return _empty()
+    # a chunk may meet several segments of one line: one pair each
+    pair = np.unique(sel * len(site_geoms) + owner[entry])
+    sel, site = pair // len(site_geoms), pair % len(site_geoms)
     # only the chunks and sites of those pairs are projected and measured
     sel_chunks, chunk = np.unique(near[sel], return_inverse=True)
     used, site = np.unique(site, return_inverse=True)
@@ -211,44 +232,52 @@ def _band_hits(
     pos = pos[np.r_[True, pos[1:] != pos[:-1]]]  # ascending; drop shared chunk ends
     starts = np.searchsorted(pos, chunks.start[sel])
     ends = np.searchsorted(pos, chunks.end[sel])
-    # each fix is placed from its chunk's first fix (see lonlat_to_band_near)
-    anchor = starts[np.searchsorted(starts, np.arange(len(pos)), side="right") - 1]
-    x, y = lonlat_to_band_near(lon[pos], lat[pos], anchor, band)
+    x, y = lonlat_to_band_near(lon[pos], lat[pos], band)
     geoms = geometries_to_band(site_geoms[used], band)
     measure = SiteDistance(geoms)
     s = s[used]
-    x0 = np.minimum(np.minimum.reduceat(x, starts), x[ends])
-    y0 = np.minimum(np.minimum.reduceat(y, starts), y[ends])
-    x1 = np.maximum(np.maximum.reduceat(x, starts), x[ends])
-    y1 = np.maximum(np.maximum.reduceat(y, starts), y[ends])
+    cx, cy, chunk_half = _boxes(starts, ends, x, y)
 
-    # Every fix of a chunk lies within its box's half-diagonal of the box's centre.
-    half = 0.5 * np.hypot(x1 - x0, y1 - y0)[chunk]
-    dc = measure(0.5 * (x0 + x1)[chunk], 0.5 * (y0 + y1)[chunk], site)
+    # Every fix of a range lies within its box's half-diagonal of the box's centre.
+    # Chunk x site pairs as ranges of positions first..end; `joined`: the range's end
+    # is the next range's first fix (not its own).
+    first, end, joined = starts[chunk], ends[chunk], chunks.joined_end[sel][chunk]
+    half = chunk_half[chunk]
+    dc = measure(cx[chunk], cy[chunk], site)
     near = dc - half <= s[site]
-    chunk, site, half, dc = chunk[near], site[near], half[near], dc[near]
+    first, end, joined, site, dc, half = (a[near] for a in (first, end, joined, site, dc, half))
     whole = dc + half <= s[site]
-    # A chunk wholly inside may hold its flight's closest approach to the site when
-    # its lower bound is below the best upper bound of the flight x site pair: its
-    # fixes are measured, and the chunk keeps their least distance.
-    key = flight[pos[starts[chunk]]].astype("int64") * len(s) + site
+    # Chunks across the zone's edge: pieces of _PIECE fixes, bounded and sorted again.
+    edge = ~whole
+    pf, pe, pj, ps = _pieces(first[edge], end[edge], joined[edge], site[edge])
+    px, py, p_half = _boxes(pf, pe, x, y)
+    p_dc = measure(px, py, ps)
+    near = p_dc - p_half <= s[ps]
+    pf, pe, pj, ps, p_dc, p_half = (a[near] for a in (pf, pe, pj, ps, p_dc, p_half))
+    p_whole = p_dc + p_half <= s[ps]
+
+    # Runs of fixes wholly inside a zone: whole chunks and whole pieces.
+    cat = lambda a, b: np.concatenate([a[whole], b[p_whole]])  # noqa: E731
+    r_first, r_end, r_joined, r_site = cat(first, pf), cat(end, pe), cat(joined, pj), cat(site, ps)
+    r_lower, r_upper = cat(dc - half, p_dc - p_half), cat(dc + half, p_dc + p_half)
+    # A run may hold its flight's closest approach to the site when its lower bound is
+    # below the best upper bound of the flight x site pair: then it is searched.
+    key = flight[pos[r_first]].astype("int64") * len(s) + r_site
     _, group = np.unique(key, return_inverse=True)
     best = np.full(group.max() + 1 if len(group) else 0, np.inf)
-    np.minimum.at(best, group[whole], (dc + half)[whole])
-    closest = np.full(len(chunk), np.nan)
-    measured = np.flatnonzero(whole & (dc - half <= best[group]))
+    np.minimum.at(best, group, r_upper)
+    closest = np.full(len(r_first), np.nan)
+    measured = np.flatnonzero(r_lower <= best[group])
+    r_last = r_end - r_joined  # the run's own fixes end here
     if len(measured):
-        c = chunk[measured]
-        last = ends[c] - chunks.joined_end[sel][c]  # the chunk's own fixes end here
         closest[measured] = _closest(
-            starts[c], last, site[measured], group[measured], best, x, y, measure
-        )
+            r_first[measured], r_last[measured], r_lower[measured], r_site[measured],
+            group[measured], len(best), x, y, measure,
+        )  # fmt: skip
+    edge = ~p_whole
     one = _fix_by_fix(
-        chunk[~whole], site[~whole], starts, ends, chunks.joined_end[sel], pos, x, y, geoms,
-        measure, s, segment_ok,
-    )  # fmt: skip
-    c, first_of = sel[chunk[whole]], chunks.start
-    nxt = np.append(first_of[1:], len(lon))
+        pf[edge], pe[edge], pj[edge], ps[edge], pos, x, y, geoms, measure, s, segment_ok
+    )
     return ZoneHits(
         fix=one["fix"],
         fix_site=used[one["fix_site"]],
@@ -259,65 +288,151 @@ def _band_hits(
         seg_fraction=one["seg_fraction"],
         seg_enter=one["seg_enter"],
         seg_exit=one["seg_exit"],
-        run_first=first_of[c],
-        run_last=nxt[c] - 1,
-        run_end=chunks.end[c],
-        run_site=used[site[whole]],
-        run_distance_m=closest[whole],
+        seg_near_m=one["seg_near_m"],
+        run_first=pos[r_first],
+        run_last=pos[r_last],
+        run_end=pos[r_end],
+        run_site=used[r_site],
+        run_distance_m=closest,
     )
 
 
-def _closest(first, last, site, group, best, x, y, measure) -> np.ndarray:
+def _box_pairs(boxes, entries):
+    """Pairs (i, j) of ``boxes`` (chunks, in order) and ``entries`` that meet.
+
+    Both are ``(x0, y0, x1, y1)`` tuples of arrays. The tree is queried with the box of
+    each group of _GROUP consecutive chunks, and each group's pairs are sorted out
+    chunk by chunk with numpy: a tenth of the queries and of the boxes to make.
+    """
+    n = len(boxes[0])
+    tree = shapely.STRtree(shapely.box(*entries))
+    first = np.arange(0, n, _GROUP)
+    group_boxes = [
+        reduce.reduceat(b, first) if n else b
+        for reduce, b in zip((np.fmin, np.fmin, np.fmax, np.fmax), boxes, strict=True)
+    ]
+    group, entry = tree.query(shapely.box(*group_boxes))
+    size = np.diff(np.append(first, n))[group]
+    offsets = np.cumsum(size) - size
+    i = np.repeat(first[group] - offsets, size) + np.arange(size.sum())
+    j = np.repeat(entry, size)
+    x0, y0, x1, y1 = boxes
+    ex0, ey0, ex1, ey1 = entries
+    meet = (x0[i] <= ex1[j]) & (x1[i] >= ex0[j]) & (y0[i] <= ey1[j]) & (y1[i] >= ey0[j])
+    return i[meet], j[meet]
+
+
+def _tree_boxes(site_geoms, candidates, zones, margin_lon, margin_lat, centre):
+    """Boxes of the candidate sites' zones for the tree, and the site of each.
+
+    A line's zone gets one box per segment: a long line's box, grown by its standoff,
+    holds much land far from the line.
+    """
+    line = np.isin(shapely.get_type_id(site_geoms[candidates]), _LINES)
+    boxes = [tuple(z[candidates[~line]] for z in zones)]
+    owners = [candidates[~line]]
+    if line.any():
+        lines = candidates[line]
+        parts, part_of = shapely.get_parts(site_geoms[lines], return_index=True)
+        xy, index = shapely.get_coordinates(parts, return_index=True)
+        seg = np.flatnonzero(index[1:] == index[:-1])
+        site = lines[part_of[index[seg]]]
+        lon = np.mod(xy[:, 0] - centre + 180.0, 360.0) - 180.0
+        lon0, lon1, lat0, lat1 = lon[seg], lon[seg + 1], xy[seg, 1], xy[seg + 1, 1]
+        boxes.append(
+            (
+                np.minimum(lon0, lon1) - margin_lon[site],
+                np.minimum(lat0, lat1) - margin_lat[site],
+                np.maximum(lon0, lon1) + margin_lon[site],
+                np.maximum(lat0, lat1) + margin_lat[site],
+            )
+        )
+        owners.append(site)
+    entries = tuple(np.concatenate(z) for z in zip(*boxes, strict=True))
+    return entries, np.concatenate(owners)
+
+
+def _boxes(first, end, x, y):
+    """Centre and half-diagonal of the box of positions first..end of each range."""
+    x0 = reduce_ranges(np.minimum, x, first, end)
+    x1 = reduce_ranges(np.maximum, x, first, end)
+    y0 = reduce_ranges(np.minimum, y, first, end)
+    y1 = reduce_ranges(np.maximum, y, first, end)
+    return 0.5 * (x0 + x1), 0.5 * (y0 + y1), 0.5 * np.hypot(x1 - x0, y1 - y0)
+
+
+def _pieces(first, end, joined, site):
+    """Cut ranges of positions into pieces of _PIECE own fixes (plus the shared end)."""
+    last = end - joined  # the range's own fixes end here
+    piece_first, piece_last, owner = _split(first, last, np.arange(len(first)), _PIECE)
+    # a piece ends at the next piece's first fix, the range's last piece where it does
+    piece_joined = (piece_last < last[owner]) | joined[owner]
+    return piece_first, piece_last + piece_joined, piece_joined, site[owner]
+
+
+def _closest(first, last, lower, site, group, n_groups, x, y, measure) -> np.ndarray:
     """Find the least distance of fixes first..last of each chunk to its site.
 
-    NaN where the chunk cannot beat ``best[group]``.
+    ``lower`` bounds each chunk's distances from below; ``group`` numbers the
+    flight x site pairs. Only each group's least distance is sought: the result is
+    the least distance measured in each chunk, NaN where none was (a closer fix of
+    the group is known).
 
-    Chunks are cut into pieces of _PIECE fixes and bounded again like the chunks
-    were, so that only the pieces that may hold the least distance are measured fix
-    by fix.
+    Branch and bound: each range of fixes (a chunk, then pieces of _PIECE fixes, then
+    fixes) has its middle fix measured, which gives an exact distance that the group
+    reaches; ranges whose lower bound is not below it are dropped, the rest are cut
+    into smaller ranges, bounded by the distance of their box's centre less its
+    half-diagonal, and dropped in turn.
     """
-    n = last - first + 1
-    k = -(-n // _PIECE)  # pieces per chunk
-    owner = np.repeat(np.arange(len(first)), k)
-    piece_start = np.repeat(first, k) + _PIECE * (
-        np.arange(k.sum()) - np.repeat(np.cumsum(k) - k, k)
-    )
-    piece_end = np.minimum(piece_start + _PIECE - 1, last[owner])
-    x0 = reduce_ranges(np.minimum, x, piece_start, piece_end)
-    x1 = reduce_ranges(np.maximum, x, piece_start, piece_end)
-    y0 = reduce_ranges(np.minimum, y, piece_start, piece_end)
-    y1 = reduce_ranges(np.maximum, y, piece_start, piece_end)
-    half = 0.5 * np.hypot(x1 - x0, y1 - y0)
-    dc = measure(0.5 * (x0 + x1), 0.5 * (y0 + y1), site[owner])
-    best = best.copy()
-    np.minimum.at(best, group[owner], dc + half)
-    keep = np.flatnonzero(dc - half <= best[group[owner]])
-    m = piece_end[keep] - piece_start[keep] + 1
-    offsets = np.cumsum(m) - m
-    p = np.repeat(piece_start[keep] - offsets, m) + np.arange(m.sum())
-    d = np.minimum.reduceat(measure(x[p], y[p], np.repeat(site[owner[keep]], m)), offsets)
+    reach = np.full(n_groups, np.inf)  # least distance measured per group
     out = np.full(len(first), np.inf)
-    np.minimum.at(out, owner[keep], d)
+    owner = np.arange(len(first))
+    for size in (_PIECE, 1):
+        mid = (first + last) // 2
+        d = measure(x[mid], y[mid], site[owner])
+        np.minimum.at(reach, group[owner], d)
+        np.minimum.at(out, owner, d)
+        keep = np.flatnonzero(np.maximum(lower, 0.0) < reach[group[owner]])
+        first, last, owner = _split(first[keep], last[keep], owner[keep], size)
+        if size > 1:
+            x0 = reduce_ranges(np.minimum, x, first, last)
+            x1 = reduce_ranges(np.maximum, x, first, last)
+            y0 = reduce_ranges(np.minimum, y, first, last)
+            y1 = reduce_ranges(np.maximum, y, first, last)
+            dc = measure(0.5 * (x0 + x1), 0.5 * (y0 + y1), site[owner])
+            lower = dc - 0.5 * np.hypot(x1 - x0, y1 - y0)
+            keep = np.flatnonzero(np.maximum(lower, 0.0) < reach[group[owner]])
+            first, last, owner, lower = first[keep], last[keep], owner[keep], lower[keep]
+    d = measure(x[first], y[first], site[owner])  # single fixes now
+    np.minimum.at(out, owner, d)
     return np.where(np.isinf(out), np.nan, out)
 
 
-def _fix_by_fix(chunk, site, starts, ends, joined_end, pos, x, y, geoms, measure, s, segment_ok):
-    """Distances of the fixes and shares of the segments of chunk x site pairs."""
-    if len(chunk) == 0:
+def _split(first, last, owner, size: int):
+    """Cut the ranges first..last into pieces of up to ``size``; each keeps its owner."""
+    k = -(-(last - first + 1) // size)  # pieces per range
+    offsets = np.cumsum(k) - k
+    piece_first = np.repeat(first, k) + size * (np.arange(k.sum()) - np.repeat(offsets, k))
+    return piece_first, np.minimum(piece_first + size - 1, np.repeat(last, k)), np.repeat(owner, k)
+
+
+def _fix_by_fix(first, end, joined, site, pos, x, y, geoms, measure, s, segment_ok):
+    """Distances of the fixes and shares of the segments of ranges first..end x site."""
+    if len(first) == 0:
         return {f: getattr(_empty(), f) for f in _FIX_FIELDS}
-    # Lay out the positions of each chunk x site pair one after the other.
-    counts = ends[chunk] - starts[chunk] + 1
-    first = np.cumsum(counts) - counts
+    # Lay out the positions of each range x site pair one after the other.
+    counts = end - first + 1
+    start = np.cumsum(counts) - counts
     e = np.arange(counts.sum())
-    pair = np.repeat(np.arange(len(chunk)), counts)
-    p = starts[chunk][pair] + (e - first[pair])
+    pair = np.repeat(np.arange(len(first)), counts)
+    p = first[pair] + (e - start[pair])
     j = site[pair]
     dist = measure(x[p], y[p], j)
-    # A position belongs to one chunk only: the next chunk's start is not this one's.
-    own = (p < ends[chunk][pair]) | ~joined_end[chunk][pair]
+    # A position belongs to one range only: the next range's first is not this one's.
+    own = (p < end[pair]) | ~joined[pair]
 
     # Segments: entries e and e + 1 of one pair, consecutive fixes, no gap.
-    k = np.flatnonzero(e[:-1] + 1 != first[pair[:-1]] + counts[pair[:-1]])
+    k = np.flatnonzero(e[:-1] + 1 != start[pair[:-1]] + counts[pair[:-1]])
     k = k[pos[p[k + 1]] == pos[p[k]] + 1]
     k = k[segment_ok[pos[p[k]]]]
     hit, enter, leave = _segment_shares(geoms, measure, x, y, s, p[k], j[k], dist[k], dist[k + 1])
@@ -331,6 +446,7 @@ def _fix_by_fix(chunk, site, starts, ends, joined_end, pos, x, y, geoms, measure
         "seg_fraction": leave - enter,
         "seg_enter": enter,
         "seg_exit": leave,
+        "seg_near_m": np.minimum(dist[k], dist[k + 1])[hit],
     }
 
 
@@ -349,38 +465,75 @@ def _segment_shares(geoms, measure, x, y, s, sp, sj, d0, d1):
     both = in0 & in1
     enter[both], leave[both] = 0.0, 1.0
 
-    def locate(k, lo, hi, inside_at_lo):
-        """Bisect on [lo, hi] for the zone boundary; ``inside_at_lo`` tells the side."""
-        lo, hi = lo.copy(), hi.copy()
-        for _ in range(_BISECT_STEPS):
-            mid = 0.5 * (lo + hi)
-            mx = x0[k] + mid * (x1[k] - x0[k])
-            my = y0[k] + mid * (y1[k] - y0[k])
-            ins = measure(mx, my, sj[k]) <= ss[k]
-            same = ins == inside_at_lo
-            lo = np.where(same, mid, lo)
-            hi = np.where(same, hi, mid)
-        return 0.5 * (lo + hi)
-
-    one = in0 ^ in1
-    k = np.flatnonzero(one & in0)  # leaves the zone
-    enter[k], leave[k] = 0.0, locate(k, np.zeros(len(k)), np.ones(len(k)), True)
-    k = np.flatnonzero(one & in1)  # enters the zone
-    enter[k], leave[k] = locate(k, np.zeros(len(k)), np.ones(len(k)), False), 1.0
-
+    one = in0 ^ in1  # leaves the zone (in0) or enters it (in1) on [0, 1]
+    k = np.flatnonzero(one)
+    roots = [(k, np.zeros(len(k)), np.ones(len(k)), (d0 - ss)[k], (d1 - ss)[k])]
     # Both ends outside: it can pass through only if d0 + d1 <= 2 s + length.
-    k = np.flatnonzero(~in0 & ~in1 & (d0 + d1 <= 2 * ss + seg_len) & (seg_len > 0))
-    if len(k):
+    through = np.flatnonzero(~in0 & ~in1 & (d0 + d1 <= 2 * ss + seg_len) & (seg_len > 0))
+    if len(through):
         lines = shapely.linestrings(
-            np.stack([np.column_stack([x0[k], y0[k]]), np.column_stack([x1[k], y1[k]])], axis=1)
+            np.stack(
+                [
+                    np.column_stack([x0[through], y0[through]]),
+                    np.column_stack([x1[through], y1[through]]),
+                ],
+                axis=1,
+            )
         )
-        through = shapely.distance(lines, geoms[sj[k]]) <= ss[k]
-        k, lines = k[through], lines[through]
-        if len(k):
-            closest = shapely.get_point(shapely.shortest_line(lines, geoms[sj[k]]), 0)
+        nearest = shapely.distance(lines, geoms[sj[through]])
+        inside = nearest <= ss[through]
+        through, lines, f_c = through[inside], lines[inside], (nearest - ss[through])[inside]
+        if len(through):
+            closest = shapely.get_point(shapely.shortest_line(lines, geoms[sj[through]]), 0)
             uc = shapely.line_locate_point(lines, closest, normalized=True)
-            enter[k] = locate(k, np.zeros(len(k)), uc, False)
-            leave[k] = locate(k, uc, np.ones(len(k)), True)
+            zero, unit = np.zeros(len(through)), np.ones(len(through))
+            roots.append((through, zero, uc, (d0 - ss)[through], f_c))  # enters
+            roots.append((through, uc, unit, f_c, (d1 - ss)[through]))  # leaves
+    k, lo, hi, f_lo, f_hi = (np.concatenate(r) for r in zip(*roots, strict=True))
+    u = _crossing(
+        measure, x0[k], y0[k], (x1 - x0)[k], (y1 - y0)[k], sj[k], ss[k], lo, hi, f_lo, f_hi
+    )
+    entering = f_lo > 0  # outside at lo: the zone begins at u
+    enter[k[entering]] = u[entering]
+    leave[k[~entering]] = u[~entering]
+    enter[k[~entering & in0[k]]] = 0.0
+    leave[k[entering & in1[k]]] = 1.0
 
     hit = np.flatnonzero(~np.isnan(enter))
     return hit, enter[hit], leave[hit]
+
+
+def _crossing(measure, x0, y0, dx, dy, site, s, lo, hi, f_lo, f_hi) -> np.ndarray:
+    """Find where f(u) = distance(x0 + u dx, y0 + u dy) - s changes sign in [lo, hi].
+
+    ``f_lo`` and ``f_hi`` are f at the two ends, one of them <= 0 (inside the zone)
+    and the other > 0. Regula falsi, with a bisection wherever a step did not halve
+    the bracket, until the bracket is at most 2**-16 wide (as 16 bisections would
+    leave it); returns its middle.
+    """
+    lo, hi, f_lo, f_hi = (np.array(a, dtype="float64") for a in (lo, hi, f_lo, f_hi))
+    out = np.empty(len(lo))
+    active = np.arange(len(lo))
+    bisect = np.zeros(len(lo), dtype=bool)
+    while len(active):
+        a = active
+        width = hi[a] - lo[a]
+        done = width <= _TOLERANCE
+        out[a[done]] = 0.5 * (lo[a[done]] + hi[a[done]])
+        a, width = a[~done], width[~done]
+        if len(a) == 0:
+            break
+        fl, fh = f_lo[a], f_hi[a]
+        u = (lo[a] * fh - hi[a] * fl) / (fh - fl)
+        # a step at (or past) an end, or after a step that kept most of the bracket
+        mid = 0.5 * (lo[a] + hi[a])
+        u = np.where(bisect[a] | ~(u > lo[a]) | ~(u < hi[a]), mid, u)
+        f = measure(x0[a] + u * dx[a], y0[a] + u * dy[a], site[a]) - s[a]
+        at_lo = (f <= 0) == (fl <= 0)  # u is on the side of lo
+        lo[a] = np.where(at_lo, u, lo[a])
+        f_lo[a] = np.where(at_lo, f, fl)
+        hi[a] = np.where(at_lo, hi[a], u)
+        f_hi[a] = np.where(at_lo, fh, f)
+        bisect[a] = hi[a] - lo[a] > 0.5 * width
+        active = a
+    return out

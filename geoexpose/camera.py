@@ -5,10 +5,15 @@ of preference, and records which one it used in :attr:`Camera.source`:
 
 1. ``calibrated``: ``CalibratedFocalLength`` in pixels, or the factory ``DewarpData``;
 2. ``focal_plane``: ``FocalLength`` (mm) times ``FocalPlaneXResolution`` (px per mm);
-3. ``focal_35mm``: ``FocalLengthIn35mmFilm`` with the diagonal crop factor, the way DJI
+3. ``table`` with the photo's own ``FocalLength`` (mm): the pixel pitch of the camera
+   model from the small table shipped with geoexpose (``_dji_cameras.toml``). This is a
+   focal-plane resolution that the file does not write, and it comes before the 35 mm
+   value because DJI rounds that to whole millimetres: the H20T thermal camera writes
+   58 mm for 13.5 mm on a 12 um, 640 x 512 sensor, whose exact equivalent is 59.4 mm, so
+   the 35 mm value makes its footprints 2.4 % too wide;
+4. ``focal_35mm``: ``FocalLengthIn35mmFilm`` with the diagonal crop factor, the way DJI
    writes it: ``focal_px = f35 * hypot(width_px, height_px) / 43.2666``;
-4. ``table``: the sensor size of the camera model from the small table shipped with
-   geoexpose (``_dji_cameras.toml``), with the focal length of the photo (or of the table).
+5. ``table`` alone: the table's fixed focal length where the photo gives none.
 
 Pixel coordinates have their origin at the top-left corner of the top-left pixel, ``u`` to
 the right and ``v`` down. Normalized coordinates ``(x, y)`` are those of the OpenCV
@@ -200,7 +205,11 @@ def _dewarp(tags: Mapping[str, Any], width: float, height: float) -> dict[str, f
     """Focal, principal point and Brown coefficients from DewarpData, where they apply."""
     if _num(tags, "dewarp_flag") != 0:
         return None
-    values = {k: _num(tags, k) for k in ("fx", "fy", "cx", "cy", "k1", "k2", "p1", "p2", "k3")}
+    keys = ("fx", "fy", "cx", "cy", "k1", "k2", "p1", "p2", "k3")
+    # the names of read_photo_tags (dewarp_fx, ...) or the short ones
+    values = {
+        k: _num(tags, f"dewarp_{k}") if f"dewarp_{k}" in tags else _num(tags, k) for k in keys
+    }
     if not (_positive(values["fx"]) and _positive(values["fy"])):
         return None
     if any(math.isnan(v) for v in values.values()):
@@ -223,7 +232,8 @@ def camera_from_tags(tags: Mapping[str, Any], *, path: str | None = None) -> Cam
         The fields of one photo, by name: ``make``, ``model``, ``width_px``,
         ``height_px``, ``focal_mm``, ``focal35_mm``, ``focal_plane_x_res`` (px per mm),
         ``calibrated_focal_px``, ``calibrated_cx``, ``calibrated_cy``, the DewarpData
-        fields ``fx``, ``fy``, ``cx``, ``cy``, ``k1``, ``k2``, ``p1``, ``p2``, ``k3``,
+        fields ``dewarp_fx`` (or ``fx``), ``dewarp_fy``, ``dewarp_cx``, ``dewarp_cy``,
+        ``dewarp_k1``, ``dewarp_k2``, ``dewarp_p1``, ``dewarp_p2``, ``dewarp_k3``,
         and ``dewarp_flag``. Missing fields may be absent or None; numbers may be
         strings.
     path
@@ -285,19 +295,21 @@ def camera_from_tags(tags: Mapping[str, Any], *, path: str | None = None) -> Cam
             **centre,
         )
 
+    row = _table_entry(model, width, height) if model else None
+    # The photo may be a resized copy: the pitch follows its own width.
+    pitch = row["sensor_width_mm"] / width if row is not None else math.nan
+    if row is not None and _positive(focal_mm):
+        return Camera(width, height, focal_mm / pitch, pixel_mm=pitch, source="table", **centre)
+
     focal35 = _num(tags, "focal35_mm")
     if _positive(focal35):
         focal_px = focal35 * math.hypot(width, height) / DIAGONAL_35MM_MM
         pitch = focal_mm / focal_px if _positive(focal_mm) else math.nan
         return Camera(width, height, focal_px, pixel_mm=pitch, source="focal_35mm", **centre)
 
-    row = _table_entry(model, width, height) if model else None
-    if row is not None:
-        # The photo may be a resized copy: the pitch follows its own width.
-        pitch = row["sensor_width_mm"] / width
-        lens_mm = focal_mm if _positive(focal_mm) else float(row.get("focal_mm", math.nan))
-        if _positive(lens_mm):
-            return Camera(width, height, lens_mm / pitch, pixel_mm=pitch, source="table", **centre)
+    lens_mm = float(row.get("focal_mm", math.nan)) if row is not None else math.nan
+    if _positive(lens_mm):
+        return Camera(width, height, lens_mm / pitch, pixel_mm=pitch, source="table", **centre)
     missing = "calibrated_focal_px, focal_mm with focal_plane_x_res, focal35_mm"
     known = f"model {model!r} is not in the camera table" if row is None else "no focal_mm"
     raise InputError(

@@ -67,8 +67,6 @@ def _read_sites(
 
     frames = []
     for layer in layers:
-        if not Path(layer).exists():
-            raise gx.InputError(f"{layer}: no such file (nor a layer catalog entry)")
         frames.append(gx.read_sites(layer, standoff=standoff or None, family=family))
     sites = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     entries = [e for f in frames for e in f.attrs.get("geoexpose", {}).get("layers", [])]
@@ -80,6 +78,28 @@ def _read_sites(
         )
     sites.attrs["geoexpose"] = {"layers": entries}
     return sites
+
+
+_IMAGE_SUFFIXES = (".jpg", ".jpeg", ".tif", ".tiff", ".dng")
+
+
+def _split_inputs(inputs: Iterable[str]) -> tuple[list[str], list[str]]:
+    """Split the inputs between the track readers and the capture readers.
+
+    Folders go to both (each walks for its own files), images only to the captures,
+    video telemetry (.SRT) to both, other files only to the tracks.
+    """
+    tracks, captures = [], []
+    for item in inputs:
+        suffix = Path(item).suffix.lower()
+        if Path(item).is_dir() or suffix == ".srt":
+            tracks.append(item)
+            captures.append(item)
+        elif suffix in _IMAGE_SUFFIXES:
+            captures.append(item)
+        else:
+            tracks.append(item)
+    return tracks, captures
 
 
 def _scan(
@@ -95,21 +115,25 @@ def _scan(
     max_gap_s: float,
     split_gap_s: float,
     time_zone: str | None,
+    every_s: float = 1.0,
+    dem: Path | None = None,
 ) -> Any:
     gx.check_outputs(out, overwrite=overwrite)
     sites = _read_sites(sites_layers, standoff, site_family)
-    fixes = gx.read_tracks(
-        list(inputs), strict=strict, split_gap_s=split_gap_s, time_zone=time_zone, progress=True
+    fixes, captures = _read_inputs(
+        inputs,
+        strict=strict,
+        split_gap_s=split_gap_s,
+        time_zone=time_zone,
+        every_s=every_s,
+        dem=dem,
     )
-    files = fixes.attrs["geoexpose"]["files"]
-    if files and all(f["status"] == "skipped" for f in files):
-        raise gx.InputError("no input could be read: " + "; ".join(f["path"] for f in files))
-    result = gx.expose(sites, fixes, max_gap_s=max_gap_s)
+    result = gx.expose(sites, fixes, captures=captures, max_gap_s=max_gap_s)
     extra = {"command": sys.argv[1:], "standoff_overrides": standoff}
     result.write(out, overwrite=overwrite, basemap=basemap, extra_summary=extra)
     exposed = result.exposed
     click.echo(
-        f"{len(fixes)} fixes in {len(result.flights)} flights; "
+        f"{len(fixes)} fixes in {len(result.flights)} flights, {len(captures)} captures; "
         f"{len(exposed)} of {len(result.sites)} sites exposed",
         err=True,
     )
@@ -123,12 +147,20 @@ def _scan(
     return result
 
 
+def _basemap(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if value in ("none", "osm") or Path(value).is_file():
+        return value
+    raise click.BadParameter(f"{value!r}: expected none, osm or an existing GeoTIFF file")
+
+
 _BASEMAP = click.option(
     "--basemap",
-    type=click.Choice(["none", "osm"]),
+    metavar="none|osm|FILE.tif",
     default="none",
     show_default=True,
-    help="Map background; 'osm' asks the OpenStreetMap tile server, which then sees the area.",
+    callback=_basemap,
+    help="Map background: none; osm (the OpenStreetMap tile server then sees the area "
+    "viewed); or a local GeoTIFF such as an orthomosaic, drawn inline.",
 )
 _OVERWRITE = click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
 
@@ -164,8 +196,9 @@ def main(verbose: int, quiet: int) -> None:
     multiple=True,
     required=True,
     metavar="LAYER",
-    help="Site layer file (GeoPackage, GeoJSON, Shapefile, GeoParquet, FlatGeobuf, "
-    "CSV with lon/lat); repeat for several.",
+    help="Site layer: a file (GeoPackage, GeoJSON, Shapefile, GeoParquet, FlatGeobuf, "
+    "CSV with lon/lat, XLSX registry table, OpenStreetMap .osm.pbf/.osm), or a registry "
+    "entry of the catalog as ENTRY=FILE (see `geoexpose layers list`); repeat for several.",
 )
 @_out_folder("geoexpose_out")
 @click.option(
@@ -196,6 +229,21 @@ def main(verbose: int, quiet: int) -> None:
     help="Start a new flight after a gap longer than this.",
 )
 @click.option("--time-zone", default=None, help="IANA zone of times written without one.")
+@click.option(
+    "--dem",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    metavar="DEM.tif",
+    help="Elevation or surface model (GeoTIFF) to project the photos onto, instead of "
+    "flat ground at the take-off height (needs geoexpose[raster]).",
+)
+@click.option(
+    "--every-s",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Video: one frame per this many seconds becomes a capture (0: every frame).",
+)
 @_BASEMAP
 @_OVERWRITE
 @click.option("--strict", is_flag=True, help="Stop at the first file that cannot be read.")
@@ -208,11 +256,13 @@ def scan(
     max_gap_s,
     split_gap_s,
     time_zone,
+    dem,
+    every_s,
     basemap,
     overwrite,
     strict,
 ):
-    """Read the tracks under INPUTS, intersect them with the sites, write the outputs."""
+    """Read tracks, photos and video telemetry under INPUTS; write what they exposed."""
     overrides = _standoffs(standoff)
     _run(
         lambda: _scan(
@@ -227,6 +277,8 @@ def scan(
             max_gap_s=max_gap_s,
             split_gap_s=split_gap_s,
             time_zone=time_zone,
+            every_s=every_s,
+            dem=dem,
         )
     )
 
@@ -243,7 +295,7 @@ def demo(out, basemap, overwrite):
         inputs = gx.make_demo_inputs(out / "inputs")
         click.echo(inputs.description, err=True)
         _scan(
-            [str(p) for p in inputs.tracks],
+            [str(p) for p in (*inputs.tracks, *inputs.photos)],
             [str(inputs.sites)],
             out,
             standoff={},
@@ -282,6 +334,8 @@ def inspect(files, as_json, time_zone):
                 "rows_kept",
                 "dropped",
                 "flights",
+                "route",
+                "aircraft",
                 "time_span_utc",
                 "bounds_lonlat",
                 "alt_agl_m",
@@ -366,20 +420,27 @@ def _inspect_one(path: str, time_zone: str | None) -> dict[str, Any]:
 
 @main.group()
 def layers() -> None:
-    """Show the layer catalog of site families and kinds."""
+    """Show the layer catalog; extract site layers from OpenStreetMap data."""
 
 
 @layers.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def layers_list(as_json):
-    """List the families and kinds of the catalog with their default standoffs."""
+    """List the families and kinds of the catalog, the OpenStreetMap tags and registries."""
+    from geoexpose._osm_tags import load_osm_tags
+    from geoexpose.registries import load_registries
+
     catalog = gx.load_catalog()
+    rules = load_osm_tags().rules
+    registries = load_registries().values()
     rows = [
         {
             "family": fam.name,
             "kind": k.kind,
             "standoff_m": k.standoff_m,
             "description": k.description,
+            "osm": [r.describe() for r in rules if (r.family, r.kind) == (fam.name, k.kind)],
+            "registries": [e.name for e in registries if (e.family, e.kind) == (fam.name, k.kind)],
         }
         for fam in catalog.values()
         for k in fam.kinds.values()
@@ -391,33 +452,274 @@ def layers_list(as_json):
         click.echo(
             f"{r['family']:<10} {r['kind']:<22} {r['standoff_m']:>6.0f} m  {r['description']}"
         )
+        for tags in r["osm"]:
+            click.echo(f"{'':<44}osm: {tags}")
+    click.echo("\nregistries (--sites ENTRY=FILE; the sites' family/kind):")
+    for e in registries:
+        click.echo(f"  {e.name:<26} {e.family}/{e.kind}  {e.description}")
+
+
+@layers.command("extract")
+@click.argument("osm_file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="GeoPackage to write (layer 'sites').",
+)
+@click.option(
+    "--family",
+    "families",
+    multiple=True,
+    metavar="FAMILY",
+    help="Only sites of this family (water, rail, power, military); repeatable.",
+)
+@click.option(
+    "--bbox",
+    default=None,
+    metavar="W,S,E,N",
+    help="Only sites that intersect this box: min_lon,min_lat,max_lon,max_lat.",
+)
+@click.option(
+    "--standoff",
+    multiple=True,
+    metavar="FAMILY=M",
+    help="Standoff override in metres, by family or kind; repeatable.",
+)
+@_OVERWRITE
+def layers_extract(osm_file, out, families, bbox, standoff, overwrite):
+    """Write the sites of OpenStreetMap data (.osm.pbf, .osm, .osm.gz, .osm.bz2) to OUT."""
+    overrides = _standoffs(standoff)
+
+    def run() -> None:
+        from geoexpose.osm import extract_sites, parse_bbox
+
+        box = None if bbox is None else parse_bbox(bbox)
+        sites = extract_sites(
+            osm_file,
+            out,
+            families=families or None,
+            bbox=box,
+            standoff=overrides or None,
+            overwrite=overwrite,
+        )
+        for (family, kind), count in sites.groupby(["family", "kind"]).size().items():
+            click.echo(f"  {family:<10} {kind:<22} {count:>8}", err=True)
+        click.echo(f"{len(sites)} sites; {sites.attrs['attribution']}", err=True)
+        click.echo(str(out))
+
+    _run(run)
 
 
 @main.command("map")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--site", "site", default=None, help="Build only this site's map (its site_id).")
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="HTML file to write (default: FOLDER/map.html).",
+    help="HTML file to write (default: FOLDER/map.html and FOLDER/sites/, "
+    "or FOLDER/sites/<site_id>.html with --site).",
 )
 @_BASEMAP
 @_OVERWRITE
-def map_command(folder, out, basemap, overwrite):
-    """Rebuild the overview map from a scan's output folder."""
+def map_command(folder, site, out, basemap, overwrite):
+    """Rebuild the maps (overview and one per exposed site) from a scan's output folder."""
 
     def run() -> None:
-        import geopandas as gpd
+        written = gx.maps.rebuild_maps(
+            folder, site=site, basemap=basemap, out=out, overwrite=overwrite
+        )
+        click.echo(str(written[0]))
 
-        gpkg = folder / "exposure.gpkg"
-        if not gpkg.exists():
-            raise gx.InputError(f"{gpkg}: no such file; is {folder} a scan's output folder?")
-        target = out or folder / "map.html"
-        if target.exists() and not overwrite:
-            raise gx.OutputExistsError(f"{target}: exists; pass --overwrite")
-        sites = gpd.read_file(gpkg, layer="sites")
-        flights = gpd.read_file(gpkg, layer="flights")
-        gx.write_map(gx.explore(sites=sites, flights=flights, basemap=basemap), target)
-        click.echo(str(target))
+    _run(run)
+
+
+def _read_inputs(
+    inputs: Iterable[str],
+    *,
+    strict: bool,
+    split_gap_s: float,
+    time_zone: str | None,
+    every_s: float = 1.0,
+    dem: Path | None = None,
+) -> tuple[Any, Any]:
+    """Read the tracks and captures under INPUTS; an error when no file could be read.
+
+    Without photo files, the photo triggers of the logs become the captures.
+    """
+    import pandas as pd
+
+    track_inputs, capture_inputs = _split_inputs(inputs)
+    fixes = gx.read_tracks(
+        track_inputs, strict=strict, split_gap_s=split_gap_s, time_zone=time_zone, progress=True
+    )
+    captures = gx.read_captures(
+        capture_inputs,
+        dem=dem,
+        every_s=every_s,
+        time_zone=time_zone,
+        strict=strict,
+        progress=True,
+    )
+    if not (captures["kind"] == "photo").any() and track_inputs:
+        # no photo files: the photos the logs say were taken stand in for them
+        triggers = gx.read_trigger_poses(track_inputs, fixes=fixes, time_zone=time_zone)
+        if len(triggers):
+            from_logs = gx.captures_from_triggers(triggers, dem=dem)
+            files_read = captures.attrs["geoexpose"]["files"]
+            captures = pd.concat([captures, from_logs], ignore_index=True)
+            captures.attrs["geoexpose"] = {"files": files_read}
+            click.echo(f"{len(from_logs)} photos from the logs' photo triggers", err=True)
+    files = fixes.attrs["geoexpose"]["files"] + captures.attrs["geoexpose"]["files"]
+    if files and all(f["status"] == "skipped" for f in files):
+        paths = dict.fromkeys(f["path"] for f in files)
+        raise gx.InputError("no input could be read: " + "; ".join(paths))
+    return fixes, captures
+
+
+_SITES_HELP = (
+    "Site layer file (GeoPackage, GeoJSON, Shapefile, GeoParquet, FlatGeobuf, CSV with "
+    "lon/lat); repeat for several."
+)
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option(
+    "--sites", "sites_layers", multiple=True, required=True, metavar="LAYER", help=_SITES_HELP
+)
+@click.option(
+    "--authorized",
+    multiple=True,
+    required=True,
+    metavar="WORK_AREAS",
+    help="Authorized areas: a file of polygons (or of rows naming a site_id), or site ids "
+    "separated by commas (a site comes with its zone); repeatable. Attributes "
+    "valid_from_utc, valid_to_utc, aircraft and flight limit an area.",
+)
+@click.option(
+    "--policy",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Audit policy (TOML). Default: military sites are neither entered nor imaged, "
+    "and no site outside the authorized areas is imaged finer than 10 cm.",
+)
+@_out_folder("geoexpose_audit")
+@click.option(
+    "--site-family",
+    default=None,
+    metavar="FAMILY",
+    help="Family of the sites in layers that carry no family attribute.",
+)
+@click.option(
+    "--max-gap-s",
+    type=float,
+    default=5.0,
+    show_default=True,
+    help="Intervals longer than this (and 3x the flight's median) are recording gaps.",
+)
+@click.option(
+    "--split-gap-s",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Start a new flight after a gap longer than this.",
+)
+@click.option("--time-zone", default=None, help="IANA zone of times written without one.")
+@_BASEMAP
+@_OVERWRITE
+@click.option("--strict", is_flag=True, help="Stop at the first file that cannot be read.")
+def audit(
+    inputs,
+    sites_layers,
+    authorized,
+    policy,
+    out,
+    site_family,
+    max_gap_s,
+    split_gap_s,
+    time_zone,
+    basemap,
+    overwrite,
+    strict,
+):
+    """Audit the flights and photos under INPUTS against a work order's authorized areas."""
+
+    def run() -> None:
+        rules = gx.read_policy(policy)  # a bad policy stops before any reading
+        gx.check_outputs(out, overwrite=overwrite)
+        sites = _read_sites(sites_layers, {}, site_family)
+        fixes, captures = _read_inputs(
+            inputs, strict=strict, split_gap_s=split_gap_s, time_zone=time_zone
+        )
+        result = gx.audit(
+            sites, fixes, captures, authorized=list(authorized), policy=rules, max_gap_s=max_gap_s
+        )
+        result.write(
+            out, overwrite=overwrite, basemap=basemap, extra_summary={"command": sys.argv[1:]}
+        )
+        f = result.findings
+        counts = ", ".join(
+            f"{int((f['severity'] == s).sum())} {s}" for s in ("high", "medium", "low")
+        )
+        click.echo(
+            f"{len(result.by_flight)} flights, {len(captures)} captures: {len(f)} findings "
+            f"({counts})",
+            err=True,
+        )
+        for _, row in f.head(8).iterrows():
+            site = row["site_id"] if isinstance(row["site_id"], str) else "-"
+            click.echo(
+                f"  {row['finding_id']}  {row['severity']:<6}  {row['rule']:<18}  "
+                f"{row['flight_id']}  {site}  {row['duration_s']:.0f} s",
+                err=True,
+            )
+        click.echo(str(out / "report.html"))
+
+    _run(run)
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option(
+    "--sites", "sites_layers", multiple=True, required=True, metavar="LAYER", help=_SITES_HELP
+)
+@_out_folder("geoexpose_scrubbed")
+@click.option(
+    "--site-family",
+    default=None,
+    metavar="FAMILY",
+    help="Family of the sites in layers that carry no family attribute.",
+)
+@click.option(
+    "--standoff",
+    multiple=True,
+    metavar="FAMILY=M",
+    help="Standoff override in metres, by family or kind; repeatable.",
+)
+@click.option("--time-zone", default=None, help="IANA zone of times written without one.")
+@_OVERWRITE
+@click.option("--strict", is_flag=True, help="Stop at the first photo that cannot be read.")
+def scrub(inputs, sites_layers, out, site_family, standoff, time_zone, overwrite, strict):
+    """Copy the photos under INPUTS that show a site, without GPS and drone XMP."""
+    from geoexpose.scrub import SCRUB_LIST
+
+    overrides = _standoffs(standoff)
+
+    def run() -> None:
+        sites = _read_sites(sites_layers, overrides, site_family)
+        table = gx.scrub(
+            list(inputs), sites, out, overwrite=overwrite, strict=strict, time_zone=time_zone
+        )
+        done = table["status"] == "scrubbed"
+        click.echo(
+            f"{int(done.sum())} photos that show a site scrubbed into {out}; "
+            f"{int((~done).sum())} skipped",
+            err=True,
+        )
+        for _, row in table[~done].iterrows():
+            click.echo(f"  skipped {row['source']}: {row['reason']}", err=True)
+        click.echo(str(out / SCRUB_LIST))
 
     _run(run)

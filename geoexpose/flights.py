@@ -60,7 +60,7 @@ def flight_lines(
         xy = shapely.get_coordinates(fixes.geometry.array)
     seg_ok = np.asarray(seg_ok, dtype=bool)
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if n else np.zeros(0, int)
-    last = np.append(starts[1:], n) - 1
+    last = np.append(starts[1:], n)[: len(starts)] - 1
     n_flights = len(starts)
     flight = np.repeat(np.arange(n_flights), np.diff(np.append(starts, n)))
 

@@ -25,7 +25,9 @@ pixel-to-ground Jacobian, lens distortion included): ``height / focal_px`` at na
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -186,8 +188,12 @@ def _chunk(
     yaw_known: np.ndarray,
     max_range: float,
     min_dep: float,
+    local: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Ring vertices (lon, lat), their ring index, GSD in m and flag bits."""
+    """Ring vertices (lon, lat), their ring index, GSD in m and flag bits.
+
+    With ``local``, the vertices are metres (east, north) from the point under the camera.
+    """
     n, k = qn.shape[:2]
     d = qn[..., 0, None] * rot[:, None, :, 0] + qn[..., 1, None] * rot[:, None, :, 1]
     d += rot[:, None, :, 2]
@@ -292,6 +298,10 @@ def _chunk(
     focal = np.array([c.focal_px for c in cams])[codes[blind]]
     gsd[blind] = rho / (focal * np.sin(dep_cut[blind]))
 
+    ring_of = np.concatenate([np.repeat(rows, valid.sum(axis=1)), np.repeat(rest, k + 1)])
+    flags = horizon.astype("int8") + 2 * capped.astype("int8")
+    if local:
+        return np.concatenate([verts[valid], sect.reshape(-1, 2)]), ring_of, gsd, flags
     lonlat = np.empty((m, k, 2, 2))
     lonlat[:, :, 0, 0], lonlat[:, :, 0, 1] = enu_offsets(
         lon[rows, None], lat[rows, None], g_in[..., 0], g_in[..., 1]
@@ -302,8 +312,6 @@ def _chunk(
     flat_ll = lonlat.reshape(m, 2 * k, 2)
     lon_s, lat_s = enu_offsets(lon[rest, None], lat[rest, None], sect[..., 0], sect[..., 1])
     coords = np.concatenate([flat_ll[valid], np.stack([lon_s, lat_s], -1).reshape(-1, 2)])
-    ring_of = np.concatenate([np.repeat(rows, valid.sum(axis=1)), np.repeat(rest, k + 1)])
-    flags = horizon.astype("int8") + 2 * capped.astype("int8")
     return coords, ring_of, gsd, flags
 
 
@@ -375,19 +383,81 @@ def footprints(
     >>> round(float(gsd[0]), 3), flags[0]
     (5.0, '')
     """
+    lon, lat, height, yaw, pitch, roll = check_inputs(
+        cam_lon, cam_lat, height_m, yaw_deg, pitch_deg, roll_deg
+    )
+    check_options(densify, max_range_m, min_depression_deg)
+    coords, ring_of, gsd, bits = rings(
+        lon,
+        lat,
+        height,
+        yaw,
+        pitch,
+        roll,
+        cameras,
+        cam_reverse=cam_reverse,
+        densify=densify,
+        max_range_m=max_range_m,
+        min_depression_deg=min_depression_deg,
+    )
+    polygons = shapely.polygons(shapely.linearrings(coords, indices=ring_of))
+    return polygons, 100.0 * gsd, _FLAG_WORDS[bits]
+
+
+def check_inputs(
+    cam_lon: object,
+    cam_lat: object,
+    height_m: object,
+    yaw_deg: object,
+    pitch_deg: object,
+    roll_deg: object,
+    *,
+    height_name: str = "height_m",
+    positive: bool = True,
+) -> tuple[np.ndarray, ...]:
+    """Capture arrays as float64 of one length; InputError naming the first bad capture."""
     lon = np.atleast_1d(np.asarray(cam_lon, dtype="float64"))
     n = lon.size
     lat = _as_array("cam_lat", cam_lat, n)
-    height = _as_array("height_m", height_m, n)
+    height = _as_array(height_name, height_m, n)
     yaw, pitch, roll = (_as_array("pose", a, n) for a in (yaw_deg, pitch_deg, roll_deg))
     for name, arr in (("cam_lon", lon), ("cam_lat", lat), ("pitch_deg", pitch), ("roll_deg", roll)):
         _check(name, arr)
-    _check("height_m", height, positive=True)
+    _check(height_name, height, positive=positive)
     if (np.abs(lat) > 90).any() or (np.abs(lon) > 360).any():
         i = int(np.flatnonzero((np.abs(lat) > 90) | (np.abs(lon) > 360))[0])
         raise InputError(f"footprints: capture {i} has coordinates out of range")
+    return lon, lat, height, yaw, pitch, roll
+
+
+def check_options(densify: int, max_range_m: float, min_depression_deg: float) -> None:
+    """Raise InputError unless densify >= 1, max_range_m > 0, 0 <= min_depression < 90."""
     if densify < 1 or not max_range_m > 0 or not 0 <= min_depression_deg < 90:
         raise InputError("footprints: densify >= 1, max_range_m > 0, 0 <= min_depression < 90")
+
+
+def rings(
+    lon: np.ndarray,
+    lat: np.ndarray,
+    height: np.ndarray,
+    yaw: np.ndarray,
+    pitch: np.ndarray,
+    roll: np.ndarray,
+    cameras: Camera | Sequence[Camera],
+    *,
+    cam_reverse: np.ndarray | None,
+    densify: int,
+    max_range_m: float,
+    min_depression_deg: float,
+    local: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Footprint rings over flat ground, for checked inputs (see :func:`footprints`).
+
+    Returns the ring vertices (n_vertices, 2), each vertex's capture (sorted), the GSD
+    in metres and the flag bits (an index into the flag words). Vertices are lon/lat,
+    or with ``local`` metres (east, north) from the point under each camera.
+    """
+    n = lon.size
     yaw_known = np.isfinite(yaw)
     yaw, pitch, roll = normalize_pose(np.where(yaw_known, yaw, 0.0), pitch, roll)
     rev = None if cam_reverse is None else np.broadcast_to(np.asarray(cam_reverse, bool), (n,))
@@ -397,8 +467,9 @@ def footprints(
     q_u = np.stack(
         [np.stack(c.undistort(p[:, 0], p[:, 1]), -1) for c, p in zip(cams, pix_u, strict=True)]
     )
-    parts, rings, gsd, bits = [], [], np.empty(n), np.empty(n, dtype="int8")
-    for lo in range(0, n, _CHUNK):
+    gsd, bits = np.empty(n), np.empty(n, dtype="int8")
+
+    def work(lo: int) -> tuple[np.ndarray, np.ndarray]:
         sl = slice(lo, min(n, lo + _CHUNK))
         c = codes[sl]
         coords, ring_of, gsd[sl], bits[sl] = _chunk(
@@ -413,13 +484,20 @@ def footprints(
             yaw_known[sl],
             float(max_range_m),
             np.radians(min_depression_deg),
+            local,
         )
-        parts.append(coords)
-        rings.append(ring_of + lo)
+        return coords, ring_of + lo
+
+    # numpy releases the GIL in the array arithmetic of each chunk: threads pay
+    starts = range(0, n, _CHUNK)
+    threads = min(len(starts), os.cpu_count() or 1, 4)
+    if threads > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            done = list(pool.map(work, starts))
+    else:
+        done = [work(lo) for lo in starts]
+    parts, indices = [d[0] for d in done], [d[1] for d in done]
     coords = np.concatenate(parts)
-    ring_of = np.concatenate(rings)
+    ring_of = np.concatenate(indices)
     order = np.argsort(ring_of, kind="stable")
-    ring_of = ring_of[order]
-    polygons = shapely.polygons(shapely.linearrings(coords[order], indices=ring_of))
-    flags = _FLAG_WORDS[bits + 4 * (~yaw_known).astype("int8")]
-    return polygons, 100.0 * gsd, flags
+    return coords[order], ring_of[order], gsd, bits + 4 * (~yaw_known).astype("int8")

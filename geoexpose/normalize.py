@@ -32,6 +32,11 @@ applies:
 ``truncated_row``, ``bad_row``
     counted by the readers: a last row cut short, a row with more fields than
     the header.
+``untimed``
+    a position of a file that has no time at all: a planned route (DJI WPML
+    mission, Litchi mission) or a line drawn without times (AirData KML). Such
+    files give no fixes; :func:`geoexpose.tracks.read_routes` reads them, and
+    :func:`clean_positions` cleans them.
 
 A *track* is what a file says belongs together: the whole CSV file (or one value
 of its flight-id column), one GPX ``<trk>``, one line feature. A track is split
@@ -54,10 +59,13 @@ from geoexpose.schema import (
     ALT_AGL_M,
     ALT_MSL_M,
     ALT_REF,
+    DRONE_ID,
     GIMBAL_PITCH_DEG,
     GIMBAL_YAW_DEG,
     IS_PHOTO,
     IS_VIDEO,
+    OPERATOR_LAT,
+    OPERATOR_LON,
     SPEED_M_S,
     TIME_DTYPE,
     TIME_UTC,
@@ -71,12 +79,15 @@ __all__ = [
     "LAT",
     "LON",
     "MAX_SPEED_M_S",
+    "ROUTE_PLANNED",
+    "ROUTE_UNTIMED",
     "SEGMENT",
     "TIME_BASIS_ASSUMED_UTC",
     "TIME_BASIS_UTC",
     "RawTrack",
     "check_time_zone",
     "clean_fixes",
+    "clean_positions",
     "parse_bools",
     "parse_times",
 ]
@@ -98,6 +109,9 @@ EXTRA_COLUMNS: dict[str, str] = {
     GIMBAL_YAW_DEG: "float64",
     IS_PHOTO: "boolean",
     IS_VIDEO: "boolean",
+    DRONE_ID: "string",
+    OPERATOR_LON: "float64",
+    OPERATOR_LAT: "float64",
 }
 
 #: Default speed (m/s) beyond which a lone fix is a GPS jump: above any multirotor or
@@ -113,7 +127,13 @@ DROP_REASONS = (
     "gps_jump",
     "truncated_row",
     "bad_row",
+    "untimed",
 )
+
+#: ``RawTrack.route`` of a mission file: waypoints planned, not flown.
+ROUTE_PLANNED = "planned"
+#: ``RawTrack.route`` of positions flown but recorded without any time.
+ROUTE_UNTIMED = "untimed"
 
 TIME_BASIS_UTC = "utc"
 TIME_BASIS_ASSUMED_UTC = "assumed_utc"
@@ -121,6 +141,7 @@ TIME_BASIS_ASSUMED_UTC = "assumed_utc"
 # A time of day followed by a zone: "...12:00:00Z", "...12:00+02:00", "... 12:00 UTC".
 _ZONED = re.compile(r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s*(?:[zZ]|UTC|GMT|[+-]\d\d(?::?\d\d)?)$")
 _TRUE = ("1", "1.0", "true", "yes", "y", "t", "recording", "on")
+_STR = pd.Series([], dtype="str").dtype  # pandas' default text dtype
 # Epoch numbers below this many seconds (1973) are elapsed times, not dates.
 _MIN_EPOCH_S = 1e8
 
@@ -148,6 +169,13 @@ class RawTrack:
         One-line remarks on how the file was read (encoding fallback, ...).
     warnings
         One-line problems the caller must report as warnings.
+    route
+        None for a track with times; :data:`ROUTE_PLANNED` for a mission's
+        waypoints and :data:`ROUTE_UNTIMED` for positions recorded without times
+        (the frame's ``time_utc`` is then NaT throughout).
+    meta
+        What the file says of the aircraft: ``aircraft`` (model name) and
+        ``serial``, where it says so.
     """
 
     frame: pd.DataFrame
@@ -156,6 +184,8 @@ class RawTrack:
     time_basis: str = TIME_BASIS_UTC
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    route: str | None = None
+    meta: dict[str, str] = field(default_factory=dict)
 
 
 def _naive(text: pd.Series) -> pd.Series:
@@ -311,8 +341,12 @@ def parse_bools(values: pd.Series) -> pd.Series:
     """
     if pd.api.types.is_bool_dtype(values.dtype):
         return values.astype("boolean")
-    text = values.astype("str").str.strip().str.lower()
-    return pd.Series(text.isin(_TRUE).to_numpy(), index=values.index, dtype="boolean")
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    truthy = np.array([str(u).strip().lower() in _TRUE for u in uniques], dtype=bool)
+    flags = np.zeros(len(values), dtype=bool)
+    known = codes >= 0
+    flags[known] = truthy[codes[known]]
+    return pd.Series(flags, index=values.index, dtype="boolean")
 
 
 def _ordered_segments(frame: pd.DataFrame) -> np.ndarray:
@@ -321,6 +355,40 @@ def _ordered_segments(frame: pd.DataFrame) -> np.ndarray:
         return np.zeros(len(frame), dtype=np.int64)
     codes, _ = pd.factorize(frame[SEGMENT], use_na_sentinel=False)
     return codes.astype(np.int64)
+
+
+def _floats(values: pd.Series) -> np.ndarray:
+    if values.dtype == np.float64:
+        return values.to_numpy()
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
+
+
+def _placed(raw: pd.DataFrame, *, need_time: bool) -> tuple[np.ndarray, ...]:
+    """Latitudes, longitudes and the masks no_fix, null_island, out_of_range of a frame."""
+    lat, lon = _floats(raw[LAT]), _floats(raw[LON])
+    no_fix = np.isnan(lat) | np.isnan(lon)
+    if need_time:
+        no_fix |= raw[TIME_UTC].isna().to_numpy()
+    null_island = ~no_fix & (lat == 0) & (lon == 0)
+    out_of_range = ~no_fix & ~null_island & ((np.abs(lat) > 90) | (np.abs(lon) > 180))
+    return lat, lon, no_fix, null_island, out_of_range
+
+
+def _running_max(values: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Return the running maximum of ``values`` within each run of equal ``group``."""
+    if len(group) == 0 or group[0] == group[-1]:
+        return np.maximum.accumulate(values) if len(values) else values
+    return pd.Series(values).groupby(group).cummax().to_numpy(dtype="int64")
+
+
+def _typed(fixes: pd.DataFrame) -> pd.DataFrame:
+    """Give the altitude columns their dtypes (where they do not have them yet)."""
+    for name in (ALT_AGL_M, ALT_MSL_M):
+        if name in fixes and fixes[name].dtype != np.float64:
+            fixes[name] = fixes[name].astype("float64")
+    if ALT_REF in fixes and fixes[ALT_REF].dtype != _STR:
+        fixes[ALT_REF] = fixes[ALT_REF].astype(_STR)
+    return fixes
 
 
 def clean_fixes(
@@ -347,13 +415,11 @@ def clean_fixes(
     dropped : dict
         Rows dropped by reason, for the reasons decided here (see module notes).
     """
-    lat = pd.to_numeric(raw[LAT], errors="coerce").to_numpy(dtype="float64")
-    lon = pd.to_numeric(raw[LON], errors="coerce").to_numpy(dtype="float64")
-    times = raw[TIME_UTC].astype(TIME_DTYPE)
+    lat, lon, no_fix, null_island, out_of_range = _placed(raw, need_time=True)
+    times = raw[TIME_UTC]
+    if times.dtype != TIME_DTYPE:
+        times = times.astype(TIME_DTYPE)
     ns = times.to_numpy(dtype="datetime64[ns]").view("int64")
-    no_fix = np.isnan(lat) | np.isnan(lon) | times.isna().to_numpy()
-    null_island = ~no_fix & (lat == 0) & (lon == 0)
-    out_of_range = ~no_fix & ~null_island & ((np.abs(lat) > 90) | (np.abs(lon) > 180))
     placed = ~(no_fix | null_island | out_of_range)
 
     segment = _ordered_segments(raw)
@@ -363,7 +429,7 @@ def clean_fixes(
     ns_sorted = ns[order]
     # A fix is kept when it is later than every earlier placed fix of its track:
     # the running maximum is then the previous kept fix (see module notes).
-    running = pd.Series(ns_sorted).groupby(seg_sorted).cummax().to_numpy(dtype="int64")
+    running = _running_max(ns_sorted, seg_sorted)
     previous = np.roll(running, 1)
     first = np.ones(len(order), dtype=bool)
     first[1:] = seg_sorted[1:] != seg_sorted[:-1]
@@ -381,11 +447,6 @@ def clean_fixes(
         new_flight[1:] = (gap_s > split_gap_s) | (np.diff(kept_seg) != 0)
     fixes = raw.iloc[kept].reset_index(drop=True)
     fixes[FLIGHT_NO] = np.cumsum(new_flight)
-    for name, dtype in ((ALT_AGL_M, "float64"), (ALT_MSL_M, "float64")):
-        if name in fixes:
-            fixes[name] = fixes[name].astype(dtype)
-    if ALT_REF in fixes:
-        fixes[ALT_REF] = fixes[ALT_REF].astype("str")
     dropped = {
         "no_fix": int(no_fix.sum()),
         "null_island": int(null_island.sum()),
@@ -394,7 +455,39 @@ def clean_fixes(
         "time_backwards": int(backwards.sum()),
         "gps_jump": int(jump.sum()),
     }
-    return fixes, dropped
+    return _typed(fixes), dropped
+
+
+def clean_positions(raw: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Drop the rows of an untimed frame (a route) that have no usable position.
+
+    Parameters
+    ----------
+    raw
+        A :class:`RawTrack` frame whose times are not used (not modified).
+
+    Returns
+    -------
+    positions : pandas.DataFrame
+        The rows with a position, grouped by track (``segment``) in order of
+        first appearance and in file order within a track, with a column
+        ``flight_no`` (1, 2, ...: one per track) and a fresh RangeIndex.
+    dropped : dict
+        ``no_fix``, ``null_island`` and ``out_of_range`` counts, as for
+        :func:`clean_fixes`.
+    """
+    _, _, no_fix, null_island, out_of_range = _placed(raw, need_time=False)
+    segment = _ordered_segments(raw)
+    order = np.argsort(segment, kind="stable")
+    order = order[~(no_fix | null_island | out_of_range)[order]]
+    positions = raw.iloc[order].reset_index(drop=True)
+    positions[FLIGHT_NO] = pd.factorize(segment[order])[0] + 1
+    dropped = {
+        "no_fix": int(no_fix.sum()),
+        "null_island": int(null_island.sum()),
+        "out_of_range": int(out_of_range.sum()),
+    }
+    return _typed(positions), dropped
 
 
 def _spikes(lon, lat, ns, track, limit: float) -> np.ndarray:

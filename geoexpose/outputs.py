@@ -25,6 +25,7 @@ from geoexpose.errors import OutputExistsError
 from geoexpose.schema import (
     EXPOSURE_COLUMNS,
     FAMILY,
+    FLIGHT_ID,
     KIND,
     NAME,
     OPERATOR,
@@ -44,6 +45,7 @@ SITES_CSV = "site_exposure.csv"
 PAIRS_CSV = "flight_site_exposure.csv"
 SUMMARY = "summary.json"
 MAP = "map.html"
+SITE_MAPS = "sites"  # sites/<site_id>.html, one map per exposed site
 OUTPUT_FILES = (GPKG, SITES_CSV, PAIRS_CSV, SUMMARY, MAP)
 
 
@@ -99,6 +101,7 @@ def summary(result: ExposureResult, extra: Mapping[str, Any] | None = None) -> d
         More entries to record (e.g. the command line's inputs and options).
     """
     files = list(result.inputs.get("tracks", []))
+    capture_files = list(result.inputs.get("captures", []))
     dropped: Counter[str] = Counter()
     for entry in files:
         dropped.update(entry.get("dropped", {}))
@@ -109,15 +112,18 @@ def summary(result: ExposureResult, extra: Mapping[str, Any] | None = None) -> d
         "inputs": {
             "track_files": files,
             "site_layers": result.inputs.get("sites", []),
+            "capture_files": capture_files,
         },
         "rows": {
             "fixes_read": int(sum(e.get("rows_read", 0) for e in files)),
             "fixes_kept": 0 if result.fixes is None else len(result.fixes),
             "fixes_dropped": dict(sorted(dropped.items())),
+            "captures": len(result.captures),
+            "captures_matched_to_flights": int(result.captures[FLIGHT_ID].notna().sum()),
         },
         "files_skipped": [
             {"path": e["path"], "reason": e.get("reason")}
-            for e in files
+            for e in files + capture_files
             if e.get("status") == "skipped"
         ],
         "results": {
@@ -128,6 +134,8 @@ def summary(result: ExposureResult, extra: Mapping[str, Any] | None = None) -> d
             },
             "flights": len(result.flights),
             "flight_site_pairs": len(result.pairs),
+            "capture_site_pairs": len(result.capture_sites),
+            "imaged_sites": len(result.footprints),
         },
         "versions": _versions(),
     }
@@ -140,6 +148,7 @@ def check_outputs(folder: str | Path, *, overwrite: bool = False, map_html: bool
     """Raise :class:`OutputExistsError` if an output exists in ``folder`` and not ``overwrite``."""
     folder = Path(folder)
     names = [n for n in OUTPUT_FILES if map_html or n != MAP]
+    names += [SITE_MAPS] if map_html else []
     existing = [folder / n for n in names if (folder / n).exists()]
     if existing and not overwrite:
         raise OutputExistsError(f"{existing[0]}: exists; pass --overwrite (overwrite=True)")
@@ -150,7 +159,7 @@ def write_outputs(
     folder: str | Path,
     *,
     overwrite: bool = False,
-    basemap: str = "none",
+    basemap: str | Path = "none",
     map_html: bool = True,
     extra_summary: Mapping[str, Any] | None = None,
 ) -> Path:
@@ -166,9 +175,9 @@ def write_outputs(
         Replace existing outputs. Without it an existing output file is an error,
         raised before anything is written.
     basemap
-        The map's basemap: ``"none"`` (default) or ``"osm"``.
+        The maps' basemap: ``"none"`` (default), ``"osm"`` or a local GeoTIFF.
     map_html
-        Write ``map.html`` (needs folium).
+        Write ``map.html`` and ``sites/<site_id>.html`` (needs folium).
     extra_summary
         More entries for ``summary.json``.
 
@@ -189,9 +198,20 @@ def write_outputs(
     with atomic_path(folder / GPKG) as tmp:
         _iso_gpkg(result.sites).to_file(tmp, layer="sites", driver="GPKG")
         _iso_gpkg(result.flights).to_file(tmp, layer="flights", driver="GPKG")
-        if len(result.footprints):
-            result.footprints.to_file(tmp, layer="footprints", driver="GPKG")
         pyogrio.write_dataframe(_iso_gpkg(result.pairs), tmp, layer="flight_sites", driver="GPKG")
+        # the imagery layers, written also when empty so that scripts find them
+        for layer, frame in (
+            ("footprints", result.footprints),
+            ("captures", result.captures),
+            ("capture_sites", result.capture_sites),
+        ):
+            pyogrio.write_dataframe(
+                _iso_gpkg(frame),
+                tmp,
+                layer=layer,
+                driver="GPKG",
+                **({"geometry_type": "Unknown"} if isinstance(frame, gpd.GeoDataFrame) else {}),
+            )
 
     columns = [SITE_ID, FAMILY, KIND, NAME, *EXPOSURE_COLUMNS, STANDOFF_M, OPERATOR]
     exposed = result.exposed
@@ -201,9 +221,9 @@ def write_outputs(
         folder / PAIRS_CSV, _iso(result.pairs).to_csv(index=False, lineterminator="\n")
     )
     if map_html:
-        from geoexpose.maps import write_map
+        from geoexpose.maps import write_maps
 
-        write_map(result, folder / MAP, basemap=basemap)
+        write_maps(result, folder, basemap=basemap)
     info = summary(result, extra_summary)
     write_text_atomic(folder / SUMMARY, json.dumps(info, indent=2, default=str) + "\n")
     logger.info("wrote %s", folder)

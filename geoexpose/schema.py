@@ -5,43 +5,61 @@ the one place that spells them; the rest of the package imports the constants.
 """
 
 __all__ = [
+    "AIRCRAFT",
     "ALT_AGL_M",
     "ALT_MSL_M",
     "ALT_REF",
     "ALT_REFS",
     "ALT_REF_GROUND",
     "ALT_REF_TAKEOFF",
+    "AREA_ID",
     "BEST_GSD_CM",
     "CAM_LAT",
     "CAM_LON",
     "CAPACITY_MW",
     "CAPTURE_COLUMNS",
     "CAPTURE_ID",
+    "CAPTURE_IDS",
     "CAPTURE_KIND",
     "CAPTURE_KINDS",
     "CRS_LONLAT",
+    "CX_PX",
+    "CY_PX",
+    "DRONE_ID",
     "DURATION_S",
     "DWELL_S",
+    "END_UTC",
+    "EVIDENCE",
     "EXPOSURE_COLUMNS",
     "EXPOSURE_SCORE",
     "FAMILIES",
     "FAMILY",
+    "FINDING_COLUMNS",
+    "FINDING_ID",
+    "FIRST_FIX",
     "FIRST_SEEN_UTC",
     "FIX_COLUMNS",
     "FLAGS",
     "FLIGHT_COLUMNS",
     "FLIGHT_ID",
+    "FOCAL_PX",
     "GEOMETRY",
     "GIMBAL_PITCH_DEG",
     "GIMBAL_YAW_DEG",
     "GSD_CM",
     "IMAGED_AREA_M2",
     "IMAGED_FRACTION",
+    "IMAGE_HEIGHT_PX",
+    "IMAGE_WIDTH_PX",
+    "INTRINSICS",
     "IS_PHOTO",
     "IS_VIDEO",
     "KIND",
+    "LAST_FIX",
     "LAST_SEEN_UTC",
+    "LAT",
     "LENGTH_M",
+    "LON",
     "MAX_AGL_M",
     "MIN_AGL_M",
     "MIN_DISTANCE_M",
@@ -50,17 +68,29 @@ __all__ = [
     "N_FIXES",
     "N_FLIGHTS",
     "OPERATOR",
+    "OPERATOR_LAT",
+    "OPERATOR_LON",
+    "OSM_ID",
+    "OSM_TYPE",
     "PAIR_COLUMNS",
     "PATH",
     "PITCH_DEG",
     "ROLL_DEG",
+    "ROUTE_ID",
+    "ROUTE_KIND",
+    "RULE",
+    "SEVERITY",
     "SITE_COLUMNS",
     "SITE_ID",
     "SOURCE",
     "SPEED_M_S",
     "STANDOFF_M",
+    "START_UTC",
     "TIME_DTYPE",
     "TIME_UTC",
+    "VALID_FROM_UTC",
+    "VALID_TO_UTC",
+    "VERTEX",
     "VOLTAGE_KV",
     "YAW_DEG",
 ]
@@ -128,6 +158,13 @@ CAPTURE_COLUMNS = [
     FLAGS,
     GEOMETRY,
 ]
+# ... and after them: the pinhole intrinsics each footprint was made with
+INTRINSICS = "intrinsics"
+FOCAL_PX = "focal_px"
+IMAGE_WIDTH_PX = "image_width_px"
+IMAGE_HEIGHT_PX = "image_height_px"
+CX_PX = "cx_px"
+CY_PX = "cy_px"
 
 # Exposure, per site and per flight x site pair
 N_FLIGHTS = "n_flights"
@@ -164,6 +201,8 @@ PAIR_COLUMNS = [
     MIN_AGL_M,
     FIRST_SEEN_UTC,
     LAST_SEEN_UTC,
+    N_CAPTURES,
+    BEST_GSD_CM,
 ]
 
 # Flights: one line per flight
@@ -180,5 +219,61 @@ FLIGHT_COLUMNS = [
     LENGTH_M,
     MAX_AGL_M,
     ALT_REF,
+    GEOMETRY,
+]
+
+# Fixes given as plain lon/lat columns (EPSG:4326, degrees) instead of Point geometry
+LON = "lon"
+LAT = "lat"
+
+# Fixes of third-party drones (Remote ID): the drone's broadcast id and its operator
+DRONE_ID = "drone_id"
+OPERATOR_LON = "operator_lon"
+OPERATOR_LAT = "operator_lat"
+
+# Routes: positions without times (planned missions, tracks drawn without times)
+ROUTE_ID = "route_id"
+ROUTE_KIND = "route_kind"
+VERTEX = "vertex"
+
+# Sites read from OpenStreetMap data: the element type (node, way, relation) and its id
+OSM_TYPE = "osm_type"
+OSM_ID = "osm_id"
+
+# Audits: authorized areas of a work order, and findings (one row per finding)
+AREA_ID = "area_id"
+VALID_FROM_UTC = "valid_from_utc"
+VALID_TO_UTC = "valid_to_utc"
+AIRCRAFT = "aircraft"
+FINDING_ID = "finding_id"
+SEVERITY = "severity"
+RULE = "rule"
+START_UTC = "start_utc"
+END_UTC = "end_utc"
+FIRST_FIX = "first_fix"
+LAST_FIX = "last_fix"
+CAPTURE_IDS = "capture_ids"
+EVIDENCE = "evidence"
+FINDING_COLUMNS = [
+    FINDING_ID,
+    SEVERITY,
+    RULE,
+    FLIGHT_ID,
+    DRONE_ID,
+    SITE_ID,
+    NAME,
+    FAMILY,
+    START_UTC,
+    END_UTC,
+    DURATION_S,
+    N_FIXES,
+    FIRST_FIX,
+    LAST_FIX,
+    N_CAPTURES,
+    CAPTURE_IDS,
+    MIN_DISTANCE_M,
+    MIN_AGL_M,
+    BEST_GSD_CM,
+    EVIDENCE,
     GEOMETRY,
 ]

@@ -29,6 +29,7 @@ from geoexpose.catalog import (
     resolve_kind,
 )
 from geoexpose.errors import InputError, InputWarning, UsageError
+from geoexpose.registries import apply_registry, split_source
 from geoexpose.schema import (
     CAPACITY_MW,
     CRS_LONLAT,
@@ -69,14 +70,17 @@ def read_sites(
     crs: object | None = None,
     standoff: Mapping[str, float] | None = None,
     id_prefix: str | None = None,
+    registry: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a site layer into the site schema.
 
     Parameters
     ----------
     source
-        A file (GeoPackage, GeoJSON, Shapefile, FlatGeobuf, GeoParquet, or CSV with
-        longitude/latitude columns), or a (Geo)DataFrame. Never modified.
+        A file (GeoPackage, GeoJSON, Shapefile, FlatGeobuf, GeoParquet, CSV with
+        longitude/latitude columns, XLSX, or OpenStreetMap data: ``.osm.pbf``,
+        ``.osm``, ``.osm.gz``, ``.osm.bz2``), ``"ENTRY=FILE"`` (a file read with a
+        registry entry of the layer catalog), or a (Geo)DataFrame. Never modified.
     layer
         The layer to read from a file with several. Without it, a file with one
         layer, or with a layer named ``sites``, is read; any other is an error.
@@ -105,6 +109,12 @@ def read_sites(
         attribute wins over both.
     id_prefix
         Prefix of the site ids (default: the file name without its extension).
+    registry
+        A registry entry of the layer catalog (``"eia860_plants"``, see
+        :mod:`geoexpose.registries`) whose family, kind, id prefix, column mapping
+        and row filter apply where the other arguments give none; ``"auto"`` finds
+        it from the file's columns. Row numbers in messages then count the rows the
+        entry keeps.
 
     Returns
     -------
@@ -157,7 +167,13 @@ def read_sites(
 
     Invalid geometries are repaired with :func:`shapely.make_valid`; Z is dropped.
     """
+    source, entry = split_source(source, registry)
     loaded = read_source(source, layer=layer, lon=lon, lat=lat, crs=crs)
+    if entry is not None:
+        loaded, given = apply_registry(loaded, entry)
+        family, kind = family or given.family, kind or given.kind
+        columns = {**given.columns, **(columns or {})}
+        id_prefix = given.id_prefix if id_prefix is None else id_prefix
     label, frame = loaded.label, loaded.frame
     attributes = [str(c) for c in frame.columns if c != frame.geometry.name]
     attributes = [c for c in attributes if c not in loaded.coordinates]

@@ -77,13 +77,20 @@ def make_sites(geoms, *, standoff_m=100.0, family="power", kind="substation"):
     )
 
 
-def mutations(data: bytes, seed: int, count: int):
-    """Seeded damaged copies of a file's bytes: truncations and a few flipped bytes."""
+def mutations(data: bytes, seed: int, count: int, *, line_drops: bool = False):
+    """Seeded damaged copies of a file's bytes: truncations and a few flipped bytes.
+
+    With ``line_drops``, a third of the copies instead lose one to three whole lines.
+    """
     import numpy as np
 
     rng = np.random.default_rng(seed)
     for _ in range(count):
-        if rng.random() < 0.5:
+        if line_drops and rng.random() < 1 / 3:
+            lines = data.splitlines(keepends=True)
+            gone = set(rng.integers(0, len(lines), size=int(rng.integers(1, 4))).tolist())
+            yield b"".join(line for i, line in enumerate(lines) if i not in gone)
+        elif rng.random() < 0.5:
             yield data[: int(rng.integers(0, len(data)))]
         else:
             blob = bytearray(data)

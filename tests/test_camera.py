@@ -23,6 +23,16 @@ P4RTK_DEWARP = {
 }
 
 
+def test_dewarp_fields_named_as_read_photo_tags_names_them() -> None:
+    tags = {"width_px": 5472, "height_px": 3648, "dewarp_flag": 0}
+    tags |= {f"dewarp_{k}": v for k, v in P4RTK_DEWARP.items()}
+    cam = camera_from_tags(tags)
+    assert cam.source == "calibrated" and cam.has_distortion
+    assert cam.k1 == pytest.approx(P4RTK_DEWARP["k1"])
+    assert cam.focal_px == pytest.approx(0.5 * (3657.02 + 3650.62))
+    assert cam.cx_px == pytest.approx(2736 - 4.03)
+
+
 def test_calibrated_focal_length_comes_first() -> None:
     tags = {
         "model": "FC6310R",
@@ -80,6 +90,20 @@ def test_focal_35mm_uses_the_diagonal_crop_factor() -> None:
     # The true focal is 13.5 mm / 0.012 mm = 1125 px: the diagonal rule is within 3 %,
     # the width rule (36 mm) would be 1031 px, 8 % off.
     assert cam.focal_px == pytest.approx(1125, rel=0.03)
+
+
+def test_photo_focal_with_table_pitch_beats_rounded_35mm() -> None:
+    # DJI rounds the 35 mm value: the H20T thermal writes 58 mm, the exact equivalent of
+    # 13.5 mm on its 7.68 x 6.144 mm sensor is 13.5 * 43.2666 / hypot(7.68, 6.144).
+    exact35 = 13.5 * math.hypot(36, 24) / math.hypot(7.68, 6.144)
+    assert exact35 == pytest.approx(59.4, abs=0.05)
+    tags = {"model": "ZH20T", "width_px": 640, "height_px": 512, "focal_mm": 13.5}
+    cam = camera_from_tags({**tags, "focal35_mm": 58})
+    assert cam.source == "table"
+    assert cam.focal_px == pytest.approx(13.5 / 0.012)
+    # a model not in the table keeps the 35 mm value
+    other = camera_from_tags({**tags, "model": "Unknown", "focal35_mm": 58})
+    assert other.source == "focal_35mm"
 
 
 def test_table_by_model_with_resized_image() -> None:

@@ -36,8 +36,11 @@ def test_demo_writes_the_whole_output_folder(tmp_path):
     depot = table.set_index("site_id").loc["brenmoor-depot"]
     assert depot["dwell_s"] > 30 and depot["n_flights"] == 1
     assert sorted(gpd.list_layers(out / "exposure.gpkg")["name"]) == [
+        "capture_sites",
+        "captures",
         "flight_sites",
         "flights",
+        "footprints",
         "sites",
     ]
     again = run("demo", "--out", out)
@@ -219,3 +222,52 @@ def test_inspect_real_photos_give_their_pose(realdata):
     assert report["pose"]["model"] == "FC6310R"
     assert report["pose"]["gimbal_pitch_deg"] == pytest.approx(-60.0)
     assert report["intrinsics"] == "calibrated"
+
+
+def test_scan_photos_on_a_dsm(tmp_path, realdata):
+    """scan --dem: the real P4 RTK frames marched into their DSM, next to a site."""
+    root = realdata / "dji_images" / "orthority_odm_p4rtk"
+    site = gpd.GeoDataFrame(
+        {"site_id": ["pad"], "family": ["power"], "kind": ["substation"]},
+        geometry=gpd.points_from_xy([120.9517], [24.6800]),
+        crs="EPSG:4326",
+    )
+    site.to_file(tmp_path / "site.geojson")
+    args = ("scan", root / "images", "--sites", tmp_path / "site.geojson", "--time-zone",
+            "Asia/Taipei")  # fmt: skip
+    flat = run(*args, "--out", tmp_path / "flat")
+    on_dsm = run(*args, "--dem", root / "odm_dem" / "dsm.tif", "--out", tmp_path / "dsm")
+    assert flat.exit_code == 0 and on_dsm.exit_code == 0, on_dsm.output
+    a = gpd.read_file(tmp_path / "flat" / "exposure.gpkg", layer="captures")
+    b = gpd.read_file(tmp_path / "dsm" / "exposure.gpkg", layer="captures")
+    assert len(a) == len(b) == 4
+    assert set(a["alt_ref"]) == {"takeoff"} and set(b["alt_ref"]) == {"ground"}
+    assert b["flags"].str.contains("elevation_from_absolute").all()
+    # the DSM lies 10-25 m above the take-off point under these cameras: lower heights
+    assert (b["alt_agl_m"] < a["alt_agl_m"] - 5).all()
+    assert pd.read_csv(tmp_path / "dsm" / "site_exposure.csv")["n_captures"].iloc[0] >= 1
+
+
+def test_scan_of_logs_alone_takes_their_photo_triggers(tmp_path, realdata):
+    folder = realdata / "tracks" / "airdata_csv"
+    logged = gx.read_tracks(folder)
+    # an independent count: rises of isPhoto within each flight, from the fixes
+    rises = 0
+    for _, flight in logged.groupby("flight_id"):
+        flag = flight["is_photo"].fillna(False).astype(bool).to_numpy()
+        rises += int(flag[0]) + int((flag[1:] & ~flag[:-1]).sum())
+    assert rises > 0
+    first = logged.geometry.iloc[0]
+    site = gpd.GeoDataFrame(
+        {"site_id": ["s"], "family": ["water"], "kind": ["water_tower"]},
+        geometry=[first],
+        crs="EPSG:4326",
+    )
+    site.to_file(tmp_path / "s.geojson")
+    result = run("scan", folder, "--sites", tmp_path / "s.geojson", "--out", tmp_path / "o")
+    assert result.exit_code == 0, result.output
+    assert "photo triggers" in result.stderr
+    caps = gpd.read_file(tmp_path / "o" / "exposure.gpkg", layer="captures")
+    assert len(caps) == rises
+    assert caps["flags"].str.contains("from_log_trigger").all()
+    assert caps["flight_id"].notna().all()

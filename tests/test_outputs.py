@@ -59,10 +59,10 @@ def test_folder_contents_round_trip(tmp_path, result):
 def test_existing_outputs_are_refused_and_untouched(tmp_path, result):
     out = tmp_path / "out"
     result.write(out)
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     with pytest.raises(gx.OutputExistsError, match="overwrite"):
         result.write(out)
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     result.write(out, overwrite=True)
     assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
 

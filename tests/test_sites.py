@@ -192,7 +192,7 @@ def test_multi_layer_geopackage(tmp_path: Path) -> None:
         ("empty.csv", b"", "cannot read as CSV"),
         ("words.csv", b"lon,lat,family\nabc,1,water\n", "row 1: lon 'abc' is not a number"),
         ("plain.csv", b"a,b\n1,2\n", "no lon column"),
-        ("area.osm.pbf", b"\x00", "layers extract"),
+        ("area.osm.pbf", b"\x00", "cannot read as OpenStreetMap data"),
     ],
 )
 def test_unreadable_files(tmp_path: Path, name: str, content: bytes, message: str) -> None:

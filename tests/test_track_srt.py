@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import mutations
 from pyproj import Geod
 
 from geoexpose._track_srt import (
@@ -319,25 +318,3 @@ def test_real_avata_has_gimbal_pose_and_unreliable_abs_alt(realdata):
     assert frames[YAW_DEG].between(-180, 180).all() and frames[PITCH_DEG].between(-90, 30).all()
     assert (frames[FLAGS] == "").all()
     assert (frames[ABS_ALT_M] < 0).all()  # below sea level at a sea-level site: not MSL
-
-
-@pytest.mark.realdata
-@pytest.mark.slow
-def test_real_files_mutated_read_or_raise_input_error(realdata, tmp_path):
-    outcomes = {"read": 0, "error": 0}
-    for number, name in enumerate(REAL_FILES):
-        path = realdata / REAL / name
-        for k, blob in enumerate(mutations(path.read_bytes(), seed=number, count=300)):
-            target = tmp_path / f"m{number}_{k}{path.suffix}"
-            target.write_bytes(blob)
-            try:
-                raw = read_srt(target, time_zone=None, alt_ref=None)
-                # srt_frames shares the parsing; its own part is checked on every 10th
-                frames = srt_frames(target, every_s=0.5) if k % 10 == 0 else None
-            except InputError:
-                outcomes["error"] += 1
-                continue
-            clean_fixes(raw.frame, split_gap_s=60)
-            assert frames is None or frames[PITCH_DEG].notna().all()
-            outcomes["read"] += 1
-    assert outcomes["read"] > 0 and outcomes["error"] > 0

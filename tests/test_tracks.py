@@ -215,6 +215,7 @@ def test_every_drop_reason_is_counted(tmp_path):
         "gps_jump": 0,
         "truncated_row": 1,
         "bad_row": 1,
+        "untimed": 0,
     }
     assert info["rows_read"] == 10
     assert info["rows_kept"] == len(fixes) == 3
@@ -337,7 +338,7 @@ BAD_INPUTS = {
         "not a readable CSV",
     ),
     "cut.gpx": (gpx("1.1", [[(50, 8, 1, iso(0))]])[:-12].encode(), "not a readable GPX"),
-    "no_points.gpx": (gpx("1.1", []).encode(), "no track points"),
+    "no_points.gpx": (gpx("1.1", []).encode(), "no track or route points"),
     "route.kml": (b"<?xml version='1.0'?><kml></kml>", "no track in the KML"),
     "shapes.geojson": (
         geojson([{"type": "Feature", "properties": {}, "geometry": POLYGON}]).encode(),
@@ -588,3 +589,129 @@ def test_real_txtlog_csv_latin1_local_times(realdata):
     )
     with pytest.warns(InputWarning, match="times have no time zone"):
         read_tracks(path)
+
+
+# --- routes: positions without times ------------------------------------------------
+
+UNTIMED_KML = (
+    '<kml xmlns="http://www.opengis.net/kml/2.2"><Document><Placemark><LineString>'
+    "<altitudeMode>absolute</altitudeMode><coordinates>"
+    "8.0,50.0,100 8.001,50.001,110 0,0,0 8.002,50.002,120"
+    "</coordinates></LineString></Placemark></Document></kml>"
+)
+MISSION = (
+    "latitude,longitude,altitude(ft),heading(deg),curvesize(ft),altitudemode,speed(m/s)\n"
+    "51.5,-0.1,100,0,0,0,5\n51.501,-0.1,200,0,0,1,0\n"
+)
+GPX_ROUTE = (
+    '<?xml version="1.0"?><gpx version="1.1" creator="t" xmlns="http://www.topografix.com/GPX/1/1">'
+    '<rte><rtept lat="45.0" lon="7.0"><ele>300</ele></rtept>'
+    '<rtept lat="45.001" lon="7.001"><ele>310</ele></rtept></rte></gpx>'
+)
+GPX_UNTIMED = (
+    '<?xml version="1.0"?><gpx version="1.1" creator="t" xmlns="http://www.topografix.com/GPX/1/1">'
+    '<trk><trkseg><trkpt lat="46.0" lon="6.0"><ele>5</ele></trkpt>'
+    '<trkpt lat="46.001" lon="6.0"><ele>6</ele></trkpt></trkseg></trk></gpx>'
+)
+LINE = {"type": "LineString", "coordinates": [[9, 47, 30], [9.001, 47, 31]]}
+UNTIMED_GEOJSON = geojson([{"type": "Feature", "properties": {}, "geometry": LINE}])
+
+
+def route_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "in"
+    write(folder / "line.kml", UNTIMED_KML)
+    write(folder / "mission.csv", MISSION)
+    write(folder / "plan.gpx", GPX_ROUTE)
+    write(folder / "notime.gpx", GPX_UNTIMED)
+    write(folder / "lines.geojson", UNTIMED_GEOJSON)
+    make_csv(folder / "timed.csv", [0, 1, 2])
+    return folder
+
+
+def test_files_without_times_are_reported_as_routes_not_fixes(tmp_path):
+    folder = route_folder(tmp_path)
+    with pytest.warns(InputWarning) as caught:
+        fixes = read_tracks(folder)
+    assert set(fixes[SOURCE]) == {str(folder / "timed.csv")}
+    entries = {Path(e["path"]).name: e for e in fixes.attrs["geoexpose"]["files"]}
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 5 and all("\n" not in m for m in messages)
+    for name in ("line.kml", "mission.csv", "plan.gpx", "notime.gpx", "lines.geojson"):
+        info = entries[name]
+        assert info["status"] == "route" and info["rows_kept"] == 0
+        assert info["rows_read"] == sum(info["dropped"].values())
+        assert sum(f"{folder / name}: " in m and "gx.read_routes" in m for m in messages) == 1
+    line = entries["line.kml"]
+    assert line["dropped"]["untimed"] == 3 and line["dropped"]["null_island"] == 1
+    assert line["route"] == {
+        "kind": "untimed",
+        "routes": 1,
+        "positions": 3,
+        "bounds_lonlat": [8.0, 50.0, 8.002, 50.002],
+        "alt_msl_m": [100.0, 120.0],
+    }
+    assert "planned route (Litchi mission)" in entries["mission.csv"]["reason"]
+    assert entries["mission.csv"]["route"]["alt_agl_m"] == [30.5, 61.0]  # 100 ft, 200 ft
+    assert entries["mission.csv"]["route"]["alt_ref"] == ["ground", "takeoff"]
+    assert entries["plan.gpx"]["route"]["kind"] == "planned"
+    assert entries["notime.gpx"]["route"]["kind"] == "untimed"
+
+
+def test_read_routes_gives_each_position_in_route_order(tmp_path):
+    from geoexpose.tracks import ROUTE_COLUMNS, read_routes
+
+    folder = route_folder(tmp_path)
+    routes = read_routes(folder)  # no warning: every file is read
+    assert list(routes.columns) == ROUTE_COLUMNS and routes.crs == "EPSG:4326"
+    by_id = dict(tuple(routes.groupby("route_id", sort=False)))
+    assert sorted(by_id) == [
+        "line.kml#1", "lines.geojson#1", "mission.csv#1", "notime.gpx#1", "plan.gpx#1",
+    ]  # fmt: skip
+    line = by_id["line.kml#1"]
+    assert line["vertex"].tolist() == [0, 1, 2]  # the 0/0 vertex dropped
+    assert line.geometry.x.tolist() == [8.0, 8.001, 8.002]
+    assert line["alt_msl_m"].tolist() == [100.0, 110.0, 120.0] and line["alt_agl_m"].isna().all()
+    mission = by_id["mission.csv#1"]
+    assert (mission["route_kind"] == "planned").all()
+    np.testing.assert_allclose(mission["alt_agl_m"], [100 * FT, 200 * FT])
+    assert mission["alt_ref"].tolist() == ["takeoff", "ground"]
+    assert mission["speed_m_s"].tolist()[0] == 5.0 and np.isnan(mission["speed_m_s"].iloc[1])
+    assert (by_id["plan.gpx#1"]["route_kind"] == "planned").all()
+    assert by_id["plan.gpx#1"]["alt_msl_m"].tolist() == [300.0, 310.0]
+    assert (by_id["notime.gpx#1"]["route_kind"] == "untimed").all()
+    assert by_id["lines.geojson#1"]["alt_msl_m"].tolist() == [30.0, 31.0]
+    entries = {Path(e["path"]).name: e for e in routes.attrs["geoexpose"]["files"]}
+    assert entries["timed.csv"]["status"] == "track"
+    assert entries["line.kml"]["status"] == "read" and entries["line.kml"]["rows_kept"] == 3
+    assert str(routes["vertex"].dtype) == "int64"
+
+
+def test_inspect_says_what_a_route_file_holds(tmp_path):
+    from click.testing import CliRunner
+
+    from geoexpose.cli import main
+
+    path = write(tmp_path / "line.kml", UNTIMED_KML)
+    result = CliRunner().invoke(main, ["inspect", str(path)], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert f"{path}: kml, route" in result.stdout
+    assert "positions without times (KML LineString)" in result.stdout
+    assert "'kind': 'untimed'" in result.stdout and "'positions': 3" in result.stdout
+
+
+def test_a_file_that_keeps_no_fix_says_why(tmp_path):
+    path = write(tmp_path / "nofix.csv", f"lat,lon,time\n0,0,{iso(0)}\n0,0,{iso(1)}\n")
+    with pytest.warns(InputWarning, match=r"no fix kept of 2 rows \(2 null_island: at 0/0"):
+        fixes = read_tracks(path)
+    assert entry(fixes)["reason"].startswith("no fix kept of 2 rows")
+
+
+def test_a_gps_jump_is_dropped_and_counted(tmp_path):
+    # 1 fix a second, 5 m apart; the fourth 0.01 degrees (1.1 km) off
+    lat = [50 + i * 5e-5 for i in range(8)]
+    lat[3] += 0.01
+    fixes = read_tracks(make_csv(tmp_path / "jump.csv", range(8), lat=lat))
+    assert entry(fixes)["dropped"]["gps_jump"] == 1 and len(fixes) == 7
+    assert lat[3] not in fixes.geometry.y.tolist()
+    kept = read_tracks(make_csv(tmp_path / "jump.csv", range(8), lat=lat), max_speed_m_s=2000)
+    assert len(kept) == 8
