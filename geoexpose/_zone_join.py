@@ -210,13 +210,11 @@ def _band_hits(
     west = np.mod(chunks.lon_lo[near] - centre + 180.0, 360.0) - 180.0
     east = west + (chunks.lon_hi[near] - chunks.lon_lo[near])
     boxes = (west, chunks.lat_lo[near], east, chunks.lat_hi[near])
-    # Most sites are far from every flight: a coarse grid sets them aside first, and
-    # the chunks far from the rest, so that only the others become boxes in a tree.
+    # Most sites are far from every flight: a coarse grid sets them aside first, so
+    # that only the others become boxes in a tree.
     candidates = np.flatnonzero(may_meet(zones, boxes))
     entries, owner = _tree_boxes(site_geoms, candidates, zones, margin_lon, margin_lat, centre)
-    meet = np.flatnonzero(may_meet(boxes, entries))
-    near = near[meet]
-    sel, entry = _box_pairs(tuple(b[meet] for b in boxes), entries)
+    sel, entry = _box_pairs(boxes, entries)
     if len(sel) == 0:
         return _empty()
     # a chunk may meet several segments of one line: one pair each
@@ -507,14 +505,17 @@ def _crossing(measure, x0, y0, dx, dy, site, s, lo, hi, f_lo, f_hi) -> np.ndarra
     """Find where f(u) = distance(x0 + u dx, y0 + u dy) - s changes sign in [lo, hi].
 
     ``f_lo`` and ``f_hi`` are f at the two ends, one of them <= 0 (inside the zone)
-    and the other > 0. Regula falsi, with a bisection wherever a step did not halve
-    the bracket, until the bracket is at most 2**-16 wide (as 16 bisections would
-    leave it); returns its middle.
+    and the other > 0. The Illinois variant of regula falsi (an end kept twice in a
+    row has its f halved), with a bisection wherever two steps did not halve the
+    bracket, and never within half the tolerance of an end, until the bracket is at
+    most 2**-16 wide (as 16 bisections would leave it); returns its middle.
     """
     lo, hi, f_lo, f_hi = (np.array(a, dtype="float64") for a in (lo, hi, f_lo, f_hi))
     out = np.empty(len(lo))
     active = np.arange(len(lo))
-    bisect = np.zeros(len(lo), dtype=bool)
+    kept = np.zeros(len(lo), dtype="int8")  # the end the last step kept: -1 lo, 1 hi
+    before = np.full(len(lo), np.inf)  # the bracket's width two steps before
+    step = 0
     while len(active):
         a = active
         width = hi[a] - lo[a]
@@ -525,15 +526,22 @@ def _crossing(measure, x0, y0, dx, dy, site, s, lo, hi, f_lo, f_hi) -> np.ndarra
             break
         fl, fh = f_lo[a], f_hi[a]
         u = (lo[a] * fh - hi[a] * fl) / (fh - fl)
-        # a step at (or past) an end, or after a step that kept most of the bracket
-        mid = 0.5 * (lo[a] + hi[a])
-        u = np.where(bisect[a] | ~(u > lo[a]) | ~(u < hi[a]), mid, u)
+        bisect = ~(u > lo[a]) | ~(u < hi[a])
+        if step % 2 == 0:  # every other step: bisect where two steps kept over half
+            bisect |= width > 0.5 * before[a]
+            before[a] = width
+        u = np.where(bisect, 0.5 * (lo[a] + hi[a]), u)
+        # at least half the tolerance from either end: a root next to an end ends it
+        u = np.clip(u, lo[a] + 0.5 * _TOLERANCE, hi[a] - 0.5 * _TOLERANCE)
         f = measure(x0[a] + u * dx[a], y0[a] + u * dy[a], site[a]) - s[a]
-        at_lo = (f <= 0) == (fl <= 0)  # u is on the side of lo
+        at_lo = (f <= 0) == (fl <= 0)  # u replaces lo, hi is kept
+        keep = np.where(at_lo, 1, -1).astype("int8")
+        again = (keep == kept[a]) & ~bisect
         lo[a] = np.where(at_lo, u, lo[a])
-        f_lo[a] = np.where(at_lo, f, fl)
+        f_lo[a] = np.where(at_lo, f, np.where(again, 0.5 * fl, fl))
         hi[a] = np.where(at_lo, hi[a], u)
-        f_hi[a] = np.where(at_lo, fh, f)
-        bisect[a] = hi[a] - lo[a] > 0.5 * width
+        f_hi[a] = np.where(at_lo, np.where(again, 0.5 * fh, fh), f)
+        kept[a] = keep
         active = a
+        step += 1
     return out

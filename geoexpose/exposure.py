@@ -52,6 +52,7 @@ from geoexpose.captures import empty_captures
 from geoexpose.errors import InputError
 from geoexpose.flights import flight_lines
 from geoexpose.schema import (
+    ALT_AGL_M,
     BEST_GSD_CM,
     CRS_LONLAT,
     DWELL_S,
@@ -193,7 +194,11 @@ def _validate_sites(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def _validate_fixes(fixes: pd.DataFrame | None) -> pd.DataFrame:
     if fixes is None:  # no fixes: an empty frame of the schema
         fixes = gpd.GeoDataFrame(
-            {FLIGHT_ID: pd.Series(dtype=str), TIME_UTC: pd.Series(dtype=TIME_DTYPE)},
+            {
+                FLIGHT_ID: pd.Series(dtype=str),
+                TIME_UTC: pd.Series(dtype=TIME_DTYPE),
+                ALT_AGL_M: pd.Series(dtype="float64"),
+            },
             geometry=gpd.GeoSeries([], crs=CRS_LONLAT),
         )
     lonlat = not isinstance(fixes, gpd.GeoDataFrame) and isinstance(fixes, pd.DataFrame)

@@ -424,3 +424,21 @@ def test_a_folder_with_photo_orthomosaic_and_dem(tmp_path: Path) -> None:
     utm = Transformer.from_crs("EPSG:4326", "EPSG:32630", always_xy=True)
     area = shapely.transform(ortho.geometry, lambda xy: np.c_[utm.transform(*xy.T)]).area
     assert area == pytest.approx(25 * 40 * 0.04, rel=0.02)  # the half with data: 40 m2
+
+
+def test_photos_alone_make_a_whole_output_folder(tmp_path: Path) -> None:
+    photo = write_photo(tmp_path / "only.jpg", height=50.0)
+    caps = read_captures(photo)
+    site = gpd.GeoDataFrame(
+        {"site_id": ["here"], "family": ["water"], "kind": ["water_tower"]},
+        geometry=[shapely.Point(LON, LAT)],
+        crs="EPSG:4326",
+    )
+    result = gx.expose(site, captures=caps)
+    row = result.sites.iloc[0]
+    assert row.n_captures == 1 and row.n_flights == 1  # one capture of no known flight
+    assert row.dwell_s == 0 and row.min_distance_m == pytest.approx(0.0, abs=0.01)
+    out = result.write(tmp_path / "out")
+    layers = set(gpd.list_layers(out / "exposure.gpkg")["name"])
+    assert {"captures", "capture_sites", "footprints", "sites", "flights"} <= layers
+    assert (out / "map.html").stat().st_size > 0
