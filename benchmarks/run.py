@@ -7,9 +7,10 @@ Run from the repository root::
 
 The workload is generated once (``benchmarks.generate``, cached in ``benchmarks/data``).
 Each method then runs in its own fresh Python process, which loads the GeoParquet
-inputs, runs, and reports its wall time and memory, so one method's memory never
-counts against the other. The two answers are compared last. ``benchmarks/README.md``
-explains every number printed.
+inputs (the fixes in the form the method takes: a GeoDataFrame for geopandas, lon/lat
+columns for geoexpose), runs, and reports its wall time and memory, so one method's
+memory never counts against the other. The two answers are compared last.
+``benchmarks/README.md`` explains every number printed.
 """
 
 from __future__ import annotations

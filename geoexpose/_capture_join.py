@@ -149,23 +149,26 @@ def capture_hits(
     fp = captures.geometry.to_numpy()
     cam_lon = captures[CAM_LON].to_numpy("float64")
     cam_lat = captures[CAM_LAT].to_numpy("float64")
-    boxes = _zone_boxes(site_geoms, standoff_m)
-    tree = shapely.STRtree(boxes)
-    fp_site, fp_cap = (tree.query(fp) if len(fp) else (np.empty(0, int), np.empty(0, int)))[::-1]
-    has_cam = np.isfinite(cam_lon) & np.isfinite(cam_lat)
-    cam_idx = np.flatnonzero(has_cam)
-    cam_q = tree.query(shapely.points(cam_lon[cam_idx], cam_lat[cam_idx]))
-    cam_cap, cam_site = cam_idx[cam_q[0]], cam_q[1]
-
-    bands = band_of_geometries(site_geoms) if n_sites else np.empty(0, int)
+    # trees of the captures (few), queried with every site's zone box
+    if len(fp):
+        boxes = _zone_boxes(site_geoms, standoff_m)
+        fp_site, fp_cap = shapely.STRtree(fp).query(boxes)
+        cam_idx = np.flatnonzero(np.isfinite(cam_lon) & np.isfinite(cam_lat))
+        cam_points = shapely.points(cam_lon[cam_idx], cam_lat[cam_idx])
+        cam_site, cam_q = shapely.STRtree(cam_points).query(boxes)
+        cam_cap = cam_idx[cam_q]
+    else:
+        fp_site = fp_cap = cam_site = cam_cap = np.empty(0, dtype="int64")
+    wanted = np.zeros(n_sites, dtype=bool)
+    wanted[fp_site] = True
+    wanted[cam_site] = True
+    bands = np.full(n_sites, -1)
+    bands[wanted] = band_of_geometries(site_geoms[wanted])
     site_area_m2 = np.zeros(n_sites)
     pieces: list[tuple[np.ndarray, ...]] = []
     cams: list[tuple[np.ndarray, ...]] = []
     imaged: list[tuple[np.ndarray, ...]] = []
     polygonal = np.isin(shapely.get_type_id(site_geoms), _POLYGONAL)
-    wanted = np.zeros(n_sites, dtype=bool)
-    wanted[fp_site] = True
-    wanted[cam_site] = True
     for band in np.unique(bands[wanted]):
         sites = np.flatnonzero(wanted & (bands == band))
         geom_m = geometries_to_band(site_geoms[sites], int(band))

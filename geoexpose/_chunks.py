@@ -1,7 +1,9 @@
 """Chunks of consecutive fixes: the unit in which fixes meet site zones.
 
 Fixes ordered by flight and time are cut into chunks of up to ``CHUNK`` joined fixes
-(a chunk never spans a recording gap or two flights), each with its lon/lat box.
+(a chunk never spans a recording gap or two flights), each with its lon/lat box. Coarse
+tests on those boxes (:func:`near_chunks`, :func:`sites_near`, :func:`may_meet`) set
+aside the chunks and sites far from each other before anything finer is done.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-__all__ = ["CHUNK", "M_PER_DEG_MIN", "Chunks", "may_meet", "near_chunks"]
+__all__ = ["CHUNK", "M_PER_DEG_MIN", "Chunks", "may_meet", "near_chunks", "sites_near"]
 
 CHUNK = 32
 M_PER_DEG_MIN = 110_000.0  # a degree of latitude is at least 110.57 km
@@ -100,6 +102,38 @@ def near_chunks(
     return near & (a + (chunks.lon_hi - chunks.lon_lo) >= 0.0) & (a <= width)
 
 
+def sites_near(site_geoms: np.ndarray, standoff_m: np.ndarray, chunks: Chunks) -> np.ndarray:
+    """Which sites a chunk may come within the standoff of: a coarse test in lon/lat.
+
+    A site's box grows by its standoff as in the bands (a degree of latitude is at
+    least M_PER_DEG_MIN metres, one of longitude at least that times the cosine of
+    the box's farthest latitude), and :func:`may_meet` compares it with the chunks'
+    boxes. A site that a chunk meets is always kept, and so are sites near a pole
+    or reaching across the antimeridian.
+    """
+    b = shapely.bounds(site_geoms)
+    margin = np.asarray(standoff_m, dtype="float64") / M_PER_DEG_MIN + 1e-6
+    lat_lo, lat_hi = b[:, 1] - margin, b[:, 3] + margin
+    far = np.maximum(np.abs(lat_lo), np.abs(lat_hi))
+    margin_lon = margin / np.cos(np.radians(np.minimum(far, 89.0)))
+    lon_lo, lon_hi = b[:, 0] - margin_lon, b[:, 2] + margin_lon
+    # a chunk across the antimeridian is also looked at from the other side
+    east, west = chunks.lon_hi > 180.0, chunks.lon_lo < -180.0
+    shift = np.concatenate([np.zeros(len(chunks.start)), np.full(east.sum(), -360.0)])
+    shift = np.concatenate([shift, np.full(west.sum(), 360.0)])
+    pick = np.concatenate(
+        [np.arange(len(chunks.start)), np.flatnonzero(east), np.flatnonzero(west)]
+    )
+    boxes = (
+        chunks.lon_lo[pick] + shift,
+        chunks.lat_lo[pick],
+        chunks.lon_hi[pick] + shift,
+        chunks.lat_hi[pick],
+    )
+    near = may_meet((lon_lo, lat_lo, lon_hi, lat_hi), boxes)
+    return near | (far >= 89.0) | (lon_lo < -180.0) | (lon_hi > 180.0)
+
+
 def may_meet(boxes, others, *, cells: int = 1 << 18) -> np.ndarray:
     """Which of ``boxes`` may meet one of the ``others``: a coarse test on a grid.
 
@@ -142,7 +176,8 @@ def may_meet(boxes, others, *, cells: int = 1 << 18) -> np.ndarray:
     outside = (bx1 < x_lo) | (bx0 > x_hi) | (by1 < y_lo) | (by0 > y_hi) | np.isnan(bx0 + bx1)
     i0, i1 = cell(bx0, x_lo, nx), cell(bx1, x_lo, nx) + 1
     j0, j1 = cell(by0, y_lo, ny), cell(by1, y_lo, ny) + 1
-    n = table[j1, i1] - table[j0, i1] - table[j1, i0] + table[j0, i0]
+    flat, j0, j1 = table.ravel(), j0 * (nx + 1), j1 * (nx + 1)
+    n = flat[j1 + i1] - flat[j0 + i1] - flat[j1 + i0] + flat[j0 + i0]
     return (n > 0) & ~outside
 
 

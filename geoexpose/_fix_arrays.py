@@ -252,12 +252,21 @@ def reduce_ranges(ufunc: np.ufunc, values: np.ndarray, first: np.ndarray, last: 
     >>> reduce_ranges(np.minimum, values, np.array([0, 1]), np.array([2, 3]))
     array([3., 1.])
     """
-    n = last - first + 1
-    total = int(n.sum())
     if len(first) == 0:
         return np.empty(0, dtype=values.dtype)
-    if total < len(values) // 2:  # short ranges: only their values
-        offsets = np.cumsum(n) - n
-        return ufunc.reduceat(values[np.repeat(first - offsets, n) + np.arange(total)], offsets)
-    bounds = np.column_stack([first, last + 1]).ravel()
-    return ufunc.reduceat(np.append(values, values[:1]), bounds)[::2]
+    if int((last - first + 1).sum()) < len(values) // 2:  # short ranges: only their values
+        return _reduce_gathered(ufunc, values, first, last)
+    # each range, then the gap to the next; a range ending at the last value apart
+    end = len(values) - 1
+    tail = last == end
+    out = ufunc.reduceat(values, np.column_stack([first, np.minimum(last + 1, end)]).ravel())
+    out = out[::2]
+    if tail.any():
+        out[tail] = _reduce_gathered(ufunc, values, first[tail], last[tail])
+    return out
+
+
+def _reduce_gathered(ufunc: np.ufunc, values: np.ndarray, first: np.ndarray, last: np.ndarray):
+    n = last - first + 1
+    offsets = np.cumsum(n) - n
+    return ufunc.reduceat(values[np.repeat(first - offsets, n) + np.arange(n.sum())], offsets)

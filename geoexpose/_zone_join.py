@@ -1,24 +1,28 @@
 """Join fixes and track segments to site zones, in metres, without a loop over either.
 
 The fixes, ordered by flight and time, are cut into chunks of up to 32 joined fixes
-(a chunk never spans a recording gap or two flights). For each longitude band that
-holds sites (see :mod:`geoexpose.projection`):
+(a chunk never spans a recording gap or two flights). Sites that no chunk comes near
+are set aside first, by a coarse grid in lon/lat (:func:`geoexpose._chunks.sites_near`).
+Then for each longitude band that holds sites (see :mod:`geoexpose.projection`):
 
 1. keep the chunks whose lon/lat box meets the band's sites, grown by the largest
-   standoff, and project their fixes into the band;
-2. query an STRtree of the sites' boxes, grown by each site's standoff, with the
-   chunks' boxes;
+   standoff, and the sites whose box, grown by their standoff, meets a chunk's box
+   on a finer grid;
+2. query an STRtree of those sites' boxes (one box per segment for a line, whose
+   own box holds much land far from it) with the boxes of groups of chunks, and
+   sort each group's pairs out chunk by chunk; project the fixes of the chunks met;
 3. bound the distance from each chunk's fixes to the site by the distance of the
    box's centre plus or minus its half-diagonal: a chunk wholly outside the zone is
-   dropped; a chunk wholly inside counts as a whole (its fixes, its time, its lowest
-   height), and the rest go fix by fix;
-4. fix by fix, measure the exact distance to the site geometry and the share of each
-   segment that lies inside the zone (the site buffered by its standoff): 1 when
-   both ends are inside, found by bisection on the distance where one end is, and by
-   the closest point and two bisections where a segment with both ends outside
-   passes through the zone. In chunks wholly inside that may hold a flight's
-   closest approach to a site, the fixes' distances are measured too, so the
-   closest distance is exact.
+   dropped, a chunk wholly inside counts as a whole (its fixes, its time, its lowest
+   height), and a chunk across the zone's edge is cut into pieces of 8 fixes,
+   bounded and sorted the same way;
+4. fix by fix, for the pieces across the edge, measure the exact distance to the
+   site geometry and the share of each segment that lies inside the zone (the site
+   buffered by its standoff): 1 when both ends are inside, found by regula falsi on
+   the distance (to 2**-16 of the segment) where one end is, and from the closest
+   point where a segment with both ends outside passes through the zone. For the
+   runs wholly inside, a branch and bound finds each flight's closest fix to each
+   site, so the closest distance is exact.
 
 The zone is taken as convex along one segment: a segment with both ends inside
 counts as inside all along. At fix intervals of a second or less this is exact to
@@ -35,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from geoexpose._chunks import M_PER_DEG_MIN, Chunks, may_meet, near_chunks
+from geoexpose._chunks import M_PER_DEG_MIN, Chunks, may_meet, near_chunks, sites_near
 from geoexpose._fix_arrays import reduce_ranges
 from geoexpose._site_distance import SiteDistance
 from geoexpose.projection import (
@@ -50,7 +54,7 @@ __all__ = ["ZoneHits", "zone_hits"]
 logger = logging.getLogger(__name__)
 
 _PIECE = 8
-_GROUP = 8  # chunks per query of the tree
+_GROUP = 4  # chunks per query of the tree
 _TOLERANCE = 2.0**-16  # of a segment's length: where it enters or leaves a zone
 _LINES = (1, 2, 5)  # shapely type ids: LineString, LinearRing, MultiLineString
 
@@ -142,16 +146,20 @@ def zone_hits(
     if len(site_geoms) == 0 or len(lon) == 0:
         return _empty()
     chunks = Chunks.of(lon, lat, segment_ok)
-    vertex_xy, vertex_site = shapely.get_coordinates(site_geoms, return_index=True)
-    bands = band_of_geometries(site_geoms, coords=(vertex_xy, vertex_site))
-    groups = [(int(b), np.flatnonzero(bands == b)) for b in np.unique(bands)]
+    # most sites are far from every flight: set aside before anything else is done
+    near = np.flatnonzero(sites_near(site_geoms, standoff_m, chunks))
+    if len(near) == 0:
+        return _empty()
+    vertex_xy, vertex_site = shapely.get_coordinates(site_geoms[near], return_index=True)
+    bands = band_of_geometries(site_geoms[near], coords=(vertex_xy, vertex_site))
+    groups = [(int(b), near[bands == b]) for b in np.unique(bands)]
     # the bands with most sites first, so that two threads end at about the same time
     groups.sort(key=lambda g: -len(g[1]))
 
     def work(group: tuple[int, np.ndarray]) -> ZoneHits:
         band, idx = group
         mask = bands[vertex_site] == band
-        vertices = (vertex_xy[mask], np.searchsorted(idx, vertex_site[mask]))
+        vertices = (vertex_xy[mask], np.searchsorted(idx, near[vertex_site[mask]]))
         return _band_hits(
             band, site_geoms[idx], vertices, standoff_m[idx], lon, lat, flight, segment_ok, chunks
         )

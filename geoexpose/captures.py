@@ -574,7 +574,8 @@ def read_captures(
             skip(path, "an elevation model, not imagery (give it as the DEM: --dem, dem=)")
         elif kind == "orthomosaic":
             try:
-                orthos.append(read_orthomosaic(path, time_zone=time_zone))
+                ortho = read_orthomosaic(path, time_zone=time_zone)
+                orthos.append(ortho.assign(**{CAPTURE_ID: labels[path]}))  # unique names
             except (InputError, UsageError) as exc:
                 skip(path, str(exc), exc)
                 continue

@@ -17,6 +17,7 @@ from shapely import Point, Polygon
 
 from benchmarks._child import measure_memory
 from benchmarks._compare import compare
+from benchmarks._load import read_fixes_lonlat
 from benchmarks.baseline import RESULT_COLUMNS, geopandas_exposure
 from benchmarks.generate import generate
 from geoexpose.schema import (
@@ -250,3 +251,18 @@ def test_run_command_end_to_end(tmp_path: Path) -> None:
     report = summary["reports"]["geopandas"]
     assert report["n_fixes"] == 600 and report["n_sites"] == 300
     assert report["run_s"] > 0 and report["peak_process_mb"] >= report["rss_before_mb"]
+
+
+@pytest.mark.parametrize(("encoding", "crs"), [("geoarrow", "EPSG:4326"), ("WKB", "EPSG:3857")])
+def test_read_fixes_lonlat_matches_geopandas(tmp_path: Path, tiny, encoding: str, crs: str) -> None:
+    _, fixes = tiny
+    path = tmp_path / "fixes.parquet"
+    fixes.to_crs(crs).to_parquet(path, geometry_encoding=encoding, row_group_size=1000)
+    got = read_fixes_lonlat(path, [FLIGHT_ID, TIME_UTC, ALT_AGL_M])
+    assert list(got.columns) == [FLIGHT_ID, TIME_UTC, ALT_AGL_M, "lon", "lat"]
+    assert not isinstance(got, gpd.GeoDataFrame)
+    pd.testing.assert_frame_equal(
+        got[[FLIGHT_ID, TIME_UTC, ALT_AGL_M]], pd.DataFrame(fixes[[FLIGHT_ID, TIME_UTC, ALT_AGL_M]])
+    )
+    np.testing.assert_allclose(got["lon"], fixes.geometry.x, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(got["lat"], fixes.geometry.y, rtol=0, atol=1e-9)

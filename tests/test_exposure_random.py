@@ -7,12 +7,14 @@ the segments near a zone's edge cut into 400 steps.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
 from conftest import make_sites, make_track
-from pyproj import CRS, Transformer
+from pyproj import CRS, Geod, Transformer
 
 import geoexpose as gx
 
@@ -99,8 +101,14 @@ def _reference(sites, fixes, standoff):
     return pd.DataFrame(rows)
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_random_flights_match_brute_force(seed):
+def _lonlat_form(fixes):
+    """The same fixes as a plain DataFrame with lon/lat columns (the fast form)."""
+    xy = shapely.get_coordinates(fixes.geometry.array)
+    return pd.DataFrame(fixes.drop(columns="geometry")).assign(lon=xy[:, 0], lat=xy[:, 1])
+
+
+@pytest.mark.parametrize(("seed", "form"), [(1, "points"), (2, "points"), (3, "lonlat")])
+def test_random_flights_match_brute_force(seed, form):
     rng = np.random.default_rng(seed)
     standoff = 60.0
     sites = make_sites(_random_sites(rng, 40), standoff_m=standoff)
@@ -112,7 +120,8 @@ def test_random_flights_match_brute_force(seed):
         ],
         ignore_index=True,
     )
-    got = gx.expose(sites, fixes).pairs.set_index(["flight_id", "site_id"]).sort_index()
+    given = _lonlat_form(fixes) if form == "lonlat" else fixes
+    got = gx.expose(sites, given).pairs.set_index(["flight_id", "site_id"]).sort_index()
     ref = _reference(sites, fixes, standoff).set_index(["flight_id", "site_id"]).sort_index()
     both = ref[ref["n_fixes"] > 0].index
     assert set(both) <= set(got.index)
@@ -127,3 +136,84 @@ def test_random_flights_match_brute_force(seed):
     assert (np.abs(got.loc[common, "dwell_s"] - ref.loc[common, "dwell_s"]) <= tol).all()
     only_got = got.index.difference(ref.index)
     assert (got.loc[only_got, "dwell_s"] < 0.02).all()
+
+
+def test_lonlat_form_gives_the_same_answer_shuffled():
+    """Fixes as lon/lat columns, in any row order, give what Points in order give."""
+    rng = np.random.default_rng(4)
+    sites = make_sites(_random_sites(rng, 30), standoff_m=80.0)
+    fixes = pd.concat(
+        [
+            _random_flight(rng, 2000, 0.1, 10.0, "a"),
+            _random_flight(rng, 500, 1.0, 8.0, "b"),
+        ],
+        ignore_index=True,
+    )
+    shuffled = _lonlat_form(fixes).sample(frac=1.0, random_state=5)
+    before = shuffled.copy()
+    want = gx.expose(sites, fixes)
+    got = gx.expose(sites, shuffled)
+    pd.testing.assert_frame_equal(shuffled, before)  # the input is not modified
+    assert len(want.pairs) > 0
+    key = ["flight_id", "site_id"]
+    pd.testing.assert_frame_equal(
+        got.pairs.sort_values(key, ignore_index=True),
+        want.pairs.sort_values(key, ignore_index=True),
+    )
+    assert got.fixes is shuffled
+    assert len(got.flights) == 2
+    np.testing.assert_allclose(
+        got.flights.sort_values("flight_id")["length_m"],
+        want.flights.sort_values("flight_id")["length_m"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"lon": [200.0, 10.0]}, "lon must be degrees within +-180 (row 0 is 200.0)"),
+        ({"lat": [45.0, np.nan]}, "lat must be degrees within +-90 (row 1 is nan)"),
+        ({"lat": ["45", "46"]}, "lat must be numeric degrees"),
+    ],
+)
+def test_lonlat_form_refuses_bad_coordinates(change, message):
+    sites = make_sites([shapely.Point(10.0, 45.0)])
+    fixes = pd.DataFrame(
+        {
+            "flight_id": "f",
+            "time_utc": pd.to_datetime(["2024-01-01T00:00:00Z", "2024-01-01T00:00:01Z"]),
+            "alt_agl_m": 30.0,
+            "lon": [10.0, 10.0001],
+            "lat": [45.0, 45.0001],
+        }
+    ).assign(**change)
+    with pytest.raises(gx.InputError, match=re.escape(message)):
+        gx.expose(sites, fixes)
+
+
+def test_a_dataframe_without_lonlat_is_refused():
+    sites = make_sites([shapely.Point(10.0, 45.0)])
+    frame = pd.DataFrame({"flight_id": ["f"], "time_utc": [pd.Timestamp("2024-01-01", tz="UTC")]})
+    with pytest.raises(gx.InputError, match="or a DataFrame with 'lon' and 'lat' columns"):
+        gx.expose(sites, frame)
+
+
+def test_a_chunk_that_starts_across_the_antimeridian_finds_the_site():
+    """A site just west of 180 degrees, a flight coming from the east side (-179.99...)."""
+    geod = Geod(ellps="WGS84")
+    site_lon, site_lat, standoff, offset, speed = 179.997, 10.0, 60.0, 30.0, 20.0
+    north_lon, north_lat, _ = geod.fwd(site_lon, site_lat, 0.0, offset)
+    start_lon, start_lat, _ = geod.fwd(north_lon, north_lat, 90.0, 400.0)
+    assert start_lon < -179.99  # the flight starts on the other side
+    n = 41
+    lon, lat, _ = geod.fwd(
+        np.full(n, start_lon), np.full(n, start_lat), np.full(n, -90.0), np.arange(n) * speed
+    )
+    fixes = make_track(lon, lat, dt_s=1.0)
+    sites = make_sites([shapely.Point(site_lon, site_lat)], standoff_m=standoff)
+    row = gx.expose(sites, fixes).sites.iloc[0]
+    _, _, d = geod.inv(lon, lat, np.full(n, site_lon), np.full(n, site_lat))
+    assert row["n_flights"] == 1
+    assert row["min_distance_m"] == pytest.approx(d.min(), rel=2e-3)
+    chord_s = 2 * np.sqrt(standoff**2 - offset**2) / speed
+    assert row["dwell_s"] == pytest.approx(chord_s, rel=1e-2)
