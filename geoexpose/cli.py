@@ -329,6 +329,12 @@ def inspect(files, as_json, time_zone):
                 "sites_by_family",
                 "pose",
                 "intrinsics",
+                "footprint",
+                "gsd_cm",
+                "crs",
+                "vertical_datum",
+                "size_px",
+                "use",
                 "problems",
                 "rows_read",
                 "rows_kept",
@@ -370,10 +376,51 @@ def _inspect_photo(path: str) -> dict[str, Any]:
         report["intrinsics"] = gx.camera_from_tags(values, path=path).source
     except gx.InputError as exc:
         report["problems"] = [" ".join(str(exc).split())]
+        return report
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        captures = gx.read_captures(path)
+    if len(captures):  # the footprint it gives, over flat ground
+        row = captures.iloc[0]
+        report["footprint"] = {
+            "gsd_cm": round(float(row["gsd_cm"]), 2),
+            "bounds_lonlat": [round(float(v), 6) for v in row.geometry.bounds],
+            "flags": row["flags"],
+        }
+    return report
+
+
+def _inspect_raster(path: str, kind: str, time_zone: str | None) -> dict[str, Any]:
+    """Report an orthomosaic (as the capture it becomes) or an elevation model."""
+    report: dict[str, Any] = {"path": path, "format": kind, "status": "read"}
+    try:
+        if kind == "orthomosaic":
+            from geoexpose.orthomosaic import read_orthomosaic
+
+            ortho = read_orthomosaic(path, time_zone=time_zone).iloc[0]
+            report["gsd_cm"] = round(float(ortho["gsd_cm"]), 2)
+            report["bounds_lonlat"] = [round(float(v), 6) for v in ortho.geometry.bounds]
+            report["flags"] = ortho["flags"]
+        else:
+            from geoexpose.dem import open_dem
+
+            with open_dem(path) as dem:
+                report["crs"] = dem.crs.to_string()
+                report["vertical_datum"] = dem.vertical
+                report["size_px"] = [dem.dataset.width, dem.dataset.height]
+                report["use"] = "an elevation model: give it to scan --dem"
+    except (gx.InputError, gx.UsageError) as exc:
+        return {**report, "status": "skipped", "reason": " ".join(str(exc).split())}
     return report
 
 
 def _inspect_one(path: str, time_zone: str | None) -> dict[str, Any]:
+    if Path(path).suffix.lower() in (".tif", ".tiff"):
+        from geoexpose.orthomosaic import sniff_geotiff
+
+        kind = sniff_geotiff(path)
+        if kind is not None:
+            return _inspect_raster(path, kind, time_zone)
     if Path(path).suffix.lower() in _PHOTO_SUFFIXES:
         return _inspect_photo(path)
     with warnings.catch_warnings(record=True) as caught:

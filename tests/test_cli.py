@@ -271,3 +271,16 @@ def test_scan_of_logs_alone_takes_their_photo_triggers(tmp_path, realdata):
     assert len(caps) == rises
     assert caps["flags"].str.contains("from_log_trigger").all()
     assert caps["flight_id"].notna().all()
+
+
+def test_inspect_tells_an_elevation_model_from_a_photo(realdata):
+    root = realdata / "dji_images"
+    dsm = root / "orthority_odm_p4rtk" / "odm_dem" / "dsm.tif"
+    photo = root / "thermal_parser_samples" / "DJI_H20T.jpg"
+    result = run("inspect", "--json", dsm, photo)
+    assert result.exit_code == 0, result.output
+    dem, shot = json.loads(result.stdout)
+    assert dem["format"] == "elevation" and dem["crs"] == "EPSG:32651"
+    assert dem["size_px"] == [488, 445]
+    assert shot["format"] == "photo" and shot["intrinsics"] == "table"
+    assert "horizon_clipped" in shot["footprint"]["flags"]
