@@ -12,6 +12,7 @@ import logging
 
 __version__ = "0.1.0"
 
+from geoexpose import geoparquet
 from geoexpose.audit import AuditResult, audit
 from geoexpose.authorized import read_authorized
 from geoexpose.camera import Camera, camera_from_tags
@@ -36,6 +37,7 @@ from geoexpose.registries import read_registry
 from geoexpose.score import exposure_score
 from geoexpose.scrub import scrub
 from geoexpose.sites import read_sites
+from geoexpose.stream import StreamResult, TrackFiles, expose_stream
 from geoexpose.tracks import read_routes, read_tracks
 from geoexpose.triggers import read_trigger_poses
 
@@ -52,6 +54,8 @@ __all__ = [
     "OutputExistsError",
     "PhotoTags",
     "Policy",
+    "StreamResult",
+    "TrackFiles",
     "UsageError",
     "__version__",
     "audit",
@@ -62,8 +66,10 @@ __all__ = [
     "default_standoff",
     "explore",
     "expose",
+    "expose_stream",
     "exposure_score",
     "extract_sites",
+    "geoparquet",
     "load_catalog",
     "make_demo_inputs",
     "read_authorized",

@@ -79,6 +79,8 @@ def _match(
     d = geodesic_m(lon[cap], lat[cap], xy[nearest, 0], xy[nearest, 1])
     ok = (dt <= tol) & (d <= MATCH_DISTANCE_M)
     cap, flight, d = cap[ok], flight[ok], d[ok]
+    if not len(cap):
+        return out
     order = np.lexsort((d, cap))
     cap, flight = cap[order], flight[order]
     first = np.r_[True, cap[1:] != cap[:-1]]

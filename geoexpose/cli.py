@@ -117,23 +117,29 @@ def _scan(
     time_zone: str | None,
     every_s: float = 1.0,
     dem: Path | None = None,
+    engine: dict[str, Any] | None = None,
 ) -> Any:
     gx.check_outputs(out, overwrite=overwrite)
+    if engine and engine.get("parquet") and (out / "parquet").exists() and not overwrite:
+        raise gx.OutputExistsError(f"{out / 'parquet'}: exists; pass --overwrite")
     sites = _read_sites(sites_layers, standoff, site_family)
-    fixes, captures = _read_inputs(
-        inputs,
-        strict=strict,
-        split_gap_s=split_gap_s,
-        time_zone=time_zone,
-        every_s=every_s,
-        dem=dem,
-    )
-    result = gx.expose(sites, fixes, captures=captures, max_gap_s=max_gap_s)
+    read: dict[str, Any] = {"strict": strict, "split_gap_s": split_gap_s, "time_zone": time_zone}
+    if engine is None or engine["engine"] == "memory":
+        if any(gx.geoparquet.is_geoparquet(item) for item in inputs):
+            raise gx.UsageError("GeoParquet inputs are read with --engine local or --engine dask")
+        fixes, captures = _read_inputs(inputs, **read, every_s=every_s, dem=dem)
+        result = gx.expose(sites, fixes, captures=captures, max_gap_s=max_gap_s)
+        n_fixes = len(fixes)
+    else:
+        result, captures = _stream_scan(inputs, sites, engine, read, every_s, dem, max_gap_s)
+        n_fixes = result.stats["fixes"]
     extra = {"command": sys.argv[1:], "standoff_overrides": standoff}
     result.write(out, overwrite=overwrite, basemap=basemap, extra_summary=extra)
+    if engine and engine.get("parquet"):
+        gx.geoparquet.write_result(result, out / "parquet", overwrite=overwrite)
     exposed = result.exposed
     click.echo(
-        f"{len(fixes)} fixes in {len(result.flights)} flights, {len(captures)} captures; "
+        f"{n_fixes} fixes in {len(result.flights)} flights, {len(captures)} captures; "
         f"{len(exposed)} of {len(result.sites)} sites exposed",
         err=True,
     )
@@ -145,6 +151,54 @@ def _scan(
         )
     click.echo(str(out / "map.html"))
     return result
+
+
+def _stream_scan(
+    inputs: Iterable[str],
+    sites: Any,
+    engine: dict[str, Any],
+    read: dict[str, Any],
+    every_s: float,
+    dem: Path | None,
+    max_gap_s: float,
+) -> tuple[Any, Any]:
+    """Scan with the streamed engine: tracks and GeoParquet fixes read batch by batch."""
+    import pandas as pd
+
+    parquet = [i for i in inputs if gx.geoparquet.is_geoparquet(i)]
+    tables = [i for i in parquet if gx.geoparquet.is_captures_table(i)]
+    track_inputs, capture_inputs = _split_inputs([i for i in inputs if i not in parquet])
+    captures = gx.read_captures(
+        capture_inputs,
+        dem=dem,
+        every_s=every_s,
+        time_zone=read["time_zone"],
+        strict=read["strict"],
+        progress=True,
+    )
+    if tables:
+        files = captures.attrs["geoexpose"]["files"]
+        captures = pd.concat([captures, *map(gx.geoparquet.read_table, tables)], ignore_index=True)
+        captures.attrs["geoexpose"] = {"files": files}
+    triggers = bool(track_inputs) and not (captures["kind"] == "photo").any()
+    fix_tables = [p for p in parquet if p not in tables]
+    source: list[Any] = list(fix_tables)
+    if track_inputs:
+        source.append(gx.TrackFiles(tuple(track_inputs), **read, triggers=triggers))
+    result = gx.expose_stream(
+        sites, source, captures=captures, engine=engine["engine"],
+        scheduler=engine["scheduler"], batch_fixes=engine["batch_fixes"],
+        max_gap_s=max_gap_s, triggers_dem=dem, progress=True,
+    )  # fmt: skip
+    if triggers:
+        n = int(result.captures["flags"].astype(str).str.contains("from_log_trigger").sum())
+        if n:
+            click.echo(f"{n} photos from the logs' photo triggers", err=True)
+    files = result.inputs.get("tracks", []) + captures.attrs["geoexpose"]["files"]
+    if files and not fix_tables and all(f["status"] == "skipped" for f in files):
+        paths = dict.fromkeys(f["path"] for f in files)
+        raise gx.InputError("no input could be read: " + "; ".join(paths))
+    return result, result.captures
 
 
 def _basemap(ctx: click.Context, param: click.Parameter, value: str) -> str:
@@ -247,6 +301,33 @@ def main(verbose: int, quiet: int) -> None:
 @_BASEMAP
 @_OVERWRITE
 @click.option("--strict", is_flag=True, help="Stop at the first file that cannot be read.")
+@click.option(
+    "--engine",
+    type=click.Choice(["memory", "local", "dask"]),
+    default="memory",
+    show_default=True,
+    help="memory: every fix in memory at once. local: fixes streamed in batches of whole "
+    "flights, memory bounded (GeoParquet inputs need it). dask: the batches as tasks on a "
+    "Dask cluster (needs geoexpose[dask]).",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Dask scheduler address (tcp://host:8786); default: a LocalCluster on this machine.",
+)
+@click.option(
+    "--batch-fixes",
+    type=click.IntRange(min=1),
+    default=2_000_000,
+    show_default=True,
+    help="Fixes per batch (about; whole flights) with --engine local or dask.",
+)
+@click.option(
+    "--parquet",
+    is_flag=True,
+    help="Also write the result tables as GeoParquet partitioned by flight in OUT/parquet/.",
+)
 def scan(
     inputs,
     sites_layers,
@@ -261,9 +342,17 @@ def scan(
     basemap,
     overwrite,
     strict,
+    engine,
+    scheduler,
+    batch_fixes,
+    parquet,
 ):
     """Read tracks, photos and video telemetry under INPUTS; write what they exposed."""
+    if scheduler is not None and engine != "dask":
+        raise click.UsageError("--scheduler goes with --engine dask")
     overrides = _standoffs(standoff)
+    stream = {"engine": engine, "scheduler": scheduler, "batch_fixes": batch_fixes,
+              "parquet": parquet}  # fmt: skip
     _run(
         lambda: _scan(
             inputs,
@@ -279,6 +368,7 @@ def scan(
             time_zone=time_zone,
             every_s=every_s,
             dem=dem,
+            engine=stream,
         )
     )
 
