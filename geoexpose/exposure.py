@@ -151,6 +151,15 @@ class ExposureResult:
         return write_outputs(self, folder, overwrite=overwrite, **kwargs)
 
 
+def _without_attrs(frame: Any) -> Any:
+    """Return a shallow copy of a frame without its ``attrs`` (the input is untouched)."""
+    if not isinstance(frame, pd.DataFrame) or not frame.attrs:
+        return frame
+    out = frame.copy(deep=False)
+    out.attrs = {}
+    return out
+
+
 def _to_lonlat(frame: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
     if not isinstance(frame, gpd.GeoDataFrame):
         raise InputError(f"{what}: expected a GeoDataFrame, got {type(frame).__name__}")
@@ -284,10 +293,13 @@ def expose(
         "sites": list(sites.attrs.get("geoexpose", {}).get("layers", [])),
     }
     threads = threads or min(4, os.cpu_count() or 1)
-    sites = _validate_sites(sites)
-    captures = validate_captures(captures)
     if captures is not None:
         inputs["captures"] = list(captures.attrs.get("geoexpose", {}).get("files", []))
+    # what readers record in attrs is kept in ``inputs``: pandas would deep-copy it at
+    # every step, which costs more than the work on a folder of many photos
+    sites, fixes, captures = (_without_attrs(f) for f in (sites, fixes, captures))
+    sites = _validate_sites(sites)
+    captures = validate_captures(captures)
     fixes = _validate_fixes(fixes)
 
     a = fix_arrays(fixes, max_gap_s=max_gap_s, gap_factor=gap_factor)
