@@ -217,6 +217,46 @@ _BASEMAP = click.option(
     "viewed); or a local GeoTIFF such as an orthomosaic, drawn inline.",
 )
 _OVERWRITE = click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
+_SITES = click.option(
+    "--sites",
+    "sites_layers",
+    multiple=True,
+    required=True,
+    metavar="LAYER",
+    help="Site layer: a file (GeoPackage, GeoJSON, Shapefile, GeoParquet, FlatGeobuf, "
+    "CSV with lon/lat, XLSX registry table, OpenStreetMap .osm.pbf/.osm), or a registry "
+    "entry of the catalog as ENTRY=FILE (see `geoexpose layers list`); repeat for several.",
+)
+_SITE_FAMILY = click.option(
+    "--site-family",
+    default=None,
+    metavar="FAMILY",
+    help="Family (water, rail, power, military or your own) of the sites in layers that "
+    "carry no family attribute, e.g. a table of power plants.",
+)
+_STANDOFF = click.option(
+    "--standoff",
+    multiple=True,
+    metavar="FAMILY=M",
+    help="Standoff override in metres, by family or kind; repeatable.",
+)
+_MAX_GAP_S = click.option(
+    "--max-gap-s",
+    type=float,
+    default=5.0,
+    show_default=True,
+    help="Intervals longer than this (and 3x the flight's median) are recording gaps: no dwell.",
+)
+_SPLIT_GAP_S = click.option(
+    "--split-gap-s",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Start a new flight after a gap longer than this.",
+)
+_TIME_ZONE = click.option(
+    "--time-zone", default=None, help="IANA zone of times written without one."
+)
 
 
 def _out_folder(default: str) -> Callable[[Any], Any]:
@@ -244,45 +284,13 @@ def main(verbose: int, quiet: int) -> None:
 
 @main.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option(
-    "--sites",
-    "sites_layers",
-    multiple=True,
-    required=True,
-    metavar="LAYER",
-    help="Site layer: a file (GeoPackage, GeoJSON, Shapefile, GeoParquet, FlatGeobuf, "
-    "CSV with lon/lat, XLSX registry table, OpenStreetMap .osm.pbf/.osm), or a registry "
-    "entry of the catalog as ENTRY=FILE (see `geoexpose layers list`); repeat for several.",
-)
+@_SITES
 @_out_folder("geoexpose_out")
-@click.option(
-    "--site-family",
-    default=None,
-    metavar="FAMILY",
-    help="Family (water, rail, power, military or your own) of the sites in layers that "
-    "carry no family attribute, e.g. a table of power plants.",
-)
-@click.option(
-    "--standoff",
-    multiple=True,
-    metavar="FAMILY=M",
-    help="Standoff override in metres, by family or kind; repeatable.",
-)
-@click.option(
-    "--max-gap-s",
-    type=float,
-    default=5.0,
-    show_default=True,
-    help="Intervals longer than this (and 3x the flight's median) add no dwell.",
-)
-@click.option(
-    "--split-gap-s",
-    type=float,
-    default=60.0,
-    show_default=True,
-    help="Start a new flight after a gap longer than this.",
-)
-@click.option("--time-zone", default=None, help="IANA zone of times written without one.")
+@_SITE_FAMILY
+@_STANDOFF
+@_MAX_GAP_S
+@_SPLIT_GAP_S
+@_TIME_ZONE
 @click.option(
     "--dem",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -403,7 +411,7 @@ def demo(out, basemap, overwrite):
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
-@click.option("--time-zone", default=None, help="IANA zone of times written without one.")
+@_TIME_ZONE
 def inspect(files, as_json, time_zone):
     """Say what geoexpose reads from each file: format, rows, time span, positions, problems."""
 
@@ -715,17 +723,9 @@ def _read_inputs(
     return fixes, captures
 
 
-_SITES_HELP = (
-    "Site layer file (GeoPackage, GeoJSON, Shapefile, GeoParquet, FlatGeobuf, CSV with "
-    "lon/lat); repeat for several."
-)
-
-
 @main.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option(
-    "--sites", "sites_layers", multiple=True, required=True, metavar="LAYER", help=_SITES_HELP
-)
+@_SITES
 @click.option(
     "--authorized",
     multiple=True,
@@ -743,27 +743,10 @@ _SITES_HELP = (
     "and no site outside the authorized areas is imaged finer than 10 cm.",
 )
 @_out_folder("geoexpose_audit")
-@click.option(
-    "--site-family",
-    default=None,
-    metavar="FAMILY",
-    help="Family of the sites in layers that carry no family attribute.",
-)
-@click.option(
-    "--max-gap-s",
-    type=float,
-    default=5.0,
-    show_default=True,
-    help="Intervals longer than this (and 3x the flight's median) are recording gaps.",
-)
-@click.option(
-    "--split-gap-s",
-    type=float,
-    default=60.0,
-    show_default=True,
-    help="Start a new flight after a gap longer than this.",
-)
-@click.option("--time-zone", default=None, help="IANA zone of times written without one.")
+@_SITE_FAMILY
+@_MAX_GAP_S
+@_SPLIT_GAP_S
+@_TIME_ZONE
 @_BASEMAP
 @_OVERWRITE
 @click.option("--strict", is_flag=True, help="Stop at the first file that cannot be read.")
@@ -819,23 +802,11 @@ def audit(
 
 @main.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option(
-    "--sites", "sites_layers", multiple=True, required=True, metavar="LAYER", help=_SITES_HELP
-)
+@_SITES
 @_out_folder("geoexpose_scrubbed")
-@click.option(
-    "--site-family",
-    default=None,
-    metavar="FAMILY",
-    help="Family of the sites in layers that carry no family attribute.",
-)
-@click.option(
-    "--standoff",
-    multiple=True,
-    metavar="FAMILY=M",
-    help="Standoff override in metres, by family or kind; repeatable.",
-)
-@click.option("--time-zone", default=None, help="IANA zone of times written without one.")
+@_SITE_FAMILY
+@_STANDOFF
+@_TIME_ZONE
 @_OVERWRITE
 @click.option("--strict", is_flag=True, help="Stop at the first photo that cannot be read.")
 def scrub(inputs, sites_layers, out, site_family, standoff, time_zone, overwrite, strict):
