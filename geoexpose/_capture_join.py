@@ -50,7 +50,7 @@ from geoexpose.schema import (
     YAW_DEG,
 )
 
-__all__ = ["CaptureHits", "capture_hits"]
+__all__ = ["CaptureHits", "capture_hits", "site_areas_in_band"]
 
 _GEOD = Geod(ellps="WGS84")
 _M_PER_DEG = 111_320.0
@@ -95,6 +95,13 @@ def _zone_boxes(geoms: np.ndarray, standoff_m: np.ndarray) -> np.ndarray:
     dlat = 1.05 * standoff_m / _M_PER_DEG + 1e-6
     dlon = np.minimum(dlat / np.cos(np.radians(np.minimum(lat + dlat, 89.9))), 360.0)
     return shapely.box(x0 - dlon, y0 - dlat, x1 + dlon, y1 + dlat)
+
+
+def site_areas_in_band(geoms: np.ndarray, standoff_m: np.ndarray, band: int) -> np.ndarray:
+    """Site areas in a band's metres: the polygon itself, or the geometry buffered by standoff."""
+    geom_m = geometries_to_band(geoms, band)
+    polygonal = np.isin(shapely.get_type_id(geoms), _POLYGONAL)
+    return np.where(polygonal, geom_m, shapely.buffer(geom_m, standoff_m, quad_segs=16))
 
 
 def _nearest_gsd(
@@ -168,13 +175,10 @@ def capture_hits(
     pieces: list[tuple[np.ndarray, ...]] = []
     cams: list[tuple[np.ndarray, ...]] = []
     imaged: list[tuple[np.ndarray, ...]] = []
-    polygonal = np.isin(shapely.get_type_id(site_geoms), _POLYGONAL)
     for band in np.unique(bands[wanted]):
         sites = np.flatnonzero(wanted & (bands == band))
         geom_m = geometries_to_band(site_geoms[sites], int(band))
-        area_m = np.where(
-            polygonal[sites], geom_m, shapely.buffer(geom_m, standoff_m[sites], quad_segs=16)
-        )
+        area_m = site_areas_in_band(site_geoms[sites], standoff_m[sites], int(band))
         site_area_m2[sites] = shapely.area(area_m)
         local = np.full(n_sites, -1)
         local[sites] = np.arange(len(sites))

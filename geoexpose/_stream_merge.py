@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geoexpose._capture_join import site_areas_in_band
 from geoexpose.exposure import _per_site
 from geoexpose.projection import band_of_geometries, from_band, geometries_to_band
 from geoexpose.schema import (
@@ -58,7 +59,6 @@ _HOW = {
     N_CAPTURES: "sum",
     BEST_GSD_CM: "min",
 }
-_POLYGONAL = (3, 6)  # shapely type ids: Polygon, MultiPolygon
 
 
 def combine_pairs(
@@ -104,17 +104,6 @@ def _no_pairs() -> pd.DataFrame:
     return out
 
 
-def _site_area_m2(geoms: np.ndarray, standoff_m: np.ndarray, band: int) -> np.ndarray:
-    """Area of each site area in a band: the polygon, or the geometry buffered by standoff.
-
-    The same definition and buffer as :mod:`geoexpose._capture_join`.
-    """
-    geom_m = geometries_to_band(geoms, band)
-    polygonal = np.isin(shapely.get_type_id(geoms), _POLYGONAL)
-    area = np.where(polygonal, geom_m, shapely.buffer(geom_m, standoff_m, quad_segs=16))
-    return np.asarray(shapely.area(area), dtype="float64")
-
-
 def combine_footprints(
     parts: Sequence[gpd.GeoDataFrame], sites: gpd.GeoDataFrame
 ) -> gpd.GeoDataFrame:
@@ -152,7 +141,7 @@ def _union_rows(rows: gpd.GeoDataFrame, sites: gpd.GeoDataFrame) -> gpd.GeoDataF
     site_area = np.zeros(len(starts))
     for band in np.unique(bands):  # a loop over longitude bands
         sel = np.flatnonzero(bands == band)
-        site_area[sel] = _site_area_m2(geoms[sel], standoff[sel], int(band))
+        site_area[sel] = shapely.area(site_areas_in_band(geoms[sel], standoff[sel], int(band)))
         merged = np.array(
             [
                 shapely.union_all(geometries_to_band(pieces[starts[i] : ends[i]], int(band)))
