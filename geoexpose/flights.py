@@ -21,6 +21,7 @@ from geoexpose.schema import (
     MAX_AGL_M,
     N_FIXES,
     SOURCE,
+    TIME_DTYPE,
     TIME_UTC,
 )
 
@@ -82,6 +83,7 @@ def flight_lines(
         length = np.bincount(flight[:-1], weights=d, minlength=n_flights)
 
     times = fixes[TIME_UTC].reset_index(drop=True)
+    t_ns = times.astype(TIME_DTYPE).array.asi8
     alt = (
         pd.to_numeric(fixes[ALT_AGL_M], errors="coerce").to_numpy("float64", na_value=np.nan)
         if ALT_AGL_M in fixes
@@ -103,8 +105,7 @@ def flight_lines(
             N_FIXES: np.diff(np.append(starts, n)),
             FIRST_SEEN_UTC: times.iloc[starts].to_numpy(),
             LAST_SEEN_UTC: times.iloc[last].to_numpy(),
-            DURATION_S: (times.iloc[last].to_numpy() - times.iloc[starts].to_numpy())
-            / np.timedelta64(1, "s"),
+            DURATION_S: (t_ns[last] - t_ns[starts]) / 1e9,
             LENGTH_M: length,
             MAX_AGL_M: np.fmax.reduceat(alt, starts) if n else np.zeros(0),
             ALT_REF: alt_ref,

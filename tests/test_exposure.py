@@ -264,3 +264,19 @@ def test_dwell_of_a_pass_is_its_geodesic_chord(offset, standoff, lat, lon):
     row = gx.expose(sites, fixes).sites.iloc[0]
     expected = time_within(lon_f, lat_f, lon, lat, standoff, dt)
     assert row["dwell_s"] == pytest.approx(expected, rel=5e-3, abs=dt)
+
+
+def test_flight_lines_durations_and_lengths():
+    """One flight of 60 s along a meridian with a 30-s hole: duration, length, two parts."""
+    lat = 50.0 + np.arange(61) * 1e-4  # about 11.1 m per second
+    times = np.r_[np.arange(20), np.arange(50, 91)].astype(float)[:61]
+    fixes = make_track(np.full(61, 10.0), lat, times_s=times, flight="f")
+    flights = gx.expose(make_sites([shapely.Point(10.5, 50.0)]), fixes).flights
+    row = flights.iloc[0]
+    assert flights["duration_s"].dtype == "float64"
+    assert row["duration_s"] == pytest.approx(times[-1] - times[0])
+    # the segment across the 30-s gap is no part of the line
+    _, _, steps = GEOD.inv(np.full(60, 10.0), lat[:-1], np.full(60, 10.0), lat[1:])
+    expected = steps.sum() - steps[19]
+    assert row["length_m"] == pytest.approx(expected, rel=1e-6)
+    assert len(row.geometry.geoms) == 2
