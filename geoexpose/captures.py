@@ -37,6 +37,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from geoexpose._files import expand_paths, file_labels
+from geoexpose._flags import add_flag, join_flags
 from geoexpose._raster import Dem, open_dem
 from geoexpose._track_srt import sniff_srt, srt_frames
 from geoexpose.camera import DIAGONAL_35MM_MM, Camera, camera_from_tags, camera_table
@@ -115,21 +116,6 @@ VIDEO_FOCAL35_MM = 24.0
 _TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 
 
-def _add_flag(flags: np.ndarray, where: np.ndarray, word: str) -> np.ndarray:
-    """Append ``word`` to the ``;``-joined flags where ``where`` is true."""
-    flags = flags.astype(object)
-    for i in np.flatnonzero(where):
-        flags[i] = f"{flags[i]};{word}" if flags[i] else word
-    return flags
-
-
-def _join_flags(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    out = np.empty(len(a), dtype=object)
-    for i, (x, y) in enumerate(zip(a, b, strict=True)):
-        out[i] = ";".join(w for w in dict.fromkeys(f"{x};{y}".split(";")) if w)
-    return out
-
-
 def _kind_of(path: Path) -> str:
     """``photo``, ``orthomosaic``, ``elevation`` or ``srt``, from a file's content."""
     with path.open("rb") as handle:
@@ -202,21 +188,21 @@ def _photo_poses(tags: pd.DataFrame, labels: list[str], time_zone: str | None):
     fy = num["flight_yaw_deg"]
     from_flight = ~np.isfinite(gy) & np.isfinite(fy)
     yaw = np.where(np.isfinite(gy), gy, fy)
-    flags = _add_flag(flags, from_flight, "pose_from_flight_attitude")
+    flags = add_flag(flags, from_flight, "pose_from_flight_attitude")
     all_zero = (gy == 0) & (gp == 0) & (gr == 0)
     folder = pd.Series([str(Path(p).parent) for p in tags[PATH]])
     yaw_zero = pd.Series(gy == 0).groupby(folder).transform("all").to_numpy()
     several = folder.map(folder.value_counts()).to_numpy() > 1
     broken = all_zero | (yaw_zero & several)
-    flags = _add_flag(flags, broken, "attitude_broken")
+    flags = add_flag(flags, broken, "attitude_broken")
     yaw = np.where(broken, np.nan, yaw)
     nadir = ~np.isfinite(gp) | all_zero
-    flags = _add_flag(flags, nadir, "pose_nadir_assumed")
+    flags = add_flag(flags, nadir, "pose_nadir_assumed")
     pitch = np.where(nadir, -90.0, gp)
     roll = np.where(np.isfinite(gr) & ~all_zero, gr, 0.0)
 
     times, assumed = _utc_times(tags, time_zone)
-    flags = _add_flag(flags, assumed, "time_zone_assumed_utc")
+    flags = add_flag(flags, assumed, "time_zone_assumed_utc")
     poses = pd.DataFrame(
         {
             CAPTURE_ID: labels,
@@ -253,14 +239,14 @@ def _srt_poses(path: Path, label: str, *, every_s: float, time_zone: str | None,
     size = video_size or VIDEO_SIZE_PX
     n = len(frames)
     flags = frames[FLAGS].to_numpy(dtype=object)
-    flags = _add_flag(flags, np.full(n, video_size is None), "frame_size_assumed")
+    flags = add_flag(flags, np.full(n, video_size is None), "frame_size_assumed")
     focal35 = pd.to_numeric(frames["focal_len_mm"], errors="coerce").to_numpy("float64")
     zoom = pd.to_numeric(frames["dzoom_ratio"], errors="coerce").fillna(1.0).to_numpy("float64")
     no_focal = ~(focal35 > 0)
-    flags = _add_flag(flags, no_focal, "intrinsics_assumed")
+    flags = add_flag(flags, no_focal, "intrinsics_assumed")
     focal35 = np.where(no_focal, VIDEO_FOCAL35_MM, focal35) * np.where(zoom > 0, zoom, 1.0)
     assumed = np.full(n, info.get("time_basis") == "assumed_utc")
-    flags = _add_flag(flags, assumed, "time_zone_assumed_utc")
+    flags = add_flag(flags, assumed, "time_zone_assumed_utc")
     t = frames["video_time_s"].to_numpy("float64")
     poses = pd.DataFrame(
         {
@@ -340,7 +326,7 @@ def captures_from_poses(
         raise InputError(f"poses: {len(cams)} cameras given for {n} captures")
     height = pd.to_numeric(poses[ALT_AGL_M], errors="coerce").to_numpy("float64")
     low = height < MIN_HEIGHT_M
-    flags = _add_flag(poses[FLAGS].fillna("").to_numpy(dtype=object), low, "height_clamped")
+    flags = add_flag(poses[FLAGS].fillna("").to_numpy(dtype=object), low, "height_clamped")
     reverse = poses["cam_reverse"].to_numpy(bool) if "cam_reverse" in poses else None
     lon = poses[CAM_LON].to_numpy("float64")
     lat = poses[CAM_LAT].to_numpy("float64")
@@ -364,7 +350,7 @@ def captures_from_poses(
             abs_alt_m=column("abs_alt_m"),
             abs_alt_ref=column("abs_alt_ref"),
         )
-        flags = _join_flags(flags, dem_flags)
+        flags = join_flags(flags, dem_flags)
         on_dem = np.isfinite(elev)
         if on_dem.any():
             sel = np.flatnonzero(on_dem)
@@ -401,7 +387,7 @@ def captures_from_poses(
             max_range_m=max_range_m,
             min_depression_deg=min_depression_deg,
         )
-    flags = _join_flags(flags, fp_flags)
+    flags = join_flags(flags, fp_flags)
     source = np.array([c.source for c in cams], dtype=object)
     frame = poses[[c for c in POSE_COLUMNS if c not in (FLAGS, ALT_REF)]].copy()
     frame[FLIGHT_ID] = frame[FLIGHT_ID].astype(object)
@@ -417,7 +403,7 @@ def captures_from_poses(
     frame[CY_PX] = [c.cy_px for c in cams]
     intrinsic_flags = {"focal_35mm": "intrinsics_from_35mm", "table": "intrinsics_from_table"}
     for name, word in intrinsic_flags.items():
-        frame[FLAGS] = _add_flag(frame[FLAGS].to_numpy(dtype=object), source == name, word)
+        frame[FLAGS] = add_flag(frame[FLAGS].to_numpy(dtype=object), source == name, word)
     geometry = gpd.GeoSeries(polygons, crs=CRS_LONLAT, index=frame.index)
     out = gpd.GeoDataFrame(frame, geometry=geometry, crs=CRS_LONLAT)
     return out[CAPTURE_COLUMNS + CAPTURE_EXTRA_COLUMNS]
@@ -462,7 +448,7 @@ def captures_from_triggers(
         cam = found[model]
         assumed[i] = cam is None
         cameras.append(cam if cam is not None else TRIGGER_CAMERA)
-    poses = poses.assign(**{FLAGS: _add_flag(poses[FLAGS].fillna("").to_numpy(), assumed,
+    poses = poses.assign(**{FLAGS: add_flag(poses[FLAGS].fillna("").to_numpy(), assumed,
                                              "intrinsics_assumed")})  # fmt: skip
     return captures_from_poses(
         poses,

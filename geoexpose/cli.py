@@ -452,7 +452,6 @@ def inspect(files, as_json, time_zone):
     _run(run)
 
 
-_PHOTO_SUFFIXES = (".jpg", ".jpeg", ".tif", ".tiff", ".dng")
 _LAYER_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp", ".parquet", ".fgb", ".csv")
 _POSE_FIELDS = (
     "make", "model", "width_px", "height_px", "time_original", "lat", "lon", "abs_alt_m",
@@ -519,7 +518,7 @@ def _inspect_one(path: str, time_zone: str | None) -> dict[str, Any]:
         kind = sniff_geotiff(path)
         if kind is not None:
             return _inspect_raster(path, kind, time_zone)
-    if Path(path).suffix.lower() in _PHOTO_SUFFIXES:
+    if Path(path).suffix.lower() in _IMAGE_SUFFIXES:
         return _inspect_photo(path)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

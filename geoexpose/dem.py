@@ -68,6 +68,7 @@ import numpy as np
 import shapely
 
 from geoexpose import _geoid
+from geoexpose._flags import add_flag
 from geoexpose._raster import Dem, bilinear, open_dem, tiles
 from geoexpose._ray_march import march_all
 from geoexpose.camera import Camera
@@ -149,11 +150,6 @@ def dji_altitude_reference(rtk_flag: np.ndarray) -> np.ndarray:
     return np.where(np.nan_to_num(flag) >= 16, _geoid.ELLIPSOID, "").astype(object)
 
 
-def _add(flags: np.ndarray, where: np.ndarray, word: str) -> None:
-    for i in np.flatnonzero(where):
-        flags[i] = f"{flags[i]};{word}" if flags[i] else word
-
-
 def camera_elevation(
     dem: str | os.PathLike[str] | Dem,
     cam_lon: np.ndarray,
@@ -215,7 +211,7 @@ def camera_elevation(
         need = np.isnan(elev) & np.isfinite(t_lon) & np.isfinite(t_lat)
         if need.any():
             elev[need] = ground_elevation(handle, t_lon[need], t_lat[need]) + rel[need]
-            _add(flags, need & np.isnan(elev) & np.isfinite(rel), "takeoff_off_dem")
+            flags = add_flag(flags, need & np.isnan(elev) & np.isfinite(rel), "takeoff_off_dem")
         ground = ground_elevation(handle, lon, lat)
         absolute = arr(abs_alt_m)
         ref = np.broadcast_to(np.asarray("" if abs_alt_ref is None else abs_alt_ref), (n,))
@@ -227,25 +223,25 @@ def camera_elevation(
                 target, word = _guess_datum(
                     lon[sel], lat[sel], absolute[sel] - rel[sel], ground[sel], str(source)
                 )
-                _add(flags, sel, word)
+                flags = add_flag(flags, sel, word)
             try:
                 shift, note = _geoid.height_shift(lon[sel], lat[sel], str(source), target)
             except UsageError as exc:
                 logger.info("%s: %s", handle.path, exc)
-                _add(flags, sel, "geoid_grid_missing")
+                flags = add_flag(flags, sel, "geoid_grid_missing")
                 continue
             if note:
-                _add(flags, sel, note)
+                flags = add_flag(flags, sel, note)
             value = np.full(n, np.nan)
             value[sel] = absolute[sel] + shift
             bad = sel & (value < ground + MIN_CLEARANCE_M)
-            _add(flags, bad, "absolute_altitude_implausible")
+            flags = add_flag(flags, bad, "absolute_altitude_implausible")
             elev = np.where(sel & ~bad, value, elev)
-            _add(flags, sel & ~bad, "elevation_from_absolute")
+            flags = add_flag(flags, sel & ~bad, "elevation_from_absolute")
         need = np.isnan(elev)
         elev[need] = ground[need] + rel[need]
-        _add(flags, need & np.isfinite(elev), "takeoff_unknown")
-        _add(flags, np.isnan(elev), "elevation_unknown")
+        flags = add_flag(flags, need & np.isfinite(elev), "takeoff_unknown")
+        flags = add_flag(flags, np.isnan(elev), "elevation_unknown")
         return elev, flags
     finally:
         if handle is not dem:
@@ -278,7 +274,7 @@ def _guess_datum(
 def _join(words: list[tuple[str, np.ndarray]], n: int) -> np.ndarray:
     out = np.full(n, "", dtype=object)
     for word, where in words:
-        _add(out, where, word)
+        out = add_flag(out, where, word)
     return out
 
 
