@@ -109,7 +109,7 @@ def _find_expose() -> Callable[..., Any] | None:
     expose = getattr(geoexpose, "expose", None)
     if expose is None:
         try:
-            from geoexpose.exposure import expose
+            from geoexpose.exposure.expose import expose
         except ImportError:
             return None
     return expose

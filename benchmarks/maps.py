@@ -7,7 +7,7 @@ One command, from the repository root::
 
 It makes a seeded workload (the national sites and 10 Hz flights of
 ``benchmarks.generate``), 10,000 captures taken from random fixes of the flights
-(footprints from ``geoexpose.footprints`` with a 4000 x 3000 px camera, photos
+(footprints from ``geoexpose.imagery.footprints`` with a 4000 x 3000 px camera, photos
 written as small JPEG files so that popups get thumbnails), runs ``gx.expose``,
 writes ``map.html`` and opens it in headless Chromium (Debian's, through
 Playwright, with the network blocked). It prints the map's size, the time to write
@@ -32,7 +32,7 @@ import numpy as np
 import geoexpose as gx
 from benchmarks._flights import make_fixes
 from benchmarks._sites import make_sites
-from geoexpose.footprints import footprints
+from geoexpose.imagery.footprints import footprints
 
 logger = logging.getLogger("benchmarks.maps")
 

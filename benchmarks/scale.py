@@ -66,7 +66,7 @@ def stream_workload(
     """
     from benchmarks._flights import make_fixes
     from benchmarks._sites import make_sites
-    from geoexpose.geoparquet import FixWriter
+    from geoexpose.scale.geoparquet import FixWriter
 
     folder = Path(data_dir) if data_dir is not None else DATA_DIR
     name = f"stream_v{STREAM_VERSION}_seed{seed}_sites{sites}_flights{flights}x{fixes_per_flight}"

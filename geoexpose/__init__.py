@@ -10,14 +10,8 @@ drones were there, how close and how low they came, and an exposure score.
 
 import logging
 
-__version__ = "0.1.0"
-
-from geoexpose import geoparquet
-from geoexpose.audit import AuditResult, audit
-from geoexpose.authorized import read_authorized
-from geoexpose.camera import Camera, camera_from_tags
-from geoexpose.captures import captures_from_poses, captures_from_triggers, read_captures
-from geoexpose.catalog import default_standoff, load_catalog
+from geoexpose._version import __version__
+from geoexpose.audit import AuditResult, Policy, audit, read_authorized, read_policy, scrub
 from geoexpose.demo import DemoInputs, make_demo_inputs
 from geoexpose.errors import (
     GeoexposeError,
@@ -27,19 +21,28 @@ from geoexpose.errors import (
     OutputExistsError,
     UsageError,
 )
-from geoexpose.exposure import ExposureResult, expose
+from geoexpose.exposure import ExposureResult, expose, exposure_score
+from geoexpose.imagery import (
+    Camera,
+    PhotoTags,
+    camera_from_tags,
+    captures_from_poses,
+    captures_from_triggers,
+    read_captures,
+    read_photo_tags,
+)
 from geoexpose.maps import explore, write_map
-from geoexpose.osm import extract_sites, read_osm
 from geoexpose.outputs import OUTPUT_FILES, check_outputs, write_outputs
-from geoexpose.photo_tags import PhotoTags, read_photo_tags
-from geoexpose.policy import Policy, read_policy
-from geoexpose.registries import read_registry
-from geoexpose.score import exposure_score
-from geoexpose.scrub import scrub
-from geoexpose.sites import read_sites
-from geoexpose.stream import StreamResult, TrackFiles, expose_stream
-from geoexpose.tracks import read_routes, read_tracks
-from geoexpose.triggers import read_trigger_poses
+from geoexpose.scale import StreamResult, TrackFiles, expose_stream, geoparquet
+from geoexpose.sites import (
+    default_standoff,
+    extract_sites,
+    load_catalog,
+    read_osm,
+    read_registry,
+    read_sites,
+)
+from geoexpose.tracks import read_routes, read_tracks, read_trigger_poses
 
 __all__ = [
     "OUTPUT_FILES",

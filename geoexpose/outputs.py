@@ -21,6 +21,7 @@ import pandas as pd
 import pyogrio
 
 from geoexpose._atomic import atomic_path, write_text_atomic
+from geoexpose._version import __version__
 from geoexpose.errors import OutputExistsError
 from geoexpose.schema import (
     EXPOSURE_COLUMNS,
@@ -34,7 +35,7 @@ from geoexpose.schema import (
 )
 
 if TYPE_CHECKING:
-    from geoexpose.exposure import ExposureResult
+    from geoexpose.exposure.expose import ExposureResult
 
 __all__ = ["OUTPUT_FILES", "check_outputs", "summary", "write_outputs"]
 
@@ -72,8 +73,6 @@ def _versions() -> dict[str, str]:
     import pyogrio
     import pyproj
     import shapely
-
-    from geoexpose import __version__
 
     return {
         "geoexpose": __version__,
@@ -221,7 +220,7 @@ def write_outputs(
         folder / PAIRS_CSV, _iso(result.pairs).to_csv(index=False, lineterminator="\n")
     )
     if map_html:
-        from geoexpose.maps import write_maps
+        from geoexpose.maps.explore import write_maps
 
         write_maps(result, folder, basemap=basemap)
     info = summary(result, extra_summary)

@@ -12,7 +12,7 @@ import shapely
 import geoexpose as gx
 from benchmarks._flights import make_fixes
 from benchmarks._sites import make_sites
-from geoexpose.captures import TRIGGER_CAMERA, captures_from_poses
+from geoexpose.imagery.captures import TRIGGER_CAMERA, captures_from_poses
 
 TABLES = ("sites", "pairs", "footprints", "captures", "capture_sites")
 RTOL = 1e-9

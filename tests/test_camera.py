@@ -1,4 +1,4 @@
-"""Tests of geoexpose.camera: intrinsics from tags, Brown distortion, the DJI table."""
+"""Tests of geoexpose.imagery.camera: intrinsics from tags, Brown distortion, the DJI table."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from geoexpose.camera import Camera, camera_from_tags, camera_table
 from geoexpose.errors import InputError
+from geoexpose.imagery.camera import Camera, camera_from_tags, camera_table
 
 P4RTK_DEWARP = {
     "fx": 3657.02,

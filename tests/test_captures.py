@@ -22,8 +22,8 @@ from PIL.TiffImagePlugin import IFDRational
 from pyproj import CRS, Geod, Transformer
 
 import geoexpose as gx
-from geoexpose.captures import read_captures
 from geoexpose.errors import InputError, InputWarning
+from geoexpose.imagery.captures import read_captures
 
 GEOD = Geod(ellps="WGS84")
 DJI = "http://www.dji.com/drone-dji/1.0/"

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 import geoexpose
-from geoexpose import catalog
-from geoexpose.catalog import (
+from geoexpose.errors import InputError, UsageError
+from geoexpose.sites import catalog
+from geoexpose.sites.catalog import (
     FamilyDef,
     KindDef,
     default_standoff,
@@ -21,7 +22,6 @@ from geoexpose.catalog import (
     resolve_family,
     resolve_kind,
 )
-from geoexpose.errors import InputError, UsageError
 
 REPO_LAYERS = Path(__file__).resolve().parent.parent / "layers"
 EXPECTED_KINDS = {

@@ -23,7 +23,7 @@ if importlib.util.find_spec("distributed") is None:  # part of the test extra: C
 @pytest.fixture(scope="module")
 def client():
     """The LocalCluster that the engine starts without a scheduler address: 2 processes."""
-    from geoexpose.dask_engine import DaskRunner
+    from geoexpose.scale.dask_engine import DaskRunner
 
     runner = DaskRunner(None, workers=2)
     cluster = runner._cluster

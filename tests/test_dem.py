@@ -1,4 +1,4 @@
-"""Tests of geoexpose.dem on small DEMs made here, against geometry worked out by hand."""
+"""Tests of geoexpose.imagery.dem on small DEMs made here, against geometry worked out by hand."""
 
 from __future__ import annotations
 
@@ -16,17 +16,17 @@ import shapely
 from affine import Affine
 from pyproj import CRS, Geod, Transformer
 
-from geoexpose import _geoid, _raster, _ray_march, dem, orthomosaic
-from geoexpose.camera import Camera
-from geoexpose.dem import (
+from geoexpose.errors import InputError, UsageError
+from geoexpose.imagery import _geoid, _raster, _ray_march, dem, orthomosaic
+from geoexpose.imagery.camera import Camera
+from geoexpose.imagery.dem import (
     Dem,
     camera_elevation,
     dji_altitude_reference,
     footprints_on_dem,
     ground_elevation,
 )
-from geoexpose.errors import InputError, UsageError
-from geoexpose.footprints import footprints
+from geoexpose.imagery.footprints import footprints
 
 GEOD = Geod(ellps="WGS84")
 LON, LAT = 15.0, 50.0  # on the central meridian of UTM 33: grid north = true north

@@ -1,4 +1,4 @@
-"""Tests of geoexpose.footprints against analytic footprints built with pyproj.Geod."""
+"""Tests of geoexpose.imagery.footprints against analytic footprints built with pyproj.Geod."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import CRS, Geod, Transformer
 
-from geoexpose.camera import Camera
 from geoexpose.errors import InputError
-from geoexpose.footprints import footprints, gsd_at_ground
-from geoexpose.pose import normalize_pose
+from geoexpose.imagery.camera import Camera
+from geoexpose.imagery.footprints import footprints, gsd_at_ground
+from geoexpose.imagery.pose import normalize_pose
 
 GEOD = Geod(ellps="WGS84")
 LON, LAT = 12.31, 51.37

@@ -28,8 +28,8 @@ from PIL import Image
 from pyproj import Geod, Transformer
 
 from geoexpose import maps
-from geoexpose._html_inline import assert_self_contained, inline_assets
 from geoexpose.errors import InputError, OutputExistsError, UsageError
+from geoexpose.maps._html_inline import assert_self_contained, inline_assets
 from tests._map_scene import (
     T0,
     blocks,
@@ -116,7 +116,7 @@ def test_written_map_is_one_html_that_loads_nothing(tmp_path, scene):
     assert not re.search(r"<script[^>]*\bsrc\s*=", text, flags=re.IGNORECASE)
     # Leaflet itself is inline, whole, from the installed package, and so is the runtime.
     assert leaflet_code() in text and 'version="1.9.4"' in text
-    runtime = importlib.resources.files("geoexpose") / "_map_runtime.js"
+    runtime = importlib.resources.files("geoexpose.maps") / "_map_runtime.js"
     assert runtime.read_text("utf-8").strip()[-500:] in text
     # Every absolute URL left in the page is one of Leaflet's own (comments, SVG namespace).
     own = (LEAFLET_DIR / "leaflet.js").read_text("utf-8") + (LEAFLET_DIR / "leaflet.css").read_text(
@@ -247,7 +247,7 @@ def test_exposed_sites_filled_by_score_class(tmp_path, scene):
 
 
 def test_family_colours_come_from_the_catalog(tmp_path, scene):
-    catalog = pytest.importorskip("geoexpose.catalog").load_catalog()
+    catalog = pytest.importorskip("geoexpose.sites.catalog").load_catalog()
     sites, _, _ = scene
     specs = layer_specs(written(tmp_path, sites=sites))
     assert {specs["power sites"]["styles"][s]["color"] for s in specs["power sites"]["s"]} == {
@@ -366,7 +366,7 @@ def test_captures_have_footprints_cameras_and_popups_with_thumbnails(tmp_path, s
 
 
 def test_thumbnail_budget_keeps_captures_that_show_a_site_first(tmp_path):
-    from geoexpose._thumbnails import Thumbnails
+    from geoexpose.maps._thumbnails import Thumbnails
 
     n = 6
     paths = [write_photo(tmp_path / f"p{i}.jpg", (10 * i, 100, 50)) for i in range(n)]
@@ -597,7 +597,6 @@ def test_rebuild_from_an_output_folder(tmp_path):
     assert "flights" in layer_specs(other[0].read_text("utf-8"))
     # The command line: geoexpose map DIR --site ID, and --basemap FILE.tif
     from click.testing import CliRunner
-
     from geoexpose.cli import main
 
     def cli(*args):
@@ -652,7 +651,7 @@ def write_tif(path: Path, *, crs: str | None = "EPSG:32632") -> tuple[float, flo
 
 
 def test_geotiff_basemap_is_an_inline_image_where_the_raster_is(tmp_path):
-    from geoexpose._map_raster import raster_overlay
+    from geoexpose.maps._basemap import raster_overlay
 
     w, s, e, n = write_tif(tmp_path / "ortho.tif")
     overlay = raster_overlay(tmp_path / "ortho.tif")
@@ -673,7 +672,7 @@ def test_geotiff_basemap_is_an_inline_image_where_the_raster_is(tmp_path):
 
 
 def test_geotiff_basemap_is_cropped_and_downsampled(tmp_path):
-    from geoexpose._map_raster import raster_overlay
+    from geoexpose.maps._basemap import raster_overlay
 
     w, s, e, n = write_tif(tmp_path / "ortho.tif")
     small = raster_overlay(tmp_path / "ortho.tif", max_px=50)
@@ -686,7 +685,7 @@ def test_geotiff_basemap_is_cropped_and_downsampled(tmp_path):
 
 
 def test_geotiff_without_crs_or_unreadable_is_refused(tmp_path):
-    from geoexpose._map_raster import raster_overlay
+    from geoexpose.maps._basemap import raster_overlay
 
     write_tif(tmp_path / "plain.tif", crs=None)
     with pytest.raises(InputError, match="no CRS"):

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geoexpose.normalize import (
+from geoexpose.schema import TIME_DTYPE, TIME_UTC
+from geoexpose.tracks.normalize import (
     FLIGHT_NO,
     LAT,
     LON,
@@ -18,7 +19,6 @@ from geoexpose.normalize import (
     parse_bools,
     parse_times,
 )
-from geoexpose.schema import TIME_DTYPE, TIME_UTC
 
 T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -202,7 +202,7 @@ def test_empty_frame():
 
 
 def test_epoch_milliseconds_are_exact():
-    from geoexpose.normalize import parse_times
+    from geoexpose.tracks.normalize import parse_times
 
     ms = pd.Series([1767261600123, 1767261600999, 1767261601001])
     times, _ = parse_times(ms, column="time")
@@ -218,7 +218,7 @@ def test_epoch_milliseconds_are_exact():
     "odd", ["2024-06-01T12:00.08Z", "2024-06-01T12:00:0 Z", "2024-06-01 12:00:00 +0200 junk"]
 )
 def test_odd_time_text_parses_or_is_missing_but_never_raises_type_errors(odd):
-    from geoexpose.normalize import parse_times
+    from geoexpose.tracks.normalize import parse_times
 
     times, _ = parse_times(pd.Series(["2024-06-01T12:00:00Z", odd]), column="t")
     assert times.iloc[0] == pd.Timestamp("2024-06-01T12:00:00Z")

@@ -1,4 +1,4 @@
-"""Tests of geoexpose.orthomosaic on small GeoTIFFs made here, and the real ODM DSM."""
+"""Tests of geoexpose.imagery.orthomosaic on small GeoTIFFs made here, and the real ODM DSM."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from rasterio.enums import ColorInterp
 from rasterio.features import rasterize
 
 from geoexpose.errors import InputError
-from geoexpose.orthomosaic import (
+from geoexpose.imagery.orthomosaic import (
     is_orthomosaic,
     read_orthomosaic,
     sniff_geotiff,

@@ -22,13 +22,11 @@ import pyogrio
 import pytest
 import shapely
 from click.testing import CliRunner
+from geoexpose.cli import main
 from osmium.filter import KeyFilter
 from pyproj import Geod
 
-from geoexpose.catalog import read_catalog
-from geoexpose.cli import main
 from geoexpose.errors import InputError, InputWarning, UsageError
-from geoexpose.osm import extract_sites, osm_table, parse_bbox, read_osm
 from geoexpose.schema import (
     CAPACITY_MW,
     FAMILY,
@@ -42,7 +40,9 @@ from geoexpose.schema import (
     STANDOFF_M,
     VOLTAGE_KV,
 )
-from geoexpose.sites import read_sites
+from geoexpose.sites.catalog import read_catalog
+from geoexpose.sites.osm import extract_sites, osm_table, parse_bbox, read_osm
+from geoexpose.sites.read import read_sites
 
 REPO = Path(__file__).resolve().parents[1]
 CATALOG = REPO / "layers" / "catalog.toml"

@@ -26,17 +26,17 @@ import rasterio
 import shapely
 from pyproj import CRS, Transformer
 
-from geoexpose._geoid import find_geoid_grid
-from geoexpose.camera import Camera, camera_from_tags
-from geoexpose.captures import read_captures
-from geoexpose.dem import (
+from geoexpose.imagery._geoid import find_geoid_grid
+from geoexpose.imagery.camera import Camera, camera_from_tags
+from geoexpose.imagery.captures import read_captures
+from geoexpose.imagery.dem import (
     camera_elevation,
     dji_altitude_reference,
     footprints_on_dem,
     open_dem,
 )
-from geoexpose.footprints import footprints
-from geoexpose.photo_tags import read_photo_tags
+from geoexpose.imagery.footprints import footprints
+from geoexpose.imagery.photo_tags import read_photo_tags
 
 SET = "dji_images/orthority_odm_p4rtk"
 STEP_M = 0.25

@@ -1,4 +1,4 @@
-"""Tests of geoexpose.photo_tags: EXIF and DJI XMP of photos, checked against exiftool."""
+"""Tests of geoexpose.imagery.photo_tags: EXIF and DJI XMP of photos, checked against exiftool."""
 
 from __future__ import annotations
 
@@ -17,7 +17,12 @@ from PIL import Image
 from PIL.TiffImagePlugin import IFDRational, ImageFileDirectory_v2
 
 from geoexpose.errors import InputError
-from geoexpose.photo_tags import PHOTO_TAG_FIELDS, PROBLEM, photo_tags_table, read_photo_tags
+from geoexpose.imagery.photo_tags import (
+    PHOTO_TAG_FIELDS,
+    PROBLEM,
+    photo_tags_table,
+    read_photo_tags,
+)
 from geoexpose.schema import PATH
 
 DJI = "http://www.dji.com/drone-dji/1.0/"

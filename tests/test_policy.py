@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import geoexpose as gx
-from geoexpose.policy import FamilyRules
+from geoexpose.audit.policy import FamilyRules
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "audit_policy.toml"
 

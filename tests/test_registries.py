@@ -16,9 +16,7 @@ import pytest
 import shapely
 from shapely.geometry import LineString, Point, Polygon
 
-from geoexpose.catalog import read_catalog
 from geoexpose.errors import InputError, InputWarning, UsageError
-from geoexpose.registries import load_registries, read_registry
 from geoexpose.schema import (
     CAPACITY_MW,
     FAMILY,
@@ -30,7 +28,9 @@ from geoexpose.schema import (
     STANDOFF_M,
     VOLTAGE_KV,
 )
-from geoexpose.sites import read_sites
+from geoexpose.sites.catalog import read_catalog
+from geoexpose.sites.read import read_sites
+from geoexpose.sites.registries import load_registries, read_registry
 
 REPO = Path(__file__).resolve().parents[1]
 CATALOG = REPO / "layers" / "catalog.toml"
@@ -162,7 +162,7 @@ def test_amtrak_train_stations_only(realdata: Path) -> None:
 @pytest.mark.realdata
 def test_sites_option_takes_entries_and_files(realdata: Path) -> None:
     """What scan does with --sites: catalog entries and files, several of both."""
-    from geoexpose.cli import _read_sites
+    from geoexpose.cli.main import _read_sites
 
     monaco = realdata / "layers/osm_monaco_2023_srai/monaco.osm.pbf"
     amtrak = f"ntad_amtrak_stations={realdata / AMTRAK}"

@@ -29,7 +29,7 @@ from geoexpose.schema import (
     SOURCE,
     STANDOFF_M,
 )
-from geoexpose.sites import CAPACITY_MW, DROPPED_ROWS, VOLTAGE_KV, read_sites
+from geoexpose.sites.read import CAPACITY_MW, DROPPED_ROWS, VOLTAGE_KV, read_sites
 
 CATALOG = Path(__file__).resolve().parent.parent / "layers" / "catalog.toml"
 LONLAT = [(13.40, 52.52), (2.35, 48.86), (-77.04, 38.90)]

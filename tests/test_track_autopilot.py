@@ -11,7 +11,9 @@ import pandas as pd
 import pytest
 from pyproj import Geod
 
-from geoexpose._track_autopilot import (
+from geoexpose.errors import InputError
+from geoexpose.schema import ALT_AGL_M, ALT_MSL_M, ALT_REF, TIME_UTC
+from geoexpose.tracks._ardupilot import (
     read_autopilot,
     read_camera_events,
     read_dataflash,
@@ -20,10 +22,8 @@ from geoexpose._track_autopilot import (
     sniff_dataflash,
     sniff_tlog,
 )
-from geoexpose._track_ulog import read_ulog, sniff_ulog
-from geoexpose.errors import InputError
-from geoexpose.normalize import LAT, LON, SEGMENT, clean_fixes
-from geoexpose.schema import ALT_AGL_M, ALT_MSL_M, ALT_REF, TIME_UTC
+from geoexpose.tracks._ulog import read_ulog, sniff_ulog
+from geoexpose.tracks.normalize import LAT, LON, SEGMENT, clean_fixes
 
 GEOD = Geod(ellps="WGS84")
 UTC = "UTC"
@@ -153,7 +153,7 @@ def test_dataflash_camera_events(tmp_path):
 
 def test_dataflash_triggers_become_nadir_poses_in_their_flight(tmp_path):
     import geoexpose as gx
-    from geoexpose.triggers import read_trigger_poses
+    from geoexpose.tracks.triggers import read_trigger_poses
 
     cam = "IHLLffccC"
     data = (

@@ -11,10 +11,7 @@ import pandas as pd
 import pytest
 from pyproj import Geod
 
-from geoexpose._track_csv import read_csv_track, read_litchi_mission
-from geoexpose._track_dji_csv import HEIGHT_M, HEIGHT_REF, WAYPOINT_INDEX, dji_csv_kind
 from geoexpose.errors import InputError, InputWarning
-from geoexpose.normalize import LAT, LON, clean_fixes
 from geoexpose.schema import (
     ALT_AGL_M,
     ALT_MSL_M,
@@ -24,7 +21,10 @@ from geoexpose.schema import (
     SPEED_M_S,
     TIME_UTC,
 )
-from geoexpose.tracks import read_tracks
+from geoexpose.tracks._csv import read_csv_track, read_litchi_mission
+from geoexpose.tracks._dji_csv import HEIGHT_M, HEIGHT_REF, WAYPOINT_INDEX, dji_csv_kind
+from geoexpose.tracks.normalize import LAT, LON, clean_fixes
+from geoexpose.tracks.read import read_tracks
 
 GEOD = Geod(ellps="WGS84")
 FT = 0.3048

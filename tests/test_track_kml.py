@@ -8,17 +8,7 @@ import pandas as pd
 import pytest
 from pyproj import Geod
 
-from geoexpose._track_kml import (
-    HEIGHT_M,
-    HEIGHT_REF,
-    WAYLINE_ID,
-    WAYPOINT_INDEX,
-    read_kml,
-    read_wpml_route,
-    sniff_kml,
-)
 from geoexpose.errors import InputError
-from geoexpose.normalize import LAT, LON, SEGMENT, clean_fixes
 from geoexpose.schema import (
     ALT_AGL_M,
     ALT_MSL_M,
@@ -28,6 +18,16 @@ from geoexpose.schema import (
     SPEED_M_S,
     TIME_UTC,
 )
+from geoexpose.tracks._kml import (
+    HEIGHT_M,
+    HEIGHT_REF,
+    WAYLINE_ID,
+    WAYPOINT_INDEX,
+    read_kml,
+    read_wpml_route,
+    sniff_kml,
+)
+from geoexpose.tracks.normalize import LAT, LON, SEGMENT, clean_fixes
 
 KML = "http://www.opengis.net/kml/2.2"
 GX = "http://www.google.com/kml/ext/2.2"

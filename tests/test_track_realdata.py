@@ -19,11 +19,11 @@ from conftest import mutations
 from pyproj import Geod
 
 import geoexpose as gx
-from geoexpose._track_dji_txt import read_dji_txt_header
-from geoexpose._track_srt import srt_frames
 from geoexpose.errors import InputError, InputWarning
-from geoexpose.normalize import clean_fixes, clean_positions
-from geoexpose.tracks import _entry, _read_one
+from geoexpose.tracks._dji_txt import read_dji_txt_header
+from geoexpose.tracks._srt import srt_frames
+from geoexpose.tracks.normalize import clean_fixes, clean_positions
+from geoexpose.tracks.read import _entry, _read_one
 
 pytestmark = pytest.mark.realdata
 

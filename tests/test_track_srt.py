@@ -10,17 +10,7 @@ import pandas as pd
 import pytest
 from pyproj import Geod
 
-from geoexpose._track_srt import (
-    ABS_ALT_M,
-    DZOOM_RATIO,
-    FOCAL_LEN_MM,
-    VIDEO_TIME_S,
-    read_srt,
-    sniff_srt,
-    srt_frames,
-)
 from geoexpose.errors import InputError, UsageError
-from geoexpose.normalize import LAT, LON, clean_fixes
 from geoexpose.schema import (
     ALT_AGL_M,
     ALT_MSL_M,
@@ -37,6 +27,16 @@ from geoexpose.schema import (
     TIME_UTC,
     YAW_DEG,
 )
+from geoexpose.tracks._srt import (
+    ABS_ALT_M,
+    DZOOM_RATIO,
+    FOCAL_LEN_MM,
+    VIDEO_TIME_S,
+    read_srt,
+    sniff_srt,
+    srt_frames,
+)
+from geoexpose.tracks.normalize import LAT, LON, clean_fixes
 
 GEOD = Geod(ellps="WGS84")
 REAL = "dji_srt"

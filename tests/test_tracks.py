@@ -29,7 +29,7 @@ from geoexpose.schema import (
     TIME_DTYPE,
     TIME_UTC,
 )
-from geoexpose.tracks import read_tracks
+from geoexpose.tracks.read import read_tracks
 
 FT = 0.3048
 MPH = 1609.344 / 3600
@@ -658,7 +658,7 @@ def test_files_without_times_are_reported_as_routes_not_fixes(tmp_path):
 
 
 def test_read_routes_gives_each_position_in_route_order(tmp_path):
-    from geoexpose.tracks import ROUTE_COLUMNS, read_routes
+    from geoexpose.tracks.read import ROUTE_COLUMNS, read_routes
 
     folder = route_folder(tmp_path)
     routes = read_routes(folder)  # no warning: every file is read
@@ -688,7 +688,6 @@ def test_read_routes_gives_each_position_in_route_order(tmp_path):
 
 def test_inspect_says_what_a_route_file_holds(tmp_path):
     from click.testing import CliRunner
-
     from geoexpose.cli import main
 
     path = write(tmp_path / "line.kml", UNTIMED_KML)

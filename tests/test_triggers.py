@@ -1,4 +1,4 @@
-"""Photo triggers of flight logs as camera poses (geoexpose.triggers)."""
+"""Photo triggers of flight logs as camera poses (geoexpose.tracks.triggers)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 import geoexpose as gx
-from geoexpose.camera import camera_table
-from geoexpose.triggers import _CAMERAS, TRIGGER_COLUMNS, camera_model_of, read_trigger_poses
+from geoexpose.imagery.camera import camera_table
+from geoexpose.tracks.triggers import _CAMERAS, TRIGGER_COLUMNS, camera_model_of, read_trigger_poses
 
 FT = 0.3048
 T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
@@ -89,7 +89,7 @@ def test_files_without_triggers_give_an_empty_table_with_the_columns(tmp_path):
 
 
 def test_the_poses_are_what_captures_from_poses_takes():
-    from geoexpose.captures import POSE_COLUMNS
+    from geoexpose.imagery.captures import POSE_COLUMNS
 
     assert set(POSE_COLUMNS) <= set(TRIGGER_COLUMNS)
 

@@ -5,7 +5,7 @@ import math
 import pytest
 
 from geoexpose.errors import InputError
-from geoexpose.units import ANGLE, DURATION, LENGTH, SPEED, split_unit, unit_factor
+from geoexpose.tracks.units import ANGLE, DURATION, LENGTH, SPEED, split_unit, unit_factor
 
 
 @pytest.mark.parametrize(

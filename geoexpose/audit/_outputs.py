@@ -1,0 +1,131 @@
+"""An audit's output folder: a scan's files, plus the findings and the report.
+
+======================  ==================================================================
+file                    content
+======================  ==================================================================
+``findings.csv``        one row per finding (:data:`geoexpose.schema.FINDING_COLUMNS`)
+``exposure.gpkg``       the scan's layers and ``findings``
+``map.html``            the overview map with a ``findings`` layer
+``report.html``         one printable page: per flight, per site, the findings, the map
+``summary.json``        the scan's summary and ``audit``: policy, areas, finding counts
+======================  ==================================================================
+
+Every file is written under a temporary name and renamed when complete; existing
+outputs are refused before anything is written unless ``overwrite`` is given.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from geoexpose._atomic import atomic_path, write_text_atomic
+from geoexpose.errors import OutputExistsError
+from geoexpose.outputs import check_outputs, write_outputs
+from geoexpose.schema import (
+    DURATION_S,
+    END_UTC,
+    EVIDENCE,
+    FINDING_ID,
+    FLIGHT_ID,
+    RULE,
+    SEVERITY,
+    SITE_ID,
+    START_UTC,
+)
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from geoexpose.audit.audit import AuditResult
+
+__all__ = ["AUDIT_FILES", "SEVERITY_COLORS", "findings_layer", "write_audit"]
+
+FINDINGS_CSV = "findings.csv"
+REPORT = "report.html"
+AUDIT_FILES = (FINDINGS_CSV, REPORT)
+SEVERITY_COLORS = {"high": "#c8102e", "medium": "#f28e2b", "low": "#d4a800"}
+_LAYER = "findings"
+
+
+def findings_layer(
+    findings: gpd.GeoDataFrame,
+) -> tuple[str, dict[str, Any], list[tuple[str, str]]]:
+    """Make the findings a map layer: its name, data and legend entries (see ``explore``)."""
+    from geoexpose.audit.audit import RULES, SEVERITIES
+    from geoexpose.maps._encode import encode_geometries, simplify_m
+    from geoexpose.maps._layers import table
+
+    findings = findings.iloc[::-1]  # the most severe drawn last, on top
+    codes = findings[SEVERITY].map({s: i for i, s in enumerate(SEVERITIES)}).to_numpy("int64")
+    styles = [
+        {
+            "color": SEVERITY_COLORS[s],
+            "weight": 5.0,
+            "opacity": 0.9,
+            "fillColor": SEVERITY_COLORS[s],
+            "fillOpacity": 0.3,
+            "radius": 7,
+        }
+        for s in SEVERITIES
+    ]
+    columns = [SEVERITY, FLIGHT_ID, SITE_ID, START_UTC, END_UTC, DURATION_S, EVIDENCE]
+    frame = pd.DataFrame(findings[columns])
+    title = findings[FINDING_ID].astype(str) + ": " + findings[RULE].astype(str)
+    popup = table(frame, columns, title)
+    popup["ids"] = findings[FINDING_ID].astype(str).tolist()
+    geoms = simplify_m(findings.geometry.to_numpy(), 1.0, preserve_topology=True)
+    data = {
+        "g": encode_geometries(geoms),
+        "styles": styles,
+        "s": codes,
+        "table": popup,
+        "kind": "finding",
+    }
+    rules = {s: ", ".join(r for r, v in RULES.items() if v == s) for s in SEVERITIES}
+    legend = [(f"background:{SEVERITY_COLORS[s]}", f"{s}: {rules[s]}") for s in SEVERITIES]
+    return _LAYER, data, legend
+
+
+def _check(folder: Path, overwrite: bool) -> None:
+    check_outputs(folder, overwrite=overwrite)
+    existing = [folder / n for n in AUDIT_FILES if (folder / n).exists()]
+    if existing and not overwrite:
+        raise OutputExistsError(f"{existing[0]}: exists; pass --overwrite (overwrite=True)")
+
+
+def write_audit(
+    result: AuditResult,
+    folder: Path,
+    *,
+    overwrite: bool = False,
+    basemap: str | os.PathLike[str] = "none",
+    extra_summary: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write an audit's output folder (see the module's docstring); return the folder."""
+    import pyogrio
+
+    from geoexpose.audit._report import report_html
+    from geoexpose.maps.explore import write_maps
+    from geoexpose.outputs import GPKG, MAP, _iso, _iso_gpkg
+
+    _check(folder, overwrite)
+    summary = {**(extra_summary or {}), "audit": result.summary()}
+    write_outputs(result.exposure, folder, overwrite=True, map_html=False, extra_summary=summary)
+    findings = result.findings
+    with atomic_path(folder / GPKG) as tmp:
+        shutil.copyfile(folder / GPKG, tmp)
+        pyogrio.write_dataframe(
+            _iso_gpkg(findings), tmp, layer=_LAYER, driver="GPKG", geometry_type="Unknown"
+        )
+    table = _iso(pd.DataFrame(findings.drop(columns="geometry")))
+    write_text_atomic(folder / FINDINGS_CSV, table.to_csv(index=False, lineterminator="\n"))
+    write_maps(result.exposure, folder, basemap=basemap, layers=[findings_layer(findings)])
+    page = report_html(result, (folder / MAP).read_text(encoding="utf-8"))
+    write_text_atomic(folder / REPORT, page)
+    return folder

@@ -1,0 +1,167 @@
+"""Scrub photos before they are shared: copies without GPS and drone XMP.
+
+:func:`scrub` finds the photos whose ground footprint shows a site (as
+:func:`geoexpose.expose` decides it) and writes copies of them without their GPS
+position (the EXIF GPS IFD), without XMP (where drones write position, heights and
+gimbal angles) and without trailing preview images, the image data copied byte for
+byte (see :mod:`geoexpose.audit._jpeg_scrub`): the pixels are the same. It writes a list of
+what it did, ``scrubbed.csv``. The originals are only read.
+
+Only JPEG photos are scrubbed; a TIFF or DNG photo, or a video, that shows a site is
+listed as skipped, with the reason, and not copied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import warnings
+from collections.abc import Iterable
+from pathlib import Path, PurePosixPath
+
+import geopandas as gpd
+import pandas as pd
+
+from geoexpose._atomic import atomic_path, write_text_atomic
+from geoexpose.audit._jpeg_scrub import scrub_jpeg
+from geoexpose.errors import InputError, InputWarning, OutputExistsError, UsageError
+from geoexpose.exposure.expose import expose
+from geoexpose.imagery.captures import read_captures
+from geoexpose.schema import CAPTURE_ID, CAPTURE_KIND, PATH, SITE_ID
+
+__all__ = ["SCRUB_COLUMNS", "SCRUB_LIST", "scrub"]
+
+logger = logging.getLogger(__name__)
+
+SCRUB_LIST = "scrubbed.csv"
+#: Columns of ``scrubbed.csv``, one row per file that shows a site.
+SCRUB_COLUMNS = [
+    CAPTURE_ID,
+    "source",
+    "output",
+    "sites",
+    "status",
+    "reason",
+    "gps_tags_removed",
+    "xmp_segments_removed",
+    "trailer_bytes_removed",
+    "sha256",
+]
+
+
+def _relative(label: str) -> Path:
+    """Make a safe relative output path of a capture label (``a/b.jpg``)."""
+    parts = [p for p in PurePosixPath(str(label).replace("\\", "/")).parts if p not in ("/", "..")]
+    return Path(*parts) if parts else Path("photo.jpg")
+
+
+def scrub(
+    photos: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    out: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    strict: bool = False,
+    time_zone: str | None = None,
+) -> pd.DataFrame:
+    """Write copies without GPS and XMP of the photos that show a site.
+
+    Parameters
+    ----------
+    photos
+        Photo files or folders (read with :func:`geoexpose.read_captures`), or the
+        captures it returned.
+    sites
+        Sites in the schema of :func:`geoexpose.read_sites`.
+    out
+        The folder to write the copies to (under their capture ids, such as
+        ``DJI_0001.JPG`` or ``flight2/DJI_0001.JPG``) and ``scrubbed.csv``.
+    overwrite
+        Replace existing copies and list; without it an existing one is an error,
+        raised before anything is written.
+    strict, time_zone
+        As for :func:`geoexpose.read_captures`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The list written to ``scrubbed.csv``: columns :data:`SCRUB_COLUMNS`, one row per
+        file that shows a site; ``status`` is ``scrubbed`` or ``skipped`` (with the
+        ``reason``); ``output`` is relative to ``out``.
+
+    Raises
+    ------
+    OutputExistsError
+        An output exists and ``overwrite`` is false.
+    UsageError
+        A copy would replace its original (``out`` is a folder of the inputs).
+    """
+    out = Path(out)
+    if isinstance(photos, gpd.GeoDataFrame):
+        captures = photos
+    else:
+        captures = read_captures(photos, strict=strict, time_zone=time_zone)
+    shown = expose(sites, None, captures).capture_sites
+    listed = shown.groupby(CAPTURE_ID, sort=False)[SITE_ID].agg(
+        lambda s: ";".join(dict.fromkeys(map(str, s)))
+    )
+    caps = captures[captures[CAPTURE_ID].isin(listed.index)]
+    # one row per file: a video's frames share theirs
+    files = caps.drop_duplicates(PATH, keep="first")
+    sites_by_file = caps.groupby(PATH)[CAPTURE_ID].agg(
+        lambda ids: ";".join(dict.fromkeys(";".join(listed[i] for i in ids).split(";")))
+    )
+    rows = []
+    for cap in files.itertuples(index=False):
+        source = getattr(cap, PATH)
+        photo = getattr(cap, CAPTURE_KIND) == "photo"
+        target = _relative(getattr(cap, CAPTURE_ID)) if photo else None
+        rows.append(
+            {
+                CAPTURE_ID: getattr(cap, CAPTURE_ID),
+                "source": str(source),
+                "output": None if target is None else target.as_posix(),
+                "sites": sites_by_file[source],
+                "status": "skipped",
+                "reason": None if photo else "a video: only photos are scrubbed",
+            }
+        )
+    targets = [out / r["output"] for r in rows if r["output"] is not None]
+    sources = {Path(r["source"]).resolve() for r in rows}
+    clash = [t for t in targets if t.resolve() in sources]
+    if clash:
+        raise UsageError(f"{clash[0]}: the copy would replace its original; choose another --out")
+    existing = [p for p in [*targets, out / SCRUB_LIST] if p.exists()]
+    if existing and not overwrite:
+        raise OutputExistsError(f"{existing[0]}: exists; pass --overwrite (overwrite=True)")
+
+    for row in rows:
+        if row["output"] is None:
+            continue
+        data = Path(row["source"]).read_bytes()
+        try:
+            done = scrub_jpeg(data)
+        except ValueError as exc:
+            row["reason"] = f"not scrubbed: {exc}"
+            row["output"] = None
+            message = f"{row['source']}: {exc}; not copied"
+            if strict:
+                raise InputError(message) from exc
+            warnings.warn(InputWarning(message), stacklevel=2)
+            continue
+        with atomic_path(out / row["output"]) as tmp:
+            tmp.write_bytes(done.data)
+        row.update(
+            status="scrubbed",
+            gps_tags_removed=done.gps_tags,
+            xmp_segments_removed=done.xmp_segments,
+            trailer_bytes_removed=done.trailer_bytes,
+            sha256=hashlib.sha256(done.data).hexdigest(),
+        )
+    table = pd.DataFrame(rows, columns=SCRUB_COLUMNS)
+    for col in ("gps_tags_removed", "xmp_segments_removed", "trailer_bytes_removed"):
+        table[col] = table[col].astype("Int64")
+    write_text_atomic(out / SCRUB_LIST, table.to_csv(index=False, lineterminator="\n"))
+    logger.info("scrubbed %d of %d files", int((table["status"] == "scrubbed").sum()), len(table))
+    return table

@@ -1,0 +1,52 @@
+"""Maps: self-contained interactive HTML maps of sites, flights, captures and exposure.
+
+:func:`explore` draws the overview, :func:`explore_site` one site; :func:`write_map`,
+:func:`write_maps` and :func:`rebuild_maps` write them as single HTML files that
+load nothing. The maps draw tables of the schema (sites, flights, fixes, captures,
+exposure columns), whatever made them.
+"""
+
+from geoexpose.maps._encode import encode_geometries, simplify_m
+from geoexpose.maps._layers import table
+from geoexpose.maps.explore import (
+    AGL_COLORS,
+    AGL_EDGES,
+    BASEMAPS,
+    CAPTURE_COLORS,
+    SCORE_COLORS,
+    SCORE_EDGES,
+    SIMPLIFY_M,
+    TRACK_LEVELS_M,
+    explore,
+    explore_site,
+    family_colors,
+    load_output,
+    rebuild_maps,
+    site_file_names,
+    write_map,
+    write_maps,
+    write_site_maps,
+)
+
+__all__ = [
+    "AGL_COLORS",
+    "AGL_EDGES",
+    "BASEMAPS",
+    "CAPTURE_COLORS",
+    "SCORE_COLORS",
+    "SCORE_EDGES",
+    "SIMPLIFY_M",
+    "TRACK_LEVELS_M",
+    "encode_geometries",
+    "explore",
+    "explore_site",
+    "family_colors",
+    "load_output",
+    "rebuild_maps",
+    "simplify_m",
+    "site_file_names",
+    "table",
+    "write_map",
+    "write_maps",
+    "write_site_maps",
+]

@@ -1,0 +1,477 @@
+"""The layers of a geoexpose map: sites, flights, captures and fixes, and the legend.
+
+Each layer is a folium ``FeatureGroup`` (one toggle in the layer control) whose
+features the page's runtime draws from a JSON data block (:mod:`._map_encode`).
+Popups are tables of display text, built in the browser as text, never as HTML.
+Flight tracks are drawn at the level of detail of the zoom (``TRACK_LEVELS_M``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from geoexpose.maps._encode import DataBlock, encode_geometries, simplify_levels, simplify_m
+from geoexpose.maps._html_inline import DASH, display_text, legend_html, page_part
+from geoexpose.schema import (
+    ALT_AGL_M,
+    CAM_LAT,
+    CAM_LON,
+    CAPTURE_ID,
+    CAPTURE_KIND,
+    EXPOSURE_COLUMNS,
+    EXPOSURE_SCORE,
+    FAMILY,
+    FLAGS,
+    FLIGHT_COLUMNS,
+    FLIGHT_ID,
+    GEOMETRY,
+    GSD_CM,
+    N_CAPTURES,
+    N_FLIGHTS,
+    NAME,
+    PATH,
+    PITCH_DEG,
+    SITE_COLUMNS,
+    SITE_ID,
+    SOURCE,
+    TIME_UTC,
+    YAW_DEG,
+)
+from geoexpose.tracks.fix_arrays import fix_arrays
+
+if TYPE_CHECKING:
+    import folium
+
+    from geoexpose.maps._thumbnails import Thumbnails
+
+__all__ = [
+    "AGL_COLORS",
+    "AGL_EDGES",
+    "CAPTURE_COLORS",
+    "FLIGHT_COLOR",
+    "SCORE_COLORS",
+    "SCORE_EDGES",
+    "SIMPLIFY_M",
+    "TRACK_LEVELS_M",
+    "Canvas",
+    "agl_class",
+    "legend",
+]
+
+SCORE_EDGES = (20.0, 40.0, 60.0, 80.0)
+SCORE_COLORS = ("#fdd049", "#fd9a3c", "#f0592b", "#c8102e", "#67000d")
+AGL_EDGES = (30.0, 60.0, 120.0)
+AGL_COLORS = ("#440154", "#3b528b", "#21918c", "#5ec962", "#8c8c8c")  # viridis; last: unknown
+FLIGHT_COLOR = "#3b3b8f"
+CAPTURE_COLORS = ("#2b8cbe", "#d7301f")  # footprint; footprint that shows a site
+SIMPLIFY_M = 1.0
+TRACK_LEVELS_M = (SIMPLIFY_M, 4.0, 16.0, 64.0, 256.0, 1024.0)
+_FOOTPRINT_SIMPLIFY_M = 0.5
+_MAX_SITES_LISTED = 5
+
+
+class Canvas:
+    """A folium map that geoexpose layers are drawn on; adds the runtime first."""
+
+    def __init__(self, m: folium.Map) -> None:
+        from geoexpose.maps._html_inline import runtime_element
+
+        self.map = m
+        self._count = 0
+        m.add_child(runtime_element())
+
+    def block(self, value: Any) -> str:
+        """Add a JSON data block to the page; return its id."""
+        self._count += 1
+        block_id = f"gx-data-{self._count}"
+        self.map.add_child(DataBlock(block_id, value).element())
+        return block_id
+
+    def layer(self, name: str, fn: str, value: Any, *, show: bool = True) -> folium.FeatureGroup:
+        """Add a toggleable layer drawn by the runtime's ``fn`` from ``value``."""
+        import folium
+
+        group = folium.FeatureGroup(name=layer_name(name), show=show)
+        group.add_to(self.map)
+        return self.draw(group, fn, value)
+
+    def draw(self, group: folium.FeatureGroup, fn: str, value: Any) -> folium.FeatureGroup:
+        """Draw ``value`` with the runtime's ``fn`` into an existing group."""
+        block = self.block(value)
+
+        def call(element: Any) -> str:
+            return f'geoexpose.{fn}({element._parent.get_name()}, "{block}");'
+
+        group.add_child(page_part("GeoexposeCall", script=call))
+        return group
+
+
+def layer_name(name: str) -> str:
+    """Make a layer's name safe for folium's layer control, which runs it through Jinja.
+
+    A zero-width space after each ``{`` keeps a name such as ``{{x}}`` as it reads.
+    """
+    return name.replace("{", "{\u200b")
+
+
+def file_names(values: pd.Series) -> pd.Series:
+    """Only the file name of each path: a map shares no local folders."""
+    names = values.astype(str).str.replace(r"^.*[\\/]", "", regex=True)
+    return names.astype(object).where(values.notna(), None)
+
+
+def _styles(frame: pd.DataFrame) -> tuple[list[dict[str, Any]], np.ndarray]:
+    """Find the distinct style rows of a frame, and the index of each row's style."""
+    if len(frame) == 0:
+        return [], np.zeros(0, dtype="int64")
+    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(frame))
+    styles = pd.DataFrame(list(uniques), columns=frame.columns).to_dict("records")
+    return styles, codes
+
+
+def table(frame: pd.DataFrame, columns: list[str], title: pd.Series) -> dict[str, Any]:
+    """Popup table: a title and the display text of each column, per row."""
+    cells = [display_text(frame[c], c).to_numpy(dtype=object) for c in columns]
+    rows = np.column_stack(cells).tolist() if cells else [[] for _ in range(len(frame))]
+    titles = title.astype(object).where(title.notna(), DASH).astype(str)
+    return {"title": titles.tolist(), "cols": columns, "rows": rows}
+
+
+def _score_colors(scores: np.ndarray) -> np.ndarray:
+    """Fill colour of each exposure score, by classes of ``SCORE_EDGES`` (NaN as 0)."""
+    scores = np.nan_to_num(np.asarray(scores, dtype="float64"), nan=0.0)
+    return np.asarray(SCORE_COLORS)[np.digitize(scores, SCORE_EDGES, right=True)]
+
+
+def exposed_mask(sites: pd.DataFrame) -> np.ndarray:
+    """Sites with a score above 0, a flight or a capture (as ``ExposureResult.exposed``)."""
+    exposed = np.zeros(len(sites), dtype=bool)
+    if EXPOSURE_SCORE in sites.columns:
+        exposed |= pd.to_numeric(sites[EXPOSURE_SCORE], errors="coerce").fillna(0).to_numpy() > 0
+    for col in (N_FLIGHTS, N_CAPTURES):
+        if col in sites.columns:
+            exposed |= pd.to_numeric(sites[col], errors="coerce").fillna(0).to_numpy() > 0
+    return exposed
+
+
+def site_spec(
+    sites: pd.DataFrame,
+    family_colors: Mapping[str, str],
+    *,
+    links: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Make the data of a site layer: geometry, styles (exposed ones filled by score), popups."""
+    score = (
+        pd.to_numeric(sites[EXPOSURE_SCORE], errors="coerce").to_numpy("float64")
+        if EXPOSURE_SCORE in sites.columns
+        else np.full(len(sites), np.nan)
+    )
+    exposed = exposed_mask(sites)
+    color = sites[FAMILY].astype(str).map(dict(family_colors)).to_numpy(dtype=object)
+    fill = np.where(exposed, _score_colors(score), color)
+    line = np.isin(shapely.get_type_id(sites.geometry.values), (1, 2, 5))
+    styles, s = _styles(
+        pd.DataFrame(
+            {
+                "color": np.where(line & exposed, fill, color),
+                "weight": np.select([line & exposed, line, exposed], [5.0, 3.0, 2.5], 1.5),
+                "opacity": 1.0,
+                "fillColor": fill,
+                "fillOpacity": np.where(exposed, 0.7, 0.15),
+                "radius": np.where(exposed, 8, 6),
+            }
+        )
+    )
+    columns = [
+        c for c in SITE_COLUMNS + EXPOSURE_COLUMNS if c in sites and c not in (NAME, GEOMETRY)
+    ]
+    frame = sites.assign(**{SOURCE: file_names(sites[SOURCE])}) if SOURCE in sites else sites
+    title = (
+        sites[NAME].where(sites[NAME].notna(), sites[SITE_ID]) if NAME in sites else sites[SITE_ID]
+    )
+    popup = table(frame, columns, title)
+    popup["ids"] = sites[SITE_ID].astype(str).tolist()
+    if links:
+        popup["links"] = [links.get(i) for i in popup["ids"]]
+        popup["links_label"] = "open the site's map"
+    geoms = simplify_m(sites.geometry.values, SIMPLIFY_M, preserve_topology=True)
+    return {"g": encode_geometries(geoms), "styles": styles, "s": s, "table": popup, "kind": "site"}
+
+
+def agl_class(agl: np.ndarray) -> np.ndarray:
+    """Height class of each height above ground (``AGL_EDGES``; the last is unknown)."""
+    agl = np.asarray(agl, dtype="float64")
+    return np.where(np.isnan(agl), len(AGL_EDGES) + 1, np.digitize(np.nan_to_num(agl), AGL_EDGES))
+
+
+def agl_labels() -> list[str]:
+    """Legend label of each height class."""
+    h = [f"{e:g}" for e in AGL_EDGES]
+    labels = [f"< {h[0]} m", *(f"{a}{DASH}{b} m" for a, b in itertools.pairwise(h))]
+    return [*labels, f"\u2265 {h[-1]} m", "unknown"]
+
+
+def track_pieces(
+    fixes: pd.DataFrame, *, max_gap_s: float, gap_factor: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Flight paths cut where the height class changes, merged per flight and class.
+
+    Each segment between consecutive fixes of a flight takes the class of the mean
+    ``alt_agl_m`` of its ends; recording gaps, as :func:`geoexpose.expose` defines
+    them, are not drawn. Returns one MultiLineString per (flight, class) present, the
+    flight id and class of each, and the flight ids in the order of ``fix_arrays``.
+    """
+    a = fix_arrays(fixes, max_gap_s=max_gap_s, gap_factor=gap_factor)
+    seg = np.flatnonzero(a.seg_ok[:-1] & (a.codes[:-1] >= 0)) if len(a.codes) else np.zeros(0, int)
+    if seg.size == 0:
+        empty = np.empty(0, dtype=object)
+        return empty, empty.copy(), np.empty(0, dtype="int64"), a.names
+    cls = agl_class((a.alt[seg] + a.alt[seg + 1]) / 2.0)
+    start = np.ones(seg.size, dtype=bool)
+    start[1:] = (seg[1:] != seg[:-1] + 1) | (cls[1:] != cls[:-1])
+    run = np.cumsum(start) - 1
+    last = np.append(start[1:], True)
+    verts = np.concatenate([seg, seg[last] + 1])
+    runs = np.concatenate([run, run[last]])
+    order = np.lexsort((verts, runs))
+    lines = shapely.linestrings(a.xy[verts[order]], indices=runs[order])
+    n_cls = len(AGL_COLORS)
+    key = a.codes[seg[start]].astype("int64") * n_cls + cls[start]
+    by_key = np.argsort(key, kind="stable")
+    keys, index = np.unique(key[by_key], return_inverse=True)
+    pieces = shapely.multilinestrings(lines[by_key], indices=index)
+    return pieces, np.asarray(a.names, dtype=object)[keys // n_cls], keys % n_cls, a.names
+
+
+def _levels_spec(canvas: Canvas, geoms: np.ndarray, spec: dict[str, Any]) -> dict[str, Any]:
+    levels = simplify_levels(geoms, TRACK_LEVELS_M, preserve_topology=False)
+    spec["levels"] = [
+        {"tol_m": tol, "block": canvas.block(encode_geometries(g))}
+        for tol, g in zip(TRACK_LEVELS_M, levels, strict=True)
+    ]
+    return spec
+
+
+def add_flights(
+    canvas: Canvas,
+    flights: pd.DataFrame | None,
+    fixes: pd.DataFrame | None,
+    params: Mapping[str, Any],
+    *,
+    name: str = "flights",
+    clip: Any = None,
+) -> None:
+    """Flight tracks coloured by height above ground (or plain flight lines), by zoom.
+
+    ``clip``, a polygon in EPSG:4326, keeps only the part of the tracks inside it.
+    """
+    from geoexpose.tracks.fix_arrays import GAP_FACTOR, MAX_GAP_S
+
+    info = None
+    if flights is not None and FLIGHT_ID in flights.columns:
+        cols = [c for c in FLIGHT_COLUMNS if c in flights.columns and c != GEOMETRY]
+        info = pd.DataFrame(flights[cols]).drop_duplicates(FLIGHT_ID).set_index(FLIGHT_ID)
+        if SOURCE in info.columns:
+            info[SOURCE] = file_names(info[SOURCE])
+    if fixes is not None:
+        gaps = {"max_gap_s": MAX_GAP_S, "gap_factor": GAP_FACTOR}
+        gaps.update({k: float(v) for k, v in params.items() if k in gaps})
+        geoms, flight_ids, cls, _ = track_pieces(fixes, **gaps)
+        styles = [{"color": c, "weight": 3.0, "opacity": 0.9} for c in AGL_COLORS]
+        frame = pd.DataFrame({FLIGHT_ID: flight_ids, "height": np.asarray(agl_labels())[cls]})
+        s = cls
+    elif flights is not None:
+        geoms = flights.geometry.to_numpy()
+        styles = [{"color": FLIGHT_COLOR, "weight": 2.5, "opacity": 0.9}]
+        frame = pd.DataFrame(
+            {FLIGHT_ID: flights[FLIGHT_ID].to_numpy() if FLIGHT_ID in flights else DASH}
+        )
+        s = np.zeros(len(frame), dtype="int64")
+    else:
+        return
+    if info is not None and len(frame):
+        frame = frame.join(info.drop(columns=[c for c in frame if c in info]), on=FLIGHT_ID)
+    if clip is not None and len(geoms):
+        geoms = shapely.intersection(np.asarray(geoms, dtype=object), clip)
+    columns = [c for c in frame.columns if c != FLIGHT_ID]
+    spec = {
+        "styles": styles,
+        "s": s,
+        "table": table(frame, columns, frame[FLIGHT_ID].astype(object)),
+    }
+    canvas.layer(name, "levels", _levels_spec(canvas, np.asarray(geoms, dtype=object), spec))
+
+
+def _sites_shown(captures: pd.DataFrame, capture_sites: pd.DataFrame | None) -> pd.Series:
+    """List the ids of the sites each capture shows, as text (at most a few named)."""
+    empty = pd.Series("", index=captures.index, dtype=object)
+    if capture_sites is None or len(capture_sites) == 0 or CAPTURE_ID not in captures:
+        return empty
+    listed = capture_sites.drop_duplicates([CAPTURE_ID, SITE_ID]).copy()
+    listed[SITE_ID] = listed[SITE_ID].astype(str)
+    listed["rank"] = listed.groupby(CAPTURE_ID).cumcount()
+    count = listed.groupby(CAPTURE_ID).size()
+    names = listed[listed["rank"] < _MAX_SITES_LISTED].groupby(CAPTURE_ID)[SITE_ID]
+    text = names.agg(", ".join)
+    more = (count - _MAX_SITES_LISTED).reindex(text.index)
+    text = text.where(more <= 0, text + " and " + more.astype(str) + " more")
+    return pd.Series(captures[CAPTURE_ID].map(text).fillna("").to_numpy(), index=captures.index)
+
+
+def add_captures(
+    canvas: Canvas,
+    captures: pd.DataFrame,
+    capture_sites: pd.DataFrame | None,
+    thumbnails: Thumbnails | None,
+) -> None:
+    """Capture footprints and camera positions, two layers sharing one popup table."""
+    shown = _sites_shown(captures, capture_sites)
+    shows_site = (shown != "").to_numpy()
+    names = (
+        file_names(captures[PATH]) if PATH in captures else pd.Series(DASH, index=captures.index)
+    )
+    frame = pd.DataFrame({"file": names, "sites shown": shown.where(shows_site, DASH)})
+    for col in (CAPTURE_KIND, TIME_UTC, FLIGHT_ID, GSD_CM, ALT_AGL_M, PITCH_DEG, YAW_DEG, FLAGS):
+        if col in captures:
+            frame[col] = captures[col].to_numpy()
+    cols = [c for c in frame.columns if c != "file"]
+    popup = table(frame, cols, frame["file"])
+    if CAPTURE_ID in captures:
+        popup["ids"] = captures[CAPTURE_ID].astype(str).tolist()
+    if thumbnails is not None and PATH in captures:
+        # Captures that show a site first, finest GSD first; then the others in order.
+        gsd = (
+            pd.to_numeric(captures[GSD_CM], errors="coerce").to_numpy("float64")
+            if GSD_CM in captures
+            else np.full(len(captures), np.nan)
+        )
+        order = np.lexsort((np.nan_to_num(gsd, nan=np.inf), ~shows_site))
+        kinds = (
+            captures[CAPTURE_KIND]
+            if CAPTURE_KIND in captures
+            else pd.Series("photo", index=captures.index)
+        )
+        got, reasons = thumbnails.for_map(
+            captures[PATH].to_numpy(dtype=object)[order], kinds.to_numpy(dtype=object)[order]
+        )
+        uris = list(dict.fromkeys(got.values()))
+        where = {uri: n for n, uri in enumerate(uris)}
+        popup["thumbs"] = canvas.block(
+            {"uris": uris, "of": {str(order[k]): where[uri] for k, uri in got.items()}}
+        )
+        popup["no_thumb"] = {int(order[k]): why for k, why in reasons.items()}
+        popup["no_thumb"] = [popup["no_thumb"].get(i) for i in range(len(captures))]
+    table_id = canvas.block(popup)
+    color = np.asarray(CAPTURE_COLORS)[shows_site.astype(int)]
+    foot_styles, foot_s = _styles(
+        pd.DataFrame(
+            {
+                "color": color,
+                "weight": np.where(shows_site, 2.0, 1.0),
+                "opacity": 0.9,
+                "fillColor": color,
+                "fillOpacity": 0.08,
+            }
+        )
+    )
+    footprints = simplify_m(captures.geometry.values, _FOOTPRINT_SIMPLIFY_M, preserve_topology=True)
+    canvas.layer(
+        "capture footprints",
+        "features",
+        {
+            "g": encode_geometries(footprints),
+            "styles": foot_styles,
+            "s": foot_s,
+            "table": table_id,
+            "kind": "footprint",
+        },
+    )
+    if CAM_LON in captures and CAM_LAT in captures:
+        lon = pd.to_numeric(captures[CAM_LON], errors="coerce").to_numpy("float64")
+        lat = pd.to_numeric(captures[CAM_LAT], errors="coerce").to_numpy("float64")
+        ok = np.isfinite(lon) & np.isfinite(lat)
+        points = np.full(len(captures), None, dtype=object)
+        points[ok] = shapely.points(lon[ok], lat[ok])
+        cam_styles, cam_s = _styles(
+            pd.DataFrame(
+                {
+                    "color": "#ffffff",
+                    "weight": 1.0,
+                    "opacity": 1.0,
+                    "fillColor": color,
+                    "fillOpacity": 1.0,
+                    "radius": 4,
+                }
+            )
+        )
+        canvas.layer(
+            "camera positions",
+            "features",
+            {
+                "g": encode_geometries(points),
+                "styles": cam_styles,
+                "s": cam_s,
+                "table": table_id,
+                "kind": "camera",
+            },
+        )
+
+
+def legend(
+    family_colors: Mapping[str, str],
+    *,
+    heights: bool,
+    flights: bool,
+    captures: bool,
+    note: str | None,
+    extra: list[tuple[str, list[tuple[str, str]]]] | None = None,
+) -> str:
+    """Write the legend's HTML: score classes, families, flights, captures, and ``extra``."""
+    edges = [0, *SCORE_EDGES, 100]
+    sections = [
+        (
+            "exposure_score",
+            [
+                (f"background:{c}", f"{a:g}{DASH}{b:g}")
+                for c, (a, b) in zip(SCORE_COLORS, itertools.pairwise(edges), strict=True)
+            ],
+        ),
+        (
+            "Sites by family",
+            [(f"background:{c}40;border:2px solid {c}", f) for f, c in family_colors.items()],
+        ),
+    ]
+    if heights:
+        sections.append(
+            (
+                "Flights: height above ground (or take-off)",
+                list(zip((f"background:{c}" for c in AGL_COLORS), agl_labels(), strict=True)),
+            )
+        )
+    elif flights:
+        sections.append(("Flights", [(f"background:{FLIGHT_COLOR}", "flight path")]))
+    if captures:
+        sections.append(
+            (
+                "Captures",
+                [
+                    (
+                        f"background:{CAPTURE_COLORS[0]}20;border:2px solid {CAPTURE_COLORS[0]}",
+                        "footprint",
+                    ),
+                    (
+                        f"background:{CAPTURE_COLORS[1]}20;border:2px solid {CAPTURE_COLORS[1]}",
+                        "footprint showing a site",
+                    ),
+                    (f"background:{CAPTURE_COLORS[0]};border-radius:50%", "camera position"),
+                ],
+            )
+        )
+    sections += extra or []
+    return legend_html(sections, note)

@@ -1,0 +1,201 @@
+"""The exact merge of batch results into one exposure.
+
+Batches hold whole flights, so their flight x site pairs never overlap, except where
+captures of a flight were measured apart from its fixes: pairs with the same flight
+and site then merge exactly by sum (``n_fixes``, ``dwell_s``, ``n_captures``), minimum
+(``min_distance_m``, ``min_agl_m``, ``best_gsd_cm``, ``first_seen_utc``) and maximum
+(``last_seen_utc``), as :func:`geoexpose.expose` merges the pairs of fixes and of
+captures. The per-site metrics then follow from the pairs exactly as in
+:func:`geoexpose.expose`. The imaged part of a site shown in several batches is the
+union of the batches' imaged parts, measured in the site's band.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import SimpleNamespace
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geoexpose.exposure._capture_join import site_areas_in_band
+from geoexpose.exposure.expose import _per_site
+from geoexpose.exposure.score import exposure_score
+from geoexpose.projection import band_of_geometries, from_band, geometries_to_band
+from geoexpose.schema import (
+    BEST_GSD_CM,
+    CAPTURE_ID,
+    CRS_LONLAT,
+    DWELL_S,
+    EXPOSURE_COLUMNS,
+    EXPOSURE_SCORE,
+    FIRST_SEEN_UTC,
+    FLIGHT_ID,
+    IMAGED_AREA_M2,
+    IMAGED_FRACTION,
+    LAST_SEEN_UTC,
+    MIN_AGL_M,
+    MIN_DISTANCE_M,
+    N_CAPTURES,
+    N_FIXES,
+    PAIR_COLUMNS,
+    SITE_ID,
+    STANDOFF_M,
+    TIME_DTYPE,
+    TIME_UTC,
+)
+
+__all__ = ["combine_footprints", "combine_pairs", "site_table", "sort_captures"]
+
+_HOW = {
+    N_FIXES: "sum",
+    DWELL_S: "sum",
+    MIN_DISTANCE_M: "min",
+    MIN_AGL_M: "min",
+    FIRST_SEEN_UTC: "min",
+    LAST_SEEN_UTC: "max",
+    N_CAPTURES: "sum",
+    BEST_GSD_CM: "min",
+}
+
+
+def combine_pairs(
+    parts: Sequence[pd.DataFrame], sites: gpd.GeoDataFrame, *, by_site_id: bool
+) -> pd.DataFrame:
+    """Merge flight x site pairs of batches; sorted as :func:`geoexpose.expose` sorts them.
+
+    ``by_site_id``: by flight then ``site_id`` (the order when captures are given),
+    else by flight then the sites' order.
+    """
+    frames = [p[PAIR_COLUMNS] for p in parts if len(p)]
+    if not frames:
+        return parts[0][PAIR_COLUMNS].iloc[:0].reset_index(drop=True) if parts else _no_pairs()
+    pairs = pd.concat(frames, ignore_index=True)
+    key = [FLIGHT_ID, SITE_ID]
+    twice = pairs.duplicated(key, keep=False).to_numpy()
+    if twice.any():
+        merged = pairs[twice].groupby(key, dropna=False, sort=False).agg(_HOW).reset_index()
+        pairs = pd.concat([pairs[~twice], merged[PAIR_COLUMNS]], ignore_index=True)
+    if by_site_id:
+        pairs = pairs.sort_values(key, ignore_index=True, na_position="last")
+    else:
+        position = pd.Series(np.arange(len(sites)), index=sites[SITE_ID].to_numpy())
+        order = np.lexsort(
+            (position.reindex(pairs[SITE_ID]).to_numpy(), pairs[FLIGHT_ID].to_numpy(dtype=object))
+        )
+        pairs = pairs.iloc[order].reset_index(drop=True)
+    for col in (N_FIXES, N_CAPTURES):
+        pairs[col] = pairs[col].astype("int64")
+    for col in (FIRST_SEEN_UTC, LAST_SEEN_UTC):
+        pairs[col] = pairs[col].astype(TIME_DTYPE)
+    return pairs
+
+
+def _no_pairs() -> pd.DataFrame:
+    out = pd.DataFrame({c: pd.Series(dtype="float64") for c in PAIR_COLUMNS})
+    for col in (FLIGHT_ID, SITE_ID):
+        out[col] = out[col].astype("str")
+    for col in (N_FIXES, N_CAPTURES):
+        out[col] = out[col].astype("int64")
+    for col in (FIRST_SEEN_UTC, LAST_SEEN_UTC):
+        out[col] = out[col].astype(TIME_DTYPE)
+    return out
+
+
+def combine_footprints(
+    parts: Sequence[gpd.GeoDataFrame], sites: gpd.GeoDataFrame
+) -> gpd.GeoDataFrame:
+    """Merge the imaged parts of sites from several batches of captures.
+
+    A site imaged in one batch keeps that batch's row. A site imaged in several gets the
+    union of its imaged parts (in the site's band), its area and share of the site
+    area, the sum of ``n_captures`` and the finest ``best_gsd_cm``.
+    """
+    frames = [p for p in parts if len(p)]
+    if not frames:
+        return parts[0].iloc[:0].reset_index(drop=True)
+    fp = pd.concat(frames, ignore_index=True)
+    twice = fp.duplicated(SITE_ID, keep=False).to_numpy()
+    if twice.any():
+        fp = pd.concat([fp[~twice], _union_rows(fp[twice], sites)], ignore_index=True)
+    fp = gpd.GeoDataFrame(fp, geometry=fp.geometry.name, crs=CRS_LONLAT)
+    return fp.sort_values(SITE_ID, ignore_index=True)
+
+
+def _union_rows(rows: gpd.GeoDataFrame, sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One row per site of ``rows`` (sites shown in several batches), merged."""
+    rows = rows.sort_values(SITE_ID, kind="stable", ignore_index=True)
+    ids = rows[SITE_ID].to_numpy(dtype=object)
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    ends = np.r_[starts[1:], len(ids)]
+    where = pd.Series(np.arange(len(sites)), index=sites[SITE_ID].to_numpy())
+    site_rows = where.reindex(ids[starts]).to_numpy()
+    geoms = sites.geometry.to_numpy()[site_rows]
+    standoff = pd.to_numeric(sites[STANDOFF_M]).to_numpy("float64")[site_rows]
+    bands = band_of_geometries(geoms)
+    pieces = rows.geometry.to_numpy()
+    union = np.empty(len(starts), dtype=object)
+    area = np.zeros(len(starts))
+    site_area = np.zeros(len(starts))
+    for band in np.unique(bands):  # a loop over longitude bands
+        sel = np.flatnonzero(bands == band)
+        site_area[sel] = shapely.area(site_areas_in_band(geoms[sel], standoff[sel], int(band)))
+        merged = np.array(
+            [
+                shapely.union_all(geometries_to_band(pieces[starts[i] : ends[i]], int(band)))
+                for i in sel  # one union per site shown in several batches
+            ],
+            dtype=object,
+        )
+        area[sel] = shapely.area(merged)
+        union[sel] = from_band(merged, int(band))
+    grouped = rows.groupby(SITE_ID, sort=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fraction = np.clip(area / np.where(site_area > 0, site_area, np.nan), 0, 1)
+    return gpd.GeoDataFrame(
+        {
+            SITE_ID: ids[starts],
+            N_CAPTURES: grouped[N_CAPTURES].sum().to_numpy("int64"),
+            BEST_GSD_CM: grouped[BEST_GSD_CM].min().to_numpy("float64"),
+            IMAGED_AREA_M2: area,
+            IMAGED_FRACTION: fraction,
+        },
+        geometry=gpd.GeoSeries(union, crs=CRS_LONLAT),
+        crs=CRS_LONLAT,
+    )
+
+
+def site_table(
+    sites: gpd.GeoDataFrame, pairs: pd.DataFrame, footprints: gpd.GeoDataFrame | None
+) -> gpd.GeoDataFrame:
+    """Every site with its exposure columns and score, from the merged pairs.
+
+    ``footprints`` is None where no captures were given (as :func:`geoexpose.expose`
+    then has no imagery).
+    """
+    imagery = None if footprints is None else SimpleNamespace(footprints=footprints)
+    metrics = _per_site(pairs, sites, imagery)
+    metrics.index = sites.index
+    out = pd.concat(
+        [
+            sites.drop(columns=[c for c in EXPOSURE_COLUMNS if c in sites]),
+            metrics[EXPOSURE_COLUMNS],
+        ],
+        axis=1,
+    )
+    out[EXPOSURE_SCORE] = exposure_score(out)
+    return gpd.GeoDataFrame(out, geometry=sites.geometry.name, crs=sites.crs)
+
+
+def sort_captures(
+    captures: Sequence[gpd.GeoDataFrame], capture_sites: Sequence[pd.DataFrame], ids: pd.Index
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Put captures back in input order (``ids``), capture x site rows in expose's order."""
+    caps = pd.concat(captures, ignore_index=True)
+    order = pd.Index(caps[CAPTURE_ID]).get_indexer(ids)
+    caps = caps.iloc[order[order >= 0]].reset_index(drop=True)
+    rows = pd.concat(capture_sites, ignore_index=True)
+    rows = rows.sort_values([SITE_ID, TIME_UTC, CAPTURE_ID], ignore_index=True, kind="stable")
+    return gpd.GeoDataFrame(caps, geometry=caps.geometry.name, crs=CRS_LONLAT), rows

@@ -1,0 +1,442 @@
+"""Exposure of more fixes than fit in memory: batches of whole flights, merged exactly.
+
+:func:`expose_stream` gives the answer of :func:`geoexpose.expose` while holding only
+a batch or two of fixes at a time:
+
+1. The fixes are cut into batches of whole flights (files of a GeoParquet table
+   partitioned by flight, track files, or parts of a frame). Each batch goes through
+   :func:`geoexpose.expose` on its own: a flight x site pair depends on that flight's
+   fixes only, so the batches' pairs are the pairs of one call. Each batch also keeps
+   its flights' lines (simplified) and the few fixes that matching captures to
+   flights can use (see :mod:`geoexpose.scale._match`).
+2. The captures are matched to flights with those fixes, then cut into batches by
+   flight and measured against the sites; their pairs merge with the fixes' pairs by
+   sum, minimum and maximum, and the imaged parts of each site by union.
+3. The per-site metrics and the score are computed from the merged pairs, as in
+   :func:`geoexpose.expose`.
+
+Batches run one after another in this process (``engine="local"``, the next batch
+read while the current one is worked on) or on a Dask cluster (``engine="dask"``,
+see :mod:`geoexpose.scale.dask_engine`). Numbers agree with one call of
+:func:`geoexpose.expose` to rounding (1e-9 relative; sums may add in another order).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geoexpose.errors import InputError, UsageError
+from geoexpose.exposure._capture_metrics import validate_captures
+from geoexpose.exposure.expose import ExposureResult, _validate_sites, expose
+from geoexpose.scale._match import CaptureWindows, match_captures
+from geoexpose.scale._merge import combine_footprints, combine_pairs, site_table, sort_captures
+from geoexpose.scale._sources import Loaded, TrackFiles, plan_batches
+from geoexpose.schema import CRS_LONLAT, FLIGHT_ID, TIME_UTC
+from geoexpose.tracks.fix_arrays import GAP_FACTOR, MAX_GAP_S
+
+__all__ = ["ENGINES", "StreamResult", "TrackFiles", "expose_stream"]
+
+logger = logging.getLogger(__name__)
+
+ENGINES = ("local", "dask")
+_M_PER_DEG = 111_320.0
+
+
+@dataclass(frozen=True)
+class StreamResult(ExposureResult):
+    """An exposure without its fixes: the flights come as a table.
+
+    Attributes
+    ----------
+    flight_table : GeoDataFrame
+        One line per flight, as :attr:`ExposureResult.flights`; the lines are
+        simplified to ``params["simplify_m"]`` metres (their lengths and times are
+        those of every fix).
+    stats : dict
+        How the work went: ``engine``, ``batches``, ``fixes``, ``seconds``.
+    """
+
+    flight_table: gpd.GeoDataFrame = field(default_factory=gpd.GeoDataFrame)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property  # type: ignore[override]
+    def flights(self) -> gpd.GeoDataFrame:
+        """One line per flight (see ``flight_table``)."""
+        return self.flight_table
+
+    def write(self, folder: str | Path, *, overwrite: bool = False, **kwargs: Any) -> Path:
+        """Write the output folder; ``summary.json`` counts the fixes streamed."""
+        from geoexpose.outputs import summary, write_outputs
+
+        extra = dict(kwargs.pop("extra_summary", None) or {})
+        rows = summary(self)["rows"] | {"fixes_kept": int(self.stats.get("fixes", 0))}
+        extra = {"rows": rows, "engine": self.stats} | extra
+        return write_outputs(self, folder, overwrite=overwrite, extra_summary=extra, **kwargs)
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What every batch needs, shipped to each worker once."""
+
+    sites: gpd.GeoDataFrame
+    windows: CaptureWindows | None
+    max_gap_s: float
+    gap_factor: float
+    threads: int
+    simplify_m: float | None
+
+
+@dataclass
+class FixPart:
+    """What one batch of fixes gives."""
+
+    pairs: pd.DataFrame
+    flights: gpd.GeoDataFrame
+    near: pd.DataFrame | None
+    n_fixes: int
+    flight_ids: list[str]
+    files: list[dict[str, Any]]
+    triggers: pd.DataFrame | None
+    empty: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame]  # imagery tables, empty
+
+
+@dataclass
+class CapturePart:
+    """What one batch of captures gives."""
+
+    pairs: pd.DataFrame
+    footprints: gpd.GeoDataFrame
+    captures: gpd.GeoDataFrame
+    capture_sites: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class _Captures:
+    frame: gpd.GeoDataFrame
+
+    def load(self) -> gpd.GeoDataFrame:
+        return self.frame
+
+
+def fix_task(loaded: Loaded, shared: Shared) -> FixPart:
+    """Expose one batch of fixes: its pairs, flight lines and fixes near captures."""
+    fixes = loaded.fixes
+    r = expose(
+        shared.sites,
+        fixes,
+        max_gap_s=shared.max_gap_s,
+        gap_factor=shared.gap_factor,
+        threads=shared.threads,
+    )
+    lines = r.flights
+    if shared.simplify_m and len(lines):
+        tolerance = shared.simplify_m / _M_PER_DEG  # degrees: at most that many metres
+        simple = shapely.simplify(lines.geometry.to_numpy(), tolerance, preserve_topology=False)
+        lines = lines.set_geometry(gpd.GeoSeries(simple, index=lines.index, crs=CRS_LONLAT))
+    near = shared.windows.near(fixes) if shared.windows is not None and len(fixes) else None
+    ids = pd.unique(fixes[FLIGHT_ID].astype(str)).tolist() if len(fixes) else []
+    empty = (r.footprints, r.captures, r.capture_sites)
+    return FixPart(r.pairs, lines, near, len(fixes), ids, loaded.files, loaded.triggers, empty)
+
+
+def capture_task(captures: gpd.GeoDataFrame, shared: Shared) -> CapturePart:
+    """Measure one batch of captures (flights already matched) against the sites."""
+    r = expose(shared.sites, None, captures=captures, threads=shared.threads)
+    return CapturePart(r.pairs, r.footprints, r.captures, r.capture_sites)
+
+
+class LocalRunner:
+    """Run batches one after another here, reading the next while one is worked on."""
+
+    name = "local"
+    workers = 1
+
+    def __init__(self, threads: int) -> None:
+        self.threads = threads
+
+    def share(self, obj: Any) -> Any:
+        """Nothing to ship: the object itself."""
+        return obj
+
+    def map(self, func: Callable[[Any, Any], Any], batches: Iterable[Any], shared: Any):
+        """Yield ``func(batch.load(), shared)`` for each batch."""
+        with ThreadPoolExecutor(1, thread_name_prefix="geoexpose-read") as reader:
+            it = iter(batches)
+            first = next(it, None)
+            pending = reader.submit(first.load) if first is not None else None
+            while pending is not None:
+                loaded = pending.result()
+                following = next(it, None)
+                pending = reader.submit(following.load) if following is not None else None
+                yield func(loaded, shared)
+                del loaded
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
+def _runner(engine: str, scheduler: Any, threads: int | None, workers: int | None):
+    if engine == "local":
+        return LocalRunner(threads or min(4, os.cpu_count() or 1))
+    if engine == "dask":
+        from geoexpose.scale.dask_engine import DaskRunner
+
+        return DaskRunner(scheduler, threads=threads or 1, workers=workers)
+    raise UsageError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}")
+
+
+def _capture_batches(captures: gpd.GeoDataFrame, size: int) -> Iterator[_Captures]:
+    """Cut captures into batches of whole flights (those of no flight together)."""
+    key = captures[FLIGHT_ID].astype(object).fillna("").astype(str)  # "": of no flight
+    codes, _ = pd.factorize(key, sort=True)
+    sizes = np.bincount(codes, minlength=1)
+    bounds = np.cumsum(sizes)
+    batch_of_flight = (np.r_[0, bounds[:-1]] // max(size, 1)).astype("int64")
+    batch = batch_of_flight[codes]
+    for k in np.unique(batch):
+        yield _Captures(captures[batch == k])
+
+
+def expose_stream(
+    sites: gpd.GeoDataFrame,
+    fixes: Any,
+    captures: gpd.GeoDataFrame | None = None,
+    *,
+    engine: str = "local",
+    scheduler: Any = None,
+    batch_fixes: int = 2_000_000,
+    batch_captures: int = 20_000,
+    max_gap_s: float = MAX_GAP_S,
+    gap_factor: float = GAP_FACTOR,
+    threads: int | None = None,
+    workers: int | None = None,
+    simplify_m: float | None = 1.0,
+    triggers_dem: Any = None,
+    progress: bool = False,
+) -> StreamResult:
+    """Compute the exposure of :func:`geoexpose.expose`, streaming the fixes in batches.
+
+    Parameters
+    ----------
+    sites
+        Sites, as for :func:`geoexpose.expose`; every worker gets them once.
+    fixes
+        Where the fixes come from: a GeoParquet file or folder partitioned by flight
+        (:func:`geoexpose.geoparquet.write_fixes`; each flight in one file), track
+        files and folders (paths, or :class:`TrackFiles` for reading options), a
+        DataFrame or GeoDataFrame of fixes (cut by flight), or an iterable of frames,
+        each one batch (a flight in one frame only).
+    captures
+        Captures, as for :func:`geoexpose.expose`.
+    engine
+        ``"local"``: batches one after another in this process. ``"dask"``: batches
+        as tasks on a Dask cluster (needs ``geoexpose[dask]``).
+    scheduler
+        Dask only: the scheduler's address (``"tcp://host:8786"``) or a
+        ``distributed.Client``; None starts a LocalCluster of ``workers`` processes
+        for the call.
+    batch_fixes
+        About this many fixes per batch (whole flights or files); memory grows with
+        it, not with the number of fixes.
+    batch_captures
+        About this many captures per batch.
+    max_gap_s, gap_factor
+        As for :func:`geoexpose.expose`.
+    threads
+        Threads per batch (default: the CPUs, at most 4, for ``"local"``; 1 per task
+        for ``"dask"``, where processes give the parallelism).
+    workers
+        Dask only: processes of the LocalCluster (default: the CPUs).
+    simplify_m
+        Simplify the flight lines kept for maps to within this many metres
+        (None: keep every fix, so memory grows with the fixes).
+    triggers_dem
+        Elevation model for the footprints of photo triggers read from logs
+        (:class:`TrackFiles` with ``triggers=True``).
+    progress
+        Show a progress bar over the batches on a terminal.
+
+    Returns
+    -------
+    StreamResult
+        An :class:`ExposureResult` with ``fixes=None``; ``.flights`` is a table.
+    """
+    start = time.perf_counter()
+    inputs = {"sites": list(sites.attrs.get("geoexpose", {}).get("layers", []))}
+    sites = _bare(_validate_sites(sites))
+    captures = validate_captures(captures)
+    if captures is not None:
+        inputs["captures"] = list(captures.attrs.get("geoexpose", {}).get("files", []))
+        captures = _bare(captures)
+    if batch_fixes < 1 or batch_captures < 1:
+        raise UsageError("batch_fixes and batch_captures must be at least 1")
+    batches, known = plan_batches(fixes, batch_fixes)
+    runner = _runner(engine, scheduler, threads, workers)
+    params = {
+        "max_gap_s": max_gap_s, "gap_factor": gap_factor, "engine": engine,
+        "batch_fixes": batch_fixes, "batch_captures": batch_captures,
+        "simplify_m": simplify_m, "threads": runner.threads,
+    }  # fmt: skip
+    parts: list[CapturePart] = []
+    try:
+        windows = CaptureWindows.of(captures)
+        handle = runner.share(
+            Shared(sites, windows, max_gap_s, gap_factor, runner.threads, simplify_m)
+        )
+        fixed = _run_fixes(runner, batches, handle, progress)
+        params["workers"] = runner.workers
+        if captures is not None or fixed["triggers"]:
+            captures = _bare(_with_triggers(captures, fixed["triggers"], triggers_dem))
+            matched = match_captures(
+                captures,
+                fixed["near"],
+                any_fixes=fixed["fixes"] > 0,
+                max_gap_s=max_gap_s,
+                gap_factor=gap_factor,
+            )
+            cut = _capture_batches(matched, batch_captures)
+            parts = list(runner.map(capture_task, cut, handle))
+    finally:
+        runner.close()
+    inputs["tracks"] = known.get("files", []) + fixed["files"]
+    return _assemble(sites, captures, fixed, parts, inputs, params, start)
+
+
+def _bare(frame: Any) -> Any:
+    """Copy a frame shallowly without ``attrs`` (pandas deep-copies them at every step)."""
+    out = frame.copy(deep=False)
+    out.attrs = {}
+    return out
+
+
+def _run_fixes(runner: Any, batches: Iterator[Any], handle: Any, progress: bool) -> dict[str, Any]:
+    """Run every batch of fixes; gather pairs, lines, near fixes; check flights are apart."""
+    from tqdm import tqdm
+
+    out: dict[str, Any] = {
+        "pairs": [], "flights": [], "near": [], "files": [], "triggers": [], "fixes": 0,
+        "batches": 0, "empty": None,
+    }  # fmt: skip
+    seen: set[str] = set()
+    parts = runner.map(fix_task, batches, handle)
+    for part in tqdm(parts, desc="batches", unit="batch", disable=None if progress else True):
+        again = seen.intersection(part.flight_ids)
+        if again:
+            flight = sorted(again)[0]
+            raise InputError(
+                f"fixes: flight {flight!r} is in two batches; each flight must be in one "
+                "file or frame (write GeoParquet with geoexpose.geoparquet.write_fixes)"
+            )
+        seen.update(part.flight_ids)
+        out["pairs"].append(part.pairs)
+        out["flights"].append(part.flights)
+        if part.near is not None and len(part.near):
+            out["near"].append(part.near)
+        out["files"] += part.files
+        if part.triggers is not None and len(part.triggers):
+            out["triggers"].append(part.triggers)
+        out["fixes"] += part.n_fixes
+        out["batches"] += 1
+        out["empty"] = out["empty"] or part.empty
+    near = out["near"]
+    out["near"] = pd.concat(near, ignore_index=True) if near else pd.DataFrame()
+    return out
+
+
+def _with_triggers(
+    captures: gpd.GeoDataFrame | None, triggers: list[pd.DataFrame], dem: Any
+) -> gpd.GeoDataFrame:
+    """Add the footprints of the logs' photo triggers (in file order) to the captures."""
+    from geoexpose.imagery.captures import captures_from_triggers, empty_captures
+
+    frames = [captures if captures is not None else empty_captures()]
+    if triggers:
+        frames.append(captures_from_triggers(pd.concat(triggers, ignore_index=True), dem=dem))
+    if len(frames) == 1:
+        return frames[0]
+    files = frames[0].attrs.get("geoexpose", {}).get("files", [])
+    out = pd.concat(frames, ignore_index=True)
+    out.attrs["geoexpose"] = {"files": files}
+    return validate_captures(out)  # type: ignore[return-value]
+
+
+def _assemble(
+    sites: gpd.GeoDataFrame,
+    captures: gpd.GeoDataFrame | None,
+    fixed: dict[str, Any],
+    parts: list[CapturePart],
+    inputs: dict[str, Any],
+    params: dict[str, Any],
+    start: float,
+) -> StreamResult:
+    """Merge the batches' results into one exposure result."""
+    empty = fixed["empty"]
+    if empty is None:  # no fixes at all: the empty tables of a call without them
+        r = expose(sites, None)
+        empty = (r.footprints, r.captures, r.capture_sites)
+        fixed["pairs"].append(r.pairs)
+    pair_parts = list(fixed["pairs"]) + [p.pairs for p in parts]
+    pairs = combine_pairs(pair_parts, sites, by_site_id=captures is not None)
+    if captures is not None and parts:
+        footprints = combine_footprints([p.footprints for p in parts], sites)
+        caps, capture_sites = sort_captures(
+            [p.captures for p in parts],
+            [p.capture_sites for p in parts],
+            pd.Index(captures["capture_id"]),
+        )
+    else:
+        footprints, caps, capture_sites = empty
+    out = site_table(sites, pairs, footprints if captures is not None else None)
+    lines = [f for f in fixed["flights"] if len(f)]
+    flights = (
+        pd.concat(lines, ignore_index=True).sort_values(FLIGHT_ID, ignore_index=True)
+        if lines
+        else (fixed["flights"][0] if fixed["flights"] else _no_flights())
+    )
+    seconds = time.perf_counter() - start
+    stats = {
+        "engine": params["engine"],
+        "workers": params["workers"],
+        "batches": fixed["batches"],
+        "capture_batches": len(parts),
+        "fixes": fixed["fixes"],
+        "seconds": round(seconds, 3),
+    }
+    logger.info(
+        "streamed exposure: %d sites, %d fixes in %d batches, %d pairs, %.1f s",
+        len(out), fixed["fixes"], fixed["batches"], len(pairs), seconds,
+    )  # fmt: skip
+    return StreamResult(
+        sites=out,
+        pairs=pairs,
+        footprints=footprints,
+        fixes=None,
+        params=params,
+        inputs=inputs,
+        captures=caps,
+        capture_sites=capture_sites,
+        flight_table=gpd.GeoDataFrame(flights, geometry="geometry", crs=CRS_LONLAT),
+        stats=stats,
+    )
+
+
+def _no_flights() -> gpd.GeoDataFrame:
+    from geoexpose.tracks.flights import flight_lines
+
+    empty = gpd.GeoDataFrame(
+        {FLIGHT_ID: pd.Series(dtype=str), TIME_UTC: pd.Series(dtype="datetime64[ns, UTC]")},
+        geometry=gpd.GeoSeries([], crs=CRS_LONLAT),
+    )
+    return flight_lines(empty, seg_ok=np.zeros(0, dtype=bool))

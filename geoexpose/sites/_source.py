@@ -1,0 +1,257 @@
+"""Read a site layer from a file or a frame into a GeoDataFrame in EPSG:4326.
+
+Vector formats go through pyogrio (GeoPackage, GeoJSON, Shapefile, FlatGeobuf and
+whatever else GDAL reads), GeoParquet through pyarrow, and CSV through pandas, with
+points built from longitude/latitude columns. Attributes are returned unchanged.
+OpenStreetMap files (``.osm.pbf``, ``.osm``, ``.osm.gz``, ``.osm.bz2``) go through
+:func:`geoexpose.sites.osm.osm_table`, spreadsheets (``.xlsx``) through
+:func:`geoexpose.sites.registries.read_spreadsheet`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+from pyproj.exceptions import CRSError
+
+from geoexpose.errors import InputError, UsageError
+from geoexpose.schema import CRS_LONLAT
+from geoexpose.sites.catalog import normalize_label
+from geoexpose.sites.registries import SPREADSHEET_SUFFIXES, read_spreadsheet
+
+__all__ = ["LAT_NAMES", "LON_NAMES", "Loaded", "read_source"]
+
+logger = logging.getLogger(__name__)
+
+# Coordinate columns of tables, as labels, in the order they are looked for.
+LON_NAMES = ("longitude", "lon", "lng", "long", "x")
+LAT_NAMES = ("latitude", "lat", "y")
+
+_CSV_SUFFIXES = {".csv": ",", ".tsv": "\t", ".txt": None}
+_PARQUET_SUFFIXES = (".parquet", ".geoparquet")
+_OSM_SUFFIXES = (".osm", ".pbf", ".osm.gz", ".osm.bz2", ".o5m")
+_FRAME_LABEL = "GeoDataFrame"
+_FRAME_PREFIX = "site"
+_PREFERRED_LAYER = "sites"  # the sites layer of a geoexpose output, exposure.gpkg
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A site layer as read: attributes untouched, geometry in EPSG:4326."""
+
+    label: str  # the input, for messages and the ``source`` column
+    stem: str  # the default prefix of site ids
+    frame: gpd.GeoDataFrame  # RangeIndex: row number = position + 1
+    coordinates: tuple[str, ...] = field(default=())  # lon/lat columns the points came from
+
+
+def read_source(
+    source: str | os.PathLike[str] | pd.DataFrame,
+    *,
+    layer: str | None,
+    lon: str | None,
+    lat: str | None,
+    crs: object | None,
+) -> Loaded:
+    """Read ``source`` (a path or a frame) into a GeoDataFrame in EPSG:4326."""
+    given_crs = _parse_crs(crs)
+    if isinstance(source, pd.DataFrame):
+        if layer is not None:
+            raise UsageError("layer= applies to files with several layers, not to a frame")
+        label, stem, table = _FRAME_LABEL, _FRAME_PREFIX, source
+    else:
+        path = Path(source)
+        label, stem = os.fspath(source), path.stem or path.name
+        table = _read_path(path, label, layer)
+    frame, coordinates = _as_geoframe(table, label, lon=lon, lat=lat, crs=given_crs)
+    if not frame.crs.equals(CRS_LONLAT, ignore_axis_order=True):
+        logger.info("%s: reprojecting from %s to %s", label, frame.crs.to_string(), CRS_LONLAT)
+        frame = frame.to_crs(CRS_LONLAT)
+    frame = frame.reset_index(drop=True)
+    return Loaded(label=label, stem=stem, frame=frame, coordinates=coordinates)
+
+
+def _parse_crs(crs: object | None) -> CRS | None:
+    if crs is None:
+        return None
+    try:
+        return CRS.from_user_input(crs)
+    except CRSError as error:
+        raise UsageError(f"crs={crs!r} is not a coordinate reference system: {error}") from error
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def _read_path(path: Path, label: str, layer: str | None) -> pd.DataFrame:
+    if not path.exists():
+        raise InputError(f"{label}: no such file")
+    name = path.name.lower()
+    suffix = path.suffix.lower()
+    if name.endswith(_OSM_SUFFIXES) or suffix in SPREADSHEET_SUFFIXES:
+        if name.endswith(_OSM_SUFFIXES) and layer is not None:
+            raise UsageError(f"layer= applies to files with several layers, not to {label}")
+        if suffix in SPREADSHEET_SUFFIXES:
+            return read_spreadsheet(path, label, layer)
+        from geoexpose.sites.osm import osm_table  # the sites of every family the catalog reads
+
+        return osm_table(path, label=label)
+    if (suffix in _CSV_SUFFIXES or suffix in _PARQUET_SUFFIXES) and layer is not None:
+        raise UsageError(f"layer= applies to files with several layers, not to {label}")
+    if suffix in _CSV_SUFFIXES:
+        return _read_csv(path, label, _CSV_SUFFIXES[suffix])
+    if suffix in _PARQUET_SUFFIXES:
+        return _read_parquet(path, label)
+    return _read_vector(path, label, layer)
+
+
+def _read_csv(path: Path, label: str, sep: str | None) -> pd.DataFrame:
+    # Every cell as text: ids keep leading zeros; numbers are parsed where needed.
+    options: dict[str, object] = {
+        "sep": sep,
+        "dtype": "str",
+        "keep_default_na": False,
+        "na_values": [""],
+    }
+    if sep is None:
+        options["engine"] = "python"
+    try:
+        try:
+            return pd.read_csv(path, encoding="utf-8-sig", **options)
+        except UnicodeDecodeError:
+            logger.info("%s: not UTF-8; reading it as Latin-1", label)
+            return pd.read_csv(path, encoding="latin-1", **options)
+    except (OSError, ValueError, pd.errors.ParserError) as error:
+        raise InputError(f"{label}: cannot read as CSV: {_one_line(error)}") from error
+
+
+def _read_parquet(path: Path, label: str) -> pd.DataFrame:
+    import pyarrow
+    import pyarrow.parquet as pq
+
+    try:
+        metadata = pq.read_schema(path).metadata or {}
+        if b"geo" in metadata:
+            return gpd.read_parquet(path)
+        return pd.read_parquet(path)  # a plain table: points from lon/lat columns
+    except (OSError, ValueError, pyarrow.ArrowException) as error:
+        raise InputError(f"{label}: cannot read as (Geo)Parquet: {_one_line(error)}") from error
+
+
+def _read_vector(path: Path, label: str, layer: str | None) -> pd.DataFrame:
+    import pyogrio
+    from pyogrio.errors import DataLayerError, DataSourceError
+
+    failures = (DataSourceError, DataLayerError, OSError, ValueError, RuntimeError)
+    try:
+        names = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+    except failures as error:
+        raise InputError(f"{label}: cannot read: {_one_line(error)}") from error
+    if layer is not None and layer not in names:
+        raise InputError(f"{label}: no layer {layer!r}; its layers are: {', '.join(names)}")
+    if layer is None:
+        if not names:
+            raise InputError(f"{label}: holds no layer")
+        if len(names) == 1:
+            layer = names[0]
+        elif _PREFERRED_LAYER in names:
+            layer = _PREFERRED_LAYER
+        else:
+            raise InputError(
+                f"{label}: holds {len(names)} layers ({', '.join(names)}); choose one with layer="
+            )
+    try:
+        return gpd.read_file(path, layer=layer, engine="pyogrio")
+    except failures as error:
+        raise InputError(f"{label}: cannot read layer {layer!r}: {_one_line(error)}") from error
+
+
+def _has_geometry(table: pd.DataFrame) -> bool:
+    if not isinstance(table, gpd.GeoDataFrame):
+        return False
+    name = table._geometry_column_name  # None when no geometry column is active
+    return name is not None and name in table.columns
+
+
+def _as_geoframe(
+    table: pd.DataFrame,
+    label: str,
+    *,
+    lon: str | None,
+    lat: str | None,
+    crs: CRS | None,
+) -> tuple[gpd.GeoDataFrame, tuple[str, ...]]:
+    if _has_geometry(table):
+        if lon is not None or lat is not None:
+            raise UsageError(f"lon=/lat= apply to tables without geometry; {label} has geometry")
+        frame = gpd.GeoDataFrame(table)
+        if frame.crs is None:
+            if crs is None:
+                raise InputError(f"{label}: has no CRS; give its CRS with crs= (e.g. 'EPSG:32633')")
+            return frame.set_crs(crs), ()
+        if crs is not None and not frame.crs.equals(crs, ignore_axis_order=True):
+            raise InputError(
+                f"{label}: its CRS is {frame.crs.to_string()} but crs={crs.to_string()} was "
+                "given; drop crs= or fix the file"
+            )
+        return frame, ()
+    lon_field = _coordinate_field(table, lon, LON_NAMES, "lon", label)
+    lat_field = _coordinate_field(table, lat, LAT_NAMES, "lat", label)
+    x = _coordinates(table[lon_field], lon_field, label)
+    y = _coordinates(table[lat_field], lat_field, label)
+    present = np.isfinite(x) & np.isfinite(y)
+    points = np.full(len(table), None, dtype=object)
+    points[present] = shapely.points(x[present], y[present])
+    attributes = pd.DataFrame(table).drop(columns=[lon_field, lat_field])
+    frame = gpd.GeoDataFrame(attributes, geometry=points, crs=crs or CRS_LONLAT)
+    return frame, (lon_field, lat_field)
+
+
+def _coordinate_field(
+    table: pd.DataFrame, given: str | None, names: tuple[str, ...], axis: str, label: str
+) -> str:
+    fields = [str(column) for column in table.columns]
+    if given is not None:
+        folded = [f for f in fields if f == given] or [
+            f for f in fields if f.casefold() == given.casefold()
+        ]
+        if len(folded) == 1:
+            return folded[0]
+        raise InputError(
+            f"{label}: no field {given!r} (given as {axis}=); its fields are: {', '.join(fields)}"
+        )
+    by_label: dict[str, str] = {}
+    for column in fields:
+        by_label.setdefault(normalize_label(column), column)
+    for name in names:
+        if name in by_label:
+            return by_label[name]
+    raise InputError(
+        f"{label}: no geometry and no {axis} column (looked for {', '.join(names)}); "
+        f"give it with {axis}=; its fields are: {', '.join(fields) or '(none)'}"
+    )
+
+
+def _coordinates(values: pd.Series, field_name: str, label: str) -> np.ndarray:
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        return values.to_numpy(dtype="float64", na_value=np.nan)
+    text = values.astype("str").str.strip()
+    text = text.mask(text == "")
+    numbers = pd.to_numeric(text, errors="coerce")
+    bad = (text.notna() & numbers.isna()).to_numpy()
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            f"{label}: row {first + 1}: {field_name} {text.iloc[first]!r} is not a number "
+            f"({int(bad.sum())} such rows)"
+        )
+    return numbers.to_numpy(dtype="float64", na_value=np.nan)

@@ -1,0 +1,45 @@
+"""Tracks: flight logs read into one row per fix, and what other wings need of fixes.
+
+:func:`read_tracks` reads every track format geoexpose knows (one table of formats,
+:mod:`geoexpose.tracks.formats`), cleans the fixes and numbers the flights;
+:func:`read_routes` reads the files that hold positions without times (planned
+missions, untimed tracks); :func:`read_trigger_poses` the photos the logs say were
+taken. :func:`fix_arrays` gives fixes as plain arrays ordered by flight and time, the
+form the exposure, the maps and the audit work on, with the recording-gap rule.
+"""
+
+from geoexpose.tracks._srt import sniff_srt, srt_frames
+from geoexpose.tracks.fix_arrays import (
+    GAP_FACTOR,
+    MAX_GAP_S,
+    FixArrays,
+    fix_arrays,
+    fix_lonlat,
+    lonlat_problems,
+    reduce_ranges,
+)
+from geoexpose.tracks.flights import flight_lines
+from geoexpose.tracks.normalize import check_time_zone, parse_times
+from geoexpose.tracks.read import FORMATS, ROUTE_COLUMNS, TRACK_SUFFIXES, read_routes, read_tracks
+from geoexpose.tracks.triggers import read_trigger_poses
+
+__all__ = [
+    "FORMATS",
+    "GAP_FACTOR",
+    "MAX_GAP_S",
+    "ROUTE_COLUMNS",
+    "TRACK_SUFFIXES",
+    "FixArrays",
+    "check_time_zone",
+    "fix_arrays",
+    "fix_lonlat",
+    "flight_lines",
+    "lonlat_problems",
+    "parse_times",
+    "read_routes",
+    "read_tracks",
+    "read_trigger_poses",
+    "reduce_ranges",
+    "sniff_srt",
+    "srt_frames",
+]

@@ -1,0 +1,465 @@
+"""Find the fix columns of a table by name, and turn them into a RawTrack frame.
+
+Shared by the CSV reader and the GeoJSON/vector reader (whose properties are a
+table too). Columns are found by name (after trimming, lower-casing and taking the
+unit out, see :func:`geoexpose.tracks.units.split_unit`) in the alias tables below, first
+alias first; ``columns={"lat": ..., "lon": ..., "time": ..., "alt": ...,
+"alt_msl": ..., "date": ...}`` names them instead. AirData exports have a fixed
+mapping (:func:`airdata_mapping`).
+
+Altitudes (``alt_ref`` of the output says which one ``alt_agl_m`` holds):
+
+- a height-above-ground column (``height_above_ground...``, ``agl``, ``alt_agl``)
+  fills ``alt_agl_m`` with ``alt_ref="ground"``; rows where it is empty fall back
+  to a height-above-takeoff column if there is one (``alt_ref="takeoff"`` there);
+- otherwise a height-above-takeoff column (``height_above_takeoff``, ``height``,
+  ``rel_alt``, and the ambiguous ``alt``/``altitude``, which consumer-drone
+  exports use for height above takeoff) fills ``alt_agl_m`` with ``"takeoff"``;
+- a sea-level column (``altitude_above_sealevel``, ``alt_msl``, ``ele``,
+  ``elevation``, ``abs_alt``, ...) fills ``alt_msl_m``;
+- ``alt_ref=`` (``"ground"``, ``"takeoff"`` or ``"msl"``) says what the altitude
+  column (named with ``columns={"alt": ...}`` or the first alias found) measures;
+  ``"msl"`` puts it in ``alt_msl_m`` and leaves ``alt_agl_m`` empty.
+
+Values without a unit in their column name are taken as metres, m/s, seconds
+and degrees; an unknown unit on a position, time or altitude column is an
+InputError naming the column (on an optional extra column, the extra is left
+out). Times: see :func:`geoexpose.tracks.normalize.parse_times`; a column marked
+``(utc)`` is UTC; an absolute time column with whole-second resolution is refined
+with an elapsed-time column (``time(millisecond)``) where the table has one.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from geoexpose.errors import InputError
+from geoexpose.schema import (
+    ALT_AGL_M,
+    ALT_MSL_M,
+    ALT_REF,
+    ALT_REF_GROUND,
+    ALT_REF_TAKEOFF,
+    TIME_DTYPE,
+    TIME_UTC,
+)
+from geoexpose.tracks import units
+from geoexpose.tracks.normalize import (
+    GIMBAL_PITCH_DEG,
+    GIMBAL_YAW_DEG,
+    IS_PHOTO,
+    IS_VIDEO,
+    LAT,
+    LON,
+    SEGMENT,
+    SPEED_M_S,
+    YAW_DEG,
+    parse_bools,
+    parse_times,
+)
+
+__all__ = [
+    "ALIASES",
+    "ALT_ALIASES",
+    "ALT_REF_MSL",
+    "Column",
+    "ColumnMap",
+    "airdata_mapping",
+    "build_frame",
+    "find",
+    "generic_mapping",
+    "key_of",
+]
+
+logger = logging.getLogger(__name__)
+
+ALT_REF_MSL = "msl"
+
+#: Header aliases by field, best first (compared after :func:`key_of`).
+ALIASES: dict[str, tuple[str, ...]] = {
+    "lat": ("latitude", "lat", "osd.latitude", "gps:lat", "gps.lat", "gps_lat", "y"),
+    "lon": (
+        "longitude",
+        "lon",
+        "lng",
+        "long",
+        "osd.longitude",
+        "gps:long",
+        "gps:lon",
+        "gps.lon",
+        "gps_lon",
+        "x",
+    ),
+    "time": (
+        "time_utc",
+        "datetime_utc",
+        "timestamp_utc",
+        "utc_time",
+        "datetime",
+        "date_time",
+        "timestamp",
+        "custom.datetime",
+        "custom.updatetime",
+        "gps_time",
+        "time",
+        "utc",
+        "when",
+    ),
+    "date": ("date", "date_utc", "custom.date", "gps_date"),
+    "elapsed": ("time", "elapsed", "elapsed_time", "offsettime", "clock:offsettime"),
+    "segment": ("flight_id", "track_id", "trajectory_id", "traj_id", "track_fid"),
+    SPEED_M_S: ("speed", "hspeed", "custom.hspeed", "osd.hspeed", "ground_speed", "groundspeed"),
+    YAW_DEG: ("compass_heading", "osd.yaw", "yaw", "heading"),
+    GIMBAL_PITCH_DEG: ("gimbal_pitch", "gimbal.pitch"),
+    GIMBAL_YAW_DEG: ("gimbal_heading", "gimbal.yaw", "gimbal_yaw"),
+    IS_PHOTO: ("isphoto", "is_photo", "camera.isphoto", "custom.isphoto", "istakingphoto"),
+    IS_VIDEO: ("isvideo", "is_video", "camera.isvideo", "custom.isvideo", "istakingvideo"),
+}
+#: Altitude aliases by reference, best first.
+ALT_ALIASES: dict[str, tuple[str, ...]] = {
+    ALT_REF_GROUND: (
+        "height_above_ground_at_drone_location",
+        "height_above_ground",
+        "alt_agl",
+        "height_agl",
+        "altitude_agl",
+        "agl",
+    ),
+    ALT_REF_TAKEOFF: (
+        "height_above_takeoff",
+        "osd.height",
+        "height_above_home",
+        "relative_altitude",
+        "relative_alt",
+        "rel_alt",
+        "alt_rel",
+        "height",
+        "alt",
+        "altitude",
+    ),
+    ALT_REF_MSL: (
+        "altitude_above_sealevel",
+        "alt_msl",
+        "altitude_msl",
+        "alt_amsl",
+        "altitude_amsl",
+        "msl",
+        "amsl",
+        "absolute_altitude",
+        "abs_alt",
+        "ele",
+        "elevation",
+        "gps_alt",
+        "gps:alt",
+    ),
+}
+_EXTRA_QUANTITY = {
+    SPEED_M_S: units.SPEED,
+    YAW_DEG: units.ANGLE,
+    GIMBAL_PITCH_DEG: units.ANGLE,
+    GIMBAL_YAW_DEG: units.ANGLE,
+}
+_AIRDATA = {
+    "lat": "latitude",
+    "lon": "longitude",
+    "time": "datetime",
+    "elapsed": "time",
+    "ground": "height_above_ground_at_drone_location",
+    "takeoff": "height_above_takeoff",
+    "msl": "altitude_above_sealevel",
+    SPEED_M_S: "speed",
+    YAW_DEG: "compass_heading",
+    GIMBAL_PITCH_DEG: "gimbal_pitch",
+    GIMBAL_YAW_DEG: "gimbal_heading",
+    IS_PHOTO: "isphoto",
+    IS_VIDEO: "isvideo",
+}
+_TIME_OF_DAY = re.compile(r"\s*\d{1,2}:\d\d(?::\d\d(?:[.,]\d+)?)?\s*(?:[AaPp][Mm])?\s*")
+
+
+def key_of(base: str) -> str:
+    """Normalise a base column name for alias look-up: lower case, ``_`` for blanks."""
+    return re.sub(r"[\s\-]+", "_", base.strip().lower())
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of the input: its name as found, its alias key and its unit."""
+
+    name: str
+    key: str
+    unit: str | None
+
+    @classmethod
+    def of(cls, name: str) -> Column:
+        """Describe the column called ``name``."""
+        return _column_of(name)
+
+    @property
+    def is_duration(self) -> bool:
+        """Whether the unit is a duration (ms, s, ...)."""
+        found = units.UNITS.get((self.unit or "").lower())
+        return found is not None and found.quantity == units.DURATION
+
+
+@functools.lru_cache(maxsize=4096)
+def _column_of(name: str) -> Column:
+    """Describe a column (cached: a DJI export has hundreds, looked up several times)."""
+    base, unit = units.split_unit(name)
+    return Column(name, key_of(base), unit)
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """Which input column gives which output field."""
+
+    lat: Column | None
+    lon: Column | None
+    time: Column
+    date: Column | None = None
+    elapsed: Column | None = None
+    agl: Column | None = None
+    agl_ref: str = ALT_REF_TAKEOFF
+    agl_fallback: Column | None = None
+    msl: Column | None = None
+    segment: Column | None = None
+    extras: dict[str, Column] = field(default_factory=dict)
+
+
+def find(cols: list[Column], aliases: tuple[str, ...], *, exclude: tuple = ()) -> Column | None:
+    """Return the first column matching an alias, trying aliases in order."""
+    for alias in aliases:
+        for col in cols:
+            if col.key == alias and col not in exclude:
+                return col
+    return None
+
+
+def _named(cols: list[Column], columns: Mapping[str, str], field_: str) -> Column | None:
+    if field_ not in columns:
+        return None
+    wanted = columns[field_]
+    for col in cols:
+        if col.name == wanted.strip():
+            return col
+    for col in cols:
+        if col.name.lower() == wanted.strip().lower():
+            return col
+    raise InputError(f"no column {wanted!r} (columns[{field_!r}]) in the header")
+
+
+def _alt_ref_of(col: Column) -> str | None:
+    return next((ref for ref, names in ALT_ALIASES.items() if col.key in names), None)
+
+
+def generic_mapping(
+    names: list[str],
+    *,
+    columns: Mapping[str, str] | None,
+    alt_ref: str | None,
+    need_position: bool = True,
+) -> ColumnMap:
+    """Find the lat/lon/time/altitude/extra columns among ``names`` (see module notes).
+
+    Raises
+    ------
+    InputError
+        A required column is missing, or a column named in ``columns`` is absent.
+    """
+    cols = [Column.of(name) for name in names]
+    columns = columns or {}
+    where = {}
+    for name in ("lat", "lon") if need_position else ():
+        where[name] = _named(cols, columns, name) or find(cols, ALIASES[name])
+        if where[name] is None:
+            raise InputError(
+                f"no {name} column in the header (looked for {', '.join(ALIASES[name])}); "
+                f"name it with columns={{{name!r}: ...}}"
+            )
+    time = _named(cols, columns, "time")
+    if time is None:
+        clocks = [col for col in cols if not col.is_duration]
+        time = find(clocks, ALIASES["time"]) or find(cols, ALIASES["time"])
+    if time is None:
+        raise InputError(
+            f"no time column in the header (looked for {', '.join(ALIASES['time'])}); "
+            "name it with columns={'time': ...}"
+        )
+    elapsed = None
+    if not time.is_duration:
+        elapsed = find([c for c in cols if c.is_duration], ALIASES["elapsed"], exclude=(time,))
+    date = _named(cols, columns, "date") or find(cols, ALIASES["date"], exclude=(time,))
+
+    agl, ref, fallback, msl = None, ALT_REF_TAKEOFF, None, _named(cols, columns, "alt_msl")
+    if "alt" in columns or alt_ref is not None:
+        every = (
+            ALT_ALIASES[ALT_REF_GROUND] + ALT_ALIASES[ALT_REF_TAKEOFF] + ALT_ALIASES[ALT_REF_MSL]
+        )
+        chosen = _named(cols, columns, "alt") or find(cols, every)
+        if chosen is not None:
+            ref = alt_ref or _alt_ref_of(chosen) or ALT_REF_TAKEOFF
+            if ref == ALT_REF_MSL:
+                msl, ref = chosen, ALT_REF_TAKEOFF
+            else:
+                agl = chosen
+        msl = msl or find(cols, ALT_ALIASES[ALT_REF_MSL], exclude=(agl,))
+    else:
+        agl = find(cols, ALT_ALIASES[ALT_REF_GROUND])
+        takeoff = find(cols, ALT_ALIASES[ALT_REF_TAKEOFF])
+        if agl is not None:
+            ref, fallback = ALT_REF_GROUND, takeoff
+        else:
+            agl = takeoff
+        msl = msl or find(cols, ALT_ALIASES[ALT_REF_MSL])
+    extras = {name: find(cols, ALIASES[name]) for name in (*_EXTRA_QUANTITY, IS_PHOTO, IS_VIDEO)}
+    return ColumnMap(
+        lat=where.get("lat"),
+        lon=where.get("lon"),
+        time=time,
+        date=date,
+        elapsed=elapsed,
+        agl=agl,
+        agl_ref=ref,
+        agl_fallback=fallback,
+        msl=msl,
+        segment=find(cols, ALIASES["segment"]),
+        extras={name: col for name, col in extras.items() if col is not None},
+    )
+
+
+def airdata_mapping(names: list[str]) -> ColumnMap | None:
+    """Return the AirData mapping, or None when the header is not an AirData export."""
+    cols: dict[str, Column] = {}
+    for col in map(Column.of, names):
+        cols.setdefault(col.key, col)
+    needed = ("lat", "lon", "time", "elapsed", "takeoff")
+    if any(_AIRDATA[name] not in cols for name in needed):
+        return None
+    if not cols[_AIRDATA["elapsed"]].is_duration:
+        return None
+    got: dict[str, Column | None] = {name: cols.get(key) for name, key in _AIRDATA.items()}
+    ground, takeoff = got["ground"], cols[_AIRDATA["takeoff"]]
+    extras = {}
+    for name in (*_EXTRA_QUANTITY, IS_PHOTO, IS_VIDEO):
+        found = got[name]
+        if found is not None:
+            extras[name] = found
+    return ColumnMap(
+        lat=got["lat"],
+        lon=got["lon"],
+        time=cols[_AIRDATA["time"]],
+        elapsed=got["elapsed"],
+        agl=ground or takeoff,
+        agl_ref=ALT_REF_GROUND if ground else ALT_REF_TAKEOFF,
+        agl_fallback=takeoff if ground else None,
+        msl=got["msl"],
+        extras=extras,
+    )
+
+
+def _numbers(table: pd.DataFrame, col: Column, quantity: str, *, comma: bool) -> pd.Series:
+    values = table[col.name]
+    if not pd.api.types.is_numeric_dtype(values.dtype):
+        text = values.astype("str").str.strip()
+        if comma:
+            text = text.str.replace(",", ".", regex=False)
+        values = pd.to_numeric(text, errors="coerce")
+    factor = units.unit_factor(col.unit, quantity=quantity, column=col.name)
+    return values.astype("float64") * factor
+
+
+def _times(table: pd.DataFrame, m: ColumnMap, *, time_zone: str | None) -> tuple[pd.Series, str]:
+    col = m.time
+    values = table[col.name]
+    marker = (col.unit or "").lower()
+    per_unit = None
+    if col.is_duration:
+        per_unit = units.unit_factor(col.unit, quantity=units.DURATION, column=col.name)
+    elif col.unit is not None and marker not in units.ZONE_MARKERS:
+        raise InputError(
+            f"column {col.name!r}: {col.unit!r} is neither a zone (utc, local) nor a unit"
+        )
+    if m.date is not None and not pd.api.types.is_numeric_dtype(values.dtype):
+        first = values.dropna().astype("str")
+        if len(first) and _TIME_OF_DAY.fullmatch(first.iloc[0]):
+            values = table[m.date.name].astype("str").str.strip() + " " + values.astype("str")
+    marked_utc = marker in ("utc", "gmt", "z")  # "datetime(utc)": UTC whatever time_zone says
+    try:
+        times, basis = parse_times(
+            values,
+            column=col.name,
+            time_zone=None if marked_utc else time_zone,
+            naive_is_utc=marked_utc,
+            seconds_per_unit=per_unit,
+        )
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
+    if m.elapsed is not None:
+        elapsed = _numbers(table, m.elapsed, units.DURATION, comma=False).to_numpy()
+        ns = times.to_numpy(dtype="datetime64[ns]").view("int64")
+        usable = np.flatnonzero(times.notna().to_numpy() & ~np.isnan(elapsed))
+        whole_seconds = bool(np.all(ns[usable] % 1_000_000_000 == 0))
+        if len(usable) and whole_seconds:
+            # Absolute time to the second: anchor it once, then follow the elapsed clock.
+            first = usable[0]
+            offset = np.round((elapsed - elapsed[first]) * 1e9)
+            stamps = pd.to_timedelta(offset, unit="ns") + times.iloc[first]
+            times = pd.Series(stamps, index=table.index).astype(TIME_DTYPE)
+    return times, basis
+
+
+def build_frame(
+    table: pd.DataFrame,
+    m: ColumnMap,
+    *,
+    time_zone: str | None,
+    comma: bool = False,
+    lat: pd.Series | None = None,
+    lon: pd.Series | None = None,
+) -> tuple[pd.DataFrame, str]:
+    """Build a RawTrack frame from ``table`` with mapping ``m``.
+
+    ``lat``/``lon`` give the position where it comes from geometries, not columns.
+    Returns the frame and the time basis (see :class:`~geoexpose.tracks.normalize.RawTrack`).
+    """
+    n = len(table)
+    out: dict[str, Any] = {}  # columns, made into one frame at the end (fewer copies)
+    out[LAT] = lat if m.lat is None else _numbers(table, m.lat, units.ANGLE, comma=comma)
+    out[LON] = lon if m.lon is None else _numbers(table, m.lon, units.ANGLE, comma=comma)
+    out[TIME_UTC], basis = _times(table, m, time_zone=time_zone)
+    agl = np.full(n, np.nan)
+    ref = np.full(n, m.agl_ref, dtype=object)
+    if m.agl is not None:
+        agl = _numbers(table, m.agl, units.LENGTH, comma=comma).to_numpy()
+    if m.agl_fallback is not None:
+        backup = _numbers(table, m.agl_fallback, units.LENGTH, comma=comma).to_numpy()
+        use = np.isnan(agl) & ~np.isnan(backup)
+        agl = np.where(use, backup, agl)
+        ref[use] = ALT_REF_TAKEOFF
+    out[ALT_AGL_M] = agl
+    out[ALT_REF] = ref
+    out[ALT_MSL_M] = np.full(n, np.nan)
+    if m.msl is not None:
+        out[ALT_MSL_M] = _numbers(table, m.msl, units.LENGTH, comma=comma)
+    if m.segment is not None:
+        out[SEGMENT] = table[m.segment.name].astype("str").to_numpy()
+    for name, col in m.extras.items():
+        if name in _EXTRA_QUANTITY:
+            try:
+                out[name] = _numbers(table, col, _EXTRA_QUANTITY[name], comma=comma)
+            except InputError as exc:  # an odd unit on an optional column is no reason to fail
+                logger.debug("extra column %s left out: %s", name, exc)
+        else:
+            out[name] = parse_bools(table[col.name])
+    columns = {k: v.to_numpy() if isinstance(v, pd.Series) else v for k, v in out.items()}
+    frame = pd.DataFrame(columns, index=table.index)
+    frame[TIME_UTC] = out[TIME_UTC]
+    return frame, basis

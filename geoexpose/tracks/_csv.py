@@ -1,0 +1,235 @@
+"""Read flight tracks from CSV files: AirData exports and any CSV with lat/lon/time.
+
+The text is decoded as UTF-8 (UTF-16 with a byte-order mark), else as cp1252 or
+latin-1 (a note says so: such bytes sit in free-text columns of Windows tools'
+exports, and positions and times are ASCII); data with NUL bytes or many control
+characters is refused as binary. The delimiter is the most frequent of ``,``,
+``;``, tab and ``|`` in the header (or Excel's ``sep=`` first line); with a
+delimiter other than ``,`` a decimal comma is accepted. Leading blanks of names
+and values are dropped. A last line cut short (a file truncated while written) is
+dropped and counted as ``truncated_row``; rows with more fields than the header
+are dropped and counted as ``bad_row``. Columns are found by
+:mod:`geoexpose.tracks._columns`; DJI-family exports (PhantomHelp, dji-log-parser,
+TXTlogToCSVtool, Litchi) are told apart by :mod:`geoexpose.tracks._dji_csv`; a
+Litchi mission is read as a planned route (``route="planned"``, no times;
+:func:`read_litchi_mission` reads it as points with its own columns).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from geoexpose.errors import InputError
+from geoexpose.schema import CRS_LONLAT
+from geoexpose.tracks._columns import airdata_mapping, build_frame, generic_mapping
+from geoexpose.tracks._dji_csv import (
+    LITCHI_MISSION,
+    LITCHI_MISSION_MESSAGE,
+    aircraft_meta,
+    dji_csv_kind,
+    finish_frame,
+    mission_frame,
+    mission_route,
+    prepare_table,
+)
+from geoexpose.tracks.normalize import ROUTE_PLANNED, RawTrack
+
+__all__ = ["read_csv_track", "read_litchi_mission"]
+
+logger = logging.getLogger(__name__)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    """Decode CSV bytes: UTF-16 by BOM, UTF-8, else cp1252 / latin-1 text."""
+    if not data.strip():
+        raise InputError("empty file")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise InputError(f"binary data, not a text CSV (NUL byte at offset {nul})")
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    for encoding in ("cp1252", "latin-1"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    sample = text[:8192]
+    controls = len(_CONTROL.findall(sample))
+    if controls > 0.05 * len(sample):
+        raise InputError(f"binary data, not a text CSV ({controls} control characters)")
+    return text, encoding
+
+
+def _split_header(text: str) -> tuple[str, str, int]:
+    """Return (body starting at the header line, delimiter, lines skipped before it)."""
+    body = text.lstrip("\r\n")
+    skipped = text[: len(text) - len(body)].count("\n")
+    first = body.split("\n", 1)[0].strip()
+    sep = None
+    if first.lower().startswith("sep=") and len(first) >= 5:  # Excel's delimiter line
+        sep = first[4]
+        rest = body.split("\n", 1)[1] if "\n" in body else ""
+        body = rest.lstrip("\r\n")
+        skipped += 1 + rest[: len(rest) - len(body)].count("\n")
+        first = body.split("\n", 1)[0]
+    if sep is None:
+        counts = {c: first.count(c) for c in ",;\t|"}
+        sep = max(counts, key=counts.__getitem__) if max(counts.values()) else ","
+    return body, sep, skipped
+
+
+def _cut_truncated(body: str, sep: str) -> tuple[str, int]:
+    """Cut a last line that is shorter than the header (file cut while written)."""
+    if not body or body.endswith(("\n", "\r")):
+        return body, 0
+    cut = body.rfind("\n")
+    if cut < 0:
+        return body, 0  # the header alone
+    n_fields = len(next(csv.reader([body.split("\n", 1)[0]], delimiter=sep)))
+    last = body[cut + 1 :]
+    fields = next(csv.reader([last], delimiter=sep), [])
+    if len(fields) < n_fields or last.count('"') % 2:
+        return body[: cut + 1], 1
+    return body, 0
+
+
+def _parse(body: str, sep: str) -> tuple[pd.DataFrame, list[int]]:
+    """Parse the CSV body; return the table and the body line numbers of skipped rows."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", pd.errors.ParserWarning)
+        try:
+            table = pd.read_csv(
+                io.StringIO(body),
+                sep=sep,
+                skipinitialspace=True,
+                on_bad_lines="warn",
+                low_memory=False,
+            )
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise InputError(f"not a readable CSV ({detail})") from exc
+    bad: list[int] = []
+    for item in caught:
+        if issubclass(item.category, pd.errors.ParserWarning):
+            bad.extend(int(n) for n in re.findall(r"Skipping line (\d+)", str(item.message)))
+        else:
+            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+    table.columns = [str(name).strip() for name in table.columns]
+    return table.loc[:, ~table.columns.duplicated()], bad
+
+
+def read_csv_track(
+    path: Path,
+    *,
+    format: str = "auto",
+    columns: Mapping[str, str] | None = None,
+    time_zone: str | None = None,
+    alt_ref: str | None = None,
+) -> RawTrack:
+    """Read one CSV track file (see module notes).
+
+    Parameters
+    ----------
+    path
+        The file.
+    format
+        ``"auto"`` (AirData when the header is AirData's, else generic),
+        ``"airdata_csv"`` or ``"csv"`` (generic, aliases and ``columns``).
+    columns, time_zone, alt_ref
+        See :func:`geoexpose.tracks.read_tracks`; AirData files ignore ``columns``
+        and ``alt_ref`` (their columns say what they hold) unless ``format="csv"``.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read as a track (message without the path).
+    """
+    text, encoding = _decode(path.read_bytes())
+    body, sep, skipped = _split_header(text)
+    body, truncated = _cut_truncated(body, sep)
+    table, bad = _parse(body, sep)
+    kind = dji_csv_kind(list(table.columns))
+    dropped = {"truncated_row": truncated, "bad_row": len(bad)}
+    if kind == LITCHI_MISSION:
+        if format != "auto":
+            raise InputError(LITCHI_MISSION_MESSAGE)
+        frame = mission_route(table)
+        notes = [f"{LITCHI_MISSION_MESSAGE}: waypoints without times"]
+        return RawTrack(frame, LITCHI_MISSION, dropped, notes=notes, route=ROUTE_PLANNED)
+    if format == "csv":
+        kind = None
+    notes = []
+    if truncated:
+        line = skipped + body.count("\n") + 1
+        notes.append(f"line {line}: last row cut short (file truncated?); dropped")
+    if bad:
+        notes.append(
+            f"line {skipped + bad[0]}: more fields than the header; {len(bad)} such row(s) dropped"
+        )
+    mapping = None if format == "csv" or kind else airdata_mapping(list(table.columns))
+    if mapping is None and format == "airdata_csv":
+        raise InputError("not an AirData CSV (no time(millisecond)/datetime(utc)/latitude header)")
+    name = kind or ("csv" if mapping is None else "airdata_csv")
+    if kind is not None:
+        table, columns = prepare_table(kind, table, columns)
+    if mapping is None:
+        mapping = generic_mapping(list(table.columns), columns=columns, alt_ref=alt_ref)
+    frame, basis = build_frame(table, mapping, time_zone=time_zone, comma=sep != ",")
+    meta = {}
+    if kind is not None:
+        frame = finish_frame(kind, table, frame)
+        meta = aircraft_meta(table)
+    if encoding not in ("utf-8", "utf-16"):
+        notes.append(f"not UTF-8; text decoded as {encoding}")
+    return RawTrack(frame, name, dropped, basis, notes, meta=meta)
+
+
+def read_litchi_mission(path: Path) -> gpd.GeoDataFrame:
+    """Read a Litchi mission CSV (planned waypoints) as points.
+
+    Parameters
+    ----------
+    path
+        The mission file (header ``latitude,longitude,altitude(m),heading(deg),
+        curvesize(m),...,altitudemode,...``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per waypoint in file order, EPSG:4326 points, columns
+        ``waypoint_index`` (from 0), ``height_m`` (metres, from the header's unit),
+        ``height_ref`` (``"takeoff"`` for altitudemode 0, ``"ground"`` for 1),
+        ``geometry``.
+
+    Raises
+    ------
+    InputError
+        Not a Litchi mission, or a waypoint without a readable position or height.
+    """
+    path = Path(path)
+    text, _encoding = _decode(path.read_bytes())
+    body, sep, _skipped = _split_header(text)
+    table, _bad = _parse(body, sep)
+    if dji_csv_kind(list(table.columns)) != LITCHI_MISSION:
+        raise InputError(f"{path}: not a Litchi mission (no curvesize(m) column)")
+    try:
+        attrs, lon, lat = mission_frame(table)
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from exc
+    return gpd.GeoDataFrame(attrs, geometry=gpd.points_from_xy(lon, lat), crs=CRS_LONLAT)

@@ -1,0 +1,238 @@
+"""Read flight tracks from GPX, GeoJSON and other vector files (through pyogrio/GDAL).
+
+GPX (1.0 and 1.1): every ``<trk>/<trkseg>/<trkpt>`` with its ``<time>`` is a fix;
+each ``<trk>`` is a track of its own (so a separate flight), the ``<trkseg>`` of
+a track are split only at gaps. Track points without any ``<time>`` are an
+untimed route, and a file with only ``<rte>/<rtept>`` a planned route (see
+:func:`geoexpose.tracks.read_routes`). ``<ele>`` is height above mean sea level in
+metres (what GPS loggers and AirData write) and goes to ``alt_msl_m``, with
+``alt_agl_m`` empty and ``alt_ref="takeoff"``; ``alt_ref="takeoff"`` or
+``"ground"`` says the file's ``<ele>`` is that height instead (some phone and RC
+apps write height above takeoff). GPX times are UTC by the GPX schema; times
+without a zone are read in ``time_zone`` only where one is given. Non-standard
+children such as AirData's ``<speed>`` are not read.
+
+GeoJSON and other vector layers (GeoPackage, FlatGeobuf, Shapefile; first layer):
+
+- Point features with a time property (same aliases as CSV columns, or
+  ``columns={"time": ...}``), altitudes from properties as for CSV, else from the
+  Z coordinate (taken as ``alt_msl_m`` unless ``alt_ref`` says otherwise);
+- LineString / MultiLineString features with one time per vertex in a list
+  property ``coordTimes`` (as written by togeojson and similar tools; also
+  ``times``); each feature is a track. Lines without such a property (as
+  dji-log-parser's ``--geojson`` writes) are an untimed route.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from geoexpose.errors import InputError
+from geoexpose.schema import (
+    ALT_AGL_M,
+    ALT_MSL_M,
+    ALT_REF,
+    ALT_REF_TAKEOFF,
+    CRS_LONLAT,
+    TIME_DTYPE,
+    TIME_UTC,
+)
+from geoexpose.tracks._columns import ALT_REF_MSL, build_frame, generic_mapping, key_of
+from geoexpose.tracks.normalize import (
+    LAT,
+    LON,
+    ROUTE_PLANNED,
+    ROUTE_UNTIMED,
+    SEGMENT,
+    TIME_BASIS_UTC,
+    RawTrack,
+    parse_times,
+)
+
+__all__ = ["read_gpx", "read_vector"]
+
+logger = logging.getLogger(__name__)
+
+_TIME_LISTS = ("coordtimes", "coord_times", "times", "timestamps")
+_POINT, _LINE, _MULTILINE = 0, 1, 5
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    text = text.splitlines()[0] if text else type(exc).__name__
+    return text.split("; It might help")[0]  # GDAL's hint about driver prefixes
+
+
+def _read(path: Path, what: str, **kwargs: Any) -> pd.DataFrame:
+    try:
+        return pyogrio.read_dataframe(path, datetime_as_string=True, **kwargs)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise InputError(f"not a readable {what} file ({_first_line(exc)})") from exc
+    except (pyogrio.errors.FieldError, shapely.errors.GEOSException, ValueError) as exc:
+        raise InputError(f"{what} content cannot be read ({_first_line(exc)})") from exc
+
+
+def _times(values: pd.Series, **kwargs: Any) -> tuple[pd.Series, str]:
+    try:
+        return parse_times(values, **kwargs)
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
+
+
+def _altitudes(frame: pd.DataFrame, z: np.ndarray, alt_ref: str | None) -> None:
+    """Put a file's one altitude (GPX ele, a Z coordinate) where ``alt_ref`` says."""
+    if alt_ref in (None, ALT_REF_MSL):
+        frame[ALT_AGL_M] = np.nan
+        frame[ALT_REF] = ALT_REF_TAKEOFF
+        frame[ALT_MSL_M] = z
+    else:
+        frame[ALT_AGL_M] = z
+        frame[ALT_REF] = alt_ref
+        frame[ALT_MSL_M] = np.nan
+
+
+def read_gpx(path: Path, *, time_zone: str | None = None, alt_ref: str | None = None) -> RawTrack:
+    """Read the track points of a GPX file (see module notes).
+
+    Raises
+    ------
+    InputError
+        Not GPX, malformed XML, or neither track nor route points.
+    """
+    table = _read(
+        path, "GPX", layer="track_points", columns=["track_fid", "track_seg_id", "ele", "time"]
+    )
+    if len(table) == 0:
+        return _gpx_route(path, alt_ref)
+    geoms = table.geometry.to_numpy()
+    frame = pd.DataFrame({LAT: shapely.get_y(geoms), LON: shapely.get_x(geoms)})
+    route, basis, notes = None, TIME_BASIS_UTC, []
+    if table["time"].isna().all():
+        frame[TIME_UTC] = pd.Series(pd.NaT, index=frame.index, dtype=TIME_DTYPE)
+        route = ROUTE_UNTIMED
+        notes.append("GPX track points without <time>: positions only")
+    else:
+        frame[TIME_UTC], basis = _times(
+            table["time"], column="time", time_zone=time_zone, naive_is_utc=True
+        )
+    _altitudes(frame, table["ele"].to_numpy(dtype="float64"), alt_ref)
+    frame[SEGMENT] = table["track_fid"].to_numpy()
+    return RawTrack(frame, "gpx", time_basis=basis, notes=notes, route=route)
+
+
+def _gpx_route(path: Path, alt_ref: str | None) -> RawTrack:
+    """Read the ``<rte><rtept>`` points of a GPX file without track points: a planned route."""
+    table = _read(path, "GPX", layer="route_points", columns=["route_fid", "ele"])
+    if len(table) == 0:
+        raise InputError("no track or route points (<trkpt>, <rtept>) in the GPX file")
+    geoms = table.geometry.to_numpy()
+    frame = pd.DataFrame({LAT: shapely.get_y(geoms), LON: shapely.get_x(geoms)})
+    frame[TIME_UTC] = pd.Series(pd.NaT, index=frame.index, dtype=TIME_DTYPE)
+    _altitudes(frame, table["ele"].to_numpy(dtype="float64"), alt_ref)
+    frame[SEGMENT] = table["route_fid"].to_numpy()
+    notes = ["GPX <rte>: route points, planned, without times"]
+    return RawTrack(frame, "gpx", notes=notes, route=ROUTE_PLANNED)
+
+
+def _flatten(value: Any) -> list[Any]:
+    """Flatten a per-vertex time list (nested for MultiLineStrings, maybe JSON text)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            return [value]
+    if isinstance(value, list | tuple | np.ndarray):
+        return [item for part in value for item in _flatten(part)]
+    return [value]
+
+
+def _lines(
+    table: pd.DataFrame, columns: Mapping[str, str], time_zone: str | None, alt_ref: str | None
+) -> tuple[pd.DataFrame, str]:
+    names = {key_of(str(name)): name for name in table.columns if name != "geometry"}
+    prop = columns.get("time") or next((names[k] for k in _TIME_LISTS if k in names), None)
+    if prop is not None and prop not in table:
+        raise InputError(f"no per-vertex time list property {prop!r} (columns={{'time': ...}})")
+    coords, index = shapely.get_coordinates(
+        table.geometry.to_numpy(), include_z=True, return_index=True
+    )
+    if prop is None:  # lines without times (e.g. dji-log-parser --geojson): an untimed route
+        frame = pd.DataFrame({LAT: coords[:, 1], LON: coords[:, 0]})
+        frame[TIME_UTC] = pd.Series(pd.NaT, index=frame.index, dtype=TIME_DTYPE)
+        _altitudes(frame, coords[:, 2], alt_ref)
+        frame[SEGMENT] = index
+        return frame, TIME_BASIS_UTC
+    per_feature = [_flatten(value) for value in table[prop]]  # one list per feature
+    counts = np.bincount(index, minlength=len(table))
+    for number, (times, count) in enumerate(zip(per_feature, counts, strict=True)):
+        if len(times) != count:
+            raise InputError(
+                f"feature {number}: {len(times)} values in {prop!r} for {count} vertices"
+            )
+    stamps = pd.Series([item for times in per_feature for item in times])
+    frame = pd.DataFrame({LAT: coords[:, 1], LON: coords[:, 0]})
+    frame[TIME_UTC], basis = _times(stamps, column=prop, time_zone=time_zone)
+    _altitudes(frame, coords[:, 2], alt_ref)
+    frame[SEGMENT] = index
+    return frame, basis
+
+
+def read_vector(
+    path: Path,
+    *,
+    format: str = "vector",
+    columns: Mapping[str, str] | None = None,
+    time_zone: str | None = None,
+    alt_ref: str | None = None,
+) -> RawTrack:
+    """Read a GeoJSON or other vector track (see module notes).
+
+    Raises
+    ------
+    InputError
+        Unreadable file, no CRS, geometry that is not points or lines, or no times.
+    """
+    what = "GeoJSON" if format == "geojson" else "vector"
+    table = _read(path, what)
+    columns = columns or {}
+    if table.crs is None:
+        raise InputError("the layer has no CRS; geoexpose needs one to place the fixes")
+    if not table.crs.equals(CRS_LONLAT):
+        table = table.to_crs(CRS_LONLAT)
+    geoms = table.geometry.to_numpy()
+    kinds = set(np.unique(shapely.get_type_id(geoms[~shapely.is_missing(geoms)])).tolist())
+    if kinds and kinds <= {_POINT}:
+        props = pd.DataFrame(table.drop(columns=table.geometry.name))
+        mapping = generic_mapping(
+            list(props.columns), columns=columns, alt_ref=alt_ref, need_position=False
+        )
+        lat = pd.Series(shapely.get_y(geoms), index=props.index)
+        lon = pd.Series(shapely.get_x(geoms), index=props.index)
+        frame, basis = build_frame(props, mapping, time_zone=time_zone, lat=lat, lon=lon)
+        if mapping.agl is None and mapping.msl is None and shapely.has_z(geoms).any():
+            _altitudes(frame, shapely.get_z(geoms), alt_ref)
+    elif kinds and kinds <= {_LINE, _MULTILINE}:
+        frame, basis = _lines(table, columns, time_zone, alt_ref)
+        if frame[TIME_UTC].isna().all():
+            note = "line features without per-vertex times (coordTimes): positions only"
+            return RawTrack(frame, format, notes=[note], route=ROUTE_UNTIMED)
+    else:
+        raise InputError(
+            "no track in the layer: need Point features with a time property, or "
+            "LineStrings with a coordTimes property"
+            + (
+                f" (found {', '.join(shapely.GeometryType(k).name for k in sorted(kinds))})"
+                if kinds
+                else " (no geometries)"
+            )
+        )
+    return RawTrack(frame, format, time_basis=basis)
