@@ -23,34 +23,35 @@ import pyogrio
 from geoexpose._atomic import atomic_path, write_text_atomic
 from geoexpose._version import __version__
 from geoexpose.errors import OutputExistsError
+from geoexpose.maps import write_maps
 from geoexpose.schema import (
     EXPOSURE_COLUMNS,
     FAMILY,
     FLIGHT_ID,
+    GPKG_FILE,
+    GPKG_LAYERS,
     KIND,
+    MAP_FILE,
     NAME,
     OPERATOR,
+    OUTPUT_FILES,
+    PAIRS_CSV,
     SITE_ID,
+    SITE_MAPS_FOLDER,
+    SITES_CSV,
     STANDOFF_M,
+    SUMMARY_FILE,
 )
 
 if TYPE_CHECKING:
-    from geoexpose.exposure.expose import ExposureResult
+    from geoexpose.exposure import ExposureResult
 
-__all__ = ["OUTPUT_FILES", "check_outputs", "summary", "write_outputs"]
+__all__ = ["OUTPUT_FILES", "check_outputs", "csv_table", "gpkg_table", "summary", "write_outputs"]
 
 logger = logging.getLogger(__name__)
 
-GPKG = "exposure.gpkg"
-SITES_CSV = "site_exposure.csv"
-PAIRS_CSV = "flight_site_exposure.csv"
-SUMMARY = "summary.json"
-MAP = "map.html"
-SITE_MAPS = "sites"  # sites/<site_id>.html, one map per exposed site
-OUTPUT_FILES = (GPKG, SITES_CSV, PAIRS_CSV, SUMMARY, MAP)
 
-
-def _iso(frame: pd.DataFrame) -> pd.DataFrame:
+def csv_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Prepare a table for CSV.
 
     Tz-aware datetimes become ISO 8601 UTC text (``2026-06-12T10:02:03.400Z``) and
@@ -146,8 +147,8 @@ def summary(result: ExposureResult, extra: Mapping[str, Any] | None = None) -> d
 def check_outputs(folder: str | Path, *, overwrite: bool = False, map_html: bool = True) -> None:
     """Raise :class:`OutputExistsError` if an output exists in ``folder`` and not ``overwrite``."""
     folder = Path(folder)
-    names = [n for n in OUTPUT_FILES if map_html or n != MAP]
-    names += [SITE_MAPS] if map_html else []
+    names = [n for n in OUTPUT_FILES if map_html or n != MAP_FILE]
+    names += [SITE_MAPS_FOLDER] if map_html else []
     existing = [folder / n for n in names if (folder / n).exists()]
     if existing and not overwrite:
         raise OutputExistsError(f"{existing[0]}: exists; pass --overwrite (overwrite=True)")
@@ -194,42 +195,38 @@ def write_outputs(
     check_outputs(folder, overwrite=overwrite, map_html=map_html)
     folder.mkdir(parents=True, exist_ok=True)
 
-    with atomic_path(folder / GPKG) as tmp:
-        _iso_gpkg(result.sites).to_file(tmp, layer="sites", driver="GPKG")
-        _iso_gpkg(result.flights).to_file(tmp, layer="flights", driver="GPKG")
-        pyogrio.write_dataframe(_iso_gpkg(result.pairs), tmp, layer="flight_sites", driver="GPKG")
+    layers = GPKG_LAYERS
+    with atomic_path(folder / GPKG_FILE) as tmp:
+        gpkg_table(result.sites).to_file(tmp, layer=layers["sites"], driver="GPKG")
+        gpkg_table(result.flights).to_file(tmp, layer=layers["flights"], driver="GPKG")
+        pyogrio.write_dataframe(gpkg_table(result.pairs), tmp, layer=layers["pairs"], driver="GPKG")
         # the imagery layers, written also when empty so that scripts find them
-        for layer, frame in (
-            ("footprints", result.footprints),
-            ("captures", result.captures),
-            ("capture_sites", result.capture_sites),
-        ):
+        for table in ("footprints", "captures", "capture_sites"):
+            frame = getattr(result, table)
             pyogrio.write_dataframe(
-                _iso_gpkg(frame),
+                gpkg_table(frame),
                 tmp,
-                layer=layer,
+                layer=layers[table],
                 driver="GPKG",
                 **({"geometry_type": "Unknown"} if isinstance(frame, gpd.GeoDataFrame) else {}),
             )
 
     columns = [SITE_ID, FAMILY, KIND, NAME, *EXPOSURE_COLUMNS, STANDOFF_M, OPERATOR]
     exposed = result.exposed
-    table = _iso(pd.DataFrame(exposed[[c for c in columns if c in exposed]]))
+    table = csv_table(pd.DataFrame(exposed[[c for c in columns if c in exposed]]))
     write_text_atomic(folder / SITES_CSV, table.to_csv(index=False, lineterminator="\n"))
     write_text_atomic(
-        folder / PAIRS_CSV, _iso(result.pairs).to_csv(index=False, lineterminator="\n")
+        folder / PAIRS_CSV, csv_table(result.pairs).to_csv(index=False, lineterminator="\n")
     )
     if map_html:
-        from geoexpose.maps.explore import write_maps
-
         write_maps(result, folder, basemap=basemap)
     info = summary(result, extra_summary)
-    write_text_atomic(folder / SUMMARY, json.dumps(info, indent=2, default=str) + "\n")
+    write_text_atomic(folder / SUMMARY_FILE, json.dumps(info, indent=2, default=str) + "\n")
     logger.info("wrote %s", folder)
     return folder
 
 
-def _iso_gpkg(frame: pd.DataFrame) -> pd.DataFrame:
+def gpkg_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Copy a frame with datetimes GDAL can store: UTC, millisecond precision."""
     out = frame.copy()
     for col in out.columns:

@@ -1,7 +1,8 @@
 """Column names, their units and the dtypes of every table geoexpose reads or writes.
 
 Names carry their units (``_m``, ``_s``, ``_m2``, ``_cm``, ``_utc``). This module is
-the one place that spells them; the rest of the package imports the constants.
+the one place that spells them, and the names of the files and layers of the output
+folder; the rest of the package imports the constants.
 """
 
 __all__ = [
@@ -46,6 +47,8 @@ __all__ = [
     "GEOMETRY",
     "GIMBAL_PITCH_DEG",
     "GIMBAL_YAW_DEG",
+    "GPKG_FILE",
+    "GPKG_LAYERS",
     "GSD_CM",
     "IMAGED_AREA_M2",
     "IMAGED_FRACTION",
@@ -60,6 +63,7 @@ __all__ = [
     "LAT",
     "LENGTH_M",
     "LON",
+    "MAP_FILE",
     "MAX_AGL_M",
     "MIN_AGL_M",
     "MIN_DISTANCE_M",
@@ -72,6 +76,8 @@ __all__ = [
     "OPERATOR_LON",
     "OSM_ID",
     "OSM_TYPE",
+    "OUTPUT_FILES",
+    "PAIRS_CSV",
     "PAIR_COLUMNS",
     "PATH",
     "PITCH_DEG",
@@ -80,12 +86,15 @@ __all__ = [
     "ROUTE_KIND",
     "RULE",
     "SEVERITY",
+    "SITES_CSV",
     "SITE_COLUMNS",
     "SITE_ID",
+    "SITE_MAPS_FOLDER",
     "SOURCE",
     "SPEED_M_S",
     "STANDOFF_M",
     "START_UTC",
+    "SUMMARY_FILE",
     "TIME_DTYPE",
     "TIME_UTC",
     "VALID_FROM_UTC",
@@ -277,3 +286,21 @@ FINDING_COLUMNS = [
     EVIDENCE,
     GEOMETRY,
 ]
+
+# The output folder of a scan (SPEC.md): its files, and the layers of its GeoPackage
+GPKG_FILE = "exposure.gpkg"
+SITES_CSV = "site_exposure.csv"
+PAIRS_CSV = "flight_site_exposure.csv"
+SUMMARY_FILE = "summary.json"
+MAP_FILE = "map.html"
+SITE_MAPS_FOLDER = "sites"  # sites/<site_id>.html, one map per exposed site
+OUTPUT_FILES = (GPKG_FILE, SITES_CSV, PAIRS_CSV, SUMMARY_FILE, MAP_FILE)
+#: Layer of exposure.gpkg holding each table of an exposure result.
+GPKG_LAYERS = {
+    "sites": "sites",
+    "flights": "flights",
+    "pairs": "flight_sites",
+    "footprints": "footprints",
+    "captures": "captures",
+    "capture_sites": "capture_sites",
+}

@@ -23,11 +23,11 @@ import pytest
 import shapely
 from click.testing import CliRunner
 from conftest import make_track
-from geoexpose.cli import main
 from pyproj import CRS, Transformer
 from test_captures import F_PX, expected_footprint, write_photo
 
 import geoexpose as gx
+from geoexpose.cli import main
 
 O_LON, O_LAT = -30.0, 45.0  # open ocean: no real site
 LOCAL = CRS.from_proj4(f"+proj=aeqd +lat_0={O_LAT} +lon_0={O_LON} +ellps=WGS84 +units=m")

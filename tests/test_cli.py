@@ -10,9 +10,9 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from geoexpose.cli import main
 
 import geoexpose as gx
+from geoexpose.cli import main
 
 
 @pytest.fixture(scope="module")

@@ -597,6 +597,7 @@ def test_rebuild_from_an_output_folder(tmp_path):
     assert "flights" in layer_specs(other[0].read_text("utf-8"))
     # The command line: geoexpose map DIR --site ID, and --basemap FILE.tif
     from click.testing import CliRunner
+
     from geoexpose.cli import main
 
     def cli(*args):

@@ -22,10 +22,10 @@ import pyogrio
 import pytest
 import shapely
 from click.testing import CliRunner
-from geoexpose.cli import main
 from osmium.filter import KeyFilter
 from pyproj import Geod
 
+from geoexpose.cli import main
 from geoexpose.errors import InputError, InputWarning, UsageError
 from geoexpose.schema import (
     CAPACITY_MW,

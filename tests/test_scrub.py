@@ -23,7 +23,6 @@ import pandas as pd
 import pytest
 import shapely
 from click.testing import CliRunner
-from geoexpose.cli import main
 from PIL import Image
 from PIL.TiffImagePlugin import IFDRational
 from pyproj import CRS, Transformer
@@ -31,6 +30,7 @@ from test_captures import F_PX, H, W, write_photo
 
 import geoexpose as gx
 from geoexpose.audit._jpeg_scrub import scrub_jpeg
+from geoexpose.cli import main
 
 O_LON, O_LAT = -30.0, 45.0  # open ocean
 LOCAL = CRS.from_proj4(f"+proj=aeqd +lat_0={O_LAT} +lon_0={O_LON} +ellps=WGS84 +units=m")

@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from geoexpose.cli import main
 
 import geoexpose as gx
 from geoexpose import geoparquet
+from geoexpose.cli import main
 from geoexpose.scale.stream import expose_stream
 from tests._stream_workloads import TABLES, assert_same_result, demo_inputs, generated
 

@@ -688,6 +688,7 @@ def test_read_routes_gives_each_position_in_route_order(tmp_path):
 
 def test_inspect_says_what_a_route_file_holds(tmp_path):
     from click.testing import CliRunner
+
     from geoexpose.cli import main
 
     path = write(tmp_path / "line.kml", UNTIMED_KML)

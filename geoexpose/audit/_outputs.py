@@ -58,8 +58,7 @@ def findings_layer(
 ) -> tuple[str, dict[str, Any], list[tuple[str, str]]]:
     """Make the findings a map layer: its name, data and legend entries (see ``explore``)."""
     from geoexpose.audit.audit import RULES, SEVERITIES
-    from geoexpose.maps._encode import encode_geometries, simplify_m
-    from geoexpose.maps._layers import table
+    from geoexpose.maps import encode_geometries, simplify_m, table
 
     findings = findings.iloc[::-1]  # the most severe drawn last, on top
     codes = findings[SEVERITY].map({s: i for i, s in enumerate(SEVERITIES)}).to_numpy("int64")
@@ -111,21 +110,22 @@ def write_audit(
     import pyogrio
 
     from geoexpose.audit._report import report_html
-    from geoexpose.maps.explore import write_maps
-    from geoexpose.outputs import GPKG, MAP, _iso, _iso_gpkg
+    from geoexpose.maps import write_maps
+    from geoexpose.outputs import csv_table, gpkg_table
+    from geoexpose.schema import GPKG_FILE, MAP_FILE
 
     _check(folder, overwrite)
     summary = {**(extra_summary or {}), "audit": result.summary()}
     write_outputs(result.exposure, folder, overwrite=True, map_html=False, extra_summary=summary)
     findings = result.findings
-    with atomic_path(folder / GPKG) as tmp:
-        shutil.copyfile(folder / GPKG, tmp)
+    with atomic_path(folder / GPKG_FILE) as tmp:
+        shutil.copyfile(folder / GPKG_FILE, tmp)
         pyogrio.write_dataframe(
-            _iso_gpkg(findings), tmp, layer=_LAYER, driver="GPKG", geometry_type="Unknown"
+            gpkg_table(findings), tmp, layer=_LAYER, driver="GPKG", geometry_type="Unknown"
         )
-    table = _iso(pd.DataFrame(findings.drop(columns="geometry")))
+    table = csv_table(pd.DataFrame(findings.drop(columns="geometry")))
     write_text_atomic(folder / FINDINGS_CSV, table.to_csv(index=False, lineterminator="\n"))
     write_maps(result.exposure, folder, basemap=basemap, layers=[findings_layer(findings)])
-    page = report_html(result, (folder / MAP).read_text(encoding="utf-8"))
+    page = report_html(result, (folder / MAP_FILE).read_text(encoding="utf-8"))
     write_text_atomic(folder / REPORT, page)
     return folder

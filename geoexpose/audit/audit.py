@@ -57,9 +57,7 @@ import shapely
 from geoexpose.audit.authorized import AUTHORIZED_COLUMNS, area_polygons, buffered, read_authorized
 from geoexpose.audit.policy import Policy, read_policy
 from geoexpose.errors import InputError, InputWarning
-from geoexpose.exposure._site_distance import SiteDistance
-from geoexpose.exposure._zone_join import ZoneHits, zone_hits
-from geoexpose.exposure.expose import ExposureResult, expose
+from geoexpose.exposure import ExposureResult, SiteDistance, ZoneHits, expose, zone_hits
 from geoexpose.projection import band_of_geometries, geometries_to_band, lonlat_to_band
 from geoexpose.schema import (
     AIRCRAFT,
@@ -99,7 +97,7 @@ from geoexpose.schema import (
     VALID_FROM_UTC,
     VALID_TO_UTC,
 )
-from geoexpose.tracks.fix_arrays import GAP_FACTOR, MAX_GAP_S, FixArrays, fix_arrays
+from geoexpose.tracks import GAP_FACTOR, MAX_GAP_S, FixArrays, fix_arrays
 
 __all__ = ["RULES", "SEVERITIES", "AuditResult", "audit"]
 
@@ -196,7 +194,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 def _with_standoffs(sites: gpd.GeoDataFrame, policy: Policy) -> gpd.GeoDataFrame:
     """Apply the policy's standoffs (kinds win over families) to the sites."""
-    from geoexpose.sites.catalog import default_standoff, normalize_label, resolve_family
+    from geoexpose.sites import default_standoff, normalize_label, resolve_family
 
     if SITE_ID not in sites or FAMILY not in sites:
         return sites  # expose says what is missing
@@ -222,7 +220,7 @@ def _with_standoffs(sites: gpd.GeoDataFrame, policy: Policy) -> gpd.GeoDataFrame
 
 def _check_policy_names(policy: Policy, sites: gpd.GeoDataFrame) -> None:
     """Warn of policy families and standoff keys that match no site and no catalog entry."""
-    from geoexpose.sites.catalog import load_catalog
+    from geoexpose.sites import load_catalog
 
     catalog = load_catalog()
     known = set(catalog) | {k for f in catalog.values() for k in f.kinds}

@@ -146,7 +146,7 @@ def _site_rows(ids: Sequence[str], sites: gpd.GeoDataFrame | None, label: str) -
     if STANDOFF_M in rows:
         standoff = pd.to_numeric(rows[STANDOFF_M]).to_numpy("float64")
     else:
-        from geoexpose.sites.catalog import default_standoff
+        from geoexpose.sites import default_standoff
 
         kinds = rows[KIND] if KIND in rows else pd.Series(None, index=rows.index)
         standoff = np.array(

@@ -180,7 +180,7 @@ def _unknown(source: str, where: str, key: str, known: Any) -> InputError:
 
 def _families(source: str, value: Any) -> dict[str, FamilyRules]:
     from geoexpose.errors import UsageError
-    from geoexpose.sites.catalog import resolve_family
+    from geoexpose.sites import resolve_family
 
     families = dict(DEFAULT_FAMILY_RULES)
     seen: dict[str, str] = {}
@@ -205,7 +205,7 @@ def _families(source: str, value: Any) -> dict[str, FamilyRules]:
 
 
 def _standoffs(source: str, value: Any) -> dict[str, float]:
-    from geoexpose.sites.catalog import normalize_label
+    from geoexpose.sites import normalize_label
 
     out = {}
     for key, item in _table(source, "[standoff_m]", value).items():

@@ -26,8 +26,8 @@ import pandas as pd
 from geoexpose._atomic import atomic_path, write_text_atomic
 from geoexpose.audit._jpeg_scrub import scrub_jpeg
 from geoexpose.errors import InputError, InputWarning, OutputExistsError, UsageError
-from geoexpose.exposure.expose import expose
-from geoexpose.imagery.captures import read_captures
+from geoexpose.exposure import expose
+from geoexpose.imagery import read_captures
 from geoexpose.schema import CAPTURE_ID, CAPTURE_KIND, PATH, SITE_ID
 
 __all__ = ["SCRUB_COLUMNS", "SCRUB_LIST", "scrub"]

@@ -492,14 +492,14 @@ def _inspect_raster(path: str, kind: str, time_zone: str | None) -> dict[str, An
     report: dict[str, Any] = {"path": path, "format": kind, "status": "read"}
     try:
         if kind == "orthomosaic":
-            from geoexpose.imagery.orthomosaic import read_orthomosaic
+            from geoexpose.imagery import read_orthomosaic
 
             ortho = read_orthomosaic(path, time_zone=time_zone).iloc[0]
             report["gsd_cm"] = round(float(ortho["gsd_cm"]), 2)
             report["bounds_lonlat"] = [round(float(v), 6) for v in ortho.geometry.bounds]
             report["flags"] = ortho["flags"]
         else:
-            from geoexpose.imagery.dem import open_dem
+            from geoexpose.imagery import open_dem
 
             with open_dem(path) as dem:
                 report["crs"] = dem.crs.to_string()
@@ -513,7 +513,7 @@ def _inspect_raster(path: str, kind: str, time_zone: str | None) -> dict[str, An
 
 def _inspect_one(path: str, time_zone: str | None) -> dict[str, Any]:
     if Path(path).suffix.lower() in (".tif", ".tiff"):
-        from geoexpose.imagery.orthomosaic import sniff_geotiff
+        from geoexpose.imagery import sniff_geotiff
 
         kind = sniff_geotiff(path)
         if kind is not None:
@@ -571,8 +571,7 @@ def layers() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def layers_list(as_json):
     """List the families and kinds of the catalog, the OpenStreetMap tags and registries."""
-    from geoexpose.sites._osm_tags import load_osm_tags
-    from geoexpose.sites.registries import load_registries
+    from geoexpose.sites import load_osm_tags, load_registries
 
     catalog = gx.load_catalog()
     rules = load_osm_tags().rules
@@ -636,7 +635,7 @@ def layers_extract(osm_file, out, families, bbox, standoff, overwrite):
     overrides = _standoffs(standoff)
 
     def run() -> None:
-        from geoexpose.sites.osm import extract_sites, parse_bbox
+        from geoexpose.sites import extract_sites, parse_bbox
 
         box = None if bbox is None else parse_bbox(bbox)
         sites = extract_sites(
@@ -810,7 +809,7 @@ def audit(
 @click.option("--strict", is_flag=True, help="Stop at the first photo that cannot be read.")
 def scrub(inputs, sites_layers, out, site_family, standoff, time_zone, overwrite, strict):
     """Copy the photos under INPUTS that show a site, without GPS and drone XMP."""
-    from geoexpose.audit.scrub import SCRUB_LIST
+    from geoexpose.audit import SCRUB_LIST
 
     overrides = _standoffs(standoff)
 

@@ -27,8 +27,7 @@ import shapely
 from pyproj import Geod
 
 from geoexpose.exposure._site_distance import SiteDistance
-from geoexpose.imagery.camera import Camera
-from geoexpose.imagery.footprints import gsd_at_ground
+from geoexpose.imagery import Camera, gsd_at_ground
 from geoexpose.projection import (
     band_of_geometries,
     from_band,

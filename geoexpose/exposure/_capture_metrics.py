@@ -33,7 +33,7 @@ from geoexpose.schema import (
     TIME_DTYPE,
     TIME_UTC,
 )
-from geoexpose.tracks.fix_arrays import FixArrays
+from geoexpose.tracks import FixArrays
 
 __all__ = ["CAPTURE_SITE_COLUMNS", "FOOTPRINT_COLUMNS", "CaptureMetrics", "capture_metrics"]
 

@@ -47,7 +47,7 @@ from geoexpose.projection import (
     geometries_to_band,
     lonlat_to_band_near,
 )
-from geoexpose.tracks.fix_arrays import reduce_ranges
+from geoexpose.tracks import reduce_ranges
 
 __all__ = ["ZoneHits", "zone_hits"]
 

@@ -43,7 +43,7 @@ from geoexpose.exposure._capture_metrics import (
 )
 from geoexpose.exposure._zone_join import zone_hits
 from geoexpose.exposure.score import exposure_score
-from geoexpose.imagery.captures import empty_captures
+from geoexpose.imagery import empty_captures
 from geoexpose.schema import (
     ALT_AGL_M,
     BEST_GSD_CM,
@@ -71,14 +71,14 @@ from geoexpose.schema import (
     TIME_DTYPE,
     TIME_UTC,
 )
-from geoexpose.tracks.fix_arrays import (
+from geoexpose.tracks import (
     GAP_FACTOR,
     MAX_GAP_S,
     fix_arrays,
+    flight_lines,
     lonlat_problems,
     reduce_ranges,
 )
-from geoexpose.tracks.flights import flight_lines
 
 __all__ = ["GAP_FACTOR", "MAX_GAP_S", "ExposureResult", "expose"]
 
@@ -187,7 +187,7 @@ def _validate_sites(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             "sites: " + "; ".join(problems) + " (read layers with gx.read_sites to fill them)"
         )
     if STANDOFF_M not in sites:
-        from geoexpose.sites.catalog import default_standoff
+        from geoexpose.sites import default_standoff
 
         kinds = sites[KIND] if KIND in sites else pd.Series(None, index=sites.index)
         sites = sites.assign(

@@ -77,8 +77,7 @@ from geoexpose.schema import (
     TIME_UTC,
     YAW_DEG,
 )
-from geoexpose.tracks._srt import sniff_srt, srt_frames
-from geoexpose.tracks.normalize import check_time_zone
+from geoexpose.tracks import check_time_zone, sniff_srt, srt_frames
 
 __all__ = [
     "CAPTURE_EXTRA_COLUMNS",

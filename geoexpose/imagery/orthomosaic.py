@@ -55,7 +55,7 @@ from geoexpose.schema import (
     TIME_UTC,
     YAW_DEG,
 )
-from geoexpose.tracks.normalize import parse_times
+from geoexpose.tracks import parse_times
 
 __all__ = ["ELEVATION", "ORTHOMOSAIC", "is_orthomosaic", "read_orthomosaic", "sniff_geotiff"]
 

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from geoexpose.errors import InputError
-from geoexpose.imagery._raster import require_rasterio
+from geoexpose.imagery import require_rasterio
 
 __all__ = ["MAX_PX", "raster_overlay"]
 

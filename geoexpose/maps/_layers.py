@@ -43,7 +43,7 @@ from geoexpose.schema import (
     TIME_UTC,
     YAW_DEG,
 )
-from geoexpose.tracks.fix_arrays import fix_arrays
+from geoexpose.tracks import fix_arrays
 
 if TYPE_CHECKING:
     import folium
@@ -271,7 +271,7 @@ def add_flights(
 
     ``clip``, a polygon in EPSG:4326, keeps only the part of the tracks inside it.
     """
-    from geoexpose.tracks.fix_arrays import GAP_FACTOR, MAX_GAP_S
+    from geoexpose.tracks import GAP_FACTOR, MAX_GAP_S
 
     info = None
     if flights is not None and FLIGHT_ID in flights.columns:

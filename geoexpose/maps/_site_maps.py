@@ -50,7 +50,7 @@ from geoexpose.schema import (
     STANDOFF_M,
     TIME_UTC,
 )
-from geoexpose.tracks.fix_arrays import fix_lonlat
+from geoexpose.tracks import fix_lonlat
 
 __all__ = ["MAX_SITE_FIXES", "FixIndex", "file_names", "site_map", "write_all"]
 

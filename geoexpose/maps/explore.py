@@ -154,7 +154,7 @@ def frame_bounds(frame: Any) -> np.ndarray:
 def family_colors(families: list[str], colors: Mapping[str, str] | None) -> dict[str, str]:
     """Colour of each family: ``colors``, else the layer catalog, else a fixed palette."""
     palette = dict(_FALLBACK_COLORS)
-    from geoexpose.sites.catalog import load_catalog
+    from geoexpose.sites import load_catalog
 
     palette.update({f: d.color for f, d in load_catalog().items() if getattr(d, "color", None)})
     palette.update(colors or {})

@@ -21,7 +21,7 @@ import pandas as pd
 from geoexpose.exposure._capture_flights import _SHIFTS_NS, MATCH_DISTANCE_M, MATCH_TOLERANCE_S
 from geoexpose.exposure._capture_metrics import _matched
 from geoexpose.schema import CAM_LAT, CAM_LON, FLAGS, FLIGHT_ID, LAT, LON, TIME_DTYPE, TIME_UTC
-from geoexpose.tracks.fix_arrays import fix_arrays, fix_lonlat
+from geoexpose.tracks import fix_arrays, fix_lonlat
 
 __all__ = ["CaptureWindows", "match_captures"]
 

@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geoexpose.exposure import exposure_score
 from geoexpose.exposure._capture_join import site_areas_in_band
 from geoexpose.exposure.expose import _per_site
-from geoexpose.exposure.score import exposure_score
 from geoexpose.projection import band_of_geometries, from_band, geometries_to_band
 from geoexpose.schema import (
     BEST_GSD_CM,

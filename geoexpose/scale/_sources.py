@@ -67,7 +67,7 @@ class TrackFiles:
 
     def files(self) -> list[Path]:
         """List the track files in the order :func:`geoexpose.read_tracks` reads them."""
-        from geoexpose.tracks.read import TRACK_SUFFIXES
+        from geoexpose.tracks import TRACK_SUFFIXES
 
         return expand_paths(list(self.paths), TRACK_SUFFIXES)
 
@@ -79,7 +79,7 @@ class _TrackBatch:
     labels: tuple[str, ...]  # of these files among all the source's files
 
     def load(self) -> Loaded:
-        from geoexpose.tracks.read import read_tracks
+        from geoexpose.tracks import read_tracks
 
         s = self.source
         fixes = read_tracks(
@@ -92,7 +92,7 @@ class _TrackBatch:
         entries = fixes.attrs["geoexpose"]["files"]
         triggers = None
         if s.triggers:
-            from geoexpose.tracks.triggers import read_trigger_poses
+            from geoexpose.tracks import read_trigger_poses
 
             triggers = read_trigger_poses(
                 list(self.files), fixes=fixes, time_zone=s.time_zone, split_gap_s=s.split_gap_s

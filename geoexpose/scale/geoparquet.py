@@ -46,7 +46,7 @@ from geoexpose.errors import InputError, OutputExistsError
 from geoexpose.schema import CAPTURE_ID, CRS_LONLAT, FLIGHT_ID, GEOMETRY, LAT, LON, TIME_UTC
 
 if TYPE_CHECKING:
-    from geoexpose.exposure.expose import ExposureResult
+    from geoexpose.exposure import ExposureResult
     from geoexpose.scale.stream import StreamResult
 
 __all__ = [

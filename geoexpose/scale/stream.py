@@ -44,7 +44,7 @@ from geoexpose.scale._match import CaptureWindows, match_captures
 from geoexpose.scale._merge import combine_footprints, combine_pairs, site_table, sort_captures
 from geoexpose.scale._sources import Loaded, TrackFiles, plan_batches
 from geoexpose.schema import CRS_LONLAT, FLIGHT_ID, TIME_UTC
-from geoexpose.tracks.fix_arrays import GAP_FACTOR, MAX_GAP_S
+from geoexpose.tracks import GAP_FACTOR, MAX_GAP_S
 
 __all__ = ["ENGINES", "StreamResult", "TrackFiles", "expose_stream"]
 
@@ -359,7 +359,7 @@ def _with_triggers(
     captures: gpd.GeoDataFrame | None, triggers: list[pd.DataFrame], dem: Any
 ) -> gpd.GeoDataFrame:
     """Add the footprints of the logs' photo triggers (in file order) to the captures."""
-    from geoexpose.imagery.captures import captures_from_triggers, empty_captures
+    from geoexpose.imagery import captures_from_triggers, empty_captures
 
     frames = [captures if captures is not None else empty_captures()]
     if triggers:
@@ -433,7 +433,7 @@ def _assemble(
 
 
 def _no_flights() -> gpd.GeoDataFrame:
-    from geoexpose.tracks.flights import flight_lines
+    from geoexpose.tracks import flight_lines
 
     empty = gpd.GeoDataFrame(
         {FLIGHT_ID: pd.Series(dtype=str), TIME_UTC: pd.Series(dtype="datetime64[ns, UTC]")},
