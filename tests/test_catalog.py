@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import sys
 import tomllib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -236,49 +238,71 @@ def test_missing_catalog_file(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------ where it is found
-def _fake_install(root: Path, *, wheel: bool, checkout: bool) -> Path:
-    package = root / "geoexpose"
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text("", encoding="utf-8")
-    if wheel:
-        (package / "_layers").mkdir()
-        (package / "_layers" / "catalog.toml").write_text(GOOD, encoding="utf-8")
-    if checkout:
-        (root / "layers").mkdir()
-        (root / "layers" / "catalog.toml").write_text(GOOD, encoding="utf-8")
-    return package / "__init__.py"
+FAKE_PACKAGE = "fake_geoexpose"
+
+
+@pytest.fixture
+def fake_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Path]]:
+    """Build an installation in ``tmp_path`` and point the catalog lookup at its sites wing.
+
+    The wing is a real package on ``sys.path``, found through importlib.resources as
+    ``geoexpose.sites`` is: the wheel copy inside it, the checkout copy two levels up.
+    """
+
+    def make(*, wheel: bool, checkout: bool) -> Path:
+        wing = tmp_path / FAKE_PACKAGE / "sites"
+        wing.mkdir(parents=True)
+        (wing.parent / "__init__.py").write_text("", encoding="utf-8")
+        (wing / "__init__.py").write_text("", encoding="utf-8")
+        if wheel:
+            (wing / "_layers").mkdir()
+            (wing / "_layers" / "catalog.toml").write_text(GOOD, encoding="utf-8")
+        if checkout:
+            (tmp_path / "layers").mkdir()
+            (tmp_path / "layers" / "catalog.toml").write_text(GOOD, encoding="utf-8")
+        monkeypatch.syspath_prepend(str(tmp_path))
+        monkeypatch.setattr(catalog, "_PACKAGE", f"{FAKE_PACKAGE}.sites")
+        return tmp_path
+
+    yield make
+    for name in [m for m in sys.modules if m.partition(".")[0] == FAKE_PACKAGE]:
+        del sys.modules[name]
 
 
 def test_layers_dir_in_this_checkout() -> None:
     assert layers_dir().resolve() == REPO_LAYERS
 
 
+def test_layers_dir_does_not_read_the_package_face(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(geoexpose, "__file__", "/nowhere/geoexpose/__init__.py")
+    assert layers_dir().resolve() == REPO_LAYERS
+
+
 @pytest.mark.parametrize(
     ("wheel", "checkout", "expected"),
     [
-        (True, False, "geoexpose/_layers"),  # installed wheel (force-include)
-        (True, True, "geoexpose/_layers"),  # the wheel copy wins where both exist
+        (True, False, f"{FAKE_PACKAGE}/sites/_layers"),  # installed wheel (force-include)
+        (True, True, f"{FAKE_PACKAGE}/sites/_layers"),  # the wheel copy wins where both exist
         (False, True, "layers"),  # source checkout, editable install
     ],
 )
 def test_layers_dir_lookup(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, wheel: bool, checkout: bool, expected: str
+    fake_install: Callable[..., Path], wheel: bool, checkout: bool, expected: str
 ) -> None:
-    init = _fake_install(tmp_path, wheel=wheel, checkout=checkout)
-    monkeypatch.setattr(geoexpose, "__file__", str(init))
-    assert layers_dir() == tmp_path / expected
+    root = fake_install(wheel=wheel, checkout=checkout)
+    assert layers_dir() == root / expected
 
 
-def test_layers_dir_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    init = _fake_install(tmp_path, wheel=False, checkout=False)
-    monkeypatch.setattr(geoexpose, "__file__", str(init))
+def test_layers_dir_missing(fake_install: Callable[..., Path]) -> None:
+    fake_install(wheel=False, checkout=False)
     with pytest.raises(FileNotFoundError, match="_layers"):
         layers_dir()
 
 
-def test_load_catalog_reads_the_wheel_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    init = _fake_install(tmp_path, wheel=True, checkout=False)
-    monkeypatch.setattr(geoexpose, "__file__", str(init))
+def test_load_catalog_reads_the_wheel_copy(
+    fake_install: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_install(wheel=True, checkout=False)
     catalog._shipped.cache_clear()
     try:
         assert set(load_catalog()) == {"gas"}

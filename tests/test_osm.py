@@ -41,7 +41,8 @@ from geoexpose.schema import (
     VOLTAGE_KV,
 )
 from geoexpose.sites.catalog import read_catalog
-from geoexpose.sites.osm import extract_sites, osm_table, parse_bbox, read_osm
+from geoexpose.sites.osm import osm_table, parse_bbox
+from geoexpose.sites.osm_sites import extract_sites, read_osm
 from geoexpose.sites.read import read_sites
 
 REPO = Path(__file__).resolve().parents[1]

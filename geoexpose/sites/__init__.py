@@ -21,9 +21,10 @@ from geoexpose.sites.catalog import (
     resolve_family,
     resolve_kind,
 )
-from geoexpose.sites.osm import extract_sites, osm_table, parse_bbox, read_osm
-from geoexpose.sites.read import read_sites
-from geoexpose.sites.registries import RegistryEntry, load_registries, read_registry
+from geoexpose.sites.osm import osm_table, parse_bbox
+from geoexpose.sites.osm_sites import extract_sites, read_osm
+from geoexpose.sites.read import read_registry, read_sites
+from geoexpose.sites.registries import RegistryEntry, load_registries
 
 __all__ = [
     "KIND_UNSPECIFIED",

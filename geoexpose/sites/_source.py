@@ -4,8 +4,9 @@ Vector formats go through pyogrio (GeoPackage, GeoJSON, Shapefile, FlatGeobuf an
 whatever else GDAL reads), GeoParquet through pyarrow, and CSV through pandas, with
 points built from longitude/latitude columns. Attributes are returned unchanged.
 OpenStreetMap files (``.osm.pbf``, ``.osm``, ``.osm.gz``, ``.osm.bz2``) go through
-:func:`geoexpose.sites.osm.osm_table`, spreadsheets (``.xlsx``) through
-:func:`geoexpose.sites.registries.read_spreadsheet`.
+:func:`geoexpose.sites.osm.osm_table`. Spreadsheets (``.xlsx``) are read through GDAL,
+every cell as text; a title row above the header row (as in the EIA-860 files) is
+skipped.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from geoexpose.errors import InputError, UsageError
-from geoexpose.schema import CRS_LONLAT
+from geoexpose.schema import CRS_LONLAT, GPKG_LAYERS
 from geoexpose.sites.catalog import normalize_label
-from geoexpose.sites.registries import SPREADSHEET_SUFFIXES, read_spreadsheet
+from geoexpose.sites.osm import OSM_SUFFIXES, osm_table
 
 __all__ = ["LAT_NAMES", "LON_NAMES", "Loaded", "read_source"]
 
@@ -37,10 +38,11 @@ LAT_NAMES = ("latitude", "lat", "y")
 
 _CSV_SUFFIXES = {".csv": ",", ".tsv": "\t", ".txt": None}
 _PARQUET_SUFFIXES = (".parquet", ".geoparquet")
-_OSM_SUFFIXES = (".osm", ".pbf", ".osm.gz", ".osm.bz2", ".o5m")
+_SPREADSHEET_SUFFIXES = (".xlsx",)
 _FRAME_LABEL = "GeoDataFrame"
 _FRAME_PREFIX = "site"
-_PREFERRED_LAYER = "sites"  # the sites layer of a geoexpose output, exposure.gpkg
+_PREFERRED_LAYER = GPKG_LAYERS["sites"]  # the sites layer of a geoexpose output
+_HEADER_SEARCH_ROWS = 20  # a header row is looked for among the first rows of a sheet
 
 
 @dataclass(frozen=True)
@@ -97,14 +99,12 @@ def _read_path(path: Path, label: str, layer: str | None) -> pd.DataFrame:
         raise InputError(f"{label}: no such file")
     name = path.name.lower()
     suffix = path.suffix.lower()
-    if name.endswith(_OSM_SUFFIXES) or suffix in SPREADSHEET_SUFFIXES:
-        if name.endswith(_OSM_SUFFIXES) and layer is not None:
+    if name.endswith(OSM_SUFFIXES) or suffix in _SPREADSHEET_SUFFIXES:
+        if name.endswith(OSM_SUFFIXES) and layer is not None:
             raise UsageError(f"layer= applies to files with several layers, not to {label}")
-        if suffix in SPREADSHEET_SUFFIXES:
-            return read_spreadsheet(path, label, layer)
-        from geoexpose.sites.osm import osm_table  # the sites of every family the catalog reads
-
-        return osm_table(path, label=label)
+        if suffix in _SPREADSHEET_SUFFIXES:
+            return _read_spreadsheet(path, label, layer)
+        return osm_table(path, label=label)  # the sites of every family the catalog reads
     if (suffix in _CSV_SUFFIXES or suffix in _PARQUET_SUFFIXES) and layer is not None:
         raise UsageError(f"layer= applies to files with several layers, not to {label}")
     if suffix in _CSV_SUFFIXES:
@@ -145,6 +145,59 @@ def _read_parquet(path: Path, label: str) -> pd.DataFrame:
         return pd.read_parquet(path)  # a plain table: points from lon/lat columns
     except (OSError, ValueError, pyarrow.ArrowException) as error:
         raise InputError(f"{label}: cannot read as (Geo)Parquet: {_one_line(error)}") from error
+
+
+def _read_spreadsheet(path: Path, label: str, sheet: str | None) -> pd.DataFrame:
+    """Read one sheet of a spreadsheet as text, its header row found below any title rows.
+
+    The header is the first of the first rows with at least half as many filled cells
+    as the fullest of them, none of them a number.
+    """
+    import pyogrio
+    from pyogrio.errors import DataLayerError, DataSourceError
+
+    failures = (DataSourceError, DataLayerError, OSError, ValueError, RuntimeError)
+    try:
+        sheets = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+    except failures as error:
+        raise InputError(f"{label}: cannot read as a spreadsheet: {_one_line(error)}") from error
+    if sheet is not None and sheet not in sheets:
+        raise InputError(f"{label}: no sheet {sheet!r}; its sheets are: {', '.join(sheets)}")
+    if sheet is None and len(sheets) != 1:
+        raise InputError(
+            f"{label}: holds {len(sheets)} sheets ({', '.join(sheets)}); choose one with layer="
+        )
+    try:
+        cells = pyogrio.read_dataframe(
+            path, layer=sheet or sheets[0], read_geometry=False, HEADERS="DISABLE"
+        )
+    except failures as error:
+        raise InputError(f"{label}: cannot read sheet: {_one_line(error)}") from error
+    cells = cells.astype("str").apply(lambda column: column.str.strip()).replace("", np.nan)
+    if cells.empty:
+        return pd.DataFrame()
+    top = cells.iloc[:_HEADER_SEARCH_ROWS]
+    filled = top.notna().sum(axis=1).to_numpy()
+    numeric = top.apply(lambda column: pd.to_numeric(column, errors="coerce")).notna()
+    header = int(np.flatnonzero((filled * 2 >= filled.max()) & ~numeric.any(axis=1).to_numpy())[0])
+    names = [
+        str(value) if isinstance(value, str) else f"column_{number}"
+        for number, value in enumerate(cells.iloc[header], start=1)
+    ]
+    if header:
+        logger.info("%s: header on row %d of the sheet", label, header + 1)
+    table = cells.iloc[header + 1 :].reset_index(drop=True)
+    table.columns = pd.Index(_unique(names))
+    return table
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+    return out
 
 
 def _read_vector(path: Path, label: str, layer: str | None) -> pd.DataFrame:

@@ -21,11 +21,11 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import geoexpose
 from geoexpose.errors import InputError, UsageError
 from geoexpose.sites._catalog_check import catalog_problems
 
@@ -53,8 +53,9 @@ LABEL_SEPARATORS = r"[\W_]+"
 """Runs of these characters become one ``_`` in a label (a regular expression)."""
 
 _SEPARATORS = re.compile(LABEL_SEPARATORS)
-_WHEEL_DIR = "_layers"  # pyproject: force-include "layers" = "geoexpose/_layers"
-_CHECKOUT_DIR = "layers"
+_PACKAGE = "geoexpose.sites"  # the wing that owns the layer folder
+_WHEEL_DIR = "_layers"  # pyproject: force-include "layers" = "geoexpose/sites/_layers"
+_CHECKOUT_DIR = "layers"  # beside the geoexpose folder, two levels above _PACKAGE
 
 
 @dataclass(frozen=True)
@@ -135,20 +136,18 @@ def normalize_label(text: object) -> str:
 def layers_dir() -> Path:
     """Return the folder that holds the catalog and the shipped layers.
 
-    In an installed wheel it is ``geoexpose/_layers`` (the repository's ``layers/``
-    is copied there at build time); in a source checkout or an editable install it
-    is ``layers/`` next to the package folder.
+    It is found with :mod:`importlib.resources` from this wing: in an installed
+    wheel it is ``geoexpose/sites/_layers`` (the repository's ``layers/`` is copied
+    there at build time); in a source checkout or an editable install it is
+    ``layers/`` next to the ``geoexpose`` folder.
 
     Raises
     ------
     FileNotFoundError
         If neither holds ``catalog.toml``: the installation is broken.
     """
-    return _find_layers_dir(Path(geoexpose.__file__).parent)
-
-
-def _find_layers_dir(package_dir: Path) -> Path:
-    candidates = (package_dir / _WHEEL_DIR, package_dir.parent / _CHECKOUT_DIR)
+    wing = Path(str(resources.files(_PACKAGE)))  # geoexpose is installed as files, not zipped
+    candidates = (wing / _WHEEL_DIR, wing.parent.parent / _CHECKOUT_DIR)
     for folder in candidates:
         if (folder / CATALOG_FILE).is_file():
             return folder

@@ -1,8 +1,10 @@
-"""Sites from OpenStreetMap data (``.osm.pbf``, ``.osm``, ``.osm.gz``, ``.osm.bz2``).
+"""Read the sites of OpenStreetMap data (``.osm.pbf``, ``.osm``, ...) with pyosmium.
 
-The file is read once as a stream with pyosmium (libosmium) and matched against the tag
-rules of the layer catalog (``[[osm.rules]]`` in ``layers/catalog.toml``): every node,
-way or multipolygon relation becomes at most one site, of the first rule it matches.
+:func:`osm_table` gives the sites of a file before standoffs are set;
+:mod:`geoexpose.sites.osm_sites` puts them into the site schema. The file is read once
+as a stream with pyosmium (libosmium) and matched against the tag rules of the layer
+catalog (``[[osm.rules]]`` in ``layers/catalog.toml``): every node, way or multipolygon
+relation becomes at most one site, of the first rule it matches.
 
 Geometry follows OpenStreetMap's area rules:
 
@@ -42,8 +44,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geoexpose._atomic import atomic_path
-from geoexpose.errors import InputError, InputWarning, OutputExistsError, UsageError
+from geoexpose.errors import InputError, InputWarning, UsageError
 from geoexpose.schema import (
     CAPACITY_MW,
     CRS_LONLAT,
@@ -68,21 +69,12 @@ from geoexpose.sites._osm_tags import (
 )
 from geoexpose.sites.catalog import resolve_family
 
-__all__ = [
-    "OSM_COLUMNS",
-    "SITES_LAYER",
-    "extract_sites",
-    "osm_table",
-    "parse_bbox",
-    "read_osm",
-]
+__all__ = ["OSM_SUFFIXES", "osm_table", "parse_bbox"]
 
 logger = logging.getLogger(__name__)
 
-OSM_COLUMNS = [OSM_TYPE, OSM_ID]
-"""Columns of OSM sites after the site columns: the element type and id."""
-SITES_LAYER = "sites"
-"""Layer name of the GeoPackage that :func:`extract_sites` writes."""
+OSM_SUFFIXES = (".osm", ".pbf", ".osm.gz", ".osm.bz2", ".o5m")
+"""Endings of the names of OpenStreetMap files (compared in lower case)."""
 
 _MULTIPOLYGON_TYPES = ("multipolygon", "boundary")  # relations libosmium assembles
 _POLYGON_TYPE_IDS = (3, 6)  # shapely.get_type_id of Polygon and MultiPolygon
@@ -177,89 +169,6 @@ def osm_table(
     box = None if bbox is None else shapely.box(*parse_bbox(bbox))
     collected = _collect(Path(path), rules, tags, label)
     return _table(collected, rules, tags, label, box)
-
-
-def read_osm(
-    path: str | os.PathLike[str],
-    *,
-    families: Iterable[str] | None = None,
-    bbox: Sequence[float] | None = None,
-    standoff: Mapping[str, float] | None = None,
-) -> gpd.GeoDataFrame:
-    """Read the sites of an OpenStreetMap file into the site schema.
-
-    The columns of :func:`geoexpose.read_sites` (with ``standoff_m`` from the
-    catalog, or ``standoff`` by family or kind), then ``osm_type`` and ``osm_id``.
-    See :func:`osm_table` for the other parameters.
-    """
-    from geoexpose.sites.read import read_sites  # sites reads OSM files through this module
-
-    table = osm_table(path, families=families, bbox=bbox)
-    sites = read_sites(table, standoff=standoff)
-    by_id = table.set_index(SITE_ID)
-    sites[OSM_TYPE] = sites[SITE_ID].map(by_id[OSM_TYPE]).astype("str")
-    sites[OSM_ID] = sites[SITE_ID].map(by_id[OSM_ID]).astype("int64")
-    sites.attrs["geoexpose"]["layers"][0]["path"] = os.fspath(path)
-    tags = load_osm_tags()
-    sites.attrs["license"] = tags.license
-    sites.attrs["attribution"] = tags.attribution
-    return sites
-
-
-def extract_sites(
-    path: str | os.PathLike[str],
-    out: str | os.PathLike[str],
-    *,
-    families: Iterable[str] | None = None,
-    bbox: Sequence[float] | None = None,
-    standoff: Mapping[str, float] | None = None,
-    overwrite: bool = False,
-) -> gpd.GeoDataFrame:
-    """Write the sites of an OpenStreetMap file to a GeoPackage (layer ``sites``).
-
-    The layer carries the OpenStreetMap licence and attribution (ODbL 1.0) in its
-    description and its GeoPackage metadata (``attribution``, ``license``, ``source``).
-    The file is written under a temporary name and renamed when complete.
-
-    Parameters
-    ----------
-    path, families, bbox, standoff
-        As for :func:`read_osm`.
-    out
-        The GeoPackage to write.
-    overwrite
-        Replace an existing ``out``; without it an existing file is an error.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        The sites written.
-    """
-    import pyogrio
-
-    target = Path(out)
-    if target.exists() and not overwrite:
-        raise OutputExistsError(f"{target}: exists; pass --overwrite to replace it")
-    sites = read_osm(path, families=families, bbox=bbox, standoff=standoff)
-    tags = load_osm_tags()
-    metadata = {
-        "attribution": tags.attribution,
-        "license": tags.license,
-        "source": Path(path).name,
-        "generator": "geoexpose layers extract",
-    }
-    description = f"Sites from OpenStreetMap data. {tags.attribution}"
-    with atomic_path(target) as tmp:
-        pyogrio.write_dataframe(
-            sites,
-            tmp,
-            layer=SITES_LAYER,
-            driver="GPKG",
-            layer_metadata=metadata,
-            layer_options={"DESCRIPTION": description},
-        )
-    logger.info("%s: %d sites written", target, len(sites))
-    return sites
 
 
 def parse_bbox(bbox: Sequence[float] | str) -> tuple[float, float, float, float]:

@@ -2,7 +2,8 @@
 
 :func:`read_sites` turns a file or a frame into one GeoDataFrame with the columns of
 :data:`geoexpose.schema.SITE_COLUMNS`, in EPSG:4326, with a unique ``site_id`` and
-a ``standoff_m`` for every site.
+a ``standoff_m`` for every site; :func:`read_registry` is its front door for a file of
+a published registry.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import math
 import os
 import warnings
 from collections.abc import Mapping
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -43,9 +45,16 @@ from geoexpose.sites.catalog import (
     resolve_family,
     resolve_kind,
 )
-from geoexpose.sites.registries import apply_registry, split_source
+from geoexpose.sites.registries import AUTO, apply_registry, split_source
 
-__all__ = ["CAPACITY_MW", "DROPPED_ROWS", "SITE_EXTRA_COLUMNS", "VOLTAGE_KV", "read_sites"]
+__all__ = [
+    "CAPACITY_MW",
+    "DROPPED_ROWS",
+    "SITE_EXTRA_COLUMNS",
+    "VOLTAGE_KV",
+    "read_registry",
+    "read_sites",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -218,6 +227,23 @@ def read_sites(
     }
     logger.info("%s: %d sites read", label, len(sites))
     return sites
+
+
+def read_registry(
+    source: str | os.PathLike[str], name: str | None = None, **options: Any
+) -> gpd.GeoDataFrame:
+    """Read a registry file into the site schema.
+
+    Parameters
+    ----------
+    source
+        The file (XLSX, CSV, GeoJSON, Shapefile, GeoPackage ...).
+    name
+        The registry entry; by default it is recognised by the file's columns.
+    **options
+        Passed to :func:`geoexpose.read_sites` (``standoff``, ``columns``, ``crs`` ...).
+    """
+    return read_sites(source, registry=name or AUTO, **options)
 
 
 def _rows_named(rows: np.ndarray) -> str:

@@ -10,11 +10,8 @@ entry's mapping as defaults (explicit arguments win):
 
 - ``read_sites(path, registry="eia860_plants")`` or ``read_sites("eia860_plants=PATH")``
   (the form ``--sites`` takes) use the named entry;
-- ``read_sites(path, registry="auto")`` or :func:`read_registry` recognise the entry
-  by the columns the file has (every column of its ``detect`` list).
-
-Spreadsheets (``.xlsx``) are read through GDAL; a title row above the header row (as in
-the EIA-860 files) is skipped.
+- ``read_sites(path, registry="auto")`` or :func:`geoexpose.sites.read.read_registry`
+  recognise the entry by the columns the file has (every column of its ``detect`` list).
 """
 
 from __future__ import annotations
@@ -25,30 +22,23 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from geoexpose.errors import InputError, UsageError
 from geoexpose.sites._catalog_tables import catalog_table
 from geoexpose.sites._columns import as_labels, as_text
+from geoexpose.sites._source import Loaded
 from geoexpose.sites.catalog import normalize_label
-
-if TYPE_CHECKING:
-    import geopandas as gpd
-
-    from geoexpose.sites._source import Loaded
 
 __all__ = [
     "AUTO",
-    "SPREADSHEET_SUFFIXES",
     "RegistryEntry",
     "apply_registry",
     "detect_registry",
+    "find_registry",
     "load_registries",
-    "read_registry",
-    "read_spreadsheet",
     "split_source",
 ]
 
@@ -56,10 +46,8 @@ logger = logging.getLogger(__name__)
 
 AUTO = "auto"
 """``registry=AUTO``: recognise the registry entry by the file's columns."""
-SPREADSHEET_SUFFIXES = (".xlsx",)
 
 _ENTRY_SEPARATOR = "="
-_HEADER_SEARCH_ROWS = 20  # a header row is looked for among the first rows of a sheet
 _ID_SEPARATOR = "-"
 
 
@@ -245,82 +233,6 @@ def apply_registry(
         logger.info("%s: %s rows kept by registry entry %s", loaded.label, kept, entry.name)
     defaults = RegistryDefaults(entry.family, entry.kind, entry.id_prefix, columns)
     return replace(loaded, frame=frame.reset_index(drop=True)), defaults
-
-
-def read_registry(
-    source: str | os.PathLike[str], name: str | None = None, **options: Any
-) -> gpd.GeoDataFrame:
-    """Read a registry file into the site schema.
-
-    Parameters
-    ----------
-    source
-        The file (XLSX, CSV, GeoJSON, Shapefile, GeoPackage ...).
-    name
-        The registry entry; by default it is recognised by the file's columns.
-    **options
-        Passed to :func:`geoexpose.read_sites` (``standoff``, ``columns``, ``crs`` ...).
-    """
-    from geoexpose.sites.read import read_sites
-
-    return read_sites(source, registry=name or AUTO, **options)
-
-
-def read_spreadsheet(path: Path, label: str, sheet: str | None) -> pd.DataFrame:
-    """Read one sheet of a spreadsheet as text, its header row found below any title rows.
-
-    The header is the first of the first rows with at least half as many filled cells
-    as the fullest of them, none of them a number.
-    """
-    import pyogrio
-    from pyogrio.errors import DataLayerError, DataSourceError
-
-    failures = (DataSourceError, DataLayerError, OSError, ValueError, RuntimeError)
-    try:
-        sheets = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
-    except failures as error:
-        raise InputError(f"{label}: cannot read as a spreadsheet: {_one_line(error)}") from error
-    if sheet is not None and sheet not in sheets:
-        raise InputError(f"{label}: no sheet {sheet!r}; its sheets are: {', '.join(sheets)}")
-    if sheet is None and len(sheets) != 1:
-        raise InputError(
-            f"{label}: holds {len(sheets)} sheets ({', '.join(sheets)}); choose one with layer="
-        )
-    try:
-        cells = pyogrio.read_dataframe(
-            path, layer=sheet or sheets[0], read_geometry=False, HEADERS="DISABLE"
-        )
-    except failures as error:
-        raise InputError(f"{label}: cannot read sheet: {_one_line(error)}") from error
-    cells = cells.astype("str").apply(lambda column: column.str.strip()).replace("", np.nan)
-    if cells.empty:
-        return pd.DataFrame()
-    top = cells.iloc[:_HEADER_SEARCH_ROWS]
-    filled = top.notna().sum(axis=1).to_numpy()
-    numeric = top.apply(lambda column: pd.to_numeric(column, errors="coerce")).notna()
-    header = int(np.flatnonzero((filled * 2 >= filled.max()) & ~numeric.any(axis=1).to_numpy())[0])
-    names = [
-        str(value) if isinstance(value, str) else f"column_{number}"
-        for number, value in enumerate(cells.iloc[header], start=1)
-    ]
-    if header:
-        logger.info("%s: header on row %d of the sheet", label, header + 1)
-    table = cells.iloc[header + 1 :].reset_index(drop=True)
-    table.columns = pd.Index(_unique(names))
-    return table
-
-
-def _unique(names: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for name in names:
-        seen[name] = seen.get(name, 0) + 1
-        out.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
-    return out
-
-
-def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split()) or type(error).__name__
 
 
 def _entry(name: str, table: Mapping[str, Any]) -> RegistryEntry:
