@@ -23,7 +23,7 @@ from pyproj import CRS, Geod, Transformer
 
 import geoexpose as gx
 from geoexpose.errors import InputError, InputWarning
-from geoexpose.imagery.captures import read_captures
+from geoexpose.imagery.read import read_captures
 
 GEOD = Geod(ellps="WGS84")
 DJI = "http://www.dji.com/drone-dji/1.0/"

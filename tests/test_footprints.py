@@ -1,4 +1,4 @@
-"""Tests of geoexpose.imagery.footprints against analytic footprints built with pyproj.Geod."""
+"""Tests of geoexpose.imagery.footprints and .gsd against analytic footprints from pyproj.Geod."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from pyproj import CRS, Geod, Transformer
 
 from geoexpose.errors import InputError
 from geoexpose.imagery.camera import Camera
-from geoexpose.imagery.footprints import footprints, gsd_at_ground
+from geoexpose.imagery.footprints import footprints
+from geoexpose.imagery.gsd import gsd_at_ground
 from geoexpose.imagery.pose import normalize_pose
 
 GEOD = Geod(ellps="WGS84")

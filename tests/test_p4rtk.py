@@ -28,7 +28,6 @@ from pyproj import CRS, Transformer
 
 from geoexpose.imagery._geoid import find_geoid_grid
 from geoexpose.imagery.camera import Camera, camera_from_tags
-from geoexpose.imagery.captures import read_captures
 from geoexpose.imagery.dem import (
     camera_elevation,
     dji_altitude_reference,
@@ -37,6 +36,7 @@ from geoexpose.imagery.dem import (
 )
 from geoexpose.imagery.footprints import footprints
 from geoexpose.imagery.photo_tags import read_photo_tags
+from geoexpose.imagery.read import read_captures
 
 SET = "dji_images/orthority_odm_p4rtk"
 STEP_M = 0.25

@@ -26,12 +26,13 @@ import functools
 import logging
 import math
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from geoexpose.errors import InputError
 
@@ -39,6 +40,7 @@ __all__ = [
     "CAMERA_SOURCES",
     "DIAGONAL_35MM_MM",
     "Camera",
+    "camera_codes",
     "camera_from_tags",
     "camera_table",
 ]
@@ -158,6 +160,38 @@ class Camera:
             x = x - (jyy * ex - jxy * ey) / det
             y = y - (jxx * ey - jxy * ex) / det
         return x, y
+
+
+def camera_codes(cameras: Camera | Sequence[Camera], n: int) -> tuple[np.ndarray, list[Camera]]:
+    """Each capture's camera as a code into the list of distinct cameras.
+
+    Parameters
+    ----------
+    cameras
+        One camera for all ``n`` captures, or one per capture.
+    n
+        Number of captures.
+
+    Returns
+    -------
+    codes : numpy.ndarray of int64
+        Per capture, the index of its camera in ``distinct``.
+    distinct : list of Camera
+        The distinct cameras, in order of first use.
+
+    >>> a, b = Camera(100, 80, 50.0, 50.0, 40.0), Camera(100, 80, 60.0, 50.0, 40.0)
+    >>> codes, distinct = camera_codes([b, a, b], 3)
+    >>> codes.tolist(), distinct == [b, a]
+    ([0, 1, 0], True)
+    """
+    if isinstance(cameras, Camera):
+        return np.zeros(n, dtype="int64"), [cameras]
+    objs = np.empty(len(cameras), dtype=object)
+    objs[:] = list(cameras)
+    if objs.size != n:
+        raise InputError(f"footprints: {objs.size} cameras given for {n} captures")
+    codes, uniques = pd.factorize(objs)
+    return codes.astype("int64"), list(uniques)
 
 
 def _num(tags: Mapping[str, Any], key: str) -> float:

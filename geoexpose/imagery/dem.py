@@ -30,7 +30,7 @@ DEM instead of being cut by a plane:
 - Yaw unknown: the disc of the flat method (the footprint at any yaw), each vertex
   marched into the DEM.
 
-GSD is that of :func:`geoexpose.imagery.footprints.gsd_at_ground` at the footprint point
+GSD is that of :func:`geoexpose.imagery.gsd.gsd_at_ground` at the footprint point
 nearest the camera (by slant range: under it when nadir is in the frame), on the
 horizontal plane through that point: ground distances as a map measures them, which is
 how sites are drawn. Frames that see no ground inside the range, and yaw-free discs, take
@@ -72,14 +72,9 @@ from geoexpose.errors import UsageError
 from geoexpose.imagery import _geoid
 from geoexpose.imagery._raster import Dem, bilinear, open_dem, tiles
 from geoexpose.imagery._ray_march import march_all
-from geoexpose.imagery.camera import Camera
-from geoexpose.imagery.footprints import (
-    _camera_codes,
-    check_inputs,
-    check_options,
-    gsd_at_ground,
-    rings,
-)
+from geoexpose.imagery.camera import Camera, camera_codes
+from geoexpose.imagery.footprints import check_inputs, check_options, rings
+from geoexpose.imagery.gsd import gsd_at_ground
 from geoexpose.imagery.pose import enu_offsets, normalize_pose, rotation_matrices
 
 __all__ = [
@@ -407,7 +402,7 @@ def _gsd(
     """GSD (cm) at the in-frame footprint point nearest the camera, else the flat value."""
     y, p, r = normalize_pose(np.where(yaw_known, yaw, 0.0), pitch, roll)
     rot = rotation_matrices(y, p, r, rev)
-    codes, cams = _camera_codes(cameras, n)
+    codes, cams = camera_codes(cameras, n)
     # Which vertices (rays) fall inside their frame, and the nadir where it does.
     ray = np.stack([un, ue, np.ones_like(ue)], axis=-1)
     seen = _in_frame(cams, codes[ring_of], rot[ring_of], ray)

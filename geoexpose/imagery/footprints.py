@@ -1,4 +1,4 @@
-"""Ground footprints and ground sample distance of photos over flat ground, vectorized.
+"""Ground footprints of photos over flat ground, vectorized.
 
 Conventions
 -----------
@@ -16,10 +16,8 @@ Conventions
   its outer edge an arc of that disc. A frame that sees no ground inside that disc gives
   the sector of the disc spanned by the frame's azimuths, flagged; never an empty polygon.
 
-Ground sample distance (GSD) at a ground point is the longest ground distance spanned by
-one pixel step in any direction of the image there (the largest singular value of the
-pixel-to-ground Jacobian, lens distortion included): ``height / focal_px`` at nadir, and
-``range * cos(a)**2 / (focal_px * sin(depression))`` along the tilt at off-axis angle ``a``.
+The ground sample distance (GSD) given with each footprint is that of
+:mod:`geoexpose.imagery.gsd` at the footprint point nearest the camera.
 """
 
 from __future__ import annotations
@@ -30,14 +28,14 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-import pandas as pd
 import shapely
 
 from geoexpose.errors import InputError
-from geoexpose.imagery.camera import Camera
+from geoexpose.imagery.camera import Camera, camera_codes
+from geoexpose.imagery.gsd import pixel_gsd
 from geoexpose.imagery.pose import enu_offsets, normalize_pose, rotation_matrices, wrap_radians
 
-__all__ = ["footprints", "gsd_at_ground"]
+__all__ = ["footprints"]
 
 logger = logging.getLogger(__name__)
 
@@ -57,17 +55,6 @@ def _check(name: str, arr: np.ndarray, *, positive: bool = False) -> None:
         raise InputError(f"footprints: {name} must be {need}; capture {i} has {arr[i]!r}")
 
 
-def _camera_codes(cameras: Camera | Sequence[Camera], n: int) -> tuple[np.ndarray, list[Camera]]:
-    if isinstance(cameras, Camera):
-        return np.zeros(n, dtype="int64"), [cameras]
-    objs = np.empty(len(cameras), dtype=object)
-    objs[:] = list(cameras)
-    if objs.size != n:
-        raise InputError(f"footprints: {objs.size} cameras given for {n} captures")
-    codes, uniques = pd.factorize(objs)
-    return codes.astype("int64"), list(uniques)
-
-
 def _boundary(cam: Camera, densify: int) -> np.ndarray:
     """Pixel coordinates around the image border, clockwise from the top-left, (4*d, 2)."""
     t = np.arange(densify) / densify
@@ -75,89 +62,6 @@ def _boundary(cam: Camera, densify: int) -> np.ndarray:
     u = np.concatenate([t * w, np.full(densify, w), w - t * w, np.zeros(densify)])
     v = np.concatenate([np.zeros(densify), t * h, np.full(densify, h), h - t * h])
     return np.stack([u, v], axis=-1)
-
-
-def _pixel_gsd(
-    cams: list[Camera], codes: np.ndarray, pix: np.ndarray, rot: np.ndarray, height: np.ndarray
-) -> np.ndarray:
-    """GSD in metres at pixels ``pix`` (n, 2): largest singular value of d(ground)/d(pixel)."""
-    steps = np.array([[0.5, 0.0], [-0.5, 0.0], [0.0, 0.5], [0.0, -0.5]])
-    ground = np.full((pix.shape[0], 4, 2), np.nan)
-    for k, cam in enumerate(cams):
-        sel = codes == k
-        if not sel.any():
-            continue
-        u = pix[sel, None, 0] + steps[None, :, 0]
-        v = pix[sel, None, 1] + steps[None, :, 1]
-        x, y = cam.undistort(u, v)
-        r = rot[sel]
-        d = x[..., None] * r[:, None, :, 0] + y[..., None] * r[:, None, :, 1] + r[:, None, :, 2]
-        with np.errstate(all="ignore"):
-            t = np.where(d[..., 2] > 0, height[sel, None] / d[..., 2], np.nan)
-        ground[sel] = t[..., None] * d[..., :2]
-    a, c = (ground[:, 0] - ground[:, 1]).T
-    b, d_ = (ground[:, 2] - ground[:, 3]).T
-    frob = a * a + b * b + c * c + d_ * d_
-    det = a * d_ - b * c
-    return np.sqrt(0.5 * (frob + np.sqrt(np.maximum(frob * frob - 4 * det * det, 0.0))))
-
-
-def gsd_at_ground(
-    cameras: Camera | Sequence[Camera],
-    height_m: np.ndarray,
-    yaw_deg: np.ndarray,
-    pitch_deg: np.ndarray,
-    roll_deg: np.ndarray,
-    east_m: np.ndarray,
-    north_m: np.ndarray,
-    *,
-    cam_reverse: np.ndarray | None = None,
-) -> np.ndarray:
-    """GSD in centimetres at ground points given in each camera's local frame.
-
-    Parameters
-    ----------
-    cameras
-        One camera for all points, or one per point.
-    height_m, yaw_deg, pitch_deg, roll_deg
-        Pose of the camera of each point (height above the ground plane).
-    east_m, north_m
-        The ground point, in metres east and north of the point under the camera. For a
-        site, take the point of the site inside the footprint nearest the camera (the
-        lead's ``best_gsd_cm``); ``pyproj.Geod.inv`` from the camera gives azimuth ``az``
-        and distance ``s``, and ``east = s sin(az)``, ``north = s cos(az)``.
-    cam_reverse
-        True where the camera is mounted upside down.
-
-    Returns
-    -------
-    numpy.ndarray
-        GSD in cm; NaN for points behind the camera. Points outside the image get the
-        value the lens would have there.
-
-    Examples
-    --------
-    >>> cam = Camera(4000, 3000, 2000.0, 2000.0, 1500.0)
-    >>> float(gsd_at_ground(cam, 100.0, 0.0, -90.0, 0.0, 0.0, 0.0)[0])
-    5.0
-    """
-    east = np.atleast_1d(np.asarray(east_m, dtype="float64"))
-    north = np.atleast_1d(np.asarray(north_m, dtype="float64"))
-    n = max(east.size, north.size)
-    east, north = _as_array("east_m", east, n), _as_array("north_m", north, n)
-    height = _as_array("height_m", height_m, n)
-    pose = [_as_array("pose", a, n) for a in (yaw_deg, pitch_deg, roll_deg)]
-    rev = None if cam_reverse is None else np.broadcast_to(np.asarray(cam_reverse, bool), (n,))
-    rot = rotation_matrices(pose[0], pose[1], pose[2], rev)
-    codes, cams = _camera_codes(cameras, n)
-    ray = np.stack([north, east, height], axis=-1)
-    q = np.einsum("nji,nj->ni", rot, ray)
-    pix = np.full((n, 2), np.nan)
-    for k, cam in enumerate(cams):
-        sel = (codes == k) & (q[:, 2] > 1e-9 * np.linalg.norm(q, axis=1))
-        u, v = cam.distort(q[sel, 0] / q[sel, 2], q[sel, 1] / q[sel, 2])
-        pix[sel] = np.stack([u, v], axis=-1)
-    return 100.0 * _pixel_gsd(cams, codes, pix, rot, height)
 
 
 def _crossings(d0: np.ndarray, d1: np.ndarray, s: np.ndarray) -> np.ndarray:
@@ -270,7 +174,7 @@ def _chunk(
             idx = np.flatnonzero(sel)[seen]
             near_pix[idx] = np.stack([u[seen], v[seen]], axis=-1)
     gsd = np.empty(n)
-    gsd[rows] = _pixel_gsd(cams, codes[rows], near_pix, rot[rows], height[rows])
+    gsd[rows] = pixel_gsd(cams, codes[rows], near_pix, rot[rows], height[rows])
 
     # Rows without ground in view: a sector of the disc (or all of it); yaw unknown: a disc.
     reach = np.zeros(n)
@@ -462,7 +366,7 @@ def rings(
     yaw, pitch, roll = normalize_pose(np.where(yaw_known, yaw, 0.0), pitch, roll)
     rev = None if cam_reverse is None else np.broadcast_to(np.asarray(cam_reverse, bool), (n,))
     rot = rotation_matrices(yaw, pitch, roll, rev)
-    codes, cams = _camera_codes(cameras, n)
+    codes, cams = camera_codes(cameras, n)
     pix_u = np.stack([_boundary(c, densify) for c in cams])
     q_u = np.stack(
         [np.stack(c.undistort(p[:, 0], p[:, 1]), -1) for c, p in zip(cams, pix_u, strict=True)]
