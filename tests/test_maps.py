@@ -224,7 +224,8 @@ def test_names_that_look_like_templates_stay_as_they_are(tmp_path, scene):
     assert "{{ 6*6 }} sites" in {name.replace("\u200b", "") for name in specs}
     legend = re.search(r"<div class='gx-legend'>.*?</div></div>", text, re.S).group(0)
     assert "{{ 6*6 }}" in legend
-    assert "49 " not in text and "36 sites" not in text and ">36<" not in text
+    bare = re.sub(r"[0-9a-f]{32}", "ID", text)  # folium's random ids may hold "49"
+    assert "49 " not in bare and "36 sites" not in bare and ">36<" not in bare
 
 
 def test_exposed_sites_filled_by_score_class(tmp_path, scene):

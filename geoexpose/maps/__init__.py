@@ -6,27 +6,27 @@ load nothing. The maps draw tables of the schema (sites, flights, fixes, capture
 exposure columns), whatever made them.
 """
 
+from geoexpose.maps._canvas import BASEMAPS, family_colors
 from geoexpose.maps._encode import encode_geometries, simplify_m
-from geoexpose.maps._layers import table
-from geoexpose.maps.explore import (
+from geoexpose.maps._layers import (
     AGL_COLORS,
     AGL_EDGES,
-    BASEMAPS,
     CAPTURE_COLORS,
     SCORE_COLORS,
     SCORE_EDGES,
     SIMPLIFY_M,
     TRACK_LEVELS_M,
-    explore,
-    explore_site,
-    family_colors,
+    table,
+)
+from geoexpose.maps._output_maps import (
     load_output,
     rebuild_maps,
     site_file_names,
-    write_map,
     write_maps,
     write_site_maps,
 )
+from geoexpose.maps._site_maps import explore_site
+from geoexpose.maps.explore import explore, write_map
 
 __all__ = [
     "AGL_COLORS",

@@ -26,6 +26,7 @@ import numpy as np
 import shapely
 
 from geoexpose import projection
+from geoexpose.maps._html_inline import page_part
 
 __all__ = [
     "MICRO",
@@ -34,13 +35,16 @@ __all__ = [
     "json_text",
     "simplify_levels",
     "simplify_m",
+    "to_lonlat",
+    "to_metric",
 ]
 
 MICRO = 1_000_000
 _MULTI = (4, 5, 6, 7)  # MultiPoint, MultiLineString, MultiPolygon, GeometryCollection
 
 
-def _to_metric(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def to_metric(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Project EPSG:4326 geometries each to its metric band; return them and the bands."""
     out = np.array(geoms, dtype=object)
     bands = projection.band_of_geometries(out) if len(out) else np.zeros(0, dtype="int64")
     for band in np.unique(bands):
@@ -49,7 +53,8 @@ def _to_metric(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return out, bands
 
 
-def _to_lonlat(metric: np.ndarray, bands: np.ndarray) -> np.ndarray:
+def to_lonlat(metric: np.ndarray, bands: np.ndarray) -> np.ndarray:
+    """Bring geometries from their metric ``bands`` back to EPSG:4326."""
     out = np.array(metric, dtype=object)
     for band in np.unique(bands):
         sel = bands == band
@@ -68,11 +73,11 @@ def simplify_levels(
     geoms = np.asarray(geoms, dtype=object)
     if len(geoms) == 0:
         return [geoms.copy() for _ in tolerances_m]
-    metric, bands = _to_metric(geoms)
+    metric, bands = to_metric(geoms)
     out = []
     for tol in tolerances_m:
         metric = shapely.simplify(metric, float(tol), preserve_topology=preserve_topology)
-        out.append(_to_lonlat(metric, bands))
+        out.append(to_lonlat(metric, bands))
     return out
 
 
@@ -150,8 +155,6 @@ class DataBlock:
 
     def element(self) -> Any:
         """Make the branca element that writes the block into the page's body."""
-        from geoexpose.maps._html_inline import page_part
-
         return page_part(
             "GeoexposeData",
             html=f'<script type="application/json" id="{self.block_id}">{self.text}</script>',

@@ -1,7 +1,7 @@
 """The layers of a geoexpose map: sites, flights, captures and fixes, and the legend.
 
 Each layer is a folium ``FeatureGroup`` (one toggle in the layer control) whose
-features the page's runtime draws from a JSON data block (:mod:`._map_encode`).
+features the page's runtime draws from a JSON data block (:mod:`._encode`).
 Popups are tables of display text, built in the browser as text, never as HTML.
 Flight tracks are drawn at the level of detail of the zoom (``TRACK_LEVELS_M``).
 """
@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geoexpose.maps._encode import DataBlock, encode_geometries, simplify_levels, simplify_m
-from geoexpose.maps._html_inline import DASH, display_text, legend_html, page_part
+from geoexpose.maps._canvas import Canvas
+from geoexpose.maps._encode import encode_geometries, simplify_levels, simplify_m
+from geoexpose.maps._html_inline import DASH, display_text, legend_html
 from geoexpose.schema import (
     ALT_AGL_M,
     CAM_LAT,
@@ -43,11 +44,9 @@ from geoexpose.schema import (
     TIME_UTC,
     YAW_DEG,
 )
-from geoexpose.tracks import fix_arrays
+from geoexpose.tracks import GAP_FACTOR, MAX_GAP_S, fix_arrays
 
 if TYPE_CHECKING:
-    import folium
-
     from geoexpose.maps._thumbnails import Thumbnails
 
 __all__ = [
@@ -59,9 +58,14 @@ __all__ = [
     "SCORE_EDGES",
     "SIMPLIFY_M",
     "TRACK_LEVELS_M",
-    "Canvas",
+    "add_captures",
+    "add_flights",
     "agl_class",
+    "base_names",
+    "exposed_mask",
     "legend",
+    "site_spec",
+    "table",
 ]
 
 SCORE_EDGES = (20.0, 40.0, 60.0, 80.0)
@@ -76,51 +80,7 @@ _FOOTPRINT_SIMPLIFY_M = 0.5
 _MAX_SITES_LISTED = 5
 
 
-class Canvas:
-    """A folium map that geoexpose layers are drawn on; adds the runtime first."""
-
-    def __init__(self, m: folium.Map) -> None:
-        from geoexpose.maps._html_inline import runtime_element
-
-        self.map = m
-        self._count = 0
-        m.add_child(runtime_element())
-
-    def block(self, value: Any) -> str:
-        """Add a JSON data block to the page; return its id."""
-        self._count += 1
-        block_id = f"gx-data-{self._count}"
-        self.map.add_child(DataBlock(block_id, value).element())
-        return block_id
-
-    def layer(self, name: str, fn: str, value: Any, *, show: bool = True) -> folium.FeatureGroup:
-        """Add a toggleable layer drawn by the runtime's ``fn`` from ``value``."""
-        import folium
-
-        group = folium.FeatureGroup(name=layer_name(name), show=show)
-        group.add_to(self.map)
-        return self.draw(group, fn, value)
-
-    def draw(self, group: folium.FeatureGroup, fn: str, value: Any) -> folium.FeatureGroup:
-        """Draw ``value`` with the runtime's ``fn`` into an existing group."""
-        block = self.block(value)
-
-        def call(element: Any) -> str:
-            return f'geoexpose.{fn}({element._parent.get_name()}, "{block}");'
-
-        group.add_child(page_part("GeoexposeCall", script=call))
-        return group
-
-
-def layer_name(name: str) -> str:
-    """Make a layer's name safe for folium's layer control, which runs it through Jinja.
-
-    A zero-width space after each ``{`` keeps a name such as ``{{x}}`` as it reads.
-    """
-    return name.replace("{", "{\u200b")
-
-
-def file_names(values: pd.Series) -> pd.Series:
+def base_names(values: pd.Series) -> pd.Series:
     """Only the file name of each path: a map shares no local folders."""
     names = values.astype(str).str.replace(r"^.*[\\/]", "", regex=True)
     return names.astype(object).where(values.notna(), None)
@@ -191,7 +151,7 @@ def site_spec(
     columns = [
         c for c in SITE_COLUMNS + EXPOSURE_COLUMNS if c in sites and c not in (NAME, GEOMETRY)
     ]
-    frame = sites.assign(**{SOURCE: file_names(sites[SOURCE])}) if SOURCE in sites else sites
+    frame = sites.assign(**{SOURCE: base_names(sites[SOURCE])}) if SOURCE in sites else sites
     title = (
         sites[NAME].where(sites[NAME].notna(), sites[SITE_ID]) if NAME in sites else sites[SITE_ID]
     )
@@ -271,14 +231,12 @@ def add_flights(
 
     ``clip``, a polygon in EPSG:4326, keeps only the part of the tracks inside it.
     """
-    from geoexpose.tracks import GAP_FACTOR, MAX_GAP_S
-
     info = None
     if flights is not None and FLIGHT_ID in flights.columns:
         cols = [c for c in FLIGHT_COLUMNS if c in flights.columns and c != GEOMETRY]
         info = pd.DataFrame(flights[cols]).drop_duplicates(FLIGHT_ID).set_index(FLIGHT_ID)
         if SOURCE in info.columns:
-            info[SOURCE] = file_names(info[SOURCE])
+            info[SOURCE] = base_names(info[SOURCE])
     if fixes is not None:
         gaps = {"max_gap_s": MAX_GAP_S, "gap_factor": GAP_FACTOR}
         gaps.update({k: float(v) for k, v in params.items() if k in gaps})
@@ -334,7 +292,7 @@ def add_captures(
     shown = _sites_shown(captures, capture_sites)
     shows_site = (shown != "").to_numpy()
     names = (
-        file_names(captures[PATH]) if PATH in captures else pd.Series(DASH, index=captures.index)
+        base_names(captures[PATH]) if PATH in captures else pd.Series(DASH, index=captures.index)
     )
     frame = pd.DataFrame({"file": names, "sites shown": shown.where(shows_site, DASH)})
     for col in (CAPTURE_KIND, TIME_UTC, FLIGHT_ID, GSD_CM, ALT_AGL_M, PITCH_DEG, YAW_DEG, FLAGS):

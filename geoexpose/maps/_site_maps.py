@@ -1,4 +1,4 @@
-"""One map per exposed site: ``sites/<site_id>.html`` in the output folder.
+"""The map of one site: its zone, what touched it and a panel of its numbers.
 
 A site map is zoomed to the site's zone (the site buffered by ``standoff_m``) and
 shows the zone, the site, the imaged part of it, the capture footprints that touch
@@ -8,32 +8,40 @@ tracks around it, and a panel with the site's numbers and one row per flight.
 
 from __future__ import annotations
 
-import hashlib
-import logging
-import re
+import os
 import urllib.parse
-from pathlib import Path
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import shapely
 
 from geoexpose.errors import InputError
-from geoexpose.maps._encode import _to_lonlat, _to_metric, encode_geometries
-from geoexpose.maps._html_inline import DASH, decor_element, escape, panel_html
+from geoexpose.maps._canvas import (
+    OSM_NOTE,
+    Canvas,
+    add_raster,
+    check_basemap,
+    family_colors,
+    finish,
+    fit,
+    lonlat_frame,
+    new_map,
+    thumbnails_of,
+)
+from geoexpose.maps._encode import encode_geometries, to_lonlat, to_metric
+from geoexpose.maps._html_inline import DASH, escape, panel_html
 from geoexpose.maps._layers import (
     AGL_COLORS,
-    Canvas,
     add_captures,
     add_flights,
     agl_class,
-    exposed_mask,
+    base_names,
     legend,
     site_spec,
     table,
 )
-from geoexpose.maps._layers import file_names as path_names
 from geoexpose.schema import (
     ALT_AGL_M,
     CAPTURE_ID,
@@ -52,12 +60,14 @@ from geoexpose.schema import (
 )
 from geoexpose.tracks import fix_lonlat
 
-__all__ = ["MAX_SITE_FIXES", "FixIndex", "file_names", "site_map", "write_all"]
+if TYPE_CHECKING:
+    import folium
 
-logger = logging.getLogger(__name__)
+    from geoexpose.maps._thumbnails import Thumbnails
+
+__all__ = ["MAX_SITE_FIXES", "FixIndex", "explore_site", "site_map"]
 
 MAX_SITE_FIXES = 20_000
-_RESERVED = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)$", re.IGNORECASE)
 _ZONE_STYLE = {
     "color": "#333333",
     "weight": 2.0,
@@ -75,23 +85,6 @@ _IMAGED_STYLE = {
 }
 
 
-def file_names(site_ids: Any) -> dict[str, str]:
-    """File name of each site's map: the id made safe, unique in any file system.
-
-    Characters other than letters, digits, ``.``, ``_`` and ``-`` become ``_``;
-    where two ids give the same name (letter case ignored), each takes the first 8
-    hex digits of the SHA-1 of its id as a suffix.
-    """
-    ids = pd.Series(pd.unique(pd.Series(site_ids, dtype=object).astype(str)), dtype=object)
-    safe = ids.str.replace(r"[^A-Za-z0-9._-]+", "_", regex=True).str.strip("._-").str[:120]
-    safe = safe.where(safe != "", "site")
-    safe = safe.where(~safe.str.match(_RESERVED), "_" + safe)
-    clash = safe.str.lower().duplicated(keep=False).to_numpy()
-    digest = ids[clash].map(lambda i: hashlib.sha1(i.encode("utf-8")).hexdigest()[:8])
-    safe[clash] = safe[clash] + "-" + digest
-    return dict(zip(ids, safe + ".html", strict=True))
-
-
 def _esc(text: str) -> str:
     return str(escape(pd.Series([text])).iloc[0])
 
@@ -101,11 +94,11 @@ def zone_of(site: pd.DataFrame) -> Any:
     standoff = 0.0
     if STANDOFF_M in site:
         standoff = float(pd.to_numeric(site[STANDOFF_M], errors="coerce").fillna(0).iloc[0])
-    metric, bands = _to_metric(site.geometry.values)
+    metric, bands = to_metric(site.geometry.values)
     zone = shapely.buffer(metric, max(standoff, 1.0 if standoff <= 0 else standoff))
     if standoff <= 0:
         zone = shapely.union(zone, shapely.buffer(metric, 0.0))
-    return _to_lonlat(zone, bands)[0]
+    return to_lonlat(zone, bands)[0]
 
 
 class FixIndex:
@@ -172,7 +165,7 @@ def _fix_layer(canvas: Canvas, fixes: pd.DataFrame, idx: np.ndarray, label: str)
         {c: inside[c].to_numpy() for c in (FLIGHT_ID, TIME_UTC, ALT_AGL_M) if c in inside}
     )
     if SOURCE in inside:
-        frame[SOURCE] = path_names(inside[SOURCE]).to_numpy()
+        frame[SOURCE] = base_names(inside[SOURCE]).to_numpy()
     title = frame[FLIGHT_ID] if FLIGHT_ID in frame else pd.Series(DASH, index=frame.index)
     canvas.layer(
         label,
@@ -219,23 +212,17 @@ def site_map(
     result: Any,
     site_id: str,
     *,
-    basemap: Any = "none",
-    colors: Any = None,
-    thumbnails: Any = True,
+    basemap: str | os.PathLike[str] = "none",
+    colors: Mapping[str, str] | None = None,
+    thumbnails: bool | Thumbnails | None = True,
     overview: str | None = None,
     fix_index: FixIndex | None = None,
-) -> Any:
-    """Draw the map of one site; see :func:`geoexpose.maps.explore_site`."""
-    from geoexpose.maps._thumbnails import Thumbnails
-    from geoexpose.maps.explore import (
-        add_raster,
-        check_basemap,
-        family_colors,
-        fit,
-        lonlat_frame,
-        new_map,
-    )
+) -> folium.Map:
+    """Draw the map of one site; see :func:`explore_site`.
 
+    ``fix_index`` is the fixes of ``result`` already indexed, when several site
+    maps are drawn from one result.
+    """
     basemap = check_basemap(basemap)
     sites = lonlat_frame(getattr(result, "sites", None), "sites", (SITE_ID, FAMILY))
     site_id = str(site_id)
@@ -251,9 +238,7 @@ def site_map(
     captures = (
         lonlat_frame(captures, "captures", ()) if captures is not None and len(captures) else None
     )
-    thumbs = thumbnails if isinstance(thumbnails, Thumbnails) else None
-    if thumbnails is True:
-        thumbs = Thumbnails()
+    thumbs = thumbnails_of(thumbnails)
 
     m, canvas = new_map(basemap)
     w, s, e, n = shapely.bounds(zone)
@@ -318,58 +303,29 @@ def site_map(
         note=None,
         extra=extra,
     )
-    from geoexpose.maps.explore import _OSM_NOTE
-
     if basemap == "osm":
-        body += f"<div class='gx-note'>{_esc(_OSM_NOTE)}</div>"
-    m.add_child(decor_element(body + _panel(result, site, site_id, overview, counts)))
-    import folium
-
-    folium.LayerControl(collapsed=False).add_to(m)
-    return m
+        body += f"<div class='gx-note'>{_esc(OSM_NOTE)}</div>"
+    return finish(m, body + _panel(result, site, site_id, overview, counts))
 
 
-def write_all(
-    result: Any,
-    folder: Path,
-    *,
-    site_ids: Any,
-    basemap: Any,
-    overview: str | None,
-    thumbnails: Any,
-) -> dict[str, Path]:
-    """Write the map of each exposed site (or of each of ``site_ids``) into ``folder``."""
-    from geoexpose.maps._thumbnails import Thumbnails
-    from geoexpose.maps.explore import lonlat_frame, write_map
+def explore_site(result: Any, site_id: str, **kwargs: Any) -> folium.Map:
+    """Draw one site: its zone, footprints, fixes inside it and a table of its numbers.
 
-    sites = result.sites
-    names = file_names(sites[SITE_ID])
-    if site_ids is None:
-        wanted = sites[SITE_ID][exposed_mask(sites)].astype(str).tolist()
-    else:
-        wanted = [str(i) for i in ([site_ids] if isinstance(site_ids, str) else site_ids)]
-    unknown = [i for i in wanted if i not in names]
-    if unknown:
-        raise InputError(f"site {unknown[0]!r}: not among the sites of the result")
-    thumbs = Thumbnails() if thumbnails is True else thumbnails
-    fixes = lonlat_frame(getattr(result, "fixes", None), "fixes", (FLIGHT_ID, TIME_UTC))
-    index = FixIndex(fixes)
-    folder.mkdir(parents=True, exist_ok=True)
-    written = {}
-    for site_id in wanted:
-        m = site_map(
-            result,
-            site_id,
-            basemap=basemap,
-            thumbnails=thumbs,
-            overview=overview,
-            fix_index=index,
-        )
-        written[site_id] = write_map(m, folder / names[site_id])
-    if site_ids is None:
-        keep = {p.name for p in written.values()}
-        for old in folder.glob("*.html"):
-            if old.name not in keep:
-                old.unlink()
-    logger.info("wrote %d site maps in %s", len(written), folder)
-    return written
+    Parameters
+    ----------
+    result
+        An exposure result (``.sites``, ``.pairs``, ``.fixes``, ``.flights``,
+        ``.captures``, ``.capture_sites``, ``.footprints``) or a namespace with some
+        of them.
+    site_id
+        The site to draw.
+    **kwargs
+        ``basemap``, ``colors``, ``thumbnails`` and ``overview`` (a relative link
+        back to the overview map), as for :func:`geoexpose.maps.explore`.
+
+    Returns
+    -------
+    folium.Map
+        Zoomed to the site's zone.
+    """
+    return site_map(result, site_id, **kwargs)
