@@ -6,15 +6,18 @@
 GPS and drone XMP.
 """
 
-from geoexpose.audit.audit import RULES, SEVERITIES, AuditResult, audit
+from geoexpose.audit.audit import audit
 from geoexpose.audit.authorized import read_authorized
 from geoexpose.audit.policy import Policy, read_policy
+from geoexpose.audit.result import AuditResult
+from geoexpose.audit.rules import RULES, SEVERITIES, SEVERITY_COLORS
 from geoexpose.audit.scrub import SCRUB_LIST, scrub
 
 __all__ = [
     "RULES",
     "SCRUB_LIST",
     "SEVERITIES",
+    "SEVERITY_COLORS",
     "AuditResult",
     "Policy",
     "audit",

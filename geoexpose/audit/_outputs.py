@@ -25,14 +25,19 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from geoexpose._atomic import atomic_path, write_text_atomic
+from geoexpose.audit._report import report_html
+from geoexpose.audit.rules import RULES, SEVERITIES, SEVERITY_COLORS, SEVERITY_RANK
 from geoexpose.errors import OutputExistsError
-from geoexpose.outputs import check_outputs, write_outputs
+from geoexpose.maps import encode_geometries, simplify_m, table, write_maps
+from geoexpose.outputs import check_outputs, csv_table, gpkg_table, write_outputs
 from geoexpose.schema import (
     DURATION_S,
     END_UTC,
     EVIDENCE,
     FINDING_ID,
     FLIGHT_ID,
+    GPKG_FILE,
+    MAP_FILE,
     RULE,
     SEVERITY,
     SITE_ID,
@@ -42,14 +47,13 @@ from geoexpose.schema import (
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from geoexpose.audit.audit import AuditResult
+    from geoexpose.audit.result import AuditResult
 
-__all__ = ["AUDIT_FILES", "SEVERITY_COLORS", "findings_layer", "write_audit"]
+__all__ = ["AUDIT_FILES", "findings_layer", "write_audit"]
 
 FINDINGS_CSV = "findings.csv"
 REPORT = "report.html"
 AUDIT_FILES = (FINDINGS_CSV, REPORT)
-SEVERITY_COLORS = {"high": "#c8102e", "medium": "#f28e2b", "low": "#d4a800"}
 _LAYER = "findings"
 
 
@@ -57,11 +61,8 @@ def findings_layer(
     findings: gpd.GeoDataFrame,
 ) -> tuple[str, dict[str, Any], list[tuple[str, str]]]:
     """Make the findings a map layer: its name, data and legend entries (see ``explore``)."""
-    from geoexpose.audit.audit import RULES, SEVERITIES
-    from geoexpose.maps import encode_geometries, simplify_m, table
-
     findings = findings.iloc[::-1]  # the most severe drawn last, on top
-    codes = findings[SEVERITY].map({s: i for i, s in enumerate(SEVERITIES)}).to_numpy("int64")
+    codes = findings[SEVERITY].map(SEVERITY_RANK).to_numpy("int64")
     styles = [
         {
             "color": SEVERITY_COLORS[s],
@@ -109,11 +110,6 @@ def write_audit(
     """Write an audit's output folder (see the module's docstring); return the folder."""
     import pyogrio
 
-    from geoexpose.audit._report import report_html
-    from geoexpose.maps import write_maps
-    from geoexpose.outputs import csv_table, gpkg_table
-    from geoexpose.schema import GPKG_FILE, MAP_FILE
-
     _check(folder, overwrite)
     summary = {**(extra_summary or {}), "audit": result.summary()}
     write_outputs(result.exposure, folder, overwrite=True, map_html=False, extra_summary=summary)
@@ -123,8 +119,8 @@ def write_audit(
         pyogrio.write_dataframe(
             gpkg_table(findings), tmp, layer=_LAYER, driver="GPKG", geometry_type="Unknown"
         )
-    table = csv_table(pd.DataFrame(findings.drop(columns="geometry")))
-    write_text_atomic(folder / FINDINGS_CSV, table.to_csv(index=False, lineterminator="\n"))
+    rows = csv_table(pd.DataFrame(findings.drop(columns="geometry")))
+    write_text_atomic(folder / FINDINGS_CSV, rows.to_csv(index=False, lineterminator="\n"))
     write_maps(result.exposure, folder, basemap=basemap, layers=[findings_layer(findings)])
     page = report_html(result, (folder / MAP_FILE).read_text(encoding="utf-8"))
     write_text_atomic(folder / REPORT, page)

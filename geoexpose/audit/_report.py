@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from geoexpose._version import __version__
-from geoexpose.audit._outputs import SEVERITY_COLORS
+from geoexpose.audit.rules import SEVERITIES, SEVERITY_COLORS
 from geoexpose.schema import (
     DURATION_S,
     DWELL_S,
@@ -37,7 +37,7 @@ from geoexpose.schema import (
 )
 
 if TYPE_CHECKING:
-    from geoexpose.audit.audit import AuditResult
+    from geoexpose.audit.result import AuditResult
 
 __all__ = ["MAX_ROWS", "report_html"]
 
@@ -220,7 +220,7 @@ def _verdict(result: AuditResult) -> str:
         return '<p class="verdict">No findings: the flights kept to the policy.</p>'
     chips = " ".join(
         _chip(s, f"{int((f[SEVERITY] == s).sum())} {s}")
-        for s in SEVERITY_COLORS
+        for s in SEVERITIES
         if (f[SEVERITY] == s).any()
     )
     return f'<p class="verdict">{len(f)} findings: {chips}</p>'

@@ -53,6 +53,7 @@ from geoexpose.schema import (
     VALID_FROM_UTC,
     VALID_TO_UTC,
 )
+from geoexpose.sites import default_standoff
 
 __all__ = ["AUTHORIZED_COLUMNS", "area_polygons", "buffered", "read_authorized"]
 
@@ -146,8 +147,6 @@ def _site_rows(ids: Sequence[str], sites: gpd.GeoDataFrame | None, label: str) -
     if STANDOFF_M in rows:
         standoff = pd.to_numeric(rows[STANDOFF_M]).to_numpy("float64")
     else:
-        from geoexpose.sites import default_standoff
-
         kinds = rows[KIND] if KIND in rows else pd.Series(None, index=rows.index)
         standoff = np.array(
             [default_standoff(f, k) for f, k in zip(rows[FAMILY], kinds, strict=True)]

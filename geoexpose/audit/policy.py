@@ -48,7 +48,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from geoexpose.errors import InputError
+from geoexpose.errors import InputError, UsageError
+from geoexpose.sites import normalize_label, resolve_family
 
 __all__ = ["DEFAULT_FAMILY_RULES", "FamilyRules", "Policy", "read_policy"]
 
@@ -179,9 +180,6 @@ def _unknown(source: str, where: str, key: str, known: Any) -> InputError:
 
 
 def _families(source: str, value: Any) -> dict[str, FamilyRules]:
-    from geoexpose.errors import UsageError
-    from geoexpose.sites import resolve_family
-
     families = dict(DEFAULT_FAMILY_RULES)
     seen: dict[str, str] = {}
     for name, rules in _table(source, "[families]", value).items():
@@ -205,8 +203,6 @@ def _families(source: str, value: Any) -> dict[str, FamilyRules]:
 
 
 def _standoffs(source: str, value: Any) -> dict[str, float]:
-    from geoexpose.sites import normalize_label
-
     out = {}
     for key, item in _table(source, "[standoff_m]", value).items():
         label = normalize_label(key)
