@@ -6,11 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geoexpose.schema import TIME_DTYPE, TIME_UTC
+from geoexpose.schema import LAT, LON, TIME_DTYPE, TIME_UTC
 from geoexpose.tracks.normalize import (
     FLIGHT_NO,
-    LAT,
-    LON,
     SEGMENT,
     TIME_BASIS_ASSUMED_UTC,
     TIME_BASIS_UTC,

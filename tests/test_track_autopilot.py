@@ -12,18 +12,11 @@ import pytest
 from pyproj import Geod
 
 from geoexpose.errors import InputError
-from geoexpose.schema import ALT_AGL_M, ALT_MSL_M, ALT_REF, TIME_UTC
-from geoexpose.tracks._ardupilot import (
-    read_autopilot,
-    read_camera_events,
-    read_dataflash,
-    read_tlog,
-    sniff_autopilot,
-    sniff_dataflash,
-    sniff_tlog,
-)
+from geoexpose.schema import ALT_AGL_M, ALT_MSL_M, ALT_REF, LAT, LON, TIME_UTC
+from geoexpose.tracks._ardupilot import read_dataflash, read_tlog, sniff_dataflash, sniff_tlog
 from geoexpose.tracks._ulog import read_ulog, sniff_ulog
-from geoexpose.tracks.normalize import LAT, LON, SEGMENT, clean_fixes
+from geoexpose.tracks.formats import read_camera_events, read_track_file, sniff_format
+from geoexpose.tracks.normalize import SEGMENT, clean_fixes
 
 GEOD = Geod(ellps="WGS84")
 UTC = "UTC"
@@ -349,7 +342,8 @@ def test_sniffers(tmp_path):
     assert not sniff_dataflash(b"\xa3\x95\x81", tmp_path / "x.bin")
     assert sniff_ulog(b"ULog\x01\x12\x35\x01", tmp_path / "x")
     assert not sniff_ulog(b"ULog\x01\x12\x36", tmp_path / "x.ulg")
-    assert sniff_autopilot(b"lat,lon\n", tmp_path / "x.csv") is None
+    (tmp_path / "x.csv").write_text("lat,lon\n")
+    assert sniff_format(tmp_path / "x.csv") == "csv"  # no autopilot format takes it
     with pytest.raises(InputError, match="not an ArduPilot"):
         (tmp_path / "t.txt").write_text("lat,lon\n")
         read_camera_events(tmp_path / "t.txt")
@@ -374,11 +368,11 @@ def test_real_file(realdata, folder, name, reader, area):
     path = realdata / "tracks" / folder / name
     head = path.read_bytes()[:4096]
     assert [sniff(head, path) for sniff in SNIFF.values()] == [r is reader for r in SNIFF]
-    kind = sniff_autopilot(head, path)
+    kind = sniff_format(path)
     assert kind == {read_dataflash: "ardupilot_bin", read_tlog: "mavlink_tlog"}.get(
         reader, "px4_ulog"
     )
-    raw = read_autopilot(path, kind)
+    raw = read_track_file(path, format=kind)
     assert raw.format == kind
     kept, _ = clean_fixes(raw.frame, split_gap_s=60)
     assert len(kept) >= 30

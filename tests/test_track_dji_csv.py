@@ -18,12 +18,14 @@ from geoexpose.schema import (
     ALT_REF,
     IS_PHOTO,
     IS_VIDEO,
+    LAT,
+    LON,
     SPEED_M_S,
     TIME_UTC,
 )
 from geoexpose.tracks._csv import read_csv_track, read_litchi_mission
 from geoexpose.tracks._dji_csv import HEIGHT_M, HEIGHT_REF, WAYPOINT_INDEX, dji_csv_kind
-from geoexpose.tracks.normalize import LAT, LON, clean_fixes
+from geoexpose.tracks.normalize import clean_fixes
 from geoexpose.tracks.read import read_tracks
 
 GEOD = Geod(ellps="WGS84")

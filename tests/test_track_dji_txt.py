@@ -12,9 +12,18 @@ import pytest
 from pyproj import Geod
 
 from geoexpose.errors import InputError
-from geoexpose.schema import ALT_AGL_M, ALT_MSL_M, ALT_REF, SPEED_M_S, TIME_UTC
+from geoexpose.schema import (
+    ALT_AGL_M,
+    ALT_MSL_M,
+    ALT_REF,
+    GIMBAL_PITCH_DEG,
+    LAT,
+    LON,
+    SPEED_M_S,
+    TIME_UTC,
+)
 from geoexpose.tracks._dji_txt import read_dji_txt, read_dji_txt_header, sniff_dji_txt
-from geoexpose.tracks.normalize import GIMBAL_PITCH_DEG, LAT, LON, clean_fixes
+from geoexpose.tracks.normalize import clean_fixes
 
 GEOD = Geod(ellps="WGS84")
 REAL = "tracks/dji_txt"

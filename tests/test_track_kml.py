@@ -15,6 +15,8 @@ from geoexpose.schema import (
     ALT_REF,
     ALT_REF_GROUND,
     ALT_REF_TAKEOFF,
+    LAT,
+    LON,
     SPEED_M_S,
     TIME_UTC,
 )
@@ -27,7 +29,7 @@ from geoexpose.tracks._kml import (
     read_wpml_route,
     sniff_kml,
 )
-from geoexpose.tracks.normalize import LAT, LON, SEGMENT, clean_fixes
+from geoexpose.tracks.normalize import SEGMENT, clean_fixes
 
 KML = "http://www.opengis.net/kml/2.2"
 GX = "http://www.google.com/kml/ext/2.2"

@@ -22,8 +22,8 @@ import geoexpose as gx
 from geoexpose.errors import InputError, InputWarning
 from geoexpose.tracks._dji_txt import read_dji_txt_header
 from geoexpose.tracks._srt import srt_frames
+from geoexpose.tracks.formats import read_track_file
 from geoexpose.tracks.normalize import clean_fixes, clean_positions
-from geoexpose.tracks.read import _entry, _read_one
 
 pytestmark = pytest.mark.realdata
 
@@ -320,9 +320,7 @@ MUTATED = {f"tracks/{name}": 120 for name in sorted(REAL)} | {f"dji_srt/{n}": 40
 def read_damaged(path: Path, full: bool) -> str:
     """Read a damaged file the way read_tracks does; return "fixes", "route" or "refused"."""
     try:
-        raw = _read_one(
-            path, _entry(path), format="auto", columns=None, time_zone=None, alt_ref=None
-        )
+        raw = read_track_file(path)
     except InputError as exc:
         assert "\n" not in str(exc)
         return "refused"

@@ -21,6 +21,8 @@ from geoexpose.schema import (
     GIMBAL_PITCH_DEG,
     GIMBAL_YAW_DEG,
     IS_VIDEO,
+    LAT,
+    LON,
     PITCH_DEG,
     ROLL_DEG,
     SPEED_M_S,
@@ -36,7 +38,7 @@ from geoexpose.tracks._srt import (
     sniff_srt,
     srt_frames,
 )
-from geoexpose.tracks.normalize import LAT, LON, clean_fixes
+from geoexpose.tracks.normalize import clean_fixes
 
 GEOD = Geod(ellps="WGS84")
 REAL = "dji_srt"

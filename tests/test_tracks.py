@@ -29,6 +29,14 @@ from geoexpose.schema import (
     TIME_DTYPE,
     TIME_UTC,
 )
+from geoexpose.tracks import (
+    FORMATS,
+    TRACK_FORMATS,
+    TRACK_SUFFIXES,
+    read_track_file,
+    sniff_format,
+    track_format,
+)
 from geoexpose.tracks.read import read_tracks
 
 FT = 0.3048
@@ -418,6 +426,70 @@ def test_bad_options_are_usage_errors(tmp_path, option, match):
         read_tracks(make_csv(tmp_path / "t.csv", [0]), **option)
 
 
+# --- the table of formats ----------------------------------------------------------
+
+
+def test_format_names_and_folder_suffixes_come_from_the_table():
+    assert FORMATS == (
+        "auto", "airdata_csv", "csv", "gpx", "geojson", "vector", "kml", "remote_id",
+        "dji_srt", "dji_txt", "ardupilot_bin", "mavlink_tlog", "px4_ulog",
+    )  # fmt: skip
+    assert ("auto", *(f.name for f in TRACK_FORMATS)) == FORMATS
+    assert sorted(TRACK_SUFFIXES) == sorted(
+        [".csv", ".gpx", ".geojson", ".json", ".kml", ".kmz", ".srt", ".pcap", ".pcapng",
+         ".bin", ".tlog", ".ulg"]
+    )  # fmt: skip
+    assert len(set(TRACK_SUFFIXES)) == len(TRACK_SUFFIXES) and ".txt" not in TRACK_SUFFIXES
+    assert track_format("kml").suffixes == (".kml", ".kmz")
+    with pytest.raises(UsageError, match="format='shapefile': expected one of auto, airdata_csv"):
+        track_format("shapefile")
+
+
+SNIFFED = {
+    "t.csv": (b"lat,lon,time\n50,8,2024-06-01T12:00:00Z\n", "csv"),
+    "t.gpx": (b"\xef\xbb\xbf<?xml version='1.0'?>\n<gpx version='1.1'></gpx>", "gpx"),
+    "t.json": (b'  {"type": "FeatureCollection"}', "geojson"),
+    "t.gpkg": (b"SQLite format 3\x00" + bytes(64), "vector"),
+    "t.shp": (bytes(100), "vector"),
+    "t.kml": (b"<?xml version='1.0'?><kml xmlns='http://www.opengis.net/kml/2.2'/>", "kml"),
+    "t.SRT": (b"1\n00:00:00,000 --> 00:00:00,033\nframe\n", "dji_srt"),
+    "t.dat": (bytes(range(256)), "csv"),  # the CSV reader refuses binary data
+}
+
+
+@pytest.mark.parametrize("name", sorted(SNIFFED))
+def test_sniff_format_tells_a_file_from_its_content(tmp_path, name):
+    content, expected = SNIFFED[name]
+    assert sniff_format(write(tmp_path / name, content)) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("e.gpx", b" \r\n\t", "empty file"),
+        ("k.xml", b"<?xml version='1.0'?><kml:Document/>", "malformed KML"),
+        ("o.xml", b"<?xml version='1.0'?><svg/>", "XML that is neither GPX nor KML"),
+        ("z.zip", b"PK\x03\x04" + bytes(40), "zip archive without a .kml or .wpml file"),
+    ],
+)
+def test_sniff_format_refuses_what_no_format_reads(tmp_path, name, content, message):
+    with pytest.raises(InputError, match=message):
+        sniff_format(write(tmp_path / name, content))
+
+
+def test_read_track_file_by_sniffed_or_named_format(tmp_path):
+    path = make_csv(tmp_path / "t.csv", [0, 1, 2])
+    raw = read_track_file(path)
+    assert raw.format == "csv" and len(raw.frame) == 3 and raw.route is None
+    assert read_track_file(path, format="csv").format == "csv"
+    with pytest.raises(InputError, match="not an AirData CSV"):
+        read_track_file(path, format="airdata_csv")
+    with pytest.raises(InputError, match="no such file or folder"):
+        read_track_file(tmp_path / "missing.csv")
+    with pytest.raises(UsageError, match="format='shapefile'"):
+        read_track_file(path, format="shapefile")
+
+
 # --- output ------------------------------------------------------------------------
 
 
@@ -658,7 +730,7 @@ def test_files_without_times_are_reported_as_routes_not_fixes(tmp_path):
 
 
 def test_read_routes_gives_each_position_in_route_order(tmp_path):
-    from geoexpose.tracks.read import ROUTE_COLUMNS, read_routes
+    from geoexpose.tracks.routes import ROUTE_COLUMNS, read_routes
 
     folder = route_folder(tmp_path)
     routes = read_routes(folder)  # no warning: every file is read

@@ -1,11 +1,13 @@
 """Tracks: flight logs read into one row per fix, and what other wings need of fixes.
 
 :func:`read_tracks` reads every track format geoexpose knows (one table of formats,
-:mod:`geoexpose.tracks.formats`), cleans the fixes and numbers the flights;
-:func:`read_routes` reads the files that hold positions without times (planned
-missions, untimed tracks); :func:`read_trigger_poses` the photos the logs say were
-taken. :func:`fix_arrays` gives fixes as plain arrays ordered by flight and time, the
-form the exposure, the maps and the audit work on, with the recording-gap rule.
+:data:`TRACK_FORMATS` in :mod:`geoexpose.tracks.formats`, by which
+:func:`sniff_format` tells a file's format and :func:`read_track_file` reads one
+file), cleans the fixes and numbers the flights; :func:`read_routes` reads the
+files that hold positions without times (planned missions, untimed tracks);
+:func:`read_trigger_poses` the photos the logs say were taken. :func:`fix_arrays`
+gives fixes as plain arrays ordered by flight and time, the form the exposure, the
+maps and the audit work on, with the recording-gap rule.
 """
 
 from geoexpose.tracks._srt import sniff_srt, srt_frames
@@ -19,8 +21,19 @@ from geoexpose.tracks.fix_arrays import (
     reduce_ranges,
 )
 from geoexpose.tracks.flights import flight_lines
-from geoexpose.tracks.normalize import check_time_zone, parse_times
-from geoexpose.tracks.read import FORMATS, ROUTE_COLUMNS, TRACK_SUFFIXES, read_routes, read_tracks
+from geoexpose.tracks.formats import (
+    FORMATS,
+    TRACK_FORMATS,
+    TRACK_SUFFIXES,
+    ReadOptions,
+    TrackFormat,
+    read_track_file,
+    sniff_format,
+    track_format,
+)
+from geoexpose.tracks.normalize import RawTrack, check_time_zone, parse_times
+from geoexpose.tracks.read import read_tracks
+from geoexpose.tracks.routes import ROUTE_COLUMNS, read_routes
 from geoexpose.tracks.triggers import read_trigger_poses
 
 __all__ = [
@@ -28,8 +41,12 @@ __all__ = [
     "GAP_FACTOR",
     "MAX_GAP_S",
     "ROUTE_COLUMNS",
+    "TRACK_FORMATS",
     "TRACK_SUFFIXES",
     "FixArrays",
+    "RawTrack",
+    "ReadOptions",
+    "TrackFormat",
     "check_time_zone",
     "fix_arrays",
     "fix_lonlat",
@@ -37,9 +54,12 @@ __all__ = [
     "lonlat_problems",
     "parse_times",
     "read_routes",
+    "read_track_file",
     "read_tracks",
     "read_trigger_poses",
     "reduce_ranges",
+    "sniff_format",
     "sniff_srt",
     "srt_frames",
+    "track_format",
 ]

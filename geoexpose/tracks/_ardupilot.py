@@ -1,7 +1,8 @@
 """Read flight tracks from autopilot logs: ArduPilot DataFlash ``.bin`` and MAVLink ``.tlog``.
 
 Both are decoded with pymavlink (an optional dependency, imported when a log is
-read). PX4 ``.ulg`` logs are read by :mod:`geoexpose.tracks._ulog`.
+read; see :mod:`geoexpose.tracks._logs`). PX4 ``.ulg`` logs are read by
+:mod:`geoexpose.tracks._ulog`.
 
 ArduPilot DataFlash (``.bin``)
     One fix per ``GPS`` message of the first receiver (instance 0). Rows without a
@@ -22,23 +23,17 @@ MAVLink telemetry log (``.tlog``)
     each packet (the tlog's per-packet stamps), not the vehicle's. Each sending
     system and component is a ``segment``.
 
-:func:`read_camera_events` returns the camera trigger records (``CAM``/``TRIG``,
-``CAMERA_FEEDBACK``, PX4 ``camera_capture``) of any of the three formats.
+:func:`dataflash_camera_events` and :func:`tlog_camera_events` return the camera
+trigger records (``CAM``/``TRIG``, ``CAMERA_FEEDBACK``) of each.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
-import io
 import logging
-import os
 import struct
-import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -50,41 +45,36 @@ from geoexpose.schema import (
     ALT_MSL_M,
     ALT_REF,
     ALT_REF_TAKEOFF,
+    LAT,
+    LON,
     PITCH_DEG,
     ROLL_DEG,
     TIME_DTYPE,
     TIME_UTC,
     YAW_DEG,
 )
-from geoexpose.tracks.normalize import LAT, LON, SEGMENT, RawTrack
+from geoexpose.tracks._logs import (
+    CAMERA_COLUMNS,
+    EPOCH_MAX_S,
+    EPOCH_MIN_S,
+    MESSAGE,
+    degrees,
+    epoch_times,
+    import_optional,
+    library_errors,
+)
+from geoexpose.tracks.normalize import SEGMENT, RawTrack
 
 __all__ = [
-    "AUTOPILOT_FORMATS",
-    "AUTOPILOT_SUFFIXES",
-    "CAMERA_COLUMNS",
-    "MESSAGE",
-    "PITCH_DEG",
-    "ROLL_DEG",
-    "read_autopilot",
-    "read_camera_events",
+    "dataflash_camera_events",
     "read_dataflash",
     "read_tlog",
-    "sniff_autopilot",
     "sniff_dataflash",
     "sniff_tlog",
+    "tlog_camera_events",
 ]
 
 logger = logging.getLogger(__name__)
-
-#: The log message a camera record came from (``CAM``, ``TRIG``, ``CAMERA_FEEDBACK``,
-#: ``camera_capture``).
-MESSAGE = "message"
-#: Columns of :func:`read_camera_events`, in order.
-CAMERA_COLUMNS = [TIME_UTC, LAT, LON, ALT_MSL_M, ALT_AGL_M, ROLL_DEG, PITCH_DEG, YAW_DEG, MESSAGE]
-
-#: Format names of the autopilot logs, and their file name endings.
-AUTOPILOT_FORMATS = ("ardupilot_bin", "mavlink_tlog", "px4_ulog")
-AUTOPILOT_SUFFIXES = (".bin", ".tlog", ".ulg")
 
 _DATAFLASH_MAGIC = b"\xa3\x95\x80"
 _MAVLINK_STARTS = (0xFE, 0xFD)
@@ -93,76 +83,7 @@ _WEEK_S = 604800
 # GPS - UTC in seconds, from the UTC date each value took effect (IERS bulletin C).
 _LEAP_FROM_S = np.array([915148800, 1136073600, 1230768000, 1341100800, 1435708800, 1483228800])
 _LEAP_S = np.array([13, 14, 15, 16, 17, 18])
-# Plausible UNIX seconds for log times: 2000-01-01 .. 2100-01-01.
-_EPOCH_MIN_S, _EPOCH_MAX_S = 946684800.0, 4102444800.0
 _ARMED_EVENT = 10  # ArduPilot LogEvent ARMED
-
-
-def import_optional(module: str, package: str) -> ModuleType:
-    """Import ``module`` of an optional dependency, or raise InputError naming pip."""
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        raise InputError(f"reading this log needs {package}: pip install {package}") from exc
-
-
-@contextlib.contextmanager
-def _quiet_stderr_fd() -> Iterator[None]:
-    """Send what compiled code writes to file descriptor 2 to a temporary file."""
-    try:
-        saved = os.dup(2)
-    except OSError:  # no standard error to protect
-        yield
-        return
-    with tempfile.TemporaryFile() as sink:
-        try:
-            sys.stderr.flush()
-            os.dup2(sink.fileno(), 2)
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            sink.seek(0)
-            said = sink.read(2000)
-            if said:
-                logger.debug("log decoder wrote: %s", said.decode("utf-8", "replace"))
-
-
-@contextlib.contextmanager
-def library_errors(what: str) -> Iterator[None]:
-    """Turn any error of a third-party log decoder into a one-line InputError.
-
-    What the decoder prints (pymavlink prints "bad header ..." to standard error
-    for every damaged byte, from Python and from its compiled indexer) is kept
-    off the caller's standard output and error and logged at debug level.
-    """
-    printed = io.StringIO()
-    try:
-        with (
-            contextlib.redirect_stdout(printed),
-            contextlib.redirect_stderr(printed),
-            _quiet_stderr_fd(),
-        ):
-            yield
-    except InputError:
-        raise
-    except MemoryError as exc:
-        raise InputError(f"{what} cannot be read (corrupt sizes: out of memory)") from exc
-    except Exception as exc:  # decoders of damaged binary files raise anything
-        text = " ".join(str(exc).split())[:120] or type(exc).__name__
-        raise InputError(f"{what} cannot be read ({text})") from exc
-    finally:
-        if printed.getvalue():
-            logger.debug("%s decoder said: %s", what, printed.getvalue()[:2000])
-
-
-def epoch_times(seconds: np.ndarray) -> pd.Series:
-    """UNIX seconds to UTC times; NaT outside 2000-2100 (unset or damaged clocks)."""
-    seconds = np.asarray(seconds, dtype="float64")
-    ok = (seconds > _EPOCH_MIN_S) & (seconds < _EPOCH_MAX_S)
-    ns = np.where(ok, np.round(np.where(ok, seconds, 0.0) * 1e6), 0).astype("int64") * 1000
-    times = pd.Series(ns.astype("datetime64[ns]")).dt.tz_localize("UTC")
-    return times.where(ok).astype(TIME_DTYPE)
 
 
 def gps_week_times(week: np.ndarray, ms: np.ndarray) -> pd.Series:
@@ -175,15 +96,6 @@ def gps_week_times(week: np.ndarray, ms: np.ndarray) -> pd.Series:
     return epoch_times(np.where(ok, gps - leap, np.nan))
 
 
-def degrees(values: np.ndarray) -> np.ndarray:
-    """Latitudes or longitudes in degrees, from degrees or integers of 1e-7 degrees."""
-    values = np.asarray(values, dtype="float64")
-    finite = values[np.isfinite(values)]
-    if len(finite) and np.abs(finite).max() > 360:
-        return values * 1e-7
-    return values
-
-
 def sniff_dataflash(head: bytes, path: Path) -> bool:
     """Tell an ArduPilot DataFlash log from its first bytes (an FMT message)."""
     return head.startswith(_DATAFLASH_MAGIC)
@@ -194,7 +106,7 @@ def sniff_tlog(head: bytes, path: Path) -> bool:
     if path.suffix.lower() != ".tlog" or len(head) < 9 or head[8] not in _MAVLINK_STARTS:
         return False
     (stamp_us,) = struct.unpack(">Q", head[:8])
-    return _EPOCH_MIN_S < stamp_us / 1e6 < _EPOCH_MAX_S
+    return EPOCH_MIN_S < stamp_us / 1e6 < EPOCH_MAX_S
 
 
 def _open(cls: Any, path: Path) -> Any:
@@ -374,73 +286,35 @@ def _euler_frame(rows: list[dict[str, Any]], times: pd.Series, lat: np.ndarray,
     ).astype({TIME_UTC: TIME_DTYPE})
 
 
-def read_camera_events(path: str | Path) -> pd.DataFrame:
-    """Camera trigger records of an ArduPilot, MAVLink or PX4 log.
-
-    Parameters
-    ----------
-    path
-        A DataFlash ``.bin`` (``CAM`` and ``TRIG`` messages), a ``.tlog``
-        (``CAMERA_FEEDBACK``) or a PX4 ``.ulg`` (``camera_capture``).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per record in file order, columns :data:`CAMERA_COLUMNS`:
-        ``time_utc``, ``lat``, ``lon`` (degrees), ``alt_msl_m``, ``alt_agl_m``
-        (above home), ``roll_deg``, ``pitch_deg``, ``yaw_deg`` (vehicle or camera
-        attitude as the log gives it), ``message`` (the record's message name);
-        NaN/NaT where the log lacks a value. No rows when the log has no camera
-        records.
+def dataflash_camera_events(path: Path) -> pd.DataFrame:
+    """Camera records (``CAM`` and ``TRIG``) of an ArduPilot DataFlash log.
 
     Raises
     ------
     InputError
-        Not one of these logs, or it cannot be decoded.
+        pymavlink is missing, or the log cannot be decoded.
     """
-    path = Path(path)
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(4096)
-    except OSError as exc:
-        raise InputError(f"cannot read ({exc.strerror})") from exc
-    from geoexpose.tracks import _ulog as _track_ulog  # PX4 reading shares this module's helpers
-
-    if _track_ulog.sniff_ulog(head, path):
-        return _track_ulog.ulog_camera_events(path)
-    if sniff_dataflash(head, path):
-        rows = _dataflash_messages(path, ["CAM", "TRIG"])
-        times = gps_week_times(_column(rows, "GPSWeek"), _column(rows, "GPSTime"))
-        lat, lon = degrees(_column(rows, "Lat")), degrees(_column(rows, "Lng"))
-        return _euler_frame(rows, times, lat, lon, _column(rows, "Alt"), _column(rows, "RelAlt"))
-    if sniff_tlog(head, path):
-        found = _tlog_messages(path, ["CAMERA_FEEDBACK"])
-        rows = [m[2] for m in found]
-        own = _column(rows, "time_usec") / 1e6
-        stamps = np.array([m[0] for m in found], dtype="float64")
-        seconds = np.where((own > _EPOCH_MIN_S) & (own < _EPOCH_MAX_S), own, stamps)
-        lat, lon = _column(rows, "lat") * 1e-7, _column(rows, "lng") * 1e-7
-        msl, agl = _column(rows, "alt_msl"), _column(rows, "alt_rel")
-        return _euler_frame(rows, epoch_times(seconds), lat, lon, msl, agl)
-    raise InputError("not an ArduPilot .bin, MAVLink .tlog or PX4 .ulg log")
+    rows = _dataflash_messages(path, ["CAM", "TRIG"])
+    times = gps_week_times(_column(rows, "GPSWeek"), _column(rows, "GPSTime"))
+    lat, lon = degrees(_column(rows, "Lat")), degrees(_column(rows, "Lng"))
+    return _euler_frame(rows, times, lat, lon, _column(rows, "Alt"), _column(rows, "RelAlt"))
 
 
-def sniff_autopilot(head: bytes, path: Path) -> str | None:
-    """Return the autopilot log format of a file's first bytes, or None."""
-    from geoexpose.tracks._ulog import sniff_ulog
+def tlog_camera_events(path: Path) -> pd.DataFrame:
+    """Camera records (``CAMERA_FEEDBACK``) of a MAVLink telemetry log.
 
-    if sniff_dataflash(head, path):
-        return "ardupilot_bin"
-    if sniff_tlog(head, path):
-        return "mavlink_tlog"
-    return "px4_ulog" if sniff_ulog(head, path) else None
+    Times are the record's own ``time_usec`` where plausible, else the packet's stamp.
 
-
-def read_autopilot(
-    path: Path, kind: str, *, time_zone: str | None = None, alt_ref: str | None = None
-) -> RawTrack:
-    """Read an autopilot log of format ``kind`` (one of :data:`AUTOPILOT_FORMATS`)."""
-    from geoexpose.tracks._ulog import read_ulog
-
-    readers = {"ardupilot_bin": read_dataflash, "mavlink_tlog": read_tlog, "px4_ulog": read_ulog}
-    return readers[kind](path, time_zone=time_zone, alt_ref=alt_ref)
+    Raises
+    ------
+    InputError
+        pymavlink is missing, or the log cannot be decoded.
+    """
+    found = _tlog_messages(path, ["CAMERA_FEEDBACK"])
+    rows = [m[2] for m in found]
+    own = _column(rows, "time_usec") / 1e6
+    stamps = np.array([m[0] for m in found], dtype="float64")
+    seconds = np.where((own > EPOCH_MIN_S) & (own < EPOCH_MAX_S), own, stamps)
+    lat, lon = _column(rows, "lat") * 1e-7, _column(rows, "lng") * 1e-7
+    msl, agl = _column(rows, "alt_msl"), _column(rows, "alt_rel")
+    return _euler_frame(rows, epoch_times(seconds), lat, lon, msl, agl)

@@ -48,23 +48,19 @@ from geoexpose.schema import (
     ALT_REF,
     ALT_REF_GROUND,
     ALT_REF_TAKEOFF,
-    TIME_DTYPE,
-    TIME_UTC,
-)
-from geoexpose.tracks import units
-from geoexpose.tracks.normalize import (
     GIMBAL_PITCH_DEG,
     GIMBAL_YAW_DEG,
     IS_PHOTO,
     IS_VIDEO,
     LAT,
     LON,
-    SEGMENT,
     SPEED_M_S,
+    TIME_DTYPE,
+    TIME_UTC,
     YAW_DEG,
-    parse_bools,
-    parse_times,
 )
+from geoexpose.tracks import units
+from geoexpose.tracks.normalize import SEGMENT, parse_bools, parse_times
 
 __all__ = [
     "ALIASES",

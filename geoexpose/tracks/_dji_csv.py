@@ -45,13 +45,14 @@ from geoexpose.schema import (
     ALT_REF,
     ALT_REF_GROUND,
     ALT_REF_TAKEOFF,
+    LAT,
+    LON,
     SPEED_M_S,
     TIME_DTYPE,
     TIME_UTC,
 )
 from geoexpose.tracks import units
 from geoexpose.tracks._columns import Column
-from geoexpose.tracks.normalize import LAT, LON
 
 __all__ = [
     "DJI_CSV_KINDS",

@@ -37,11 +37,16 @@ from geoexpose.schema import (
     ALT_MSL_M,
     ALT_REF,
     ALT_REF_TAKEOFF,
+    GIMBAL_PITCH_DEG,
+    GIMBAL_YAW_DEG,
+    LAT,
+    LON,
     SPEED_M_S,
     TIME_DTYPE,
     TIME_UTC,
+    YAW_DEG,
 )
-from geoexpose.tracks.normalize import GIMBAL_PITCH_DEG, GIMBAL_YAW_DEG, LAT, LON, YAW_DEG, RawTrack
+from geoexpose.tracks.normalize import RawTrack
 
 __all__ = ["read_dji_txt", "read_dji_txt_header", "sniff_dji_txt"]
 

@@ -43,13 +43,13 @@ from geoexpose.schema import (
     ALT_REF,
     ALT_REF_TAKEOFF,
     CRS_LONLAT,
+    LAT,
+    LON,
     TIME_DTYPE,
     TIME_UTC,
 )
 from geoexpose.tracks._columns import ALT_REF_MSL, build_frame, generic_mapping, key_of
 from geoexpose.tracks.normalize import (
-    LAT,
-    LON,
     ROUTE_PLANNED,
     ROUTE_UNTIMED,
     SEGMENT,
@@ -58,12 +58,25 @@ from geoexpose.tracks.normalize import (
     parse_times,
 )
 
-__all__ = ["read_gpx", "read_vector"]
+__all__ = ["read_gpx", "read_vector", "sniff_geojson", "sniff_vector"]
 
 logger = logging.getLogger(__name__)
 
 _TIME_LISTS = ("coordtimes", "coord_times", "times", "timestamps")
 _POINT, _LINE, _MULTILINE = 0, 1, 5
+_VECTOR_MAGIC = (b"SQLite format 3\x00", b"fgb")  # GeoPackage, FlatGeobuf
+_VECTOR_SUFFIXES = (".gpkg", ".fgb", ".shp")
+
+
+def sniff_geojson(head: bytes, path: Path) -> bool:
+    """Whether a file's first bytes are JSON (an object or an array)."""
+    del path  # the content suffices
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith((b"{", b"["))
+
+
+def sniff_vector(head: bytes, path: Path) -> bool:
+    """Whether a file is a GeoPackage or FlatGeobuf (first bytes), or named as a vector file."""
+    return head.startswith(_VECTOR_MAGIC) or path.suffix.lower() in _VECTOR_SUFFIXES
 
 
 def _first_line(exc: BaseException) -> str:

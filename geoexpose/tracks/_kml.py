@@ -60,19 +60,14 @@ from geoexpose.schema import (
     ALT_REF_GROUND,
     ALT_REF_TAKEOFF,
     CRS_LONLAT,
+    LAT,
+    LON,
     SPEED_M_S,
     TIME_DTYPE,
     TIME_UTC,
 )
-from geoexpose.tracks.normalize import (
-    LAT,
-    LON,
-    ROUTE_PLANNED,
-    ROUTE_UNTIMED,
-    SEGMENT,
-    RawTrack,
-    parse_times,
-)
+from geoexpose.tracks._columns import ALT_REF_MSL
+from geoexpose.tracks.normalize import ROUTE_PLANNED, ROUTE_UNTIMED, SEGMENT, RawTrack, parse_times
 
 __all__ = [
     "HEIGHT_M",
@@ -94,7 +89,6 @@ HEIGHT_REF = "height_ref"
 
 NO_TIMES = "KML LineString has no times: positions only"
 PLANNED = "DJI WPML mission: planned waypoints, not a flown track; no times"
-_MSL = "msl"  # alt_ref value meaning "the altitude is above sea level"
 _KML_NS = frozenset(
     {
         "",
@@ -278,7 +272,7 @@ def _heights(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """alt_agl_m, alt_ref, alt_msl_m from one altitude per row and its altitudeMode."""
     if alt_ref is not None:
-        msl = np.full(len(z), alt_ref == _MSL)
+        msl = np.full(len(z), alt_ref == ALT_REF_MSL)
         ground = np.full(len(z), alt_ref == ALT_REF_GROUND)
         notes.append(f"altitudes read as {alt_ref!r} (alt_ref=)")
     else:

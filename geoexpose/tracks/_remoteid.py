@@ -50,6 +50,8 @@ from geoexpose.schema import (
     ALT_REF_GROUND,
     ALT_REF_TAKEOFF,
     DRONE_ID,
+    LAT,
+    LON,
     OPERATOR_LAT,
     OPERATOR_LON,
     SPEED_M_S,
@@ -70,7 +72,7 @@ from geoexpose.tracks._odid import (
     message_types,
     wifi_messages,
 )
-from geoexpose.tracks.normalize import LAT, LON, SEGMENT, RawTrack
+from geoexpose.tracks.normalize import SEGMENT, RawTrack
 
 __all__ = [
     "CLOCK_TOLERANCE_S",

@@ -59,6 +59,8 @@ from geoexpose.schema import (
     GIMBAL_PITCH_DEG,
     GIMBAL_YAW_DEG,
     IS_VIDEO,
+    LAT,
+    LON,
     PITCH_DEG,
     ROLL_DEG,
     SPEED_M_S,
@@ -66,8 +68,6 @@ from geoexpose.schema import (
     YAW_DEG,
 )
 from geoexpose.tracks.normalize import (
-    LAT,
-    LON,
     TIME_BASIS_ASSUMED_UTC,
     RawTrack,
     check_time_zone,

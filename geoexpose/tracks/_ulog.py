@@ -30,13 +30,15 @@ from geoexpose.schema import (
     ALT_MSL_M,
     ALT_REF,
     ALT_REF_TAKEOFF,
+    LAT,
+    LON,
     PITCH_DEG,
     ROLL_DEG,
     TIME_DTYPE,
     TIME_UTC,
     YAW_DEG,
 )
-from geoexpose.tracks._ardupilot import (
+from geoexpose.tracks._logs import (
     CAMERA_COLUMNS,
     MESSAGE,
     degrees,
@@ -44,7 +46,7 @@ from geoexpose.tracks._ardupilot import (
     import_optional,
     library_errors,
 )
-from geoexpose.tracks.normalize import LAT, LON, RawTrack
+from geoexpose.tracks.normalize import RawTrack
 
 __all__ = ["read_ulog", "sniff_ulog", "ulog_camera_events"]
 
@@ -155,7 +157,13 @@ def _euler(topic: dict[str, np.ndarray]) -> dict[str, Any]:
 
 
 def ulog_camera_events(path: Path) -> pd.DataFrame:
-    """Camera captures (``camera_capture``) of a PX4 log; see ``read_camera_events``."""
+    """Camera records (``camera_capture``) of a PX4 log, as the other logs' camera records.
+
+    Raises
+    ------
+    InputError
+        pyulog is missing, or the log cannot be decoded.
+    """
     topic = _topics(path, [_CAMERA]).get(_CAMERA)
     if topic is None:
         empty = {name: pd.Series(dtype="float64") for name in CAMERA_COLUMNS}

@@ -64,6 +64,8 @@ from geoexpose.schema import (
     GIMBAL_YAW_DEG,
     IS_PHOTO,
     IS_VIDEO,
+    LAT,
+    LON,
     OPERATOR_LAT,
     OPERATOR_LON,
     SPEED_M_S,
@@ -76,8 +78,6 @@ __all__ = [
     "DROP_REASONS",
     "EXTRA_COLUMNS",
     "FLIGHT_NO",
-    "LAT",
-    "LON",
     "MAX_SPEED_M_S",
     "ROUTE_PLANNED",
     "ROUTE_UNTIMED",
@@ -94,9 +94,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-# Columns of a RawTrack frame besides the schema ones.
-LAT = "lat"
-LON = "lon"
+# Columns of a RawTrack frame besides the schema ones (which include LAT and LON).
 SEGMENT = "segment"
 FLIGHT_NO = "flight_no"
 

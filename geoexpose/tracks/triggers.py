@@ -14,7 +14,7 @@ DJI-family logs (AirData, PhantomHelp, dji-log-parser, TXTlogToCSVtool, Litchi C
     gimbal yaw the aircraft's yaw is used (``pose_from_flight_attitude``), without
     either the yaw is unknown (NaN, ``yaw_unknown``).
 ArduPilot DataFlash, MAVLink telemetry, PX4 ULog
-    camera records of :func:`geoexpose.tracks._ardupilot.read_camera_events`: ``CAM``
+    camera records of :func:`geoexpose.tracks.formats.read_camera_events`: ``CAM``
     (the camera's feedback that it took the photo; ``TRIG``, the trigger command,
     only where a log has no ``CAM``), ``CAMERA_FEEDBACK``, ``camera_capture``. The
     position, heights and yaw are the record's; where the record has no position
@@ -42,8 +42,10 @@ import numpy as np
 import pandas as pd
 
 from geoexpose._files import expand_paths, file_labels
+from geoexpose._flags import add_flag
 from geoexpose.errors import InputError, InputWarning
 from geoexpose.schema import (
+    AIRCRAFT,
     ALT_AGL_M,
     ALT_REF,
     ALT_REF_TAKEOFF,
@@ -56,6 +58,8 @@ from geoexpose.schema import (
     GIMBAL_PITCH_DEG,
     GIMBAL_YAW_DEG,
     IS_PHOTO,
+    LAT,
+    LON,
     PATH,
     PITCH_DEG,
     ROLL_DEG,
@@ -64,16 +68,15 @@ from geoexpose.schema import (
     TIME_UTC,
     YAW_DEG,
 )
-from geoexpose.tracks._ardupilot import AUTOPILOT_FORMATS, MESSAGE, read_camera_events
-from geoexpose.tracks.normalize import LAT, LON, MAX_SPEED_M_S
-from geoexpose.tracks.read import TRACK_SUFFIXES, read_tracks
+from geoexpose.tracks._logs import MESSAGE
+from geoexpose.tracks.formats import TRACK_FORMATS, TRACK_SUFFIXES, read_camera_events
+from geoexpose.tracks.normalize import MAX_SPEED_M_S
+from geoexpose.tracks.read import read_tracks
 
-__all__ = ["AIRCRAFT", "CAMERA_MODEL", "TRIGGER", "TRIGGER_COLUMNS", "read_trigger_poses"]
+__all__ = ["CAMERA_MODEL", "TRIGGER", "TRIGGER_COLUMNS", "read_trigger_poses"]
 
 logger = logging.getLogger(__name__)
 
-#: The aircraft model the log names ("" where it does not).
-AIRCRAFT = "aircraft"
 #: The EXIF camera model of that aircraft, as in geoexpose's camera table ("" unknown).
 CAMERA_MODEL = "camera_model"
 #: What marked the photo: ``isPhoto`` or the log message (``CAM``, ``camera_capture``...).
@@ -86,6 +89,8 @@ TRIGGER_COLUMNS = [
 
 FROM_LOG = "from_log_trigger"
 NADIR = "pose_nadir_assumed"
+# The formats whose logs record camera triggers (autopilot logs).
+_CAMERA_LOGS = tuple(f.name for f in TRACK_FORMATS if f.camera_events is not None)
 # The camera each DJI aircraft carries, by the model name its logs write (lower case,
 # most specific first), as the EXIF Model of geoexpose/_dji_cameras.toml.
 _CAMERAS = (
@@ -113,12 +118,6 @@ def camera_model_of(aircraft: str | None) -> str:
     return next((model for key, model in _CAMERAS if key in name), "")
 
 
-def _flags(*parts: np.ndarray) -> np.ndarray:
-    """Join per-row flag words (``""`` for none) with ``;``."""
-    rows = zip(*parts, strict=True)
-    return np.array([";".join(w for w in row if w) for row in rows], dtype=object)
-
-
 def _photo_rises(fixes: pd.DataFrame) -> pd.DataFrame:
     """Return the fixes where ``is_photo`` turns true within a flight (sorted by flight)."""
     if IS_PHOTO not in fixes:
@@ -141,13 +140,10 @@ def _flag_poses(photos: pd.DataFrame, path: Path) -> pd.DataFrame:
     body_yaw = _numbers(photos, YAW_DEG)
     pitch = _numbers(photos, GIMBAL_PITCH_DEG)
     yaw = np.where(np.isnan(gimbal_yaw), body_yaw, gimbal_yaw)
-    n = len(photos)
-    flags = _flags(
-        np.full(n, FROM_LOG),
-        np.where(np.isnan(pitch), NADIR, ""),
-        np.where(np.isnan(gimbal_yaw) & ~np.isnan(body_yaw), "pose_from_flight_attitude", ""),
-        np.where(np.isnan(yaw), "yaw_unknown", ""),
-    )
+    flags = np.full(len(photos), FROM_LOG, dtype=object)
+    flags = add_flag(flags, np.isnan(pitch), NADIR)
+    flags = add_flag(flags, np.isnan(gimbal_yaw) & ~np.isnan(body_yaw), "pose_from_flight_attitude")
+    flags = add_flag(flags, np.isnan(yaw), "yaw_unknown")
     return pd.DataFrame(
         {
             PATH: str(path),
@@ -219,7 +215,10 @@ def _camera_poses(
     agl_missing = np.isnan(agl)
     agl = np.where(agl_missing, _along(track, times, flights, ALT_AGL_M), agl)
     yaw = events[YAW_DEG].to_numpy(dtype="float64") % 360.0
-    n = len(events)
+    flags = np.full(len(events), FROM_LOG, dtype=object)
+    flags = add_flag(flags, np.ones(len(events), dtype=bool), NADIR)  # always, see module notes
+    flags = add_flag(flags, ~placed | agl_missing, "position_from_track")
+    flags = add_flag(flags, np.isnan(yaw), "yaw_unknown")
     poses = pd.DataFrame(
         {
             PATH: str(path),
@@ -231,12 +230,7 @@ def _camera_poses(
             YAW_DEG: yaw,
             PITCH_DEG: -90.0,
             ROLL_DEG: 0.0,
-            FLAGS: _flags(
-                np.full(n, FROM_LOG),
-                np.full(n, NADIR),
-                np.where(~placed | agl_missing, "position_from_track", ""),
-                np.where(np.isnan(yaw), "yaw_unknown", ""),
-            ),
+            FLAGS: flags,
             ALT_REF: ALT_REF_TAKEOFF,
             TRIGGER: events[MESSAGE].to_numpy(dtype=object),
         }
@@ -314,7 +308,7 @@ def read_trigger_poses(
         track = fixes[_same_file(fixes[SOURCE].astype(str), path)]
         if entry.get("status") == "skipped":  # read_tracks said why
             continue
-        if entry.get("format") in AUTOPILOT_FORMATS:
+        if entry.get("format") in _CAMERA_LOGS:
             try:
                 poses = _camera_poses(path, track, split_gap_s, notes)
             except InputError as exc:

@@ -1,0 +1,192 @@
+"""The per-file reading loop of read_tracks and read_routes, and the file entries it fills.
+
+Both read the same files the same way: the options are checked once, each file is
+found, told and read by the format table (:mod:`geoexpose.tracks.formats`), and
+gets a file entry saying what was read, kept, dropped and skipped. A file whose
+positions have no time at all is a route (see :mod:`geoexpose.tracks.read`): its
+positions are cleaned and summarised here for either reader.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from tqdm import tqdm
+
+from geoexpose._files import expand_paths, file_labels
+from geoexpose.errors import InputError, InputWarning, UsageError
+from geoexpose.schema import (
+    ALT_AGL_M,
+    ALT_MSL_M,
+    ALT_REF,
+    ALT_REF_GROUND,
+    ALT_REF_TAKEOFF,
+    LAT,
+    LON,
+    TIME_UTC,
+)
+from geoexpose.tracks._columns import ALT_REF_MSL
+from geoexpose.tracks.formats import TRACK_SUFFIXES, ReadOptions, format_of, track_format
+from geoexpose.tracks.normalize import (
+    DROP_REASONS,
+    FLIGHT_NO,
+    ROUTE_PLANNED,
+    ROUTE_UNTIMED,
+    RawTrack,
+    check_time_zone,
+    clean_positions,
+)
+
+__all__ = ["check_options", "read_files", "read_route", "warn"]
+
+_COLUMN_KEYS = ("lat", "lon", "time", "alt", "alt_msl", "date")
+_ALT_REFS = (ALT_REF_GROUND, ALT_REF_TAKEOFF, ALT_REF_MSL)
+_ROUTE_WHAT = {
+    "dji_wpml": "DJI WPML mission",
+    "litchi_mission": "Litchi mission",
+    "kml": "KML LineString",
+    "kmz": "KML LineString",
+    "gpx": "GPX",
+    "geojson": "lines without coordTimes",
+    "vector": "lines without coordTimes",
+    "dji_srt": "video subtitles without dates",
+}
+
+
+def check_options(
+    format: str,
+    columns: Mapping[str, str] | None,
+    time_zone: str | None,
+    alt_ref: str | None,
+    split_gap_s: float,
+) -> None:
+    """Raise UsageError for an option of ``read_tracks`` or ``read_routes`` that cannot be used."""
+    if format != "auto":
+        track_format(format)  # raises UsageError for a name no format has
+    if alt_ref is not None and alt_ref not in _ALT_REFS:
+        raise UsageError(f"alt_ref={alt_ref!r}: expected one of {', '.join(_ALT_REFS)}")
+    if columns is not None:
+        unknown = sorted(set(columns) - set(_COLUMN_KEYS))
+        if unknown or not all(isinstance(v, str) for v in columns.values()):
+            raise UsageError(
+                f"columns={dict(columns)!r}: keys must be among {', '.join(_COLUMN_KEYS)} "
+                "and values column names"
+            )
+    try:
+        check_time_zone(time_zone)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    if not split_gap_s > 0:
+        raise UsageError(f"split_gap_s={split_gap_s!r}: expected a number of seconds > 0")
+
+
+def _entry(path: Path) -> dict[str, Any]:
+    return {
+        "path": str(path),
+        "format": "unknown",
+        "status": "skipped",
+        "reason": None,
+        "rows_read": 0,
+        "rows_kept": 0,
+        "dropped": dict.fromkeys(DROP_REASONS, 0),
+        "flights": [],
+        "time_basis": None,
+        "aircraft": None,
+        "notes": [],
+    }
+
+
+def warn(path: Path, message: str) -> None:
+    """Warn about a file with an InputWarning, attributed to the caller's caller."""
+    warnings.warn(InputWarning(f"{path}: {message}"), stacklevel=3)
+
+
+def read_files(
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    options: ReadOptions,
+    *,
+    strict: bool,
+    progress: bool,
+    what: str,
+) -> Iterator[tuple[Path, str, dict[str, Any], RawTrack | None]]:
+    """Read each file: (path, label, file entry, what the reader found or None).
+
+    A file that cannot be read is warned about (or raised with ``strict``) and
+    yielded with None. A file whose rows carry positions but not one time is
+    marked an untimed route.
+    """
+    files = expand_paths(paths, TRACK_SUFFIXES)
+    bar = tqdm(
+        list(zip(files, file_labels(files), strict=True)),
+        desc=what,
+        unit="file",
+        disable=None if progress else True,
+    )
+    for path, label in bar:
+        entry = _entry(path)
+        try:
+            entry["format"] = kind = format_of(path, options.format)
+            raw = track_format(kind).read(path, options)
+        except (InputError, OSError) as exc:
+            reason = str(exc) if isinstance(exc, InputError) else f"cannot read ({exc.strerror})"
+            reason = " ".join(reason.split())
+            entry["reason"] = reason
+            if strict:
+                raise InputError(f"{path}: {reason}") from exc
+            warn(path, reason)
+            yield path, label, entry, None
+            continue
+        frame = raw.frame
+        if raw.route is None and len(frame) and frame[TIME_UTC].isna().all():
+            raw.route = ROUTE_UNTIMED
+        entry.update(format=raw.format, notes=raw.notes, aircraft=raw.meta.get("aircraft"))
+        yield path, label, entry, raw
+
+
+def _route_summary(positions: pd.DataFrame, route: str, n_routes: int) -> dict[str, Any]:
+    """Summarise a route file's positions for its file entry (and ``geoexpose inspect``)."""
+    out: dict[str, Any] = {"kind": route, "routes": n_routes, "positions": len(positions)}
+    if len(positions):
+        lon, lat = positions[LON].astype("float64"), positions[LAT].astype("float64")
+        bounds = [lon.min(), lat.min(), lon.max(), lat.max()]
+        out["bounds_lonlat"] = [round(float(v), 6) for v in bounds]
+    for name in (ALT_AGL_M, ALT_MSL_M):
+        values = positions[name]
+        if values.notna().any():
+            out[name] = [round(float(values.min()), 1), round(float(values.max()), 1)]
+    known = positions[ALT_AGL_M].notna().to_numpy()
+    if known.any():
+        out[ALT_REF] = sorted(pd.unique(positions.loc[known, ALT_REF].astype(str)).tolist())
+    return out
+
+
+def _route_reason(raw: RawTrack, positions: int) -> str:
+    what = _ROUTE_WHAT.get(raw.format, raw.format)
+    if raw.route == ROUTE_PLANNED:
+        return (
+            f"planned route ({what}), not a flown track: {positions} waypoints without "
+            "times, no fixes; gx.read_routes reads them"
+        )
+    return (
+        f"{positions} positions without times ({what}): no fixes; "
+        "gx.read_routes reads them as an untimed track"
+    )
+
+
+def read_route(raw: RawTrack, entry: dict[str, Any]) -> pd.DataFrame:
+    """Clean a route's positions and fill its file entry; return the kept positions."""
+    positions, dropped = clean_positions(raw.frame)
+    n_routes = int(positions[FLIGHT_NO].max()) if len(positions) else 0
+    entry["dropped"].update({**raw.dropped, **dropped, "untimed": len(positions)})
+    entry.update(
+        status="route",
+        reason=_route_reason(raw, len(positions)),
+        rows_read=len(raw.frame) + sum(raw.dropped.values()),
+        route=_route_summary(positions, str(raw.route), n_routes),
+    )
+    return positions
