@@ -103,13 +103,13 @@ def _geopandas(sites: gpd.GeoDataFrame, fixes: pd.DataFrame, max_gap_s: float) -
 
 
 def _find_expose() -> Callable[..., Any] | None:
-    """``geoexpose.expose`` (or ``geoexpose.exposure.expose``), or None while unwritten."""
+    """``geoexpose.expose``, or None while unwritten."""
     import geoexpose
 
     expose = getattr(geoexpose, "expose", None)
     if expose is None:
         try:
-            from geoexpose.exposure.expose import expose
+            from geoexpose.exposure import expose
         except ImportError:
             return None
     return expose

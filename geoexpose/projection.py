@@ -28,6 +28,7 @@ from pyproj import CRS, Transformer
 
 __all__ = [
     "BAND_WIDTH_DEG",
+    "M_PER_DEG",
     "band_crs",
     "band_of_geometries",
     "band_of_lon",
@@ -38,6 +39,8 @@ __all__ = [
 ]
 
 BAND_WIDTH_DEG = 6.0
+#: Metres in a degree of latitude, rounded: for coarse margins and tolerances, never to measure.
+M_PER_DEG = 111_320.0
 _N_BANDS = round(360 / BAND_WIDTH_DEG)
 
 

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 import geoexpose as gx
 from geoexpose import geoparquet
 from geoexpose.cli import main
-from geoexpose.scale.stream import expose_stream
+from geoexpose.scale import expose_stream
 from tests._stream_workloads import TABLES, assert_same_result, demo_inputs, generated
 
 

@@ -15,11 +15,12 @@ import numpy as np
 
 from geoexpose._geodesy import geodesic_m
 
-__all__ = ["MATCH_DISTANCE_M", "MATCH_TOLERANCE_S", "match_flights"]
+__all__ = ["CLOCK_SHIFTS_NS", "MATCH_DISTANCE_M", "MATCH_TOLERANCE_S", "match_flights"]
 
 MATCH_TOLERANCE_S = 2.0
 MATCH_DISTANCE_M = 100.0
-_SHIFTS_NS = np.arange(-14 * 4, 14 * 4 + 1) * 900 * 10**9
+#: Clock shifts tried for camera times taken as UTC: whole quarter hours, -14 h to +14 h.
+CLOCK_SHIFTS_NS = np.arange(-14 * 4, 14 * 4 + 1) * 900 * 10**9
 _SAMPLE = 256
 
 
@@ -129,12 +130,12 @@ def match_flights(
     sample = loose[np.linspace(0, len(loose) - 1, min(len(loose), _SAMPLE)).astype(int)]
     counts = [
         int((_match(t_cap[sample] + s, lon[sample], lat[sample], codes, t_ns, xy) >= 0).sum())
-        for s in _SHIFTS_NS
+        for s in CLOCK_SHIFTS_NS
     ]
     best = int(np.argmax(counts))
-    zero = int(np.flatnonzero(_SHIFTS_NS == 0)[0])
+    zero = int(np.flatnonzero(CLOCK_SHIFTS_NS == 0)[0])
     if counts[best] > counts[zero]:
-        s = int(_SHIFTS_NS[best])
+        s = int(CLOCK_SHIFTS_NS[best])
         found = _match(t_cap[loose] + s, lon[loose], lat[loose], codes, t_ns, xy)
         better = found >= 0
         flight[loose[better]] = found[better]

@@ -27,6 +27,7 @@ import shapely
 from pyproj import Geod
 
 from geoexpose.exposure._site_distance import SiteDistance
+from geoexpose.exposure.prepared import PreparedSites
 from geoexpose.imagery import Camera, gsd_at_ground
 from geoexpose.projection import (
     band_of_geometries,
@@ -52,7 +53,6 @@ from geoexpose.schema import (
 __all__ = ["CaptureHits", "capture_hits", "site_areas_in_band"]
 
 _GEOD = Geod(ellps="WGS84")
-_M_PER_DEG = 111_320.0
 _POLYGONAL = (3, 6)
 
 
@@ -85,15 +85,6 @@ class CaptureHits:
     imaged_site: np.ndarray
     imaged_geom: np.ndarray
     imaged_m2: np.ndarray
-
-
-def _zone_boxes(geoms: np.ndarray, standoff_m: np.ndarray) -> np.ndarray:
-    """Lon/lat boxes that hold each site's zone (generous by a few per cent)."""
-    x0, y0, x1, y1 = shapely.bounds(geoms).T
-    lat = np.clip(np.maximum(np.abs(y0), np.abs(y1)), 0.0, 89.0)
-    dlat = 1.05 * standoff_m / _M_PER_DEG + 1e-6
-    dlon = np.minimum(dlat / np.cos(np.radians(np.minimum(lat + dlat, 89.9))), 360.0)
-    return shapely.box(x0 - dlon, y0 - dlat, x1 + dlon, y1 + dlat)
 
 
 def site_areas_in_band(geoms: np.ndarray, standoff_m: np.ndarray, band: int) -> np.ndarray:
@@ -137,27 +128,24 @@ def _nearest_gsd(
     return out
 
 
-def capture_hits(
-    site_geoms: np.ndarray, standoff_m: np.ndarray, captures: gpd.GeoDataFrame
-) -> CaptureHits:
+def capture_hits(sites: PreparedSites, captures: gpd.GeoDataFrame) -> CaptureHits:
     """Match capture footprints and camera positions with site areas and zones.
 
     Parameters
     ----------
-    site_geoms
-        Site geometries, EPSG:4326.
-    standoff_m
-        Zone width of each site, metres.
+    sites
+        The prepared sites (EPSG:4326).
     captures
         Captures in the schema of :func:`geoexpose.read_captures`, EPSG:4326.
     """
+    site_geoms, standoff_m = sites.geometry, sites.standoff_m
     n_sites = len(site_geoms)
     fp = captures.geometry.to_numpy()
     cam_lon = captures[CAM_LON].to_numpy("float64")
     cam_lat = captures[CAM_LAT].to_numpy("float64")
     # trees of the captures (few), queried with every site's zone box
     if len(fp):
-        boxes = _zone_boxes(site_geoms, standoff_m)
+        boxes = sites.zone_boxes
         fp_site, fp_cap = shapely.STRtree(fp).query(boxes)
         cam_idx = np.flatnonzero(np.isfinite(cam_lon) & np.isfinite(cam_lat))
         cam_points = shapely.points(cam_lon[cam_idx], cam_lat[cam_idx])
@@ -175,12 +163,12 @@ def capture_hits(
     cams: list[tuple[np.ndarray, ...]] = []
     imaged: list[tuple[np.ndarray, ...]] = []
     for band in np.unique(bands[wanted]):
-        sites = np.flatnonzero(wanted & (bands == band))
-        geom_m = geometries_to_band(site_geoms[sites], int(band))
-        area_m = site_areas_in_band(site_geoms[sites], standoff_m[sites], int(band))
-        site_area_m2[sites] = shapely.area(area_m)
+        in_band = np.flatnonzero(wanted & (bands == band))
+        geom_m = geometries_to_band(site_geoms[in_band], int(band))
+        area_m = site_areas_in_band(site_geoms[in_band], standoff_m[in_band], int(band))
+        site_area_m2[in_band] = shapely.area(area_m)
         local = np.full(n_sites, -1)
-        local[sites] = np.arange(len(sites))
+        local[in_band] = np.arange(len(in_band))
 
         # camera positions inside the zone
         sel = bands[cam_site] == band

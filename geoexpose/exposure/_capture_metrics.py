@@ -8,15 +8,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geoexpose.errors import InputError
 from geoexpose.exposure._capture_flights import match_flights
 from geoexpose.exposure._capture_join import capture_hits
+from geoexpose.exposure.prepared import PreparedSites
 from geoexpose.schema import (
     ALT_AGL_M,
     BEST_GSD_CM,
     CAM_LAT,
     CAM_LON,
-    CAPTURE_COLUMNS,
     CAPTURE_ID,
     CRS_LONLAT,
     FIRST_SEEN_UTC,
@@ -35,7 +34,14 @@ from geoexpose.schema import (
 )
 from geoexpose.tracks import FixArrays
 
-__all__ = ["CAPTURE_SITE_COLUMNS", "FOOTPRINT_COLUMNS", "CaptureMetrics", "capture_metrics"]
+__all__ = [
+    "CAPTURE_SITE_COLUMNS",
+    "FOOTPRINT_COLUMNS",
+    "CaptureMetrics",
+    "assign_flights",
+    "capture_metrics",
+    "first_last",
+]
 
 #: Columns of ``ExposureResult.capture_sites``.
 CAPTURE_SITE_COLUMNS = [CAPTURE_ID, SITE_ID, FLIGHT_ID, TIME_UTC, GSD_CM, IMAGED_AREA_M2]
@@ -69,25 +75,11 @@ class CaptureMetrics:
     footprints: gpd.GeoDataFrame
 
 
-def validate_captures(captures: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
-    """Return the captures in EPSG:4326 with the columns needed, or raise InputError."""
-    if captures is None:
-        return None
-    if not isinstance(captures, gpd.GeoDataFrame) or captures.crs is None:
-        raise InputError("captures: expected a GeoDataFrame with a CRS (from gx.read_captures)")
-    missing = [c for c in CAPTURE_COLUMNS if c not in captures]
-    if missing:
-        raise InputError(f"captures: missing columns {', '.join(missing)}")
-    if captures[CAPTURE_ID].duplicated().any():
-        dup = captures.loc[captures[CAPTURE_ID].duplicated(), CAPTURE_ID].iloc[0]
-        raise InputError(f"captures: capture_id {dup!r} is not unique")
-    if getattr(captures[TIME_UTC].dtype, "tz", None) is None:
-        raise InputError("captures: time_utc must be timezone-aware UTC")
-    return captures if captures.crs.equals(CRS_LONLAT) else captures.to_crs(CRS_LONLAT)
+def assign_flights(captures: gpd.GeoDataFrame, a: FixArrays) -> gpd.GeoDataFrame:
+    """Fill the captures' empty flight ids by time and position; apply a clock shift where found.
 
-
-def _matched(captures: gpd.GeoDataFrame, a: FixArrays) -> gpd.GeoDataFrame:
-    """Fill empty flight ids by time and position; apply a clock shift where found."""
+    ``a`` holds the fixes to match against (see :mod:`geoexpose.exposure._capture_flights`).
+    """
     captures = captures.copy()
     t = captures[TIME_UTC].astype(TIME_DTYPE).array.asi8.copy()
     t[captures[TIME_UTC].isna().to_numpy()] = _NAT
@@ -121,12 +113,12 @@ def _matched(captures: gpd.GeoDataFrame, a: FixArrays) -> gpd.GeoDataFrame:
 
 
 def capture_metrics(
-    sites: gpd.GeoDataFrame, standoff_m: np.ndarray, captures: gpd.GeoDataFrame, a: FixArrays
+    sites: PreparedSites, captures: gpd.GeoDataFrame, a: FixArrays
 ) -> CaptureMetrics:
     """Match captures to flights and sites; the imagery metrics per pair and per site."""
-    captures = _matched(captures, a)
-    hits = capture_hits(sites.geometry.to_numpy(), standoff_m, captures)
-    site_ids = sites[SITE_ID].to_numpy()
+    captures = assign_flights(captures, a)
+    hits = capture_hits(sites, captures)
+    site_ids = sites.site_id
     cap_ids = captures[CAPTURE_ID].to_numpy()
     flights = captures[FLIGHT_ID].astype(object).to_numpy()
     t = captures[TIME_UTC].astype(TIME_DTYPE)

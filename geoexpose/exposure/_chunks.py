@@ -102,16 +102,23 @@ def near_chunks(
     return near & (a + (chunks.lon_hi - chunks.lon_lo) >= 0.0) & (a <= width)
 
 
-def sites_near(site_geoms: np.ndarray, standoff_m: np.ndarray, chunks: Chunks) -> np.ndarray:
+def sites_near(
+    site_geoms: np.ndarray,
+    standoff_m: np.ndarray,
+    chunks: Chunks,
+    *,
+    bounds: np.ndarray | None = None,
+) -> np.ndarray:
     """Which sites a chunk may come within the standoff of: a coarse test in lon/lat.
 
     A site's box grows by its standoff as in the bands (a degree of latitude is at
     least M_PER_DEG_MIN metres, one of longitude at least that times the cosine of
     the box's farthest latitude), and :func:`may_meet` compares it with the chunks'
     boxes. A site that a chunk meets is always kept, and so are sites near a pole
-    or reaching across the antimeridian.
+    or reaching across the antimeridian. ``bounds`` may give ``shapely.bounds(site_geoms)``
+    when already at hand.
     """
-    b = shapely.bounds(site_geoms)
+    b = shapely.bounds(site_geoms) if bounds is None else bounds
     margin = np.asarray(standoff_m, dtype="float64") / M_PER_DEG_MIN + 1e-6
     lat_lo, lat_hi = b[:, 1] - margin, b[:, 3] + margin
     far = np.maximum(np.abs(lat_lo), np.abs(lat_hi))

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from geoexpose._atomic import write_text_atomic
+from geoexpose._frames import without_attrs
 from geoexpose.errors import InputError, UsageError
 from geoexpose.maps._basemap import raster_overlay
 from geoexpose.maps._encode import DataBlock
@@ -85,9 +86,7 @@ def lonlat_frame(frame: Any, what: str, required: tuple[str, ...]) -> Any:
     missing = [col for col in required if col not in frame.columns]
     if missing:
         raise InputError(f"{what}: missing column {missing[0]!r}")
-    if frame.attrs:  # what readers record there would be deep-copied by every pandas step
-        frame = frame.copy(deep=False)
-        frame.attrs = {}
+    frame = without_attrs(frame)
     if plain and not hasattr(frame, "crs"):
         return frame if len(frame) else None
     if frame.crs is None:

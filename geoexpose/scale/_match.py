@@ -2,7 +2,7 @@
 
 :func:`geoexpose.expose` gives a capture without ``flight_id`` the flight with a fix
 within ``MATCH_TOLERANCE_S`` of its time and ``MATCH_DISTANCE_M`` of the camera
-(:mod:`geoexpose.exposure._capture_flights`), trying whole-quarter-hour clock shifts for times
+(:func:`geoexpose.exposure.assign_flights`), trying whole-quarter-hour clock shifts for times
 taken as UTC. Only the fixes of a flight within the tolerance of a capture's time,
 shifted or not, can take part, and only where one of them lies near the camera.
 Each batch gives those fixes (:meth:`CaptureWindows.near`); matching the captures to
@@ -18,15 +18,19 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geoexpose.exposure._capture_flights import _SHIFTS_NS, MATCH_DISTANCE_M, MATCH_TOLERANCE_S
-from geoexpose.exposure._capture_metrics import _matched
+from geoexpose.exposure import (
+    CLOCK_SHIFTS_NS,
+    MATCH_DISTANCE_M,
+    MATCH_TOLERANCE_S,
+    assign_flights,
+)
+from geoexpose.projection import M_PER_DEG
 from geoexpose.schema import CAM_LAT, CAM_LON, FLAGS, FLIGHT_ID, LAT, LON, TIME_DTYPE, TIME_UTC
 from geoexpose.tracks import fix_arrays, fix_lonlat
 
 __all__ = ["CaptureWindows", "match_captures"]
 
 _NAT = np.iinfo("int64").min
-_M_PER_DEG = 111_320.0
 # A flight whose fixes in a window all lie beyond this cannot match (the bound is
 # twice MATCH_DISTANCE_M, so the flat-earth distance used here is safe).
 _NEAR_M = 2.0 * MATCH_DISTANCE_M
@@ -72,7 +76,7 @@ class CaptureWindows:
             return None
         lon = captures[CAM_LON].to_numpy("float64")
         lat = captures[CAM_LAT].to_numpy("float64")
-        shifts = _SHIFTS_NS[_SHIFTS_NS != 0]
+        shifts = CLOCK_SHIFTS_NS[CLOCK_SHIFTS_NS != 0]
         centre = np.concatenate([t[need], (t[loose][:, None] + shifts[None, :]).ravel()])
         n = len(shifts)
         wlon = np.concatenate([lon[need], np.repeat(lon[loose], n)])
@@ -97,7 +101,7 @@ class CaptureWindows:
         win = np.repeat(lo[cand], k) + np.arange(k.sum()) - np.repeat(np.cumsum(k) - k, k)
         dlon = (xy[fix, 0] - self.lon[win] + 180.0) % 360.0 - 180.0
         cos = np.cos(np.radians(self.lat[win]))
-        d = _M_PER_DEG * np.hypot(dlon * cos, xy[fix, 1] - self.lat[win])
+        d = M_PER_DEG * np.hypot(dlon * cos, xy[fix, 1] - self.lat[win])
         codes = pd.factorize(fixes[FLIGHT_ID].iloc[cand])[0].astype("int64")
         key = win.astype("int64") * (int(codes.max(initial=0)) + 1) + codes[fix]
         keep = np.unique(fix[np.isin(key, key[d <= _NEAR_M])])
@@ -128,7 +132,9 @@ def match_captures(
     ``any_fixes`` says whether the batches held any fix at all.
     """
     if len(near):
-        return _matched(captures, fix_arrays(near, max_gap_s=max_gap_s, gap_factor=gap_factor))
+        return assign_flights(
+            captures, fix_arrays(near, max_gap_s=max_gap_s, gap_factor=gap_factor)
+        )
     out = captures.copy()
     ids = captures[FLIGHT_ID]
     empty = (ids.isna() | (ids.astype(str) == "")).to_numpy()

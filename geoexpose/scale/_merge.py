@@ -13,24 +13,19 @@ union of the batches' imaged parts, measured in the site's band.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from types import SimpleNamespace
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from geoexpose.exposure import exposure_score
-from geoexpose.exposure._capture_join import site_areas_in_band
-from geoexpose.exposure.expose import _per_site
+from geoexpose.exposure import PreparedSites, site_areas_in_band
 from geoexpose.projection import band_of_geometries, from_band, geometries_to_band
 from geoexpose.schema import (
     BEST_GSD_CM,
     CAPTURE_ID,
     CRS_LONLAT,
     DWELL_S,
-    EXPOSURE_COLUMNS,
-    EXPOSURE_SCORE,
     FIRST_SEEN_UTC,
     FLIGHT_ID,
     IMAGED_AREA_M2,
@@ -42,12 +37,11 @@ from geoexpose.schema import (
     N_FIXES,
     PAIR_COLUMNS,
     SITE_ID,
-    STANDOFF_M,
     TIME_DTYPE,
     TIME_UTC,
 )
 
-__all__ = ["combine_footprints", "combine_pairs", "site_table", "sort_captures"]
+__all__ = ["combine_footprints", "combine_pairs", "sort_captures"]
 
 _HOW = {
     N_FIXES: "sum",
@@ -62,7 +56,7 @@ _HOW = {
 
 
 def combine_pairs(
-    parts: Sequence[pd.DataFrame], sites: gpd.GeoDataFrame, *, by_site_id: bool
+    parts: Sequence[pd.DataFrame], sites: PreparedSites, *, by_site_id: bool
 ) -> pd.DataFrame:
     """Merge flight x site pairs of batches; sorted as :func:`geoexpose.expose` sorts them.
 
@@ -81,7 +75,7 @@ def combine_pairs(
     if by_site_id:
         pairs = pairs.sort_values(key, ignore_index=True, na_position="last")
     else:
-        position = pd.Series(np.arange(len(sites)), index=sites[SITE_ID].to_numpy())
+        position = pd.Series(np.arange(len(sites)), index=sites.site_id)
         order = np.lexsort(
             (position.reindex(pairs[SITE_ID]).to_numpy(), pairs[FLIGHT_ID].to_numpy(dtype=object))
         )
@@ -104,9 +98,7 @@ def _no_pairs() -> pd.DataFrame:
     return out
 
 
-def combine_footprints(
-    parts: Sequence[gpd.GeoDataFrame], sites: gpd.GeoDataFrame
-) -> gpd.GeoDataFrame:
+def combine_footprints(parts: Sequence[gpd.GeoDataFrame], sites: PreparedSites) -> gpd.GeoDataFrame:
     """Merge the imaged parts of sites from several batches of captures.
 
     A site imaged in one batch keeps that batch's row. A site imaged in several gets the
@@ -124,16 +116,16 @@ def combine_footprints(
     return fp.sort_values(SITE_ID, ignore_index=True)
 
 
-def _union_rows(rows: gpd.GeoDataFrame, sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _union_rows(rows: gpd.GeoDataFrame, sites: PreparedSites) -> gpd.GeoDataFrame:
     """One row per site of ``rows`` (sites shown in several batches), merged."""
     rows = rows.sort_values(SITE_ID, kind="stable", ignore_index=True)
     ids = rows[SITE_ID].to_numpy(dtype=object)
     starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
     ends = np.r_[starts[1:], len(ids)]
-    where = pd.Series(np.arange(len(sites)), index=sites[SITE_ID].to_numpy())
+    where = pd.Series(np.arange(len(sites)), index=sites.site_id)
     site_rows = where.reindex(ids[starts]).to_numpy()
-    geoms = sites.geometry.to_numpy()[site_rows]
-    standoff = pd.to_numeric(sites[STANDOFF_M]).to_numpy("float64")[site_rows]
+    geoms = sites.geometry[site_rows]
+    standoff = sites.standoff_m[site_rows]
     bands = band_of_geometries(geoms)
     pieces = rows.geometry.to_numpy()
     union = np.empty(len(starts), dtype=object)
@@ -165,28 +157,6 @@ def _union_rows(rows: gpd.GeoDataFrame, sites: gpd.GeoDataFrame) -> gpd.GeoDataF
         geometry=gpd.GeoSeries(union, crs=CRS_LONLAT),
         crs=CRS_LONLAT,
     )
-
-
-def site_table(
-    sites: gpd.GeoDataFrame, pairs: pd.DataFrame, footprints: gpd.GeoDataFrame | None
-) -> gpd.GeoDataFrame:
-    """Every site with its exposure columns and score, from the merged pairs.
-
-    ``footprints`` is None where no captures were given (as :func:`geoexpose.expose`
-    then has no imagery).
-    """
-    imagery = None if footprints is None else SimpleNamespace(footprints=footprints)
-    metrics = _per_site(pairs, sites, imagery)
-    metrics.index = sites.index
-    out = pd.concat(
-        [
-            sites.drop(columns=[c for c in EXPOSURE_COLUMNS if c in sites]),
-            metrics[EXPOSURE_COLUMNS],
-        ],
-        axis=1,
-    )
-    out[EXPOSURE_SCORE] = exposure_score(out)
-    return gpd.GeoDataFrame(out, geometry=sites.geometry.name, crs=sites.crs)
 
 
 def sort_captures(

@@ -19,8 +19,10 @@ import pandas as pd
 
 from geoexpose._files import expand_paths, file_labels
 from geoexpose.errors import InputError
-from geoexpose.scale.geoparquet import FixFile, fix_files, is_geoparquet, read_fixes
+from geoexpose.scale._parquet import is_geoparquet
+from geoexpose.scale._parquet_fixes import FixFile, fix_files, read_fixes
 from geoexpose.schema import ALT_AGL_M, CAPTURE_ID, FLIGHT_ID, SOURCE, TIME_UTC
+from geoexpose.tracks import TRACK_SUFFIXES, read_tracks, read_trigger_poses
 
 __all__ = [
     "BYTES_PER_FIX",
@@ -67,8 +69,6 @@ class TrackFiles:
 
     def files(self) -> list[Path]:
         """List the track files in the order :func:`geoexpose.read_tracks` reads them."""
-        from geoexpose.tracks import TRACK_SUFFIXES
-
         return expand_paths(list(self.paths), TRACK_SUFFIXES)
 
 
@@ -79,8 +79,6 @@ class _TrackBatch:
     labels: tuple[str, ...]  # of these files among all the source's files
 
     def load(self) -> Loaded:
-        from geoexpose.tracks import read_tracks
-
         s = self.source
         fixes = read_tracks(
             list(self.files),
@@ -92,8 +90,6 @@ class _TrackBatch:
         entries = fixes.attrs["geoexpose"]["files"]
         triggers = None
         if s.triggers:
-            from geoexpose.tracks import read_trigger_poses
-
             triggers = read_trigger_poses(
                 list(self.files), fixes=fixes, time_zone=s.time_zone, split_gap_s=s.split_gap_s
             )

@@ -28,69 +28,48 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from tqdm import tqdm
 
+from geoexpose._frames import without_attrs
 from geoexpose.errors import InputError, UsageError
-from geoexpose.exposure._capture_metrics import validate_captures
-from geoexpose.exposure.expose import ExposureResult, _validate_sites, expose
+from geoexpose.exposure import (
+    PreparedSites,
+    StreamResult,
+    expose,
+    fix_pairs,
+    prepare_sites,
+    site_table,
+    validate_captures,
+    validate_fixes,
+)
+from geoexpose.imagery import captures_from_triggers, empty_captures
+from geoexpose.projection import M_PER_DEG
 from geoexpose.scale._match import CaptureWindows, match_captures
-from geoexpose.scale._merge import combine_footprints, combine_pairs, site_table, sort_captures
+from geoexpose.scale._merge import combine_footprints, combine_pairs, sort_captures
 from geoexpose.scale._sources import Loaded, TrackFiles, plan_batches
+from geoexpose.scale.dask_engine import DaskRunner
 from geoexpose.schema import CRS_LONLAT, FLIGHT_ID, TIME_UTC
-from geoexpose.tracks import GAP_FACTOR, MAX_GAP_S
+from geoexpose.tracks import GAP_FACTOR, MAX_GAP_S, fix_arrays, flight_lines
 
 __all__ = ["ENGINES", "StreamResult", "TrackFiles", "expose_stream"]
 
 logger = logging.getLogger(__name__)
 
 ENGINES = ("local", "dask")
-_M_PER_DEG = 111_320.0
-
-
-@dataclass(frozen=True)
-class StreamResult(ExposureResult):
-    """An exposure without its fixes: the flights come as a table.
-
-    Attributes
-    ----------
-    flight_table : GeoDataFrame
-        One line per flight, as :attr:`ExposureResult.flights`; the lines are
-        simplified to ``params["simplify_m"]`` metres (their lengths and times are
-        those of every fix).
-    stats : dict
-        How the work went: ``engine``, ``batches``, ``fixes``, ``seconds``.
-    """
-
-    flight_table: gpd.GeoDataFrame = field(default_factory=gpd.GeoDataFrame)
-    stats: dict[str, Any] = field(default_factory=dict)
-
-    @property  # type: ignore[override]
-    def flights(self) -> gpd.GeoDataFrame:
-        """One line per flight (see ``flight_table``)."""
-        return self.flight_table
-
-    def write(self, folder: str | Path, *, overwrite: bool = False, **kwargs: Any) -> Path:
-        """Write the output folder; ``summary.json`` counts the fixes streamed."""
-        from geoexpose.outputs import summary, write_outputs
-
-        extra = dict(kwargs.pop("extra_summary", None) or {})
-        rows = summary(self)["rows"] | {"fixes_kept": int(self.stats.get("fixes", 0))}
-        extra = {"rows": rows, "engine": self.stats} | extra
-        return write_outputs(self, folder, overwrite=overwrite, extra_summary=extra, **kwargs)
 
 
 @dataclass(frozen=True)
 class Shared:
     """What every batch needs, shipped to each worker once."""
 
-    sites: gpd.GeoDataFrame
+    sites: PreparedSites
     windows: CaptureWindows | None
     max_gap_s: float
     gap_factor: float
@@ -109,7 +88,6 @@ class FixPart:
     flight_ids: list[str]
     files: list[dict[str, Any]]
     triggers: pd.DataFrame | None
-    empty: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame]  # imagery tables, empty
 
 
 @dataclass
@@ -132,23 +110,17 @@ class _Captures:
 
 def fix_task(loaded: Loaded, shared: Shared) -> FixPart:
     """Expose one batch of fixes: its pairs, flight lines and fixes near captures."""
-    fixes = loaded.fixes
-    r = expose(
-        shared.sites,
-        fixes,
-        max_gap_s=shared.max_gap_s,
-        gap_factor=shared.gap_factor,
-        threads=shared.threads,
-    )
-    lines = r.flights
+    fixes = validate_fixes(loaded.fixes)
+    a = fix_arrays(fixes, max_gap_s=shared.max_gap_s, gap_factor=shared.gap_factor)
+    pairs = fix_pairs(shared.sites, a, threads=shared.threads)
+    lines = flight_lines(fixes.iloc[a.order], seg_ok=a.seg_ok, xy=a.xy, codes=a.codes)
     if shared.simplify_m and len(lines):
-        tolerance = shared.simplify_m / _M_PER_DEG  # degrees: at most that many metres
+        tolerance = shared.simplify_m / M_PER_DEG  # degrees: at most that many metres
         simple = shapely.simplify(lines.geometry.to_numpy(), tolerance, preserve_topology=False)
         lines = lines.set_geometry(gpd.GeoSeries(simple, index=lines.index, crs=CRS_LONLAT))
     near = shared.windows.near(fixes) if shared.windows is not None and len(fixes) else None
     ids = pd.unique(fixes[FLIGHT_ID].astype(str)).tolist() if len(fixes) else []
-    empty = (r.footprints, r.captures, r.capture_sites)
-    return FixPart(r.pairs, lines, near, len(fixes), ids, loaded.files, loaded.triggers, empty)
+    return FixPart(pairs, lines, near, len(fixes), ids, loaded.files, loaded.triggers)
 
 
 def capture_task(captures: gpd.GeoDataFrame, shared: Shared) -> CapturePart:
@@ -191,8 +163,6 @@ def _runner(engine: str, scheduler: Any, threads: int | None, workers: int | Non
     if engine == "local":
         return LocalRunner(threads or min(4, os.cpu_count() or 1))
     if engine == "dask":
-        from geoexpose.scale.dask_engine import DaskRunner
-
         return DaskRunner(scheduler, threads=threads or 1, workers=workers)
     raise UsageError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}")
 
@@ -274,12 +244,12 @@ def expose_stream(
         An :class:`ExposureResult` with ``fixes=None``; ``.flights`` is a table.
     """
     start = time.perf_counter()
-    inputs = {"sites": list(sites.attrs.get("geoexpose", {}).get("layers", []))}
-    sites = _bare(_validate_sites(sites))
+    prepared = prepare_sites(sites)
+    inputs = {"sites": list(prepared.layers)}
     captures = validate_captures(captures)
     if captures is not None:
         inputs["captures"] = list(captures.attrs.get("geoexpose", {}).get("files", []))
-        captures = _bare(captures)
+        captures = without_attrs(captures)
     if batch_fixes < 1 or batch_captures < 1:
         raise UsageError("batch_fixes and batch_captures must be at least 1")
     batches, known = plan_batches(fixes, batch_fixes)
@@ -293,12 +263,12 @@ def expose_stream(
     try:
         windows = CaptureWindows.of(captures)
         handle = runner.share(
-            Shared(sites, windows, max_gap_s, gap_factor, runner.threads, simplify_m)
+            Shared(prepared, windows, max_gap_s, gap_factor, runner.threads, simplify_m)
         )
         fixed = _run_fixes(runner, batches, handle, progress)
         params["workers"] = runner.workers
         if captures is not None or fixed["triggers"]:
-            captures = _bare(_with_triggers(captures, fixed["triggers"], triggers_dem))
+            captures = without_attrs(_with_triggers(captures, fixed["triggers"], triggers_dem))
             matched = match_captures(
                 captures,
                 fixed["near"],
@@ -311,23 +281,14 @@ def expose_stream(
     finally:
         runner.close()
     inputs["tracks"] = known.get("files", []) + fixed["files"]
-    return _assemble(sites, captures, fixed, parts, inputs, params, start)
-
-
-def _bare(frame: Any) -> Any:
-    """Copy a frame shallowly without ``attrs`` (pandas deep-copies them at every step)."""
-    out = frame.copy(deep=False)
-    out.attrs = {}
-    return out
+    return _assemble(prepared, captures, fixed, parts, inputs, params, start)
 
 
 def _run_fixes(runner: Any, batches: Iterator[Any], handle: Any, progress: bool) -> dict[str, Any]:
     """Run every batch of fixes; gather pairs, lines, near fixes; check flights are apart."""
-    from tqdm import tqdm
-
     out: dict[str, Any] = {
         "pairs": [], "flights": [], "near": [], "files": [], "triggers": [], "fixes": 0,
-        "batches": 0, "empty": None,
+        "batches": 0,
     }  # fmt: skip
     seen: set[str] = set()
     parts = runner.map(fix_task, batches, handle)
@@ -349,7 +310,6 @@ def _run_fixes(runner: Any, batches: Iterator[Any], handle: Any, progress: bool)
             out["triggers"].append(part.triggers)
         out["fixes"] += part.n_fixes
         out["batches"] += 1
-        out["empty"] = out["empty"] or part.empty
     near = out["near"]
     out["near"] = pd.concat(near, ignore_index=True) if near else pd.DataFrame()
     return out
@@ -359,8 +319,6 @@ def _with_triggers(
     captures: gpd.GeoDataFrame | None, triggers: list[pd.DataFrame], dem: Any
 ) -> gpd.GeoDataFrame:
     """Add the footprints of the logs' photo triggers (in file order) to the captures."""
-    from geoexpose.imagery import captures_from_triggers, empty_captures
-
     frames = [captures if captures is not None else empty_captures()]
     if triggers:
         frames.append(captures_from_triggers(pd.concat(triggers, ignore_index=True), dem=dem))
@@ -373,7 +331,7 @@ def _with_triggers(
 
 
 def _assemble(
-    sites: gpd.GeoDataFrame,
+    sites: PreparedSites,
     captures: gpd.GeoDataFrame | None,
     fixed: dict[str, Any],
     parts: list[CapturePart],
@@ -382,11 +340,12 @@ def _assemble(
     start: float,
 ) -> StreamResult:
     """Merge the batches' results into one exposure result."""
-    empty = fixed["empty"]
-    if empty is None:  # no fixes at all: the empty tables of a call without them
+    imaged = captures is not None and bool(parts)
+    if not imaged or not fixed["batches"]:  # the empty tables of a call without them
         r = expose(sites, None)
         empty = (r.footprints, r.captures, r.capture_sites)
-        fixed["pairs"].append(r.pairs)
+        if not fixed["batches"]:
+            fixed["pairs"].append(r.pairs)
     pair_parts = list(fixed["pairs"]) + [p.pairs for p in parts]
     pairs = combine_pairs(pair_parts, sites, by_site_id=captures is not None)
     if captures is not None and parts:
@@ -433,8 +392,6 @@ def _assemble(
 
 
 def _no_flights() -> gpd.GeoDataFrame:
-    from geoexpose.tracks import flight_lines
-
     empty = gpd.GeoDataFrame(
         {FLIGHT_ID: pd.Series(dtype=str), TIME_UTC: pd.Series(dtype="datetime64[ns, UTC]")},
         geometry=gpd.GeoSeries([], crs=CRS_LONLAT),
