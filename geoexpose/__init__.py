@@ -21,7 +21,13 @@ from geoexpose.errors import (
     OutputExistsError,
     UsageError,
 )
-from geoexpose.exposure import ExposureResult, expose, exposure_score
+from geoexpose.exposure import (
+    ExposureResult,
+    PreparedSites,
+    expose,
+    exposure_score,
+    prepare_sites,
+)
 from geoexpose.imagery import (
     Camera,
     PhotoTags,
@@ -31,9 +37,11 @@ from geoexpose.imagery import (
     read_captures,
     read_photo_tags,
 )
+from geoexpose.inspect import inspect_file
 from geoexpose.maps import explore, write_map
 from geoexpose.outputs import OUTPUT_FILES, check_outputs, write_outputs
 from geoexpose.scale import StreamResult, TrackFiles, expose_stream, geoparquet
+from geoexpose.scan import ScanInputs, ScanResult, read_inputs, read_site_layers, scan
 from geoexpose.sites import (
     default_standoff,
     extract_sites,
@@ -57,6 +65,9 @@ __all__ = [
     "OutputExistsError",
     "PhotoTags",
     "Policy",
+    "PreparedSites",
+    "ScanInputs",
+    "ScanResult",
     "StreamResult",
     "TrackFiles",
     "UsageError",
@@ -73,18 +84,23 @@ __all__ = [
     "exposure_score",
     "extract_sites",
     "geoparquet",
+    "inspect_file",
     "load_catalog",
     "make_demo_inputs",
+    "prepare_sites",
     "read_authorized",
     "read_captures",
+    "read_inputs",
     "read_osm",
     "read_photo_tags",
     "read_policy",
     "read_registry",
     "read_routes",
+    "read_site_layers",
     "read_sites",
     "read_tracks",
     "read_trigger_poses",
+    "scan",
     "scrub",
     "write_map",
     "write_outputs",

@@ -29,8 +29,8 @@ from geoexpose.schema import (
     VOLTAGE_KV,
 )
 from geoexpose.sites.catalog import read_catalog
-from geoexpose.sites.read import read_sites
-from geoexpose.sites.registries import load_registries, read_registry
+from geoexpose.sites.read import read_registry, read_sites
+from geoexpose.sites.registries import load_registries
 
 REPO = Path(__file__).resolve().parents[1]
 CATALOG = REPO / "layers" / "catalog.toml"
@@ -162,12 +162,12 @@ def test_amtrak_train_stations_only(realdata: Path) -> None:
 @pytest.mark.realdata
 def test_sites_option_takes_entries_and_files(realdata: Path) -> None:
     """What scan does with --sites: catalog entries and files, several of both."""
-    from geoexpose.cli.main import _read_sites
+    from geoexpose.scan import read_site_layers
 
     monaco = realdata / "layers/osm_monaco_2023_srai/monaco.osm.pbf"
     amtrak = f"ntad_amtrak_stations={realdata / AMTRAK}"
     nuclear = realdata / FRS / "nuclear.geojson"
-    sites = _read_sites([str(monaco), amtrak, f"eia860_generators_frs={nuclear}"], {})
+    sites = read_site_layers([str(monaco), amtrak, f"eia860_generators_frs={nuclear}"])
     osm = read_sites(monaco)
     assert sites[SITE_ID].str.startswith("osm:").sum() == len(osm)
     assert sites[SITE_ID].str.startswith("amtrak:").sum() == 548
@@ -178,7 +178,7 @@ def test_sites_option_takes_entries_and_files(realdata: Path) -> None:
         str(nuclear),
     ]
     with pytest.raises(InputError, match="ntad_amtrak_stations=FILE"):
-        _read_sites(["ntad_amtrak_stations"], {})
+        read_site_layers(["ntad_amtrak_stations"])
 
 
 # ------------------------------------------------------------------ HIFLD-style files

@@ -1,0 +1,159 @@
+"""``geoexpose scan`` and ``geoexpose demo``: a scan, and a scan of the demo town."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from geoexpose.cli.options import (
+    BASEMAP,
+    MAX_GAP_S,
+    OVERWRITE,
+    SITE_FAMILY,
+    SITES,
+    SPLIT_GAP_S,
+    STANDOFF,
+    STRICT,
+    TIME_ZONE,
+    out_folder,
+    run,
+    standoffs,
+)
+from geoexpose.demo import make_demo_inputs
+from geoexpose.scan import SCAN_ENGINES, ScanResult, check_scan_outputs, scan
+from geoexpose.schema import EXPOSURE_SCORE, FAMILY, KIND, MAP_FILE, SITE_ID
+
+__all__ = ["demo_command", "scan_command"]
+
+
+def _scan_and_write(
+    inputs: list[str],
+    sites_layers: list[str],
+    out: Path,
+    *,
+    overwrite: bool,
+    basemap: str,
+    parquet: bool = False,
+    standoff: dict[str, float] | None = None,
+    **options: Any,
+) -> ScanResult:
+    """Scan, write the output folder, and say what was found."""
+    check_scan_outputs(out, overwrite=overwrite, parquet=parquet)
+    done = scan(inputs, sites_layers, standoff=standoff, progress=True, **options)
+    if done.from_triggers:
+        click.echo(f"{done.from_triggers} photos from the logs' photo triggers", err=True)
+    extra = {"command": sys.argv[1:], "standoff_overrides": standoff or {}}
+    done.write(out, overwrite=overwrite, basemap=basemap, parquet=parquet, extra_summary=extra)
+    result = done.result
+    exposed = result.exposed
+    click.echo(
+        f"{done.n_fixes} fixes in {len(result.flights)} flights, {len(result.captures)} "
+        f"captures; {len(exposed)} of {len(result.sites)} sites exposed",
+        err=True,
+    )
+    for _, row in exposed.head(5).iterrows():
+        click.echo(
+            f"  {row[EXPOSURE_SCORE]:6.1f}  {row[SITE_ID]}  {row[FAMILY]}/{row[KIND]}"
+            f"  dwell {row['dwell_s']:.1f} s  min distance {row['min_distance_m']:.0f} m",
+            err=True,
+        )
+    click.echo(str(out / MAP_FILE))
+    return done
+
+
+@click.command("scan")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
+@SITES
+@out_folder("geoexpose_out")
+@SITE_FAMILY
+@STANDOFF
+@MAX_GAP_S
+@SPLIT_GAP_S
+@TIME_ZONE
+@click.option(
+    "--dem",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    metavar="DEM.tif",
+    help="Elevation or surface model (GeoTIFF) to project the photos onto, instead of "
+    "flat ground at the take-off height (needs geoexpose[raster]).",
+)
+@click.option(
+    "--every-s",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Video: one frame per this many seconds becomes a capture (0: every frame).",
+)
+@BASEMAP
+@OVERWRITE
+@STRICT
+@click.option(
+    "--engine",
+    type=click.Choice(SCAN_ENGINES),
+    default="memory",
+    show_default=True,
+    help="memory: every fix in memory at once. local: fixes streamed in batches of whole "
+    "flights, memory bounded (GeoParquet inputs need it). dask: the batches as tasks on a "
+    "Dask cluster (needs geoexpose[dask]).",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Dask scheduler address (tcp://host:8786); default: a LocalCluster on this machine.",
+)
+@click.option(
+    "--batch-fixes",
+    type=click.IntRange(min=1),
+    default=2_000_000,
+    show_default=True,
+    help="Fixes per batch (about; whole flights) with --engine local or dask.",
+)
+@click.option(
+    "--parquet",
+    is_flag=True,
+    help="Also write the result tables as GeoParquet partitioned by flight in OUT/parquet/.",
+)
+def scan_command(inputs, sites_layers, out, standoff, scheduler, engine, **options):
+    """Read tracks, photos and video telemetry under INPUTS; write what they exposed."""
+    if scheduler is not None and engine != "dask":
+        raise click.UsageError("--scheduler goes with --engine dask")
+    overrides = standoffs(standoff)
+    run(
+        lambda: _scan_and_write(
+            list(inputs),
+            list(sites_layers),
+            out,
+            standoff=overrides,
+            engine=engine,
+            scheduler=scheduler,
+            **options,
+        )
+    )
+
+
+@click.command("demo")
+@out_folder("out/demo")
+@BASEMAP
+@OVERWRITE
+def demo_command(out, basemap, overwrite):
+    """Run the whole pipeline offline on the synthetic demo town."""
+
+    def work() -> None:
+        check_scan_outputs(out, overwrite=overwrite, parquet=False)
+        demo = make_demo_inputs(out / "inputs")
+        click.echo(demo.description, err=True)
+        _scan_and_write(
+            [str(p) for p in (*demo.tracks, *demo.photos)],
+            [str(demo.sites)],
+            out,
+            overwrite=overwrite,
+            basemap=basemap,
+            strict=True,
+        )
+
+    run(work)

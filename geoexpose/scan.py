@@ -1,0 +1,394 @@
+"""A scan as one library call: site layers and input folders in, an exposure out.
+
+:func:`scan` does what ``geoexpose scan`` does, for Python users and the command line
+alike: it reads the site layers, splits the inputs between the track readers and the
+capture readers (folders go to both; each reader walks for its own files), lets the
+photo triggers of the logs stand in for photos where no photo files were given, and
+computes the exposure in memory or streamed batch by batch. :func:`read_inputs` is its
+reading half, which ``geoexpose audit`` uses too.
+
+Examples
+--------
+>>> import tempfile, geoexpose as gx
+>>> demo = gx.make_demo_inputs(tempfile.mkdtemp())
+>>> done = gx.scan([*demo.tracks, *demo.photos], demo.sites)
+>>> len(done.result.exposed), len(done.skipped)
+(7, 0)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from geoexpose.errors import InputError, OutputExistsError, UsageError
+from geoexpose.exposure import ExposureResult, PreparedSites, StreamResult, expose
+from geoexpose.imagery import CAPTURE_SUFFIXES, captures_from_triggers, read_captures
+from geoexpose.outputs import check_outputs
+from geoexpose.scale import ENGINES, TrackFiles, expose_stream, geoparquet
+from geoexpose.schema import CAPTURE_KIND, FLAGS, SITE_ID
+from geoexpose.sites import read_sites
+from geoexpose.tracks import MAX_GAP_S, TRACK_SUFFIXES, read_tracks, read_trigger_poses
+
+__all__ = [
+    "SCAN_ENGINES",
+    "ScanInputs",
+    "ScanResult",
+    "check_scan_outputs",
+    "read_inputs",
+    "read_site_layers",
+    "scan",
+    "split_inputs",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Values of ``engine=``: every fix in memory, or streamed (see :func:`geoexpose.expose_stream`).
+SCAN_ENGINES = ("memory", *ENGINES)
+_FROM_LOG = "from_log_trigger"
+_PARQUET = "parquet"  # the folder of the result tables as GeoParquet
+_Paths = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
+
+
+@dataclass(frozen=True)
+class ScanInputs:
+    """What a scan read: fixes and captures, and the entry of every file it met.
+
+    Attributes
+    ----------
+    fixes : GeoDataFrame
+        One row per fix (:func:`geoexpose.read_tracks`).
+    captures : GeoDataFrame
+        One row per capture (:func:`geoexpose.read_captures`), with the photos of the
+        logs' photo triggers where no photo files were given.
+    files : list of dict
+        One entry per file each reader met (a folder's telemetry file is met by both):
+        ``path``, ``format``, ``status`` (``read``, ``route`` or ``skipped``),
+        ``reason`` and what the reader counted.
+    from_triggers : int
+        How many captures came from the logs' photo triggers.
+    """
+
+    fixes: gpd.GeoDataFrame
+    captures: gpd.GeoDataFrame
+    files: list[dict[str, Any]] = field(default_factory=list)
+    from_triggers: int = 0
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """What :func:`scan` found, and what it read and skipped.
+
+    Attributes
+    ----------
+    result : ExposureResult
+        The exposure (a :class:`geoexpose.StreamResult` with a streaming engine).
+    files : list of dict
+        The entry of every file the readers met, read or skipped with its reason.
+    from_triggers : int
+        How many captures came from the logs' photo triggers.
+    """
+
+    result: ExposureResult
+    files: list[dict[str, Any]] = field(default_factory=list)
+    from_triggers: int = 0
+
+    @property
+    def read(self) -> list[dict[str, Any]]:
+        """The entries of the files read (tracks, routes, captures)."""
+        return [f for f in self.files if f.get("status") != "skipped"]
+
+    @property
+    def skipped(self) -> list[dict[str, Any]]:
+        """The entries of the files skipped, each with its ``reason``."""
+        return [f for f in self.files if f.get("status") == "skipped"]
+
+    @property
+    def n_fixes(self) -> int:
+        """How many fixes went into the exposure."""
+        r = self.result
+        if isinstance(r, StreamResult):
+            return int(r.stats["fixes"])
+        return 0 if r.fixes is None else len(r.fixes)
+
+    def write(
+        self,
+        folder: str | os.PathLike[str],
+        *,
+        overwrite: bool = False,
+        basemap: str | os.PathLike[str] = "none",
+        parquet: bool = False,
+        extra_summary: Mapping[str, Any] | None = None,
+    ) -> Path:
+        """Write the output folder (see :func:`geoexpose.write_outputs`).
+
+        ``parquet`` also writes the result tables as GeoParquet partitioned by flight
+        into ``folder/parquet``. Existing outputs are refused before anything is written
+        unless ``overwrite``.
+        """
+        folder = Path(folder)
+        check_scan_outputs(folder, overwrite=overwrite, parquet=parquet)
+        self.result.write(folder, overwrite=overwrite, basemap=basemap, extra_summary=extra_summary)
+        if parquet:
+            geoparquet.write_result(self.result, folder / _PARQUET, overwrite=overwrite)
+        return folder
+
+
+def check_scan_outputs(folder: str | os.PathLike[str], *, overwrite: bool, parquet: bool) -> None:
+    """Raise :class:`OutputExistsError` if an output of a scan exists and not ``overwrite``."""
+    check_outputs(Path(folder), overwrite=overwrite)
+    if parquet and (Path(folder) / _PARQUET).exists() and not overwrite:
+        raise OutputExistsError(f"{Path(folder) / _PARQUET}: exists; pass --overwrite")
+
+
+def read_site_layers(
+    layers: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    *,
+    standoff: Mapping[str, float] | None = None,
+    family: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read one or more site layers into one frame; site ids must not repeat across them.
+
+    Parameters
+    ----------
+    layers
+        Files (or ``ENTRY=FILE``) as :func:`geoexpose.read_sites` reads them.
+    standoff, family
+        As for :func:`geoexpose.read_sites`, for every layer.
+    """
+    layers = [layers] if isinstance(layers, str | os.PathLike) else list(layers)
+    if not layers:
+        raise UsageError("no site layer given")
+    frames = [read_sites(layer, standoff=standoff or None, family=family) for layer in layers]
+    sites = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    entries = [e for f in frames for e in f.attrs.get("geoexpose", {}).get("layers", [])]
+    dup = sites[SITE_ID].duplicated()
+    if dup.any():
+        raise InputError(
+            f"site_id {sites.loc[dup, SITE_ID].iloc[0]!r} occurs in more than one layer; "
+            "give the layers distinct ids"
+        )
+    sites.attrs["geoexpose"] = {"layers": entries}
+    return sites
+
+
+def split_inputs(inputs: Iterable[str | os.PathLike[str]]) -> tuple[list[str], list[str]]:
+    """Split inputs between the track readers and the capture readers.
+
+    Folders go to both (each walks for its own files); a file goes to the capture
+    readers when its name ends as a capture does, to the track readers when it ends
+    as a track does or as no capture does (the track readers tell it by content): so
+    video telemetry (``.SRT``) goes to both.
+    """
+    tracks, captures = [], []
+    for item in map(str, inputs):
+        suffix = Path(item).suffix.lower()
+        folder = Path(item).is_dir()
+        if folder or suffix in CAPTURE_SUFFIXES:
+            captures.append(item)
+        if folder or suffix in TRACK_SUFFIXES or suffix not in CAPTURE_SUFFIXES:
+            tracks.append(item)
+    return tracks, captures
+
+
+def _files(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return list(frame.attrs.get("geoexpose", {}).get("files", []))
+
+
+def _with_triggers(
+    captures: gpd.GeoDataFrame, track_inputs: list[str], fixes: Any, time_zone: str | None, dem: Any
+) -> tuple[gpd.GeoDataFrame, int]:
+    """Add the photos the logs say were taken, where no photo file was given."""
+    if (captures[CAPTURE_KIND] == "photo").any() or not track_inputs:
+        return captures, 0
+    triggers = read_trigger_poses(track_inputs, fixes=fixes, time_zone=time_zone)
+    if not len(triggers):
+        return captures, 0
+    from_logs = captures_from_triggers(triggers, dem=dem)
+    files = _files(captures)
+    out = pd.concat([captures, from_logs], ignore_index=True)
+    out.attrs["geoexpose"] = {"files": files}
+    return out, len(from_logs)
+
+
+def _nothing_read(files: list[dict[str, Any]]) -> None:
+    """Raise where inputs were met and every one was skipped."""
+    if files and all(f["status"] == "skipped" for f in files):
+        paths = dict.fromkeys(f["path"] for f in files)
+        raise InputError("no input could be read: " + "; ".join(paths))
+
+
+def read_inputs(
+    inputs: _Paths,
+    *,
+    strict: bool = False,
+    split_gap_s: float = 60.0,
+    time_zone: str | None = None,
+    every_s: float = 1.0,
+    dem: str | os.PathLike[str] | None = None,
+    progress: bool = False,
+) -> ScanInputs:
+    """Read the tracks and captures under the inputs, as a scan reads them.
+
+    Parameters
+    ----------
+    inputs
+        Files and folders: tracks, photos, video telemetry, orthomosaics.
+    strict, split_gap_s, time_zone
+        As for :func:`geoexpose.read_tracks` (and ``strict``, ``time_zone`` for
+        :func:`geoexpose.read_captures`).
+    every_s, dem
+        As for :func:`geoexpose.read_captures`.
+    progress
+        Show progress bars on a terminal.
+
+    Raises
+    ------
+    InputError
+        When files were found and none could be read.
+    """
+    items = [inputs] if isinstance(inputs, str | os.PathLike) else list(inputs)
+    track_inputs, capture_inputs = split_inputs(items)
+    fixes = read_tracks(
+        track_inputs, strict=strict, split_gap_s=split_gap_s, time_zone=time_zone, progress=progress
+    )
+    captures = read_captures(
+        capture_inputs, dem=dem, every_s=every_s, time_zone=time_zone, strict=strict,
+        progress=progress,
+    )  # fmt: skip
+    captures, from_triggers = _with_triggers(captures, track_inputs, fixes, time_zone, dem)
+    files = _files(fixes) + _files(captures)
+    _nothing_read(files)
+    return ScanInputs(fixes, captures, files, from_triggers)
+
+
+def _scan_streamed(
+    items: list[str],
+    sites: Any,
+    *,
+    engine: str,
+    scheduler: Any,
+    batch_fixes: int,
+    max_gap_s: float,
+    read: dict[str, Any],
+    every_s: float,
+    dem: Any,
+    progress: bool,
+) -> ScanResult:
+    """Scan with a streaming engine: tracks and GeoParquet fixes read batch by batch."""
+    parquet = [i for i in items if geoparquet.is_geoparquet(i)]
+    tables = [i for i in parquet if geoparquet.is_captures_table(i)]
+    track_inputs, capture_inputs = split_inputs([i for i in items if i not in parquet])
+    captures = read_captures(
+        capture_inputs, dem=dem, every_s=every_s, time_zone=read["time_zone"],
+        strict=read["strict"], progress=progress,
+    )  # fmt: skip
+    if tables:
+        files = _files(captures)
+        captures = pd.concat([captures, *map(geoparquet.read_table, tables)], ignore_index=True)
+        captures.attrs["geoexpose"] = {"files": files}
+    triggers = bool(track_inputs) and not (captures[CAPTURE_KIND] == "photo").any()
+    fix_tables = [p for p in parquet if p not in tables]
+    source: list[Any] = list(fix_tables)
+    if track_inputs:
+        source.append(TrackFiles(tuple(track_inputs), **read, triggers=triggers))
+    result = expose_stream(
+        sites, source, captures=captures, engine=engine, scheduler=scheduler,
+        batch_fixes=batch_fixes, max_gap_s=max_gap_s, triggers_dem=dem, progress=progress,
+    )  # fmt: skip
+    from_triggers = 0
+    if triggers:
+        flags = result.captures[FLAGS].astype(str)
+        from_triggers = int(flags.str.contains(_FROM_LOG).sum())
+    files = result.inputs.get("tracks", []) + _files(captures)
+    if not fix_tables:
+        _nothing_read(files)
+    return ScanResult(result, files, from_triggers)
+
+
+def scan(
+    inputs: _Paths,
+    sites: _Paths | gpd.GeoDataFrame | PreparedSites,
+    *,
+    site_family: str | None = None,
+    standoff: Mapping[str, float] | None = None,
+    engine: str = "memory",
+    scheduler: Any = None,
+    batch_fixes: int = 2_000_000,
+    max_gap_s: float = MAX_GAP_S,
+    split_gap_s: float = 60.0,
+    time_zone: str | None = None,
+    every_s: float = 1.0,
+    dem: str | os.PathLike[str] | None = None,
+    strict: bool = False,
+    progress: bool = False,
+) -> ScanResult:
+    """Read site layers and every track and capture under the inputs; compute the exposure.
+
+    Parameters
+    ----------
+    inputs
+        Files and folders: tracks of every format :func:`geoexpose.read_tracks`
+        reads, photos, video telemetry and orthomosaics, and (with a streaming
+        engine) GeoParquet tables of fixes or captures.
+    sites
+        Site layers (files, or ``ENTRY=FILE``) read with :func:`read_site_layers`, or
+        sites already read (a GeoDataFrame, or :func:`geoexpose.prepare_sites`).
+    site_family, standoff
+        For the layers read: the family of sites without one, and standoff overrides
+        by family or kind (see :func:`geoexpose.read_sites`).
+    engine
+        ``"memory"`` (every fix in memory, :func:`geoexpose.expose`), ``"local"`` or
+        ``"dask"`` (fixes streamed in batches of whole flights,
+        :func:`geoexpose.expose_stream`).
+    scheduler, batch_fixes
+        Streaming engines only, as for :func:`geoexpose.expose_stream`.
+    max_gap_s
+        As for :func:`geoexpose.expose`.
+    split_gap_s, time_zone, strict
+        As for :func:`geoexpose.read_tracks`.
+    every_s, dem
+        As for :func:`geoexpose.read_captures`.
+    progress
+        Show progress bars on a terminal.
+
+    Returns
+    -------
+    ScanResult
+        The exposure, and the entry of every file read or skipped with its reason.
+
+    Raises
+    ------
+    UsageError
+        A bad option, or GeoParquet inputs with the memory engine.
+    InputError
+        A site layer cannot be read, or files were found and none could be read.
+    """
+    if engine not in SCAN_ENGINES:
+        raise UsageError(f"engine {engine!r}: expected one of {', '.join(SCAN_ENGINES)}")
+    if scheduler is not None and engine != "dask":
+        raise UsageError("a scheduler goes with the dask engine")
+    if not isinstance(sites, gpd.GeoDataFrame | PreparedSites):
+        sites = read_site_layers(sites, standoff=standoff, family=site_family)
+    items = [str(inputs)] if isinstance(inputs, str | os.PathLike) else list(map(str, inputs))
+    read = {"strict": strict, "split_gap_s": split_gap_s, "time_zone": time_zone}
+    if engine != "memory":
+        return _scan_streamed(
+            items, sites, engine=engine, scheduler=scheduler, batch_fixes=batch_fixes,
+            max_gap_s=max_gap_s, read=read, every_s=every_s, dem=dem, progress=progress,
+        )  # fmt: skip
+    if any(geoparquet.is_geoparquet(item) for item in items):
+        raise UsageError("GeoParquet inputs are read with --engine local or --engine dask")
+    found = read_inputs(
+        items, strict=strict, split_gap_s=split_gap_s, time_zone=time_zone, every_s=every_s,
+        dem=dem, progress=progress,
+    )  # fmt: skip
+    result = expose(sites, found.fixes, captures=found.captures, max_gap_s=max_gap_s)
+    return ScanResult(result, found.files, found.from_triggers)
