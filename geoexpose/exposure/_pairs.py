@@ -167,6 +167,9 @@ def _around_passages(hits, codes, alt, n_sites: int) -> pd.DataFrame:
 def with_capture_pairs(pairs: pd.DataFrame, from_captures: pd.DataFrame) -> pd.DataFrame:
     """Merge the flight x site rows of fixes and of captures."""
     cap = first_last(from_captures)
+    if len(cap) and cap[FLIGHT_ID].isna().all():
+        # captures of no known flight only: their ids came out of the groupby as floats
+        cap[FLIGHT_ID] = cap[FLIGHT_ID].astype(pairs[FLIGHT_ID].dtype)
     fixes_only = pairs.drop(columns=[N_CAPTURES, BEST_GSD_CM])
     both = fixes_only.merge(cap, on=[FLIGHT_ID, SITE_ID], how="outer", suffixes=("", "_cap"))
     both[N_FIXES] = both[N_FIXES].fillna(0).astype("int64")
