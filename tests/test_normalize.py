@@ -7,16 +7,14 @@ import pandas as pd
 import pytest
 
 from geoexpose.schema import LAT, LON, TIME_DTYPE, TIME_UTC
-from geoexpose.tracks.normalize import (
-    FLIGHT_NO,
-    SEGMENT,
+from geoexpose.tracks._values import (
     TIME_BASIS_ASSUMED_UTC,
     TIME_BASIS_UTC,
     check_time_zone,
-    clean_fixes,
     parse_bools,
     parse_times,
 )
+from geoexpose.tracks.normalize import FLIGHT_NO, SEGMENT, clean_fixes
 
 T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -200,7 +198,7 @@ def test_empty_frame():
 
 
 def test_epoch_milliseconds_are_exact():
-    from geoexpose.tracks.normalize import parse_times
+    from geoexpose.tracks._values import parse_times
 
     ms = pd.Series([1767261600123, 1767261600999, 1767261601001])
     times, _ = parse_times(ms, column="time")
@@ -216,7 +214,7 @@ def test_epoch_milliseconds_are_exact():
     "odd", ["2024-06-01T12:00.08Z", "2024-06-01T12:00:0 Z", "2024-06-01 12:00:00 +0200 junk"]
 )
 def test_odd_time_text_parses_or_is_missing_but_never_raises_type_errors(odd):
-    from geoexpose.tracks.normalize import parse_times
+    from geoexpose.tracks._values import parse_times
 
     times, _ = parse_times(pd.Series(["2024-06-01T12:00:00Z", odd]), column="t")
     assert times.iloc[0] == pd.Timestamp("2024-06-01T12:00:00Z")

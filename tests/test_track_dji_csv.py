@@ -24,7 +24,8 @@ from geoexpose.schema import (
     TIME_UTC,
 )
 from geoexpose.tracks._csv import read_csv_track, read_litchi_mission
-from geoexpose.tracks._dji_csv import HEIGHT_M, HEIGHT_REF, WAYPOINT_INDEX, dji_csv_kind
+from geoexpose.tracks._dji_csv import dji_csv_kind
+from geoexpose.tracks._waypoints import HEIGHT_M, HEIGHT_REF, WAYPOINT_INDEX
 from geoexpose.tracks.normalize import clean_fixes
 from geoexpose.tracks.read import read_tracks
 

@@ -20,15 +20,9 @@ from geoexpose.schema import (
     SPEED_M_S,
     TIME_UTC,
 )
-from geoexpose.tracks._kml import (
-    HEIGHT_M,
-    HEIGHT_REF,
-    WAYLINE_ID,
-    WAYPOINT_INDEX,
-    read_kml,
-    read_wpml_route,
-    sniff_kml,
-)
+from geoexpose.tracks._kml import read_kml, sniff_kml
+from geoexpose.tracks._waypoints import HEIGHT_M, HEIGHT_REF, WAYPOINT_INDEX
+from geoexpose.tracks._wpml import WAYLINE_ID, read_wpml_route
 from geoexpose.tracks.normalize import SEGMENT, clean_fixes
 
 KML = "http://www.opengis.net/kml/2.2"

@@ -12,11 +12,11 @@ from pyproj import Geod
 
 from geoexpose.errors import InputError, InputWarning
 from geoexpose.schema import ALT_AGL_M, ALT_MSL_M, ALT_REF, LAT, LON, SPEED_M_S, TIME_UTC
+from geoexpose.tracks._pcap import sniff_remote_id
 from geoexpose.tracks._remoteid import (
     read_remote_id,
     read_remote_id_messages,
     read_remote_id_operators,
-    sniff_remote_id,
 )
 from geoexpose.tracks.normalize import SEGMENT, clean_fixes
 

@@ -11,6 +11,7 @@ maps and the audit work on, with the recording-gap rule.
 """
 
 from geoexpose.tracks._srt import sniff_srt, srt_frames
+from geoexpose.tracks._values import check_time_zone, parse_times
 from geoexpose.tracks.fix_arrays import (
     GAP_FACTOR,
     MAX_GAP_S,
@@ -31,7 +32,7 @@ from geoexpose.tracks.formats import (
     sniff_format,
     track_format,
 )
-from geoexpose.tracks.normalize import RawTrack, check_time_zone, parse_times
+from geoexpose.tracks.normalize import RawTrack
 from geoexpose.tracks.read import read_tracks
 from geoexpose.tracks.routes import ROUTE_COLUMNS, read_routes
 from geoexpose.tracks.triggers import read_trigger_poses

@@ -30,7 +30,7 @@ import pandas as pd
 
 from geoexpose.errors import InputError
 from geoexpose.schema import CRS_LONLAT
-from geoexpose.tracks._columns import airdata_mapping, build_frame, generic_mapping
+from geoexpose.tracks._columns import airdata_mapping, generic_mapping
 from geoexpose.tracks._dji_csv import (
     LITCHI_MISSION,
     LITCHI_MISSION_MESSAGE,
@@ -41,6 +41,7 @@ from geoexpose.tracks._dji_csv import (
     mission_route,
     prepare_table,
 )
+from geoexpose.tracks._table_frame import build_frame
 from geoexpose.tracks.normalize import ROUTE_PLANNED, RawTrack
 
 __all__ = ["read_csv_track", "read_litchi_mission"]

@@ -53,15 +53,12 @@ from geoexpose.schema import (
 )
 from geoexpose.tracks import units
 from geoexpose.tracks._columns import Column
+from geoexpose.tracks._waypoints import HEIGHT_M, HEIGHT_REF, WAYPOINT_INDEX
 
 __all__ = [
     "DJI_CSV_KINDS",
-    "HEIGHT_M",
-    "HEIGHT_REF",
     "LITCHI_MISSION",
     "LITCHI_MISSION_MESSAGE",
-    "MISSION_COLUMNS",
-    "WAYPOINT_INDEX",
     "aircraft_meta",
     "dji_csv_kind",
     "finish_frame",
@@ -80,12 +77,6 @@ LITCHI_MISSION = "litchi_mission"
 #: The flight-log kinds this module tells apart (besides the mission).
 DJI_CSV_KINDS = (PHANTOMHELP, DJI_LOG, TXTLOG, LITCHI)
 LITCHI_MISSION_MESSAGE = "a planned route (Litchi mission), not a flight log"
-
-# Columns of a Litchi mission as read by read_litchi_mission.
-WAYPOINT_INDEX = "waypoint_index"
-HEIGHT_M = "height_m"
-HEIGHT_REF = "height_ref"
-MISSION_COLUMNS = [WAYPOINT_INDEX, HEIGHT_M, HEIGHT_REF]
 
 # PhantomHelp's clock layouts, tried in order (US locale first).
 _PH_LAYOUTS = (

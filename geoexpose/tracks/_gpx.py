@@ -48,15 +48,10 @@ from geoexpose.schema import (
     TIME_DTYPE,
     TIME_UTC,
 )
-from geoexpose.tracks._columns import ALT_REF_MSL, build_frame, generic_mapping, key_of
-from geoexpose.tracks.normalize import (
-    ROUTE_PLANNED,
-    ROUTE_UNTIMED,
-    SEGMENT,
-    TIME_BASIS_UTC,
-    RawTrack,
-    parse_times,
-)
+from geoexpose.tracks._columns import ALT_REF_MSL, generic_mapping, key_of
+from geoexpose.tracks._table_frame import build_frame
+from geoexpose.tracks._values import TIME_BASIS_UTC, parse_times
+from geoexpose.tracks.normalize import ROUTE_PLANNED, ROUTE_UNTIMED, SEGMENT, RawTrack
 
 __all__ = ["read_gpx", "read_vector", "sniff_geojson", "sniff_vector"]
 

@@ -31,6 +31,7 @@ from geoexpose.schema import (
     TIME_UTC,
 )
 from geoexpose.tracks._columns import ALT_REF_MSL
+from geoexpose.tracks._values import check_time_zone
 from geoexpose.tracks.formats import TRACK_SUFFIXES, ReadOptions, format_of, track_format
 from geoexpose.tracks.normalize import (
     DROP_REASONS,
@@ -38,7 +39,6 @@ from geoexpose.tracks.normalize import (
     ROUTE_PLANNED,
     ROUTE_UNTIMED,
     RawTrack,
-    check_time_zone,
     clean_positions,
 )
 

@@ -67,12 +67,8 @@ from geoexpose.schema import (
     TIME_UTC,
     YAW_DEG,
 )
-from geoexpose.tracks.normalize import (
-    TIME_BASIS_ASSUMED_UTC,
-    RawTrack,
-    check_time_zone,
-    parse_times,
-)
+from geoexpose.tracks._values import TIME_BASIS_ASSUMED_UTC, check_time_zone, parse_times
+from geoexpose.tracks.normalize import RawTrack
 
 __all__ = [
     "ABS_ALT_M",

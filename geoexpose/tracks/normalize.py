@@ -1,12 +1,11 @@
-"""Turn what a track reader found into clean fixes: times, drops, flights.
+"""Turn what a track reader found into clean fixes: drops counted by reason, flights.
 
 Every track reader (CSV, GPX, GeoJSON, ...) produces a :class:`RawTrack`: one row
 per record in the file, with latitude, longitude, UTC time and altitudes already in
-degrees, metres and UTC. This module holds what they share:
-
-- :func:`parse_times`: text or epoch numbers to UTC times, with the time-zone rule;
-- :func:`clean_fixes`: drop impossible rows with a counted reason, then split the
-  rest into flights at recording gaps.
+degrees, metres and UTC (times parsed by :func:`geoexpose.tracks._values.parse_times`).
+:func:`clean_fixes` drops impossible rows with a counted reason, then splits the
+rest into flights at recording gaps; :func:`clean_positions` does the same for the
+positions of a route (no times).
 
 Drop reasons (:data:`DROP_REASONS`), each row counted once, under the first that
 applies:
@@ -46,13 +45,10 @@ into flights where two kept fixes are more than ``split_gap_s`` apart.
 from __future__ import annotations
 
 import logging
-import re
-import zoneinfo
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from pandas.tseries.api import guess_datetime_format
 
 from geoexpose._geodesy import geodesic_m
 from geoexpose.schema import (
@@ -73,6 +69,7 @@ from geoexpose.schema import (
     TIME_UTC,
     YAW_DEG,
 )
+from geoexpose.tracks._values import TIME_BASIS_UTC
 
 __all__ = [
     "DROP_REASONS",
@@ -82,14 +79,9 @@ __all__ = [
     "ROUTE_PLANNED",
     "ROUTE_UNTIMED",
     "SEGMENT",
-    "TIME_BASIS_ASSUMED_UTC",
-    "TIME_BASIS_UTC",
     "RawTrack",
-    "check_time_zone",
     "clean_fixes",
     "clean_positions",
-    "parse_bools",
-    "parse_times",
 ]
 
 logger = logging.getLogger(__name__)
@@ -133,15 +125,7 @@ ROUTE_PLANNED = "planned"
 #: ``RawTrack.route`` of positions flown but recorded without any time.
 ROUTE_UNTIMED = "untimed"
 
-TIME_BASIS_UTC = "utc"
-TIME_BASIS_ASSUMED_UTC = "assumed_utc"
-
-# A time of day followed by a zone: "...12:00:00Z", "...12:00+02:00", "... 12:00 UTC".
-_ZONED = re.compile(r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s*(?:[zZ]|UTC|GMT|[+-]\d\d(?::?\d\d)?)$")
-_TRUE = ("1", "1.0", "true", "yes", "y", "t", "recording", "on")
 _STR = pd.Series([], dtype="str").dtype  # pandas' default text dtype
-# Epoch numbers below this many seconds (1973) are elapsed times, not dates.
-_MIN_EPOCH_S = 1e8
 
 
 @dataclass
@@ -184,167 +168,6 @@ class RawTrack:
     warnings: list[str] = field(default_factory=list)
     route: str | None = None
     meta: dict[str, str] = field(default_factory=dict)
-
-
-def _naive(text: pd.Series) -> pd.Series:
-    """Parse zone-less date-time text; fast with one guessed format, then per value."""
-    out = _parse_naive(text, format="ISO8601")
-    todo = out.isna() & text.notna()
-    if todo.any():
-        guess = guess_datetime_format(str(text[todo].iloc[0]))
-        if guess is not None:
-            out[todo] = _parse_naive(text[todo], format=guess)
-            todo = out.isna() & text.notna()
-    if todo.any():
-        out[todo] = _parse_naive(text[todo], format="mixed")
-    return out
-
-
-def _parse_naive(text: pd.Series, *, format: str) -> pd.Series:
-    """Parse with one format to naive nanosecond times; stray zoned values as UTC."""
-    try:
-        out = pd.to_datetime(text, format=format, errors="coerce")
-    except (TypeError, ValueError):  # naive and zoned text mixed
-        out = pd.to_datetime(text, format=format, errors="coerce", utc=True)
-    if getattr(out.dtype, "tz", None) is not None:
-        out = out.dt.tz_convert("UTC").dt.tz_localize(None)
-    return out.dt.as_unit("ns")
-
-
-def _zoned(text: pd.Series) -> pd.Series:
-    """Parse date-time text that ends in a zone or offset, to UTC."""
-    text = text.str.replace(r"\s*(?:UTC|GMT)$", "Z", regex=True)
-    out = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True).dt.as_unit("ns")
-    todo = out.isna()
-    if todo.any():
-        more = pd.to_datetime(text[todo], format="mixed", errors="coerce", utc=True)
-        out[todo] = more.dt.as_unit("ns")
-    return out
-
-
-def _epoch(numbers: pd.Series, *, seconds_per_unit: float | None, column: str) -> pd.Series:
-    values = pd.to_numeric(numbers, errors="coerce").astype("float64")
-    median = float(np.nanmedian(np.abs(values))) if values.notna().any() else 0.0
-    if seconds_per_unit is None:
-        # Seconds, milliseconds, microseconds or nanoseconds since 1970, by magnitude.
-        seconds_per_unit = 1.0
-        for scale in (1e-3, 1e-6, 1e-9):
-            if median * seconds_per_unit >= 1e11:
-                seconds_per_unit = scale
-    if 0 < median * seconds_per_unit < _MIN_EPOCH_S:
-        raise ValueError(
-            f"column {column!r} holds numbers too small for dates since 1970 "
-            "(elapsed time?); name a date-time column with columns={'time': ...}"
-        )
-    # whole seconds and the rest apart, so that float rounding of a 13-digit number of
-    # milliseconds does not leave stray nanoseconds: the rest is kept to the microsecond
-    if seconds_per_unit < 1.0 and np.array_equal(values, np.round(values), equal_nan=True):
-        # whole numbers of ms, us or ns: integer arithmetic, exact
-        ns = values.astype("Int64") * round(seconds_per_unit * 1e9)
-    else:
-        seconds = values * seconds_per_unit
-        whole = np.floor(seconds)
-        rest_us = np.round((seconds - whole) * 1e6)
-        ns = whole.astype("Int64") * 1_000_000_000 + rest_us.astype("Int64") * 1_000
-    return pd.to_datetime(ns, unit="ns", utc=True)
-
-
-def parse_times(
-    values: pd.Series,
-    *,
-    column: str,
-    time_zone: str | None = None,
-    naive_is_utc: bool = False,
-    seconds_per_unit: float | None = None,
-) -> tuple[pd.Series, str]:
-    """Parse a column of times to UTC.
-
-    Parameters
-    ----------
-    values
-        Date-time text (ISO 8601 or any common layout), or numbers of seconds,
-        milliseconds, microseconds or nanoseconds since 1970-01-01 UTC.
-    column
-        The column name, for messages.
-    time_zone
-        IANA zone name (e.g. ``"Europe/Berlin"``) in which to read times written
-        without zone or offset.
-    naive_is_utc
-        Take times without zone as UTC (the column or format says so, e.g.
-        ``datetime(utc)`` or GPX); ``time_zone`` still wins where given.
-    seconds_per_unit
-        For numbers: the unit of the epoch (``1e-3`` for milliseconds); None
-        picks it from the magnitude of the values.
-
-    Returns
-    -------
-    times : pandas.Series
-        ``datetime64[ns, UTC]``, NaT where a value is missing or unreadable.
-    time_basis : str
-        ``"utc"``, the zone name used, or ``"assumed_utc"`` when times without
-        zone were taken as UTC because no ``time_zone`` was given.
-
-    Raises
-    ------
-    ValueError
-        No value parses, or epoch numbers are too small to be dates.
-
-    Notes
-    -----
-    Times with ``Z`` or an offset are converted to UTC whatever ``time_zone``
-    says. Wall-clock times that do not exist or occur twice in ``time_zone``
-    (daylight-saving changes) become NaT.
-    """
-    basis = TIME_BASIS_UTC
-    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values):
-        times = _epoch(values, seconds_per_unit=seconds_per_unit, column=column)
-    else:
-        text = values.astype("str").str.strip()
-        text = text.where(values.notna() & (text != ""))
-        zoned = text.str.contains(_ZONED, na=False).to_numpy()
-        naive = text.notna().to_numpy() & ~zoned
-        times = pd.Series(pd.NaT, index=values.index, dtype=TIME_DTYPE)
-        if zoned.any():
-            times[zoned] = _zoned(text[zoned]).astype(TIME_DTYPE)
-        if naive.any():
-            local = _naive(text[naive])
-            if time_zone is not None:
-                local = local.dt.tz_localize(time_zone, ambiguous="NaT", nonexistent="NaT")
-                basis = time_zone
-            else:
-                local = local.dt.tz_localize("UTC")
-                basis = TIME_BASIS_UTC if naive_is_utc else TIME_BASIS_ASSUMED_UTC
-            times[naive] = local.dt.tz_convert("UTC").astype(TIME_DTYPE)
-        if text.notna().any() and times.isna().all():
-            first = text.dropna().iloc[0]
-            raise ValueError(f"column {column!r}: no value reads as a date-time (first {first!r})")
-    return times.astype(TIME_DTYPE), basis
-
-
-def check_time_zone(time_zone: str | None) -> None:
-    """Raise ValueError unless ``time_zone`` is None or a known IANA zone name."""
-    if time_zone is None:
-        return
-    try:
-        zoneinfo.ZoneInfo(time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"time_zone {time_zone!r} is not an IANA zone name") from exc
-
-
-def parse_bools(values: pd.Series) -> pd.Series:
-    """Read a flag column (1/0, true/false, Yes/blank, Recording/Stop) as booleans.
-
-    Blank cells are False: a log that has the column marks only the rows where
-    the flag is set.
-    """
-    if pd.api.types.is_bool_dtype(values.dtype):
-        return values.astype("boolean")
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    truthy = np.array([str(u).strip().lower() in _TRUE for u in uniques], dtype=bool)
-    flags = np.zeros(len(values), dtype=bool)
-    known = codes >= 0
-    flags[known] = truthy[codes[known]]
-    return pd.Series(flags, index=values.index, dtype="boolean")
 
 
 def _ordered_segments(frame: pd.DataFrame) -> np.ndarray:

@@ -41,12 +41,12 @@ from geoexpose.schema import (
     TIME_UTC,
 )
 from geoexpose.tracks._reading import check_options, read_files, read_route, warn
+from geoexpose.tracks._values import TIME_BASIS_ASSUMED_UTC
 from geoexpose.tracks.formats import ReadOptions
 from geoexpose.tracks.normalize import (
     EXTRA_COLUMNS,
     FLIGHT_NO,
     MAX_SPEED_M_S,
-    TIME_BASIS_ASSUMED_UTC,
     clean_fixes,
 )
 

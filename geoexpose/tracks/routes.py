@@ -114,7 +114,7 @@ def read_routes(
     -----
     A route has no times, so it gives no dwell time, first or last seen time;
     it says where a drone flew (untimed) or was to fly (planned). WPML heights
-    above the WGS-84 ellipsoid are left out (:mod:`geoexpose.tracks._kml`).
+    above the WGS-84 ellipsoid are left out (:mod:`geoexpose.tracks._wpml`).
     """
     check_options(format, columns, time_zone, alt_ref, 60.0)
     entries, parts = [], []
