@@ -7,7 +7,10 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["expand_paths", "file_labels"]
+__all__ = ["PARQUET_SUFFIXES", "expand_paths", "file_labels"]
+
+#: Name endings of (Geo)Parquet files, whoever reads them (site layers, fixes, tables).
+PARQUET_SUFFIXES = (".parquet", ".geoparquet")
 
 
 def expand_paths(

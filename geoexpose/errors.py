@@ -11,7 +11,17 @@ __all__ = [
     "InputWarning",
     "OutputExistsError",
     "UsageError",
+    "one_line",
 ]
+
+
+def one_line(message: object) -> str:
+    """Fold a message onto one line, as geoexpose reports every problem.
+
+    >>> one_line("a.csv: row 3:  no time ")
+    'a.csv: row 3: no time'
+    """
+    return " ".join(str(message).split())
 
 
 class GeoexposeError(Exception):

@@ -15,7 +15,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from geoexpose.errors import InputError, UsageError
+from geoexpose.errors import InputError, UsageError, one_line
 from geoexpose.imagery import (
     IMAGE_SUFFIXES,
     camera_from_tags,
@@ -39,10 +39,6 @@ _POSE_FIELDS = (
 )  # fmt: skip
 
 
-def _one_line(text: object) -> str:
-    return " ".join(str(text).split())
-
-
 def _bounds(bounds: Any) -> list[float]:
     return [round(float(v), 6) for v in bounds]
 
@@ -53,13 +49,13 @@ def _photo(path: str) -> dict[str, Any]:
     try:
         tags = read_photo_tags(path)
     except InputError as exc:
-        return {**report, "status": "skipped", "reason": _one_line(exc)}
+        return {**report, "status": "skipped", "reason": one_line(exc)}
     values = dataclasses.asdict(tags)
     report["pose"] = {k: values.get(k) for k in _POSE_FIELDS if values.get(k) is not None}
     try:
         report["intrinsics"] = camera_from_tags(values, path=path).source
     except InputError as exc:
-        report["problems"] = [_one_line(exc)]
+        report["problems"] = [one_line(exc)]
         return report
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("always")
@@ -90,7 +86,7 @@ def _raster(path: str, kind: str, time_zone: str | None) -> dict[str, Any]:
                 report["size_px"] = [dem.dataset.width, dem.dataset.height]
                 report["use"] = "an elevation model: give it to scan --dem"
     except (InputError, UsageError) as exc:
-        return {**report, "status": "skipped", "reason": _one_line(exc)}
+        return {**report, "status": "skipped", "reason": one_line(exc)}
     return report
 
 
@@ -154,7 +150,7 @@ def inspect_file(path: str | os.PathLike[str], *, time_zone: str | None = None) 
         fixes = read_tracks(path, time_zone=time_zone)
     entries = fixes.attrs["geoexpose"]["files"]
     report: dict[str, Any] = dict(entries[0]) if entries else {"path": path, "status": "none"}
-    report["warnings"] = [_one_line(w.message) for w in caught]
+    report["warnings"] = [one_line(w.message) for w in caught]
     if len(fixes):
         t = fixes[TIME_UTC]
         report["time_span_utc"] = [t.min().isoformat(), t.max().isoformat()]

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from geoexpose.errors import GeoexposeError, GeoexposeWarning, UsageError
+from geoexpose.errors import GeoexposeError, GeoexposeWarning, UsageError, one_line
 from geoexpose.maps import BASEMAPS
 
 __all__ = [
@@ -28,18 +28,12 @@ __all__ = [
     "STANDOFF",
     "STRICT",
     "TIME_ZONE",
-    "one_line",
     "out_folder",
     "run",
     "standoffs",
 ]
 
 logger = logging.getLogger(__name__)
-
-
-def one_line(text: object) -> str:
-    """Fold a message onto one line."""
-    return " ".join(str(text).split())
 
 
 def standoffs(values: Iterable[str]) -> dict[str, float]:

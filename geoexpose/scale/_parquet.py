@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
+from geoexpose._files import PARQUET_SUFFIXES
 from geoexpose.errors import InputError
 from geoexpose.schema import CAPTURE_ID, FLIGHT_ID
 
@@ -27,8 +28,6 @@ __all__ = [
     "replace_folder",
 ]
 
-_SUFFIXES = (".parquet", ".geoparquet")
-
 
 def parquet_files(path: str | os.PathLike[str]) -> list[Path]:
     """List the Parquet files of a file or folder (walked, hidden entries left out)."""
@@ -40,7 +39,7 @@ def parquet_files(path: str | os.PathLike[str]) -> list[Path]:
     found = [
         p
         for p in path.rglob("*")
-        if p.suffix.lower() in _SUFFIXES
+        if p.suffix.lower() in PARQUET_SUFFIXES
         and p.is_file()
         and not any(part.startswith((".", "_")) for part in p.relative_to(path).parts)
     ]
@@ -51,11 +50,11 @@ def is_geoparquet(path: str | os.PathLike[str]) -> bool:
     """Whether ``path`` is a Parquet file, or a folder holding Parquet files and no other."""
     path = Path(path)
     if path.is_file():
-        return path.suffix.lower() in _SUFFIXES
+        return path.suffix.lower() in PARQUET_SUFFIXES
     if not path.is_dir():
         return False
     files = [p for p in path.rglob("*") if p.is_file() and not p.name.startswith((".", "_"))]
-    return bool(files) and all(p.suffix.lower() in _SUFFIXES for p in files)
+    return bool(files) and all(p.suffix.lower() in PARQUET_SUFFIXES for p in files)
 
 
 def is_captures_table(path: str | os.PathLike[str]) -> bool:

@@ -23,6 +23,7 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
+from geoexpose._files import PARQUET_SUFFIXES
 from geoexpose.errors import InputError, UsageError
 from geoexpose.schema import CRS_LONLAT, GPKG_LAYERS
 from geoexpose.sites.catalog import normalize_label
@@ -37,7 +38,6 @@ LON_NAMES = ("longitude", "lon", "lng", "long", "x")
 LAT_NAMES = ("latitude", "lat", "y")
 
 _CSV_SUFFIXES = {".csv": ",", ".tsv": "\t", ".txt": None}
-_PARQUET_SUFFIXES = (".parquet", ".geoparquet")
 _SPREADSHEET_SUFFIXES = (".xlsx",)
 _FRAME_LABEL = "GeoDataFrame"
 _FRAME_PREFIX = "site"
@@ -105,11 +105,11 @@ def _read_path(path: Path, label: str, layer: str | None) -> pd.DataFrame:
         if suffix in _SPREADSHEET_SUFFIXES:
             return _read_spreadsheet(path, label, layer)
         return osm_table(path, label=label)  # the sites of every family the catalog reads
-    if (suffix in _CSV_SUFFIXES or suffix in _PARQUET_SUFFIXES) and layer is not None:
+    if (suffix in _CSV_SUFFIXES or suffix in PARQUET_SUFFIXES) and layer is not None:
         raise UsageError(f"layer= applies to files with several layers, not to {label}")
     if suffix in _CSV_SUFFIXES:
         return _read_csv(path, label, _CSV_SUFFIXES[suffix])
-    if suffix in _PARQUET_SUFFIXES:
+    if suffix in PARQUET_SUFFIXES:
         return _read_parquet(path, label)
     return _read_vector(path, label, layer)
 
