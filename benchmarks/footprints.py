@@ -8,7 +8,7 @@ Run from the repository root::
 The photos are seeded and synthetic: a 5472 x 3648 px camera (DJI FC6310, 3648 px focal),
 heights 30 to 120 m, every yaw, pitch from -90 to +20 degrees (a fifth of them looking
 near or above the horizon, so clipped and range-capped), small rolls, spread over a
-20 km square. :func:`geoexpose.imagery.footprints.footprints` makes densified polygons (16 points
+20 km square. :func:`geoexpose.imagery.footprints` makes densified polygons (16 points
 per edge) and the GSD of each. The baseline is what a script does without it: for each
 photo, the four image corners as rays from its rotation matrix, cut at the ground, then
 ``pyproj.Geod.fwd`` to longitude and latitude and a shapely Polygon, one photo at a time
@@ -27,8 +27,7 @@ import numpy as np
 import shapely
 from pyproj import Geod
 
-from geoexpose.imagery.camera import Camera
-from geoexpose.imagery.footprints import footprints
+from geoexpose.imagery import Camera, footprints
 
 CAMERA = Camera(5472, 3648, 3648.0, 2736.0, 1824.0)
 GEOD = Geod(ellps="WGS84")

@@ -32,7 +32,7 @@ import numpy as np
 import geoexpose as gx
 from benchmarks._flights import make_fixes
 from benchmarks._sites import make_sites
-from geoexpose.imagery.footprints import footprints
+from geoexpose.imagery import footprints
 
 logger = logging.getLogger("benchmarks.maps")
 

@@ -13,7 +13,7 @@ size asked for. Nodes, then ways, then relations, ids ascending, as in a planet 
 
 Each extraction (the single tile, then the big file) runs in a fresh Python process
 that imports geoexpose, notes its resident memory, runs
-:func:`geoexpose.sites.osm.extract_sites` to a temporary GeoPackage and reports the wall time
+:func:`geoexpose.extract_sites` to a temporary GeoPackage and reports the wall time
 and the process's peak resident memory (``getrusage``). The big file must give exactly
 ``copies`` times the tile's sites, family by family: the script fails otherwise.
 """
@@ -150,7 +150,7 @@ def child(path: str, out: str) -> None:
     import time
     import warnings
 
-    from geoexpose.sites.osm import extract_sites
+    from geoexpose.sites import extract_sites
 
     rss_kb = _status_kb("VmRSS")
     start = time.perf_counter()

@@ -18,7 +18,6 @@ Examples
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -35,7 +34,13 @@ from geoexpose.outputs import check_outputs
 from geoexpose.scale import ENGINES, TrackFiles, expose_stream, geoparquet
 from geoexpose.schema import CAPTURE_KIND, FLAGS, SITE_ID
 from geoexpose.sites import read_sites
-from geoexpose.tracks import MAX_GAP_S, TRACK_SUFFIXES, read_tracks, read_trigger_poses
+from geoexpose.tracks import (
+    FROM_LOG,
+    MAX_GAP_S,
+    TRACK_SUFFIXES,
+    read_tracks,
+    read_trigger_poses,
+)
 
 __all__ = [
     "SCAN_ENGINES",
@@ -48,11 +53,8 @@ __all__ = [
     "split_inputs",
 ]
 
-logger = logging.getLogger(__name__)
-
 #: Values of ``engine=``: every fix in memory, or streamed (see :func:`geoexpose.expose_stream`).
 SCAN_ENGINES = ("memory", *ENGINES)
-_FROM_LOG = "from_log_trigger"
 _PARQUET = "parquet"  # the folder of the result tables as GeoParquet
 _Paths = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
 
@@ -306,7 +308,7 @@ def _scan_streamed(
     from_triggers = 0
     if triggers:
         flags = result.captures[FLAGS].astype(str)
-        from_triggers = int(flags.str.contains(_FROM_LOG).sum())
+        from_triggers = int(flags.str.contains(FROM_LOG).sum())
     files = result.inputs.get("tracks", []) + _files(captures)
     if not fix_tables:
         _nothing_read(files)

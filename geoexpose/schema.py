@@ -35,6 +35,7 @@ __all__ = [
     "EXPOSURE_SCORE",
     "FAMILIES",
     "FAMILY",
+    "FINDINGS_CSV",
     "FINDING_COLUMNS",
     "FINDING_ID",
     "FIRST_FIX",
@@ -81,6 +82,7 @@ __all__ = [
     "PAIR_COLUMNS",
     "PATH",
     "PITCH_DEG",
+    "REPORT_FILE",
     "ROLL_DEG",
     "ROUTE_ID",
     "ROUTE_KIND",
@@ -295,6 +297,9 @@ SUMMARY_FILE = "summary.json"
 MAP_FILE = "map.html"
 SITE_MAPS_FOLDER = "sites"  # sites/<site_id>.html, one map per exposed site
 OUTPUT_FILES = (GPKG_FILE, SITES_CSV, PAIRS_CSV, SUMMARY_FILE, MAP_FILE)
+# ... and the files an audit adds to it
+FINDINGS_CSV = "findings.csv"
+REPORT_FILE = "report.html"
 #: Layer of exposure.gpkg holding each table of an exposure result.
 GPKG_LAYERS = {
     "sites": "sites",

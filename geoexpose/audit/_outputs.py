@@ -35,9 +35,11 @@ from geoexpose.schema import (
     END_UTC,
     EVIDENCE,
     FINDING_ID,
+    FINDINGS_CSV,
     FLIGHT_ID,
     GPKG_FILE,
     MAP_FILE,
+    REPORT_FILE,
     RULE,
     SEVERITY,
     SITE_ID,
@@ -51,9 +53,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AUDIT_FILES", "findings_layer", "write_audit"]
 
-FINDINGS_CSV = "findings.csv"
-REPORT = "report.html"
-AUDIT_FILES = (FINDINGS_CSV, REPORT)
+AUDIT_FILES = (FINDINGS_CSV, REPORT_FILE)
 _LAYER = "findings"
 
 
@@ -123,5 +123,5 @@ def write_audit(
     write_text_atomic(folder / FINDINGS_CSV, rows.to_csv(index=False, lineterminator="\n"))
     write_maps(result.exposure, folder, basemap=basemap, layers=[findings_layer(findings)])
     page = report_html(result, (folder / MAP_FILE).read_text(encoding="utf-8"))
-    write_text_atomic(folder / REPORT, page)
+    write_text_atomic(folder / REPORT_FILE, page)
     return folder

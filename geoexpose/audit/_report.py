@@ -24,6 +24,7 @@ from geoexpose.schema import (
     EVIDENCE,
     FAMILY,
     FINDING_ID,
+    FINDINGS_CSV,
     FIRST_SEEN_UTC,
     FLIGHT_ID,
     KIND,
@@ -210,7 +211,7 @@ def _findings(result: AuditResult) -> str:
     ]
     headers = ["id", "severity", "rule", "flight", "site", "UTC", "duration", "evidence"]
     return _table(headers, rows, {6}) + _more(
-        len(f), MAX_ROWS["findings"], "findings", "findings.csv"
+        len(f), MAX_ROWS["findings"], "findings", FINDINGS_CSV
     )
 
 

@@ -23,7 +23,15 @@ from geoexpose.cli.options import (
 )
 from geoexpose.outputs import check_outputs
 from geoexpose.scan import read_inputs, read_site_layers
-from geoexpose.schema import DURATION_S, FINDING_ID, FLIGHT_ID, RULE, SEVERITY, SITE_ID
+from geoexpose.schema import (
+    DURATION_S,
+    FINDING_ID,
+    FLIGHT_ID,
+    REPORT_FILE,
+    RULE,
+    SEVERITY,
+    SITE_ID,
+)
 
 __all__ = ["audit_command", "scrub_command"]
 
@@ -105,7 +113,7 @@ def audit_command(
                 f"{row[FLIGHT_ID]}  {site}  {row[DURATION_S]:.0f} s",
                 err=True,
             )
-        click.echo(str(out / "report.html"))
+        click.echo(str(out / REPORT_FILE))
 
     run(work)
 

@@ -35,10 +35,11 @@ from geoexpose.tracks.formats import (
 from geoexpose.tracks.normalize import RawTrack
 from geoexpose.tracks.read import read_tracks
 from geoexpose.tracks.routes import ROUTE_COLUMNS, read_routes
-from geoexpose.tracks.triggers import read_trigger_poses
+from geoexpose.tracks.triggers import FROM_LOG, read_trigger_poses
 
 __all__ = [
     "FORMATS",
+    "FROM_LOG",
     "GAP_FACTOR",
     "MAX_GAP_S",
     "ROUTE_COLUMNS",

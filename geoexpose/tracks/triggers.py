@@ -73,7 +73,7 @@ from geoexpose.tracks.formats import TRACK_FORMATS, TRACK_SUFFIXES, read_camera_
 from geoexpose.tracks.normalize import MAX_SPEED_M_S
 from geoexpose.tracks.read import read_tracks
 
-__all__ = ["CAMERA_MODEL", "TRIGGER", "TRIGGER_COLUMNS", "read_trigger_poses"]
+__all__ = ["CAMERA_MODEL", "FROM_LOG", "TRIGGER", "TRIGGER_COLUMNS", "read_trigger_poses"]
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +87,7 @@ TRIGGER_COLUMNS = [
     YAW_DEG, PITCH_DEG, ROLL_DEG, FLAGS, ALT_REF, AIRCRAFT, CAMERA_MODEL, TRIGGER,
 ]  # fmt: skip
 
+#: The flag of a capture made from a log's photo trigger.
 FROM_LOG = "from_log_trigger"
 NADIR = "pose_nadir_assumed"
 # The formats whose logs record camera triggers (autopilot logs).
