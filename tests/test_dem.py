@@ -19,11 +19,10 @@ from pyproj import CRS, Geod, Transformer
 from geoexpose.errors import InputError, UsageError
 from geoexpose.imagery import _geoid, _raster, _ray_march, dem, orthomosaic
 from geoexpose.imagery.camera import Camera
-from geoexpose.imagery.dem import (
-    Dem,
+from geoexpose.imagery.dem import Dem, footprints_on_dem
+from geoexpose.imagery.elevation import (
     camera_elevation,
     dji_altitude_reference,
-    footprints_on_dem,
     ground_elevation,
 )
 from geoexpose.imagery.footprints import footprints

@@ -28,12 +28,8 @@ from pyproj import CRS, Transformer
 
 from geoexpose.imagery._geoid import find_geoid_grid
 from geoexpose.imagery.camera import Camera, camera_from_tags
-from geoexpose.imagery.dem import (
-    camera_elevation,
-    dji_altitude_reference,
-    footprints_on_dem,
-    open_dem,
-)
+from geoexpose.imagery.dem import footprints_on_dem, open_dem
+from geoexpose.imagery.elevation import camera_elevation, dji_altitude_reference
 from geoexpose.imagery.footprints import footprints
 from geoexpose.imagery.photo_tags import read_photo_tags
 from geoexpose.imagery.read import read_captures

@@ -32,7 +32,7 @@ import pandas as pd
 from geoexpose._flags import add_flag
 from geoexpose.errors import InputError
 from geoexpose.imagery.camera import DIAGONAL_35MM_MM, Camera, camera_from_tags
-from geoexpose.imagery.dem import dji_altitude_reference
+from geoexpose.imagery.elevation import dji_altitude_reference
 from geoexpose.imagery.photo_tags import PROBLEM
 from geoexpose.schema import (
     ALT_AGL_M,

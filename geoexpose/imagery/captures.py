@@ -21,7 +21,8 @@ from geoexpose._flags import add_flag, join_flags
 from geoexpose.errors import InputError
 from geoexpose.imagery._raster import Dem
 from geoexpose.imagery.camera import DIAGONAL_35MM_MM, Camera, camera_from_tags, camera_table
-from geoexpose.imagery.dem import camera_elevation, footprints_on_dem, ground_elevation
+from geoexpose.imagery.dem import footprints_on_dem
+from geoexpose.imagery.elevation import camera_elevation, ground_elevation
 from geoexpose.imagery.footprints import footprints
 from geoexpose.schema import (
     ALT_AGL_M,
@@ -96,10 +97,10 @@ def captures_from_poses(
     cameras
         One camera for all captures, or one per capture.
     dem
-        A DEM or DSM (GeoTIFF path or open :class:`geoexpose.imagery.dem.Dem`) to march the rays
-        into. The camera's height in the DEM's datum is found by
-        :func:`geoexpose.imagery.dem.camera_elevation` from ``alt_agl_m`` (above take-off) and,
-        where the poses have them, ``takeoff_lon``/``takeoff_lat``, ``abs_alt_m`` and
+        A DEM or DSM (GeoTIFF path or open :class:`geoexpose.imagery.dem.Dem`) to march the
+        rays into. The camera's height in the DEM's datum is found by
+        :func:`geoexpose.imagery.elevation.camera_elevation` from ``alt_agl_m`` (above
+        take-off) and, where the poses have them, ``takeoff_lon``/``takeoff_lat``, ``abs_alt_m`` and
         ``abs_alt_ref``; ``alt_agl_m`` then becomes the height above the DEM under the
         camera (``alt_ref`` ``ground``). Captures whose height it cannot find keep a flat
         footprint, flagged ``elevation_unknown``.

@@ -1,13 +1,7 @@
 """Fixes as GeoParquet partitioned by flight: read into the lon/lat form, written as points.
 
-Fixes are written in the GeoArrow ``point`` encoding: the geometry column is a struct
-of ``x`` (longitude) and ``y`` (latitude), plain float64 numbers. They are read back
-straight into the fast form that :func:`geoexpose.expose` takes, a DataFrame with
-``lon`` and ``lat`` columns, without making a shapely Point per fix. Files in the WKB
-encoding are read too, one row group at a time. Coordinates and times keep their full
-precision: longitude and latitude float64, time int64 nanoseconds UTC; ``flight_id``
-is dictionary-encoded and floats are stored byte-stream-split with zstd, about 11 bytes
-per fix of 10 Hz tracks.
+The encoding (GeoArrow points, int64 times, dictionary flight ids) is described in
+:mod:`geoexpose.scale.geoparquet`, the public face of these functions.
 """
 
 from __future__ import annotations
