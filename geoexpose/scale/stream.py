@@ -180,7 +180,7 @@ def _capture_batches(captures: gpd.GeoDataFrame, size: int) -> Iterator[_Capture
 
 
 def expose_stream(
-    sites: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame | PreparedSites,
     fixes: Any,
     captures: gpd.GeoDataFrame | None = None,
     *,
@@ -201,7 +201,8 @@ def expose_stream(
     Parameters
     ----------
     sites
-        Sites, as for :func:`geoexpose.expose`; every worker gets them once.
+        Sites, as for :func:`geoexpose.expose` (a frame, or prepared sites): they are
+        prepared once (:func:`geoexpose.prepare_sites`) and every worker gets them once.
     fixes
         Where the fixes come from: a GeoParquet file or folder partitioned by flight
         (:func:`geoexpose.geoparquet.write_fixes`; each flight in one file), track
