@@ -27,6 +27,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from geoexpose._frames import concat_keeping_files, reader_files
 from geoexpose.errors import InputError, OutputExistsError, UsageError
 from geoexpose.exposure import ExposureResult, PreparedSites, StreamResult, expose
 from geoexpose.imagery import CAPTURE_SUFFIXES, captures_from_triggers, read_captures
@@ -200,10 +201,6 @@ def split_inputs(inputs: Iterable[str | os.PathLike[str]]) -> tuple[list[str], l
     return tracks, captures
 
 
-def _files(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return list(frame.attrs.get("geoexpose", {}).get("files", []))
-
-
 def _with_triggers(
     captures: gpd.GeoDataFrame, track_inputs: list[str], fixes: Any, time_zone: str | None, dem: Any
 ) -> tuple[gpd.GeoDataFrame, int]:
@@ -214,10 +211,7 @@ def _with_triggers(
     if not len(triggers):
         return captures, 0
     from_logs = captures_from_triggers(triggers, dem=dem)
-    files = _files(captures)
-    out = pd.concat([captures, from_logs], ignore_index=True)
-    out.attrs["geoexpose"] = {"files": files}
-    return out, len(from_logs)
+    return concat_keeping_files([captures, from_logs]), len(from_logs)
 
 
 def _nothing_read(files: list[dict[str, Any]]) -> None:
@@ -266,7 +260,7 @@ def read_inputs(
         progress=progress,
     )  # fmt: skip
     captures, from_triggers = _with_triggers(captures, track_inputs, fixes, time_zone, dem)
-    files = _files(fixes) + _files(captures)
+    files = reader_files(fixes) + reader_files(captures)
     _nothing_read(files)
     return ScanInputs(fixes, captures, files, from_triggers)
 
@@ -293,9 +287,7 @@ def _scan_streamed(
         strict=read["strict"], progress=progress,
     )  # fmt: skip
     if tables:
-        files = _files(captures)
-        captures = pd.concat([captures, *map(geoparquet.read_table, tables)], ignore_index=True)
-        captures.attrs["geoexpose"] = {"files": files}
+        captures = concat_keeping_files([captures, *map(geoparquet.read_table, tables)])
     triggers = bool(track_inputs) and not (captures[CAPTURE_KIND] == "photo").any()
     fix_tables = [p for p in parquet if p not in tables]
     source: list[Any] = list(fix_tables)
@@ -309,7 +301,7 @@ def _scan_streamed(
     if triggers:
         flags = result.captures[FLAGS].astype(str)
         from_triggers = int(flags.str.contains(FROM_LOG).sum())
-    files = result.inputs.get("tracks", []) + _files(captures)
+    files = result.inputs.get("tracks", []) + reader_files(captures)
     if not fix_tables:
         _nothing_read(files)
     return ScanResult(result, files, from_triggers)

@@ -28,7 +28,7 @@ import os
 import geopandas as gpd
 import pandas as pd
 
-from geoexpose._frames import without_attrs
+from geoexpose._frames import reader_files, without_attrs
 from geoexpose.exposure._capture_metrics import capture_metrics
 from geoexpose.exposure._pairs import fix_pairs, with_capture_pairs
 from geoexpose.exposure._site_table import site_table
@@ -42,12 +42,6 @@ from geoexpose.tracks import GAP_FACTOR, MAX_GAP_S, fix_arrays
 __all__ = ["expose"]
 
 logger = logging.getLogger(__name__)
-
-
-def _files(frame: pd.DataFrame | None) -> list[dict]:
-    """Return the file entries a reader recorded in a frame's ``attrs``."""
-    attrs = frame.attrs if frame is not None else {}
-    return list(attrs.get("geoexpose", {}).get("files", []))
 
 
 def expose(
@@ -101,10 +95,10 @@ def expose(
     modified.
     """
     prepared = prepare_sites(sites)
-    inputs = {"tracks": _files(fixes), "sites": list(prepared.layers)}
+    inputs = {"tracks": reader_files(fixes), "sites": list(prepared.layers)}
     threads = threads or min(4, os.cpu_count() or 1)
     if captures is not None:
-        inputs["captures"] = _files(captures)
+        inputs["captures"] = reader_files(captures)
     # what readers record in attrs is kept in ``inputs``: pandas would deep-copy it at
     # every step, which costs more than the work on a folder of many photos
     captures = validate_captures(without_attrs(captures))

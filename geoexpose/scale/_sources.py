@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from geoexpose._files import expand_paths, file_labels
+from geoexpose._frames import reader_files
 from geoexpose.errors import InputError
 from geoexpose.scale._parquet import is_geoparquet
 from geoexpose.scale._parquet_fixes import FixFile, fix_files, read_fixes
@@ -171,7 +172,7 @@ def plan_batches(source: Any, batch_fixes: int) -> tuple[Iterator[Any], dict[str
     what is known of the input up front (``"files"``: reader entries of a frame).
     """
     if isinstance(source, pd.DataFrame):
-        files = list(source.attrs.get("geoexpose", {}).get("files", []))
+        files = reader_files(source)
         return _frame_batches(source, batch_fixes), {"files": files}
     if isinstance(source, str | os.PathLike | TrackFiles):
         source = [source]

@@ -37,7 +37,7 @@ import pandas as pd
 import shapely
 from tqdm import tqdm
 
-from geoexpose._frames import without_attrs
+from geoexpose._frames import concat_keeping_files, reader_files, without_attrs
 from geoexpose.errors import InputError, UsageError
 from geoexpose.exposure import (
     PreparedSites,
@@ -249,7 +249,7 @@ def expose_stream(
     inputs = {"sites": list(prepared.layers)}
     captures = validate_captures(captures)
     if captures is not None:
-        inputs["captures"] = list(captures.attrs.get("geoexpose", {}).get("files", []))
+        inputs["captures"] = reader_files(captures)
         captures = without_attrs(captures)
     if batch_fixes < 1 or batch_captures < 1:
         raise UsageError("batch_fixes and batch_captures must be at least 1")
@@ -325,10 +325,7 @@ def _with_triggers(
         frames.append(captures_from_triggers(pd.concat(triggers, ignore_index=True), dem=dem))
     if len(frames) == 1:
         return frames[0]
-    files = frames[0].attrs.get("geoexpose", {}).get("files", [])
-    out = pd.concat(frames, ignore_index=True)
-    out.attrs["geoexpose"] = {"files": files}
-    return validate_captures(out)  # type: ignore[return-value]
+    return validate_captures(concat_keeping_files(frames))  # type: ignore[arg-type, return-value]
 
 
 def _assemble(
@@ -341,8 +338,8 @@ def _assemble(
     start: float,
 ) -> StreamResult:
     """Merge the batches' results into one exposure result."""
-    imaged = captures is not None and bool(parts)
-    if not imaged or not fixed["batches"]:  # the empty tables of a call without them
+    # the empty tables of a call without captures (and its empty pairs, without fixes)
+    if captures is None or not parts or not fixed["batches"]:
         r = expose(sites, None)
         empty = (r.footprints, r.captures, r.capture_sites)
         if not fixed["batches"]:
