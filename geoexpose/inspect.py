@@ -4,7 +4,7 @@
 :func:`geoexpose.read_tracks` with its time span, bounds and heights; a photo its
 position, pose and where its intrinsics come from, and the footprint it gives; a
 GeoTIFF the orthomosaic or elevation model it is; a file that is no track but a site
-layer, its sites by family.
+layer, its sites by family; a folder, the report of each such file in it.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from geoexpose._files import expand_paths
 from geoexpose.errors import InputError, UsageError, one_line
 from geoexpose.imagery import (
     IMAGE_SUFFIXES,
@@ -25,13 +26,15 @@ from geoexpose.imagery import (
     read_photo_tags,
     sniff_geotiff,
 )
-from geoexpose.schema import ALT_AGL_M, ALT_REF, FAMILY, FLAGS, GSD_CM, TIME_UTC
+from geoexpose.schema import ALT_AGL_M, ALT_MSL_M, ALT_REF, FAMILY, FLAGS, GSD_CM, TIME_UTC
 from geoexpose.sites import read_sites
-from geoexpose.tracks import read_tracks
+from geoexpose.tracks import TRACK_SUFFIXES, read_tracks, track_files
 
 __all__ = ["inspect_file"]
 
 _LAYER_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp", ".parquet", ".fgb", ".csv")
+#: Statuses of a file geoexpose reads something from.
+_READ = ("read", "route")
 _POSE_FIELDS = (
     "make", "model", "width_px", "height_px", "time_original", "lat", "lon", "abs_alt_m",
     "rel_alt_m", "gimbal_yaw_deg", "gimbal_pitch_deg", "gimbal_roll_deg", "flight_yaw_deg",
@@ -84,7 +87,7 @@ def _raster(path: str, kind: str, time_zone: str | None) -> dict[str, Any]:
                 report["crs"] = dem.crs.to_string()
                 report["vertical_datum"] = dem.vertical
                 report["size_px"] = [dem.dataset.width, dem.dataset.height]
-                report["use"] = "an elevation model: give it to scan --dem"
+                report["use"] = "an elevation model: give it as dem= to scan"
     except (InputError, UsageError) as exc:
         return {**report, "status": "skipped", "reason": one_line(exc)}
     return report
@@ -102,7 +105,7 @@ def _sites(path: str) -> dict[str, Any] | None:
                 if "no family" not in str(exc):
                     raise
                 sites = read_sites(path, family="unspecified")
-                notes.append("no family attribute: give scan --site-family")
+                notes.append("no family attribute: give family= to read it as sites")
     except InputError:
         return None
     by_family = sites[FAMILY].value_counts().sort_index()
@@ -117,13 +120,45 @@ def _sites(path: str) -> dict[str, Any] | None:
     }
 
 
+def _folder_files(folder: Path) -> list[Path]:
+    """List the files of a folder inspect reports on: tracks, photos, GeoTIFFs, site layers."""
+    tracks = {p.absolute() for p in track_files(folder)}
+    others = (*IMAGE_SUFFIXES, *_LAYER_SUFFIXES)
+    walked = expand_paths(folder, (*TRACK_SUFFIXES, *others))
+    return [p for p in walked if p.absolute() in tracks or p.suffix.lower() in others]
+
+
+def _none_found(folder: Path) -> str:
+    """Say that a folder holds no file geoexpose reads, and what it holds instead."""
+    found = sorted(
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*")
+        if p.is_file() and not any(x.startswith(".") for x in p.relative_to(folder).parts)
+    )
+    if not found:
+        return "no file geoexpose reads (the folder is empty)"
+    shown = ", ".join(found[:3]) + (", ..." if len(found) > 3 else "")
+    return f"no file geoexpose reads among its {len(found)} files ({shown})"
+
+
+def _folder(folder: Path, time_zone: str | None) -> dict[str, Any]:
+    """Report each file of a folder that geoexpose reads, under one folder report."""
+    files = [inspect_file(p, time_zone=time_zone) for p in _folder_files(folder)]
+    report: dict[str, Any] = {"path": str(folder), "format": "folder", "files": files}
+    if any(f["status"] in _READ for f in files):
+        return {**report, "status": "read"}
+    reason = _none_found(folder) if not files else f"nothing readable: {len(files)} files skipped"
+    return {**report, "status": "skipped", "reason": reason}
+
+
 def inspect_file(path: str | os.PathLike[str], *, time_zone: str | None = None) -> dict[str, Any]:
-    """Say what geoexpose reads from one file.
+    """Say what geoexpose reads from one file, or from each file of a folder.
 
     Parameters
     ----------
     path
-        A track, photo, GeoTIFF (orthomosaic or elevation model) or site layer.
+        A track, photo, GeoTIFF (orthomosaic or elevation model) or site layer; or
+        a folder (walked for them, hidden files and folders left out).
     time_zone
         IANA zone of times written without one (as for :func:`geoexpose.read_tracks`).
 
@@ -133,10 +168,25 @@ def inspect_file(path: str | os.PathLike[str], *, time_zone: str | None = None) 
         ``path``, ``format``, ``status`` (``read``, ``route`` or ``skipped``) and what
         was found: for tracks the entry of :func:`geoexpose.read_tracks` with
         ``warnings``, ``time_span_utc``, ``bounds_lonlat``, ``alt_agl_m`` and
-        ``alt_ref``; for photos ``pose``, ``intrinsics`` and ``footprint``; for
+        ``alt_msl_m`` (ranges, metres) and ``alt_ref`` (what ``alt_agl_m`` is above,
+        where known); for photos ``pose``, ``intrinsics`` and ``footprint``; for
         GeoTIFFs ``gsd_cm`` or the elevation model's ``crs``, ``vertical_datum`` and
         ``size_px``; for site layers ``sites_by_family``; ``reason`` where skipped.
+        For a folder: ``format`` ``"folder"``, ``files`` (the report of each track,
+        photo, GeoTIFF or site layer in it, as for one file, in path order),
+        ``status`` ``read`` where any of them is read (or a route), else
+        ``skipped`` with a ``reason`` (no such file, and which files there are; or
+        every file skipped).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> report = inspect_file(tempfile.mkdtemp())
+    >>> report["format"], report["status"], report["files"], report["reason"]
+    ('folder', 'skipped', [], 'no file geoexpose reads (the folder is empty)')
     """
+    if Path(path).is_dir():
+        return _folder(Path(path), time_zone)
     path = os.fspath(path)
     suffix = Path(path).suffix.lower()
     if suffix in (".tif", ".tiff"):
@@ -149,16 +199,22 @@ def inspect_file(path: str | os.PathLike[str], *, time_zone: str | None = None) 
         warnings.simplefilter("always")
         fixes = read_tracks(path, time_zone=time_zone)
     entries = fixes.attrs["geoexpose"]["files"]
-    report: dict[str, Any] = dict(entries[0]) if entries else {"path": path, "status": "none"}
+    report: dict[str, Any] = (
+        dict(entries[0])
+        if entries
+        else {"path": path, "format": "unknown", "status": "skipped", "reason": "nothing read"}
+    )
     report["warnings"] = [one_line(w.message) for w in caught]
     if len(fixes):
         t = fixes[TIME_UTC]
         report["time_span_utc"] = [t.min().isoformat(), t.max().isoformat()]
         report["bounds_lonlat"] = _bounds(fixes.total_bounds)
-        alt = fixes[ALT_AGL_M]
-        if alt.notna().any():
-            report[ALT_AGL_M] = [round(float(alt.min()), 1), round(float(alt.max()), 1)]
-        report[ALT_REF] = sorted(fixes[ALT_REF].dropna().unique().tolist())
+        for name in (ALT_AGL_M, ALT_MSL_M):
+            alt = fixes[name]
+            if alt.notna().any():
+                report[name] = [round(float(alt.min()), 1), round(float(alt.max()), 1)]
+        known = fixes[ALT_AGL_M].notna()
+        report[ALT_REF] = sorted(fixes.loc[known, ALT_REF].dropna().unique().tolist())
     elif report.get("status") == "skipped" and suffix in _LAYER_SUFFIXES:
         return _sites(path) or report  # not a track: perhaps a site layer
     return report

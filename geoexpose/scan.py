@@ -30,7 +30,8 @@ import pandas as pd
 from geoexpose._frames import concat_keeping_files, reader_files
 from geoexpose.errors import InputError, OutputExistsError, UsageError
 from geoexpose.exposure import ExposureResult, PreparedSites, StreamResult, expose
-from geoexpose.imagery import CAPTURE_SUFFIXES, captures_from_triggers, read_captures
+from geoexpose.imagery import captures_from_triggers, read_captures
+from geoexpose.inventory import account_files, files_record, nothing_to_scan, walk_inputs
 from geoexpose.outputs import check_outputs
 from geoexpose.scale import ENGINES, TrackFiles, expose_stream, geoparquet
 from geoexpose.schema import CAPTURE_KIND, FLAGS, SITE_ID
@@ -38,26 +39,31 @@ from geoexpose.sites import read_sites
 from geoexpose.tracks import (
     FROM_LOG,
     MAX_GAP_S,
-    TRACK_SUFFIXES,
     read_tracks,
     read_trigger_poses,
 )
 
 __all__ = [
     "SCAN_ENGINES",
+    "SITE_LAYER",
     "ScanInputs",
     "ScanResult",
     "check_scan_outputs",
     "read_inputs",
     "read_site_layers",
     "scan",
-    "split_inputs",
 ]
 
 #: Values of ``engine=``: every fix in memory, or streamed (see :func:`geoexpose.expose_stream`).
 SCAN_ENGINES = ("memory", *ENGINES)
 _PARQUET = "parquet"  # the folder of the result tables as GeoParquet
 _Paths = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
+#: What a site layer found among the inputs is read as (its entry's reason says so).
+SITE_LAYER = "a site layer"
+
+
+def _listed(paths: _Paths) -> list[Any]:
+    return [paths] if isinstance(paths, str | os.PathLike) else list(paths)
 
 
 @dataclass(frozen=True)
@@ -77,12 +83,16 @@ class ScanInputs:
         ``reason`` and what the reader counted.
     from_triggers : int
         How many captures came from the logs' photo triggers.
+    other_files : list of dict
+        The entries (also in ``files``) of the files under the inputs that no reader
+        took: a layer given to the scan (status ``layer``), or skipped with why.
     """
 
     fixes: gpd.GeoDataFrame
     captures: gpd.GeoDataFrame
     files: list[dict[str, Any]] = field(default_factory=list)
     from_triggers: int = 0
+    other_files: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -97,11 +107,14 @@ class ScanResult:
         The entry of every file the readers met, read or skipped with its reason.
     from_triggers : int
         How many captures came from the logs' photo triggers.
+    other_files : list of dict
+        As for :class:`ScanInputs`.
     """
 
     result: ExposureResult
     files: list[dict[str, Any]] = field(default_factory=list)
     from_triggers: int = 0
+    other_files: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def read(self) -> list[dict[str, Any]]:
@@ -112,6 +125,10 @@ class ScanResult:
     def skipped(self) -> list[dict[str, Any]]:
         """The entries of the files skipped, each with its ``reason``."""
         return [f for f in self.files if f.get("status") == "skipped"]
+
+    def record(self) -> dict[str, Any]:
+        """Say what became of every file (:func:`geoexpose.inventory.files_record`)."""
+        return files_record(self.files, self.other_files)
 
     @property
     def n_fixes(self) -> int:
@@ -138,7 +155,8 @@ class ScanResult:
         """
         folder = Path(folder)
         check_scan_outputs(folder, overwrite=overwrite, parquet=parquet)
-        self.result.write(folder, overwrite=overwrite, basemap=basemap, extra_summary=extra_summary)
+        extra = {**self.record(), **(extra_summary or {})}
+        self.result.write(folder, overwrite=overwrite, basemap=basemap, extra_summary=extra)
         if parquet:
             geoparquet.write_result(self.result, folder / _PARQUET, overwrite=overwrite)
         return folder
@@ -166,7 +184,7 @@ def read_site_layers(
     standoff, family
         As for :func:`geoexpose.read_sites`, for every layer.
     """
-    layers = [layers] if isinstance(layers, str | os.PathLike) else list(layers)
+    layers = _listed(layers)
     if not layers:
         raise UsageError("no site layer given")
     frames = [read_sites(layer, standoff=standoff or None, family=family) for layer in layers]
@@ -182,25 +200,6 @@ def read_site_layers(
     return sites
 
 
-def split_inputs(inputs: Iterable[str | os.PathLike[str]]) -> tuple[list[str], list[str]]:
-    """Split inputs between the track readers and the capture readers.
-
-    Folders go to both (each walks for its own files); a file goes to the capture
-    readers when its name ends as a capture does, to the track readers when it ends
-    as a track does or as no capture does (the track readers tell it by content): so
-    video telemetry (``.SRT``) goes to both.
-    """
-    tracks, captures = [], []
-    for item in map(str, inputs):
-        suffix = Path(item).suffix.lower()
-        folder = Path(item).is_dir()
-        if folder or suffix in CAPTURE_SUFFIXES:
-            captures.append(item)
-        if folder or suffix in TRACK_SUFFIXES or suffix not in CAPTURE_SUFFIXES:
-            tracks.append(item)
-    return tracks, captures
-
-
 def _with_triggers(
     captures: gpd.GeoDataFrame, track_inputs: list[str], fixes: Any, time_zone: str | None, dem: Any
 ) -> tuple[gpd.GeoDataFrame, int]:
@@ -214,13 +213,6 @@ def _with_triggers(
     return concat_keeping_files([captures, from_logs]), len(from_logs)
 
 
-def _nothing_read(files: list[dict[str, Any]]) -> None:
-    """Raise where inputs were met and every one was skipped."""
-    if files and all(f["status"] == "skipped" for f in files):
-        paths = dict.fromkeys(f["path"] for f in files)
-        raise InputError("no input could be read: " + "; ".join(paths))
-
-
 def read_inputs(
     inputs: _Paths,
     *,
@@ -230,6 +222,7 @@ def read_inputs(
     every_s: float = 1.0,
     dem: str | os.PathLike[str] | None = None,
     progress: bool = False,
+    layers: Mapping[str, Iterable[Any]] | None = None,
 ) -> ScanInputs:
     """Read the tracks and captures under the inputs, as a scan reads them.
 
@@ -244,25 +237,36 @@ def read_inputs(
         As for :func:`geoexpose.read_captures`.
     progress
         Show progress bars on a terminal.
+    layers
+        Layers read otherwise, by what they are (``{"sites": [...]}``): where one
+        lies among the inputs it is read as no track or capture.
+
+    Returns
+    -------
+    ScanInputs
+        With an entry for every file under the inputs (see :mod:`geoexpose.inventory`).
 
     Raises
     ------
     InputError
-        When files were found and none could be read.
+        When no fix and no capture could be read: one line saying what was found.
     """
-    items = [inputs] if isinstance(inputs, str | os.PathLike) else list(inputs)
-    track_inputs, capture_inputs = split_inputs(items)
+    items = _listed(inputs)
+    walked = walk_inputs(items, layers=layers)
     fixes = read_tracks(
-        track_inputs, strict=strict, split_gap_s=split_gap_s, time_zone=time_zone, progress=progress
-    )
-    captures = read_captures(
-        capture_inputs, dem=dem, every_s=every_s, time_zone=time_zone, strict=strict,
+        walked.tracks, strict=strict, split_gap_s=split_gap_s, time_zone=time_zone,
         progress=progress,
     )  # fmt: skip
-    captures, from_triggers = _with_triggers(captures, track_inputs, fixes, time_zone, dem)
+    captures = read_captures(
+        walked.captures, dem=dem, every_s=every_s, time_zone=time_zone, strict=strict,
+        progress=progress,
+    )  # fmt: skip
+    captures, from_triggers = _with_triggers(captures, walked.tracks, fixes, time_zone, dem)
     files = reader_files(fixes) + reader_files(captures)
-    _nothing_read(files)
-    return ScanInputs(fixes, captures, files, from_triggers)
+    other = account_files(walked, files)
+    if not len(fixes) and not len(captures):
+        raise InputError(nothing_to_scan(items, files + other))
+    return ScanInputs(fixes, captures, files + other, from_triggers, other)
 
 
 def _scan_streamed(
@@ -277,22 +281,23 @@ def _scan_streamed(
     every_s: float,
     dem: Any,
     progress: bool,
+    layers: Mapping[str, Iterable[Any]],
 ) -> ScanResult:
     """Scan with a streaming engine: tracks and GeoParquet fixes read batch by batch."""
     parquet = [i for i in items if geoparquet.is_geoparquet(i)]
     tables = [i for i in parquet if geoparquet.is_captures_table(i)]
-    track_inputs, capture_inputs = split_inputs([i for i in items if i not in parquet])
+    walked = walk_inputs([i for i in items if i not in parquet], layers=layers)
     captures = read_captures(
-        capture_inputs, dem=dem, every_s=every_s, time_zone=read["time_zone"],
+        walked.captures, dem=dem, every_s=every_s, time_zone=read["time_zone"],
         strict=read["strict"], progress=progress,
     )  # fmt: skip
     if tables:
         captures = concat_keeping_files([captures, *map(geoparquet.read_table, tables)])
-    triggers = bool(track_inputs) and not (captures[CAPTURE_KIND] == "photo").any()
+    triggers = bool(walked.tracks) and not (captures[CAPTURE_KIND] == "photo").any()
     fix_tables = [p for p in parquet if p not in tables]
     source: list[Any] = list(fix_tables)
-    if track_inputs:
-        source.append(TrackFiles(tuple(track_inputs), **read, triggers=triggers))
+    if walked.tracks:
+        source.append(TrackFiles(tuple(walked.tracks), **read, triggers=triggers))
     result = expose_stream(
         sites, source, captures=captures, engine=engine, scheduler=scheduler,
         batch_fixes=batch_fixes, max_gap_s=max_gap_s, triggers_dem=dem, progress=progress,
@@ -302,9 +307,11 @@ def _scan_streamed(
         flags = result.captures[FLAGS].astype(str)
         from_triggers = int(flags.str.contains(FROM_LOG).sum())
     files = result.inputs.get("tracks", []) + reader_files(captures)
-    if not fix_tables:
-        _nothing_read(files)
-    return ScanResult(result, files, from_triggers)
+    other = account_files(walked, files)
+    done = ScanResult(result, files + other, from_triggers, other)
+    if not done.n_fixes and not len(result.captures):
+        raise InputError(nothing_to_scan(items, done.files))
+    return done
 
 
 def scan(
@@ -369,20 +376,23 @@ def scan(
         raise UsageError(f"engine {engine!r}: expected one of {', '.join(SCAN_ENGINES)}")
     if scheduler is not None and engine != "dask":
         raise UsageError("a scheduler goes with the dask engine")
+    layers: dict[str, list[Any]] = {}
     if not isinstance(sites, gpd.GeoDataFrame | PreparedSites):
-        sites = read_site_layers(sites, standoff=standoff, family=site_family)
-    items = [str(inputs)] if isinstance(inputs, str | os.PathLike) else list(map(str, inputs))
+        layers[SITE_LAYER] = _listed(sites)
+        sites = read_site_layers(layers[SITE_LAYER], standoff=standoff, family=site_family)
+    items = list(map(str, _listed(inputs)))
     read = {"strict": strict, "split_gap_s": split_gap_s, "time_zone": time_zone}
     if engine != "memory":
         return _scan_streamed(
             items, sites, engine=engine, scheduler=scheduler, batch_fixes=batch_fixes,
             max_gap_s=max_gap_s, read=read, every_s=every_s, dem=dem, progress=progress,
+            layers=layers,
         )  # fmt: skip
     if any(geoparquet.is_geoparquet(item) for item in items):
         raise UsageError("GeoParquet inputs are read with --engine local or --engine dask")
     found = read_inputs(
         items, strict=strict, split_gap_s=split_gap_s, time_zone=time_zone, every_s=every_s,
-        dem=dem, progress=progress,
+        dem=dem, progress=progress, layers=layers,
     )  # fmt: skip
     result = expose(sites, found.fixes, captures=found.captures, max_gap_s=max_gap_s)
-    return ScanResult(result, found.files, found.from_triggers)
+    return ScanResult(result, found.files, found.from_triggers, found.other_files)

@@ -436,7 +436,7 @@ def test_photos_alone_make_a_whole_output_folder(tmp_path: Path) -> None:
     )
     result = gx.expose(site, captures=caps)
     row = result.sites.iloc[0]
-    assert row.n_captures == 1 and row.n_flights == 1  # one capture of no known flight
+    assert row.n_captures == 1 and row.n_flights == 0  # a photo of no known flight: no flight
     assert row.dwell_s == 0 and row.min_distance_m == pytest.approx(0.0, abs=0.01)
     out = result.write(tmp_path / "out")
     layers = set(gpd.list_layers(out / "exposure.gpkg")["name"])

@@ -65,8 +65,11 @@ def bad_files(folder):
 def test_scan_skips_bad_files_and_finishes(tmp_path, demo_inputs):
     inputs = bad_files(tmp_path / "in")
     good = demo_inputs.tracks[0]
+    other = demo_inputs.tracks[
+        1
+    ].read_bytes()  # another flight: a cut copy of ``good`` is a duplicate
     truncated = inputs / "truncated.csv"
-    truncated.write_bytes(good.read_bytes()[: len(good.read_bytes()) // 2])
+    truncated.write_bytes(other[: len(other) // 2])
     out = tmp_path / "out"
     result = run("scan", inputs, good, "--sites", demo_inputs.sites, "--out", out)
     assert result.exit_code == 0, result.output
@@ -284,3 +287,64 @@ def test_inspect_tells_an_elevation_model_from_a_photo(realdata):
     assert dem["size_px"] == [488, 445]
     assert shot["format"] == "photo" and shot["intrinsics"] == "table"
     assert "horizon_clipped" in shot["footprint"]["flags"]
+
+
+def test_a_scan_with_nothing_to_scan_exits_1_saying_what_was_found(tmp_path, demo_inputs):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run("scan", empty, "--sites", demo_inputs.sites, "--out", tmp_path / "o1")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"geoexpose: error: nothing to scan: no file under {empty}"
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "readme.md").write_text("flown on Tuesday")
+    (notes / "plan.kml").write_text(
+        '<kml xmlns="http://www.opengis.net/kml/2.2"><Placemark><LineString><coordinates>'
+        "10.0,50.0,20 10.001,50.001,20</coordinates></LineString></Placemark></kml>"
+    )
+    result = run("scan", notes, "--sites", demo_inputs.sites, "--out", tmp_path / "o2")
+    assert result.exit_code == 1
+    error = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert len(error) == 1 and "no fix or capture in 2 files" in error[0]
+    assert "plan.kml" in error[0] and "readme.md: unknown type (.md)" in error[0]
+    assert not (tmp_path / "o2").exists()
+
+
+def test_messages_name_the_options_and_v_q_go_after_the_command(tmp_path, demo_inputs, caplog):
+    result = run("scan", demo_inputs.tracks[0], "--sites", demo_inputs.sites,
+                 "--site-family", "waterr", "--out", tmp_path / "o")  # fmt: skip
+    assert result.exit_code == 2
+    assert "--site-family 'waterr'" in result.stderr and "family=" not in result.stderr
+    assert "--standoff waterr=METRES" in result.stderr
+    # a log without a time zone: the hint names --time-zone, not the parameter
+    log = tmp_path / "local.csv"
+    log.write_text("time,lat,lon,alt\n2026-06-12 10:00:00,52.0,-35.0,30\n"
+                   "2026-06-12 10:00:01,52.00001,-35.0,30\n")  # fmt: skip
+    for flags in ([], ["-q"], ["-v"]):
+        out = tmp_path / f"out{len(flags)}{''.join(flags)}"
+        caplog.clear()
+        result = run("scan", log, "--sites", demo_inputs.sites, "--out", out, *flags)
+        assert result.exit_code == 0, result.output
+        warned = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+        if flags == ["-q"]:
+            assert warned == [] and "1 warnings (-q" in result.stderr
+        else:
+            assert len(warned) == 1 and "(pass --time-zone ZONE)" in warned[0]
+        info = [r for r in caplog.records if r.name.startswith("geoexpose") and r.levelno == 20]
+        assert bool(info) == (flags == ["-v"])
+
+
+def test_the_site_layer_inside_the_input_folder_is_not_a_track(tmp_path, demo_inputs):
+    folder = demo_inputs.sites.parent
+    out = tmp_path / "out"
+    result = run("scan", folder, "--sites", demo_inputs.sites, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "warning:" not in result.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    layer = [e for e in summary["other_files"] if e["path"] == str(demo_inputs.sites)]
+    assert layer == [{"path": str(demo_inputs.sites), "format": None, "status": "layer",
+                      "reason": "read as a site layer, not as a track or capture"}]  # fmt: skip
+    tracks = {e["path"] for e in summary["inputs"]["track_files"]}
+    assert str(demo_inputs.sites) not in tracks and len(tracks) == len(demo_inputs.tracks)
+    files_on_disk = sum(1 for p in folder.rglob("*") if p.is_file())
+    assert sum(summary["input_files"].values()) == files_on_disk

@@ -25,7 +25,7 @@ FLOORS = {
     "demo": 1, "sites": 1, "tracks": 1,
     "imagery": 2,
     "exposure": 3, "maps": 3,
-    "outputs": 4, "inspect": 4,
+    "outputs": 4, "inspect": 4, "inventory": 4,
     "scale": 5, "audit": 5,
     "scan": 6,
     "cli": 7,

@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 
 import geoexpose as gx
-from geoexpose.scan import split_inputs
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +51,13 @@ def test_scan_with_nothing_readable_is_an_input_error(tmp_path, demo):
     junk.write_text("a,b\n1,2\n")
     with (
         pytest.warns(gx.InputWarning),
-        pytest.raises(gx.InputError, match="no input could be read"),
+        pytest.raises(gx.InputError, match=r"nothing to scan: .*1 files.*junk\.csv: "),
     ):
         gx.scan([junk], demo.sites)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(gx.InputError, match=r"nothing to scan: no file under .*empty$"):
+        gx.scan([empty], demo.sites)
 
 
 def test_logs_without_photos_give_their_photo_triggers(demo):
@@ -126,12 +129,3 @@ def test_write_refuses_existing_outputs_before_writing(demo, tmp_path):
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == {
         p: t for p, t in stamp.items() if p.exists()
     }
-
-
-def test_inputs_are_split_by_what_each_reader_reads(tmp_path):
-    folder = tmp_path / "flights"
-    folder.mkdir()
-    names = ["a.JPG", "b.tif", "c.SRT", "d.csv", "e.log", "f.gpx"]
-    tracks, captures = split_inputs([folder, *names])
-    assert tracks == [str(folder), "c.SRT", "d.csv", "e.log", "f.gpx"]
-    assert captures == [str(folder), "a.JPG", "b.tif", "c.SRT"]

@@ -85,7 +85,7 @@ def test_track_files_keep_the_flight_ids_of_one_reading(demo, tmp_path: Path) ->
         (tmp_path / folder).mkdir()
         shutil.copy(track, tmp_path / folder / track.name)
     paths = [str(tmp_path / "a"), str(tmp_path / "b")]
-    fixes = gx.read_tracks(paths)
+    fixes = gx.read_tracks(paths, duplicates="keep")  # the stream reads one file per batch
     assert fixes["flight_id"].nunique() == 2
     expected = gx.expose(sites, fixes, captures=captures)
     got = expose_stream(sites, paths, captures=captures, batch_fixes=1)  # a file per batch

@@ -209,3 +209,51 @@ def test_real_v14_header_and_refusal(realdata):
     for part in ("version 14", "encrypted", "Mini 2", "2021-09-06T02:23:47Z", "47.57270"):
         assert part in message
     assert "AirData" in message and "DJI Flight Log Viewer" in message
+
+
+# ---- DJI records in folders: .txt told by content ------------------------------
+
+
+def test_folder_walk_takes_dji_records_and_leaves_other_txt(tmp_path):
+    from geoexpose.tracks import read_tracks, track_files
+
+    (tmp_path / "logs").mkdir()
+    record = synthetic_v4(tmp_path / "logs" / "DJIFlightRecord_x.txt", FIXES)
+    (tmp_path / "logs" / "README.txt").write_text("Flights of June, pilot A.\n")
+    (tmp_path / "logs" / "SOURCE.txt").write_text("lat,lon\n")  # text, not a record
+    (tmp_path / "logs" / "zeros.txt").write_bytes(bytes(500))
+    assert track_files(tmp_path) == [record]
+    fixes = read_tracks(tmp_path)
+    assert len(fixes) == len(FIXES)  # the record's three OSD records
+    assert [e["path"] for e in fixes.attrs["geoexpose"]["files"]] == [str(record)]
+
+
+def test_a_txt_named_that_is_no_record_is_skipped_saying_so(tmp_path):
+    from geoexpose.errors import InputWarning
+    from geoexpose.tracks import read_tracks, track_files
+
+    readme = tmp_path / "README.txt"
+    readme.write_text("Flights of June, pilot A.\nNothing else here.\n")
+    assert track_files(readme) == [readme]  # named: the reader says why not
+    with pytest.warns(InputWarning, match=r"README\.txt: not a DJI flight record"):
+        fixes = read_tracks(readme)
+    (entry,) = fixes.attrs["geoexpose"]["files"]
+    assert entry["status"] == "skipped" and entry["reason"].startswith("not a DJI flight record")
+
+
+def test_real_folder_reads_v4_and_skips_v14_with_the_export_to_use(realdata):
+    from geoexpose.errors import InputWarning
+    from geoexpose.tracks import read_tracks
+
+    folder = realdata / REAL
+    with pytest.warns(InputWarning, match="version 14"):
+        fixes = read_tracks(folder)
+    alone = read_tracks(folder / V4)  # the record named on its own
+    assert len(fixes) == len(alone) > 0
+    entries = {Path(e["path"]).name: e for e in fixes.attrs["geoexpose"]["files"]}
+    assert sorted(entries) == sorted([V4, V14])  # SOURCE.txt is no track file
+    assert entries[V4]["status"] == "read"
+    v14 = entries[V14]
+    assert v14["status"] == "skipped"
+    for part in ("encrypted", "Mini 2", "2021-09-06T02:23:47Z", "AirData", "CSV"):
+        assert part in v14["reason"], part

@@ -67,7 +67,8 @@ REAL: dict[str, Expect] = {
     "airdata_csv/Sep-5th-2021-07-48PM-Flight-Airdata.csv": Expect(
         "fixes", PORT_ORCHARD, "2021-09-06", GROUND, True
     ),
-    f"airdata_gpx/{MINI2}.gpx": Expect("fixes", PORT_ORCHARD, "2021-09-06", frozenset(), True),
+    # <ele> above sea level; heights above take-off derived (the flight starts on the ground)
+    f"airdata_gpx/{MINI2}.gpx": Expect("fixes", PORT_ORCHARD, "2021-09-06", TAKEOFF, True),
     f"airdata_kml/{MINI2}.kml": Expect("route", PORT_ORCHARD, msl=True, kind="untimed"),
     "airdata_kml/Sep-5th-2021-07-48PM-Flight-Airdata.kml": Expect(
         "route", PORT_ORCHARD, msl=True, kind="untimed"
@@ -84,7 +85,7 @@ REAL: dict[str, Expect] = {
         "fixes", YORKSHIRE, "2015-12-29", TAKEOFF, False
     ),
     "dji_txt/DJIFlightRecord_2021-09-05_[19-23-47].txt": Expect(
-        "fails", why=r"version 14: records encrypted.*Mini 2.*export it as CSV"
+        "fails", why=r"version 14: records encrypted.*Mini 2.*export the flight as CSV"
     ),
     "dji_wpml_kmz/Seed.kmz": Expect("route", MANITOBA, alt_refs=TAKEOFF, kind="planned"),
     # file name 16-44 is local PDT; packets are UTC: 23:44 on 2018-09-17

@@ -437,9 +437,11 @@ def test_format_names_and_folder_suffixes_come_from_the_table():
     assert ("auto", *(f.name for f in TRACK_FORMATS)) == FORMATS
     assert sorted(TRACK_SUFFIXES) == sorted(
         [".csv", ".gpx", ".geojson", ".json", ".kml", ".kmz", ".srt", ".pcap", ".pcapng",
-         ".bin", ".tlog", ".ulg"]
+         ".txt", ".bin", ".tlog", ".ulg"]
     )  # fmt: skip
-    assert len(set(TRACK_SUFFIXES)) == len(TRACK_SUFFIXES) and ".txt" not in TRACK_SUFFIXES
+    assert len(set(TRACK_SUFFIXES)) == len(TRACK_SUFFIXES)
+    # .txt is a DJI flight record's ending and a README's: told by content only
+    assert [f.name for f in TRACK_FORMATS if f.by_content] == ["dji_txt"]
     assert track_format("kml").suffixes == (".kml", ".kmz")
     with pytest.raises(UsageError, match="format='shapefile': expected one of auto, airdata_csv"):
         track_format("shapefile")
@@ -614,8 +616,10 @@ def test_real_airdata_gpx(realdata):
     info = entry(fixes)
     assert (info["format"], info["rows_read"], info["rows_kept"]) == ("gpx", 10941, 10941)
     assert info["flights"] == [f"{path.name}#1"]
-    assert fixes[ALT_AGL_M].isna().all()
+    # a drone app's GPX starting on the ground: <ele> above sea level, and above take-off
     assert fixes[ALT_MSL_M].notna().all()
+    assert (fixes[ALT_AGL_M] - (fixes[ALT_MSL_M] - fixes[ALT_MSL_M].iloc[0])).abs().max() < 1e-9
+    assert (fixes[ALT_REF] == "takeoff").all()
     lat, lon, when = points[0]
     assert (fixes.geometry.y.iloc[0], fixes.geometry.x.iloc[0]) == (lat, lon)
     assert fixes[TIME_UTC].iloc[0] == pd.Timestamp(when)
@@ -623,7 +627,7 @@ def test_real_airdata_gpx(realdata):
 
 @pytest.mark.realdata
 def test_real_csv_and_gpx_of_one_flight_agree(realdata):
-    fixes = read_tracks([realdata / MINI2, realdata / MINI2_GPX])
+    fixes = read_tracks([realdata / MINI2, realdata / MINI2_GPX], duplicates="keep")
     assert fixes[FLIGHT_ID].nunique() == 2
     by_source = dict(tuple(fixes.groupby(SOURCE)))
     both = by_source[str(realdata / MINI2)].merge(

@@ -17,12 +17,16 @@ from geoexpose.cli.options import (
     STANDOFF,
     STRICT,
     TIME_ZONE,
+    VERBOSITY,
     out_folder,
     run,
+    say_skipped,
     standoffs,
+    verbosity,
 )
+from geoexpose.inventory import files_record
 from geoexpose.outputs import check_outputs
-from geoexpose.scan import read_inputs, read_site_layers
+from geoexpose.scan import SITE_LAYER, read_inputs, read_site_layers
 from geoexpose.schema import (
     DURATION_S,
     FINDING_ID,
@@ -37,6 +41,7 @@ __all__ = ["audit_command", "scrub_command"]
 
 
 @click.command("audit")
+@VERBOSITY
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
 @SITES
 @click.option(
@@ -84,8 +89,11 @@ def audit_command(
         check_outputs(out, overwrite=overwrite)
         sites = read_site_layers(sites_layers, family=site_family)
         found = read_inputs(
-            inputs, strict=strict, split_gap_s=split_gap_s, time_zone=time_zone, progress=True
-        )
+            inputs, strict=strict, split_gap_s=split_gap_s, time_zone=time_zone,
+            progress=verbosity() >= 0,
+            layers={SITE_LAYER: sites_layers, "the authorized work areas": authorized},
+        )  # fmt: skip
+        say_skipped(found.other_files)
         if found.from_triggers:
             click.echo(f"{found.from_triggers} photos from the logs' photo triggers", err=True)
         result = audit(
@@ -96,9 +104,8 @@ def audit_command(
             policy=rules,
             max_gap_s=max_gap_s,
         )
-        result.write(
-            out, overwrite=overwrite, basemap=basemap, extra_summary={"command": sys.argv[1:]}
-        )
+        extra = {**files_record(found.files, found.other_files), "command": sys.argv[1:]}
+        result.write(out, overwrite=overwrite, basemap=basemap, extra_summary=extra)
         f = result.findings
         counts = ", ".join(f"{int((f[SEVERITY] == s).sum())} {s}" for s in SEVERITIES)
         click.echo(
@@ -119,6 +126,7 @@ def audit_command(
 
 
 @click.command("scrub")
+@VERBOSITY
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
 @SITES
 @out_folder("geoexpose_scrubbed")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from geoexpose.cli.options import OVERWRITE, STANDOFF, run, standoffs
+from geoexpose.cli.options import OVERWRITE, STANDOFF, VERBOSITY, run, standoffs
 from geoexpose.sites import extract_sites, load_catalog, load_osm_tags, load_registries, parse_bbox
 
 __all__ = ["layers"]
@@ -19,6 +19,7 @@ def layers() -> None:
 
 
 @layers.command("list")
+@VERBOSITY
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def layers_list(as_json):
     """List the families and kinds of the catalog, the OpenStreetMap tags and registries."""
@@ -51,6 +52,7 @@ def layers_list(as_json):
 
 
 @layers.command("extract")
+@VERBOSITY
 @click.argument("osm_file", type=click.Path(exists=True, dir_okay=False))
 @click.option(
     "--out",

@@ -15,6 +15,7 @@ from geoexpose.cli.audit import audit_command, scrub_command
 from geoexpose.cli.inspect import inspect_command
 from geoexpose.cli.layers import layers
 from geoexpose.cli.maps import map_command
+from geoexpose.cli.options import VERBOSITY, set_log_level
 from geoexpose.cli.scan import demo_command, scan_command
 
 __all__ = ["main"]
@@ -22,15 +23,11 @@ __all__ = ["main"]
 
 @click.group()
 @click.version_option(__version__, prog_name="geoexpose")
-@click.option("-v", "--verbose", count=True, help="More log output (repeat for more).")
-@click.option("-q", "--quiet", count=True, help="Less log output.")
-def main(verbose: int, quiet: int) -> None:
+@VERBOSITY
+def main() -> None:
     """Report what drone flights exposed of water, rail, power and military sites."""
-    level = logging.WARNING - 10 * (verbose - quiet)
-    logging.basicConfig(
-        level=max(logging.DEBUG, min(level, logging.CRITICAL)),
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+    set_log_level()
 
 
 for command in (

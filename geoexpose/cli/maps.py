@@ -6,13 +6,14 @@ from pathlib import Path
 
 import click
 
-from geoexpose.cli.options import BASEMAP, OVERWRITE, run
+from geoexpose.cli.options import BASEMAP, OVERWRITE, VERBOSITY, run
 from geoexpose.maps import rebuild_maps
 
 __all__ = ["map_command"]
 
 
 @click.command("map")
+@VERBOSITY
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--site", "site", default=None, help="Build only this site's map (its site_id).")
 @click.option(

@@ -1,12 +1,16 @@
 """What the commands share: their options (declared once), and how an error is reported.
 
 Exit status: 0 done; 1 bad input (a one-line message naming the file, and the row or
-field where it applies); 2 bad usage.
+field where it applies); 2 bad usage. The library's messages name its parameters
+(``time_zone=``); on the command line they name the options (``--time-zone``).
+``-v``/``-q`` are taken before or after the command: ``-v`` logs more and lists every
+file skipped, ``-q`` shows no progress bars and counts the warnings in one line.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import warnings
 from collections.abc import Callable, Iterable
@@ -15,6 +19,7 @@ from typing import Any
 
 import click
 
+from geoexpose._files import file_labels
 from geoexpose.errors import GeoexposeError, GeoexposeWarning, UsageError, one_line
 from geoexpose.maps import BASEMAPS
 
@@ -28,9 +33,13 @@ __all__ = [
     "STANDOFF",
     "STRICT",
     "TIME_ZONE",
+    "VERBOSITY",
     "out_folder",
     "run",
+    "say_skipped",
+    "set_log_level",
     "standoffs",
+    "verbosity",
 ]
 
 logger = logging.getLogger(__name__)
@@ -50,12 +59,106 @@ def standoffs(values: Iterable[str]) -> dict[str, float]:
     return out
 
 
+#: Phrases of the library's messages that read otherwise on the command line.
+_PHRASES = (
+    (r" \(overwrite=True\)", ""),
+    (r"overwrite=True", "--overwrite"),
+    (r"--dem, dem=", "--dem"),
+    (r"gx\.read_routes reads them", "geoexpose inspect shows them"),
+    (r"or map a field with columns=\{'family': \.\.\.\}", "or add a family column to the layer"),
+    (r"standoff=\{'([^']+)': METRES\}", r"--standoff \1=METRES"),
+)  # fmt: skip
+#: The library's parameters, the options that set them and what those take.
+_OPTIONS = (
+    ("family", "--site-family", "FAMILY"),
+    ("standoff", "--standoff", "FAMILY=METRES"),
+    ("time_zone", "--time-zone", "ZONE"),
+    ("dem", "--dem", "DEM.tif"),
+    ("sites", "--sites", "LAYER"),
+    ("site_maps", "--site-maps", "N|all|none"),
+)
+_VERBOSITY = "geoexpose.verbosity"
+
+
+def cli_words(message: object) -> str:
+    """Put a library message in one line, naming the options the user types for its parameters.
+
+    >>> cli_words("a.csv: times have no time zone; taken as UTC (pass time_zone=)")
+    'a.csv: times have no time zone; taken as UTC (pass --time-zone ZONE)'
+    >>> cli_words("family='waterr' is not known; declare it: standoff={'waterr': METRES}")
+    "--site-family 'waterr' is not known; declare it: --standoff waterr=METRES"
+    """
+    text = one_line(message)
+    for pattern, words in _PHRASES:
+        text = re.sub(pattern, words, text)
+    for name, option, metavar in _OPTIONS:
+        text = re.sub(rf"(?<![\w-]){name}=(?=['\"\w])", option + " ", text)
+        text = re.sub(rf"(?<![\w-]){name}=", f"{option} {metavar}", text)
+    return text
+
+
+def verbosity() -> int:
+    """``-v`` count less ``-q`` count, before and after the command (0 outside a command)."""
+    ctx = click.get_current_context(silent=True)
+    return 0 if ctx is None else int(ctx.find_root().meta.get(_VERBOSITY, 0))
+
+
+def _set_verbosity(ctx: click.Context, param: click.Parameter, count: int) -> None:
+    if not count:
+        return
+    step = count if param.name == "verbose" else -count
+    meta = ctx.find_root().meta
+    meta[_VERBOSITY] = meta.get(_VERBOSITY, 0) + step
+    set_log_level()
+
+
+def set_log_level() -> None:
+    """Set the log level from ``-v``/``-q``: warnings and errors by default."""
+    level = logging.WARNING - 10 * verbosity()
+    logging.getLogger().setLevel(max(logging.DEBUG, min(level, logging.CRITICAL)))
+
+
+def VERBOSITY(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Give a command (or the group) ``-v``/``--verbose`` and ``-q``/``--quiet``."""
+    for flags, name, words in (
+        (("-q", "--quiet"), "quiet", "Less output: no progress bars, warnings counted."),
+        (("-v", "--verbose"), "verbose", "More output: log messages, every file skipped."),
+    ):
+        command = click.option(
+            *flags, name, count=True, expose_value=False, is_eager=True,
+            callback=_set_verbosity, help=words + " Repeatable.",
+        )(command)  # fmt: skip
+    return command
+
+
+def say_skipped(other: list[dict[str, Any]]) -> None:
+    """Say which files under the inputs no reader took, by reason (each one with ``-v``)."""
+    skipped = [e for e in other if e.get("status") == "skipped"]
+    if verbosity() < 0:
+        if skipped:
+            click.echo(f"{len(skipped)} files skipped that no reader takes (-q)", err=True)
+        return
+    labels = file_labels([Path(e["path"]) for e in skipped])
+    by_reason: dict[str, list[str]] = {}
+    for entry, label in zip(skipped, labels, strict=True):
+        by_reason.setdefault(str(entry.get("reason")), []).append(label)
+    shown = None if verbosity() > 0 else 3
+    for reason, names in by_reason.items():
+        listed = ", ".join(names[:shown])
+        more = f" and {len(names) - shown} more" if shown and len(names) > shown else ""
+        click.echo(f"skipped {len(names)} file(s), {reason}: {listed}{more}", err=True)
+
+
 def _report_warnings(caught: list[warnings.WarningMessage]) -> None:
+    ours = [w for w in caught if issubclass(w.category, GeoexposeWarning)]
     for w in caught:
-        if issubclass(w.category, GeoexposeWarning):
-            click.echo(f"warning: {one_line(w.message)}", err=True)
-        else:
+        if not issubclass(w.category, GeoexposeWarning):
             logger.debug("%s", w.message)
+    if verbosity() < 0 and ours:
+        click.echo(f"{len(ours)} warnings (-q; without it each is shown)", err=True)
+        return
+    for w in ours:
+        click.echo(f"warning: {cli_words(w.message)}", err=True)
 
 
 def run(func: Callable[[], Any]) -> Any:
@@ -65,9 +168,9 @@ def run(func: Callable[[], Any]) -> Any:
         try:
             return func()
         except UsageError as exc:
-            raise click.UsageError(one_line(exc)) from exc
+            raise click.UsageError(cli_words(exc)) from exc
         except (GeoexposeError, OSError) as exc:
-            click.echo(f"geoexpose: error: {one_line(exc)}", err=True)
+            click.echo(f"geoexpose: error: {cli_words(exc)}", err=True)
             sys.exit(1)
         finally:
             _report_warnings(caught)

@@ -18,9 +18,12 @@ from geoexpose.cli.options import (
     STANDOFF,
     STRICT,
     TIME_ZONE,
+    VERBOSITY,
     out_folder,
     run,
+    say_skipped,
     standoffs,
+    verbosity,
 )
 from geoexpose.demo import make_demo_inputs
 from geoexpose.scan import SCAN_ENGINES, ScanResult, check_scan_outputs, scan
@@ -42,7 +45,9 @@ def _scan_and_write(
 ) -> ScanResult:
     """Scan, write the output folder, and say what was found."""
     check_scan_outputs(out, overwrite=overwrite, parquet=parquet)
-    done = scan(inputs, sites_layers, standoff=standoff, progress=True, **options)
+    progress = verbosity() >= 0
+    done = scan(inputs, sites_layers, standoff=standoff, progress=progress, **options)
+    say_skipped(done.other_files)
     if done.from_triggers:
         click.echo(f"{done.from_triggers} photos from the logs' photo triggers", err=True)
     extra = {"command": sys.argv[1:], "standoff_overrides": standoff or {}}
@@ -65,6 +70,7 @@ def _scan_and_write(
 
 
 @click.command("scan")
+@VERBOSITY
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
 @SITES
 @out_folder("geoexpose_out")
@@ -137,6 +143,7 @@ def scan_command(inputs, sites_layers, out, standoff, scheduler, engine, **optio
 
 
 @click.command("demo")
+@VERBOSITY
 @out_folder("out/demo")
 @BASEMAP
 @OVERWRITE

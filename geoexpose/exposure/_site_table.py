@@ -63,7 +63,7 @@ def _per_site(
 ) -> pd.DataFrame:
     """Aggregate the flight x site pairs per site, aligned with the sites' rows.
 
-    A site's captures of no known flight count as one flight.
+    Captures of no known flight add no flight: ``n_flights`` counts the flights flown.
     """
     agg = pairs.groupby(SITE_ID).agg(
         **{
@@ -75,9 +75,6 @@ def _per_site(
             LAST_SEEN_UTC: (LAST_SEEN_UTC, "max"),
         }
     )
-    # captures of no known flight: one flight more
-    unmatched = pairs[FLIGHT_ID].isna().groupby(pairs[SITE_ID]).any()
-    agg[N_FLIGHTS] += unmatched.reindex(agg.index, fill_value=False).astype("int64")
     out = agg.reindex(sites[SITE_ID].to_numpy())
     out[N_FLIGHTS] = out[N_FLIGHTS].fillna(0).astype("int64")
     out[DWELL_S] = out[DWELL_S].fillna(0.0)

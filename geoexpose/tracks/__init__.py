@@ -3,8 +3,9 @@
 :func:`read_tracks` reads every track format geoexpose knows (one table of formats,
 :data:`TRACK_FORMATS` in :mod:`geoexpose.tracks.formats`, by which
 :func:`sniff_format` tells a file's format and :func:`read_track_file` reads one
-file), cleans the fixes and numbers the flights; :func:`read_routes` reads the
-files that hold positions without times (planned missions, untimed tracks);
+file; :func:`track_files` lists the files it reads under folders), cleans the
+fixes and numbers the flights; :func:`read_routes` reads the files that hold
+positions without times (planned missions, untimed tracks);
 :func:`read_trigger_poses` the photos the logs say were taken. :func:`fix_arrays`
 gives fixes as plain arrays ordered by flight and time, the form the exposure, the
 maps and the audit work on, with the recording-gap rule.
@@ -12,6 +13,8 @@ maps and the audit work on, with the recording-gap rule.
 
 from geoexpose.tracks._srt import sniff_srt, srt_frames
 from geoexpose.tracks._values import check_time_zone, parse_times
+from geoexpose.tracks.duplicates import drop_duplicate_flights, find_duplicate_flights
+from geoexpose.tracks.files import track_files
 from geoexpose.tracks.fix_arrays import (
     GAP_FACTOR,
     MAX_GAP_S,
@@ -50,6 +53,8 @@ __all__ = [
     "ReadOptions",
     "TrackFormat",
     "check_time_zone",
+    "drop_duplicate_flights",
+    "find_duplicate_flights",
     "fix_arrays",
     "fix_lonlat",
     "flight_lines",
@@ -63,5 +68,6 @@ __all__ = [
     "sniff_format",
     "sniff_srt",
     "srt_frames",
+    "track_files",
     "track_format",
 ]

@@ -58,7 +58,10 @@ _LAST_PLAIN = 6  # records of versions up to this one are not encoded
 _DETAILS_SIZE = 436
 _OSD, _HOME, _GIMBAL, _CUSTOM = 1, 2, 3, 5
 _MIN_MS, _MAX_MS = 1_000_000_000_000, 4_102_444_800_000  # 2001-09-09 .. 2100-01-01
-_EXPORT_HINT = "export it as CSV with AirData or DJI Flight Log Viewer and read that"
+_EXPORT_HINT = (
+    "upload it to AirData (airdata.com) or PhantomHelp's DJI Flight Log Viewer "
+    "(phantomhelp.com/logviewer), export the flight as CSV and read that CSV instead"
+)
 #: DJI product-type codes of the details block (a few common ones; others by number).
 _PRODUCTS = {
     1: "Inspire 1", 2: "Phantom 3 Standard", 3: "Phantom 3 Advanced", 4: "Phantom 3 Pro",

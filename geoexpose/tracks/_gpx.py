@@ -8,7 +8,10 @@ untimed route, and a file with only ``<rte>/<rtept>`` a planned route (see
 metres (what GPS loggers and AirData write) and goes to ``alt_msl_m``, with
 ``alt_agl_m`` empty and ``alt_ref="takeoff"``; ``alt_ref="takeoff"`` or
 ``"ground"`` says the file's ``<ele>`` is that height instead (some phone and RC
-apps write height above takeoff). GPX times are UTC by the GPX schema; times
+apps write height above takeoff). Where the ``<gpx creator>`` is a drone app
+(AirData, DJI, Litchi, ...) and ``alt_ref`` is not given, each flight that starts
+still on the ground also gets its height above take-off, ``<ele>`` minus its
+first fix's (:mod:`geoexpose.tracks._takeoff`). GPX times are UTC by the GPX schema; times
 without a zone are read in ``time_zone`` only where one is given. Non-standard
 children such as AirData's ``<speed>`` are not read.
 
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -61,6 +65,12 @@ _TIME_LISTS = ("coordtimes", "coord_times", "times", "timestamps")
 _POINT, _LINE, _MULTILINE = 0, 1, 5
 _VECTOR_MAGIC = (b"SQLite format 3\x00", b"fgb")  # GeoPackage, FlatGeobuf
 _VECTOR_SUFFIXES = (".gpkg", ".fgb", ".shp")
+#: ``<gpx creator="...">`` values of drone apps, whose tracks start on the ground.
+_DRONE_APPS = re.compile(
+    rb"creator\s*=\s*[\"'][^\"']*(airdata|dji|litchi|phantomhelp|drone|uav|flighthub|autel|"
+    rb"skydio|parrot|pix4d|ardupilot|px4|qgroundcontrol|mission ?planner)",
+    re.IGNORECASE,
+)
 
 
 def sniff_geojson(head: bytes, path: Path) -> bool:
@@ -134,7 +144,19 @@ def read_gpx(path: Path, *, time_zone: str | None = None, alt_ref: str | None = 
         )
     _altitudes(frame, table["ele"].to_numpy(dtype="float64"), alt_ref)
     frame[SEGMENT] = table["track_fid"].to_numpy()
-    return RawTrack(frame, "gpx", time_basis=basis, notes=notes, route=route)
+    takeoff = "GPX <ele>" if alt_ref is None and _from_drone_app(path) else None
+    if alt_ref is None and takeoff is None and frame[ALT_MSL_M].notna().any():
+        notes.append(
+            "<ele> read as metres above sea level (alt_msl_m), no height above take-off: "
+            "not a drone app's GPX (creator); pass alt_ref='takeoff' if <ele> is that height"
+        )
+    return RawTrack(frame, "gpx", time_basis=basis, notes=notes, route=route, takeoff_from=takeoff)
+
+
+def _from_drone_app(path: Path) -> bool:
+    """Whether the ``<gpx creator>`` names a drone app (AirData, DJI, Litchi, ...)."""
+    with path.open("rb") as handle:
+        return _DRONE_APPS.search(handle.read(4096)) is not None
 
 
 def _gpx_route(path: Path, alt_ref: str | None) -> RawTrack:

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
-from geoexpose._files import expand_paths, file_labels
+from geoexpose._files import file_labels
 from geoexpose.errors import InputError, InputWarning, UsageError
 from geoexpose.schema import (
     ALT_AGL_M,
@@ -32,7 +32,8 @@ from geoexpose.schema import (
 )
 from geoexpose.tracks._columns import ALT_REF_MSL
 from geoexpose.tracks._values import check_time_zone
-from geoexpose.tracks.formats import TRACK_SUFFIXES, ReadOptions, format_of, track_format
+from geoexpose.tracks.files import track_files
+from geoexpose.tracks.formats import ReadOptions, format_of, track_format
 from geoexpose.tracks.normalize import (
     DROP_REASONS,
     FLIGHT_NO,
@@ -120,7 +121,7 @@ def read_files(
     yielded with None. A file whose rows carry positions but not one time is
     marked an untimed route.
     """
-    files = expand_paths(paths, TRACK_SUFFIXES)
+    files = track_files(paths)
     bar = tqdm(
         list(zip(files, file_labels(files), strict=True)),
         desc=what,

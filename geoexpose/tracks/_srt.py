@@ -278,7 +278,9 @@ def _parse(path: Path, time_zone: str | None) -> tuple[pd.DataFrame, str, list[s
             "the video are known, so the positions have no time"
         )
     elif basis == TIME_BASIS_ASSUMED_UTC:
-        notes.append("date-times are the camera's local clock without zone; taken as UTC")
+        notes.append(
+            "date-times are the camera's local clock without zone; taken as UTC (pass time_zone=)"
+        )
     if values[ABS_ALT_M].notna().any():
         notes.append("abs_alt/altitude kept as alt_msl_m as written: DJI's is often not MSL")
     logger.debug("%s: %d subtitle blocks", path, len(values))

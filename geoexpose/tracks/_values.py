@@ -178,7 +178,9 @@ def check_time_zone(time_zone: str | None) -> None:
     try:
         zoneinfo.ZoneInfo(time_zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"time_zone {time_zone!r} is not an IANA zone name") from exc
+        raise ValueError(
+            f"time_zone={time_zone!r}: not an IANA zone name (e.g. 'Europe/Copenhagen')"
+        ) from exc
 
 
 def parse_bools(values: pd.Series) -> pd.Series:

@@ -97,7 +97,7 @@ class TrackFormat:
         The value of ``format=`` that names it.
     suffixes
         Lower-case file name endings a folder walk takes for this format; none for
-        formats read only from files given by name (DJI ``.txt``, vector layers).
+        formats read only from files given by name (vector layers).
     sniff
         Whether a file's first bytes (and its path) are of this format; it may raise
         :class:`~geoexpose.errors.InputError` to refuse a file no format reads.
@@ -111,6 +111,10 @@ class TrackFormat:
         The reader of the log's camera records (columns of
         :data:`geoexpose.tracks._logs.CAMERA_COLUMNS`), for autopilot logs; None
         for formats without them.
+    by_content
+        A folder walk takes a file with one of ``suffixes`` only where ``sniff``
+        takes it too: the ending alone does not claim it (``.txt`` is a DJI flight
+        record's, but also a README's). Files given by name are read whatever.
     """
 
     name: str
@@ -119,6 +123,7 @@ class TrackFormat:
     read: TrackReader
     rank: int = 0
     camera_events: Callable[[Path], pd.DataFrame] | None = None
+    by_content: bool = False
 
 
 class _TimedReader(Protocol):
@@ -137,13 +142,19 @@ def _plain(reader: _TimedReader) -> TrackReader:
 
 
 def _read_csv(path: Path, options: ReadOptions) -> RawTrack:
-    return read_csv_track(
-        path,
-        format=options.format,
-        columns=options.columns,
-        time_zone=options.time_zone,
-        alt_ref=options.alt_ref,
-    )
+    try:
+        return read_csv_track(
+            path,
+            format=options.format,
+            columns=options.columns,
+            time_zone=options.time_zone,
+            alt_ref=options.alt_ref,
+        )
+    except InputError as exc:
+        if options.format != "auto" or path.suffix.lower() != ".txt":
+            raise
+        # a .txt that no other format took: say first what it was expected to be
+        raise InputError(f"not a DJI flight record, nor a table of fixes ({exc})") from exc
 
 
 def _read_layer(name: str) -> TrackReader:
@@ -192,7 +203,9 @@ TRACK_FORMATS: tuple[TrackFormat, ...] = (
         "remote_id", (".pcap", ".pcapng"), sniff_remote_id, _plain(read_remote_id), rank=90
     ),
     TrackFormat("dji_srt", (".srt",), sniff_srt, _plain(read_srt), rank=100),
-    TrackFormat("dji_txt", (), sniff_dji_txt, _plain(read_dji_txt), rank=40),
+    TrackFormat(
+        "dji_txt", (".txt",), sniff_dji_txt, _plain(read_dji_txt), rank=40, by_content=True
+    ),
     TrackFormat(
         "ardupilot_bin",
         (".bin",),
@@ -221,7 +234,9 @@ TRACK_FORMATS: tuple[TrackFormat, ...] = (
 
 #: Values of ``format=``.
 FORMATS = ("auto", *(f.name for f in TRACK_FORMATS))
-#: File name endings looked for in folders.
+#: File name endings looked for in folders (a ``.txt`` is then taken only where it is a
+#: DJI flight record: see :attr:`TrackFormat.by_content` and
+#: :func:`geoexpose.tracks.track_files`).
 TRACK_SUFFIXES = tuple(dict.fromkeys(s for f in TRACK_FORMATS for s in f.suffixes))
 
 _SNIFFED = sorted((f for f in TRACK_FORMATS if f.sniff is not None), key=lambda f: f.rank)

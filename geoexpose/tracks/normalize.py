@@ -158,6 +158,11 @@ class RawTrack:
     meta
         What the file says of the aircraft: ``aircraft`` (model name) and
         ``serial``, where it says so.
+    takeoff_from
+        Where the file is a drone app's that records heights above sea level only:
+        what ``alt_msl_m`` was read from (e.g. ``"GPX <ele>"``), so that heights
+        above take-off are derived for the flights that start on the ground (see
+        :mod:`geoexpose.tracks._takeoff`); None otherwise.
     """
 
     frame: pd.DataFrame
@@ -168,6 +173,7 @@ class RawTrack:
     warnings: list[str] = field(default_factory=list)
     route: str | None = None
     meta: dict[str, str] = field(default_factory=dict)
+    takeoff_from: str | None = None
 
 
 def _ordered_segments(frame: pd.DataFrame) -> np.ndarray:

@@ -26,6 +26,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from geoexpose.errors import UsageError
 from geoexpose.schema import (
     ALT_AGL_M,
     ALT_MSL_M,
@@ -41,7 +42,9 @@ from geoexpose.schema import (
     TIME_UTC,
 )
 from geoexpose.tracks._reading import check_options, read_files, read_route, warn
+from geoexpose.tracks._takeoff import takeoff_heights
 from geoexpose.tracks._values import TIME_BASIS_ASSUMED_UTC
+from geoexpose.tracks.duplicates import drop_duplicate_flights
 from geoexpose.tracks.formats import ReadOptions
 from geoexpose.tracks.normalize import (
     EXTRA_COLUMNS,
@@ -121,6 +124,7 @@ def read_tracks(
     max_speed_m_s: float = MAX_SPEED_M_S,
     strict: bool = False,
     progress: bool = False,
+    duplicates: str = "drop",
 ) -> gpd.GeoDataFrame:
     """Read flight tracks into one row per fix.
 
@@ -129,7 +133,9 @@ def read_tracks(
     paths
         A file or folder, or an iterable of them. Folders are walked for files
         ending in one of :data:`TRACK_SUFFIXES` (hidden files and folders left
-        out); other files found there are ignored.
+        out), a ``.txt`` only where it is a DJI flight record; other files found
+        there are ignored (:func:`geoexpose.tracks.track_files` lists the files
+        read).
     format
         ``"auto"`` (from each file's content), or one of :data:`FORMATS` for
         every file: ``"airdata_csv"``, ``"csv"`` (generic, by column aliases),
@@ -149,7 +155,10 @@ def read_tracks(
         Z coordinate) measures: ``"takeoff"``, ``"ground"`` or ``"msl"`` (then
         stored in ``alt_msl_m``, with ``alt_agl_m`` empty). Default: from the
         column name for CSV (``alt``/``altitude``/``height`` are above takeoff),
-        ``"msl"`` for GPX ``<ele>`` and Z coordinates.
+        ``"msl"`` for GPX ``<ele>`` and Z coordinates. A drone app's GPX (its
+        ``creator``: AirData, DJI, Litchi, ...) read without ``alt_ref`` also gets
+        ``alt_agl_m`` above take-off, ``<ele>`` minus the first fix's, for each
+        flight that starts still on the ground (the file entry's notes say so).
     split_gap_s
         Start a new flight where two fixes of a track are more than this many
         seconds apart (``math.inf``: never).
@@ -161,6 +170,9 @@ def read_tracks(
         warning and skipping it.
     progress
         Show a progress bar over the files on standard error, when it is a terminal.
+    duplicates
+        ``"drop"``: a flight that several files hold counts once, the richer copy
+        kept (see the notes); ``"keep"``: every file's fixes as read.
 
     Returns
     -------
@@ -201,8 +213,15 @@ def read_tracks(
 
     Each drone of a Remote ID capture is a track of its own, so its fixes make
     flights of their own (``flight_id`` per drone and file).
+
+    The same flight in several files counts once: the poorer copies' fixes are
+    dropped (:func:`geoexpose.tracks.drop_duplicate_flights`), counted as
+    ``duplicate`` in their file entries, and listed in
+    ``attrs["geoexpose"]["duplicates"]``.
     """
     check_options(format, columns, time_zone, alt_ref, split_gap_s)
+    if duplicates not in ("drop", "keep"):
+        raise UsageError(f"duplicates={duplicates!r}: expected 'drop' or 'keep'")
     entries, parts = [], []
     options = ReadOptions(format, columns, time_zone, alt_ref)
     found = read_files(paths, options, strict=strict, progress=progress, what="tracks")
@@ -219,6 +238,8 @@ def read_tracks(
         if raw.time_basis == TIME_BASIS_ASSUMED_UTC:
             warn(path, "times have no time zone; taken as UTC (pass time_zone=)")
         kept, dropped = clean_fixes(raw.frame, split_gap_s=split_gap_s, max_speed_m_s=max_speed_m_s)
+        if raw.takeoff_from is not None:
+            kept = takeoff_heights(kept, raw.takeoff_from, entry["notes"])
         part = _fixes_of(kept, label, path, raw.meta)
         entry["dropped"].update({**raw.dropped, **dropped})
         entry.update(
@@ -247,4 +268,6 @@ def read_tracks(
     fixes = gpd.GeoDataFrame(table.drop(columns=[LON, LAT]), geometry=geometry, crs=CRS_LONLAT)
     fixes = fixes[FIX_COLUMNS + extras]
     fixes.attrs["geoexpose"] = {"files": entries}
-    return fixes
+    if duplicates == "keep":
+        return fixes
+    return drop_duplicate_flights(fixes)  # the same flight in two files counts once

@@ -41,7 +41,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geoexpose._files import expand_paths, file_labels
+from geoexpose._files import file_labels
 from geoexpose._flags import add_flag
 from geoexpose.errors import InputError, InputWarning
 from geoexpose.schema import (
@@ -69,7 +69,8 @@ from geoexpose.schema import (
     YAW_DEG,
 )
 from geoexpose.tracks._logs import MESSAGE
-from geoexpose.tracks.formats import TRACK_FORMATS, TRACK_SUFFIXES, read_camera_events
+from geoexpose.tracks.files import track_files
+from geoexpose.tracks.formats import TRACK_FORMATS, read_camera_events
 from geoexpose.tracks.normalize import MAX_SPEED_M_S
 from geoexpose.tracks.read import read_tracks
 
@@ -298,7 +299,7 @@ def read_trigger_poses(
             max_speed_m_s=max_speed_m_s,
             strict=strict,
         )
-    files = expand_paths(paths, TRACK_SUFFIXES)
+    files = track_files(paths)
     entries = {
         Path(e["path"]).resolve(): e for e in fixes.attrs.get("geoexpose", {}).get("files", [])
     }
