@@ -1,10 +1,13 @@
 """One timed run of one method in a fresh process (started by ``benchmarks.run``).
 
 ``python -m benchmarks._child METHOD SITES.parquet FIXES.parquet OUT.parquet``
-loads both inputs in the form the method takes (:data:`LOADERS`), notes the resident
-memory, resets the kernel's peak-RSS mark, runs the method, and prints one JSON line
-of measurements on stdout. The method's per-site result (``baseline.RESULT_COLUMNS``)
-is written to OUT.parquet for the comparison. Exit status 3: the method is not
+loads both inputs in the form the method takes (:data:`SITE_LOADERS`, :data:`LOADERS`),
+notes the resident memory, resets the kernel's peak-RSS mark, runs the method, and
+prints one JSON line of measurements on stdout. With ``--started EPOCH`` (the parent's
+``time.time()`` just before it started the process) it also reports ``end_to_end_s``:
+from the start of the process to the per-site table, imports and reading included.
+The method's per-site result (``baseline.RESULT_COLUMNS``) is written to OUT.parquet
+for the comparison. Exit status 3: the method is not
 available (geoexpose without ``expose``).
 """
 
@@ -28,7 +31,7 @@ from benchmarks._load import read_fixes_lonlat
 from benchmarks.baseline import RESULT_COLUMNS, geopandas_exposure
 from geoexpose.schema import ALT_AGL_M, FLIGHT_ID, GEOMETRY, N_FLIGHTS, TIME_UTC
 
-__all__ = ["LOADERS", "METHODS", "UNAVAILABLE", "main", "measure_memory"]
+__all__ = ["LOADERS", "METHODS", "SITE_LOADERS", "UNAVAILABLE", "main", "measure_memory"]
 
 UNAVAILABLE = 3
 _MB = 1024.0 * 1024.0
@@ -127,6 +130,20 @@ METHODS: dict[str, Callable[[gpd.GeoDataFrame, pd.DataFrame, float], Any]] = {
     "geopandas": _geopandas,
 }
 
+
+def _read_sites_geoexpose(path: Path) -> gpd.GeoDataFrame:
+    from geoexpose import read_sites
+
+    return read_sites(path)
+
+
+#: How each method reads the sites: a geopandas user calls geopandas.read_parquet; a
+#: geoexpose user calls gx.read_sites (schema checks, repairs, standoffs included).
+SITE_LOADERS: dict[str, Callable[[Path], gpd.GeoDataFrame]] = {
+    "geoexpose": _read_sites_geoexpose,
+    "geopandas": gpd.read_parquet,
+}
+
 #: The fix columns both methods use.
 FIX_INPUT = [FLIGHT_ID, TIME_UTC, ALT_AGL_M]
 
@@ -146,27 +163,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("fixes", type=Path)
     parser.add_argument("out", type=Path)
     parser.add_argument("--max-gap-s", type=float, default=5.0)
+    parser.add_argument(
+        "--started", type=float, default=None, help="time.time() when the process was started"
+    )
     args = parser.parse_args(argv)
+    imported = time.time()
     if args.method == "geoexpose" and _find_expose() is None:
         print("geoexpose.expose is not available yet", file=sys.stderr)
         return UNAVAILABLE
     start = time.perf_counter()
-    sites = gpd.read_parquet(args.sites)
+    sites = SITE_LOADERS[args.method](args.sites)
+    sites_s = time.perf_counter() - start
     fixes = LOADERS[args.method](args.fixes)
     load_s = time.perf_counter() - start
     method = METHODS[args.method]
     result, report = measure_memory(lambda: method(sites, fixes, args.max_gap_s))
     table = pd.DataFrame(result.sites[RESULT_COLUMNS])
+    done = time.time()
     table.to_parquet(args.out, index=False)
-    report.update(
+    figures: dict[str, Any] = dict(report)
+    figures.update(
         method=args.method,
         load_s=load_s,
+        sites_s=sites_s,
+        startup_s=None if args.started is None else imported - args.started,
+        end_to_end_s=None if args.started is None else done - args.started,
         n_sites=len(sites),
         n_fixes=len(fixes),
         n_exposed=int((table[N_FLIGHTS] > 0).sum()),
         n_pairs=len(result.pairs) if getattr(result, "pairs", None) is not None else -1,
     )
-    print(json.dumps(report))
+    print(json.dumps(figures))
     return 0
 
 

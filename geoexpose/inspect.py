@@ -27,7 +27,7 @@ from geoexpose.imagery import (
     sniff_geotiff,
 )
 from geoexpose.schema import ALT_AGL_M, ALT_MSL_M, ALT_REF, FAMILY, FLAGS, GSD_CM, TIME_UTC
-from geoexpose.sites import read_sites
+from geoexpose.sites import default_standoff, read_sites
 from geoexpose.tracks import TRACK_SUFFIXES, read_tracks, track_files
 
 __all__ = ["inspect_file"]
@@ -35,6 +35,7 @@ __all__ = ["inspect_file"]
 _LAYER_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp", ".parquet", ".fgb", ".csv")
 #: Statuses of a file geoexpose reads something from.
 _READ = ("read", "route")
+_UNSPECIFIED = "unspecified"  # the family of a layer without one, as inspect reads it
 _POSE_FIELDS = (
     "make", "model", "width_px", "height_px", "time_original", "lat", "lon", "abs_alt_m",
     "rel_alt_m", "gimbal_yaw_deg", "gimbal_pitch_deg", "gimbal_roll_deg", "flight_yaw_deg",
@@ -104,7 +105,9 @@ def _sites(path: str) -> dict[str, Any] | None:
             except InputError as exc:
                 if "no family" not in str(exc):
                     raise
-                sites = read_sites(path, family="unspecified")
+                # a family of its own, declared with a standoff (the catalog's default)
+                declared = {_UNSPECIFIED: default_standoff(_UNSPECIFIED)}
+                sites = read_sites(path, family=_UNSPECIFIED, standoff=declared)
                 notes.append("no family attribute: give family= to read it as sites")
     except InputError:
         return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import geopandas as gpd
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -98,3 +99,15 @@ def test_real_gpx_report_gives_both_heights(realdata):
     # SOURCE.txt: <ele> 5.29 m at take-off; AirData's max height 117 m (DJI header)
     low, high = one["alt_msl_m"]
     assert one["alt_agl_m"] == pytest.approx([low - 5.3, high - 5.3], abs=0.1)
+
+
+def test_a_site_layer_without_family_is_inspected_as_sites(tmp_path):
+    layer = tmp_path / "stations.geojson"
+    gpd.GeoDataFrame(
+        {"name": ["North", "South"]},
+        geometry=gpd.points_from_xy([10.0, 10.1], [50.0, 50.1]),
+        crs="EPSG:4326",
+    ).to_file(layer)
+    report = inspect_file(layer)
+    assert report["status"] == "read" and report["sites_by_family"] == {"unspecified": 2}
+    assert any("no family attribute" in note for note in report["notes"])

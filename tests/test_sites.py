@@ -190,7 +190,7 @@ def test_multi_layer_geopackage(tmp_path: Path) -> None:
         ("broken.gpkg", b"not a database", "cannot read"),
         ("broken.geojson", b'{"type": "FeatureCollection", "features": [', "cannot read"),
         ("empty.csv", b"", "cannot read as CSV"),
-        ("words.csv", b"lon,lat,family\nabc,1,water\n", "row 1: lon 'abc' is not a number"),
+        ("words.csv", b"lon,lat,family\nabc,1,water\n", "row 2: lon 'abc' is not a number"),
         ("plain.csv", b"a,b\n1,2\n", "no lon column"),
         ("area.osm.pbf", b"\x00", "cannot read as OpenStreetMap data"),
     ],
@@ -292,8 +292,11 @@ def test_family_is_required(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"mixed.gpkg: row 2 has no family") as caught:
         read_sites(path)
     assert "2 such rows" in str(caught.value)
-    filled = read_sites(path, family="Pipelines")
+    with pytest.raises(UsageError, match=r"family='Pipelines' is not a family"):
+        read_sites(path, family="Pipelines")  # unknown to the catalog and not declared
+    filled = read_sites(path, family="Pipelines", standoff={"pipelines": 80})
     assert filled[FAMILY].tolist() == ["water", "pipelines", "pipelines"]
+    assert filled[STANDOFF_M].tolist()[1:] == [80.0, 80.0]
 
 
 def test_kind_keyword_fills_unknown_and_missing(tmp_path: Path, raw: dict) -> None:
@@ -365,7 +368,7 @@ def test_bad_standoff_option(standoff: dict, message: str) -> None:
 def test_bad_standoff_attribute(tmp_path: Path, value: str) -> None:
     path = tmp_path / "bad.csv"
     path.write_text(f"lon,lat,standoff_m\n1,1,10\n2,2,{value}\n", encoding="utf-8")
-    with pytest.raises(InputError, match=r"bad.csv: row 2: standoff_m"):
+    with pytest.raises(InputError, match=r"bad.csv: row 3: standoff_m"):  # line 3 of the file
         read_sites(path, family="rail")
 
 
@@ -419,7 +422,11 @@ def test_empty_layer(tmp_path: Path) -> None:
 def test_realdata_eia860_plants(realdata: Path, raw: dict) -> None:
     path = realdata / "layers/us_power_plants_eia860_2019/us_power_plants_eia860_2019_plants.csv"
     with path.open(encoding="utf-8", newline="") as stream:
-        rows = list(csv.DictReader(stream))
+        reader = csv.DictReader(stream)
+        rows, lines = [], []  # each record and the line of the file it ends on
+        for row in reader:
+            rows.append(row)
+            lines.append(reader.line_num)
 
     def located(row: dict) -> bool:
         try:
@@ -429,7 +436,9 @@ def test_realdata_eia860_plants(realdata: Path, raw: dict) -> None:
         return -90 <= lat <= 90 and -180 <= lon <= 180
 
     good = [row for row in rows if located(row)]
-    no_coordinates = [i + 1 for i, row in enumerate(rows) if not row["latitude"].strip()]
+    no_coordinates = [
+        line for line, row in zip(lines, rows, strict=True) if not row["latitude"].strip()
+    ]
     with pytest.warns(InputWarning) as caught:
         sites = read_sites(path, family="power", kind="plant")
     assert len(sites) == len(good) == 11804

@@ -87,7 +87,7 @@ def audit_command(
     def work() -> None:
         rules = read_policy(policy)  # a bad policy stops before any reading
         check_outputs(out, overwrite=overwrite)
-        sites = read_site_layers(sites_layers, family=site_family)
+        sites = read_site_layers(sites_layers, family=site_family, standoff=rules.standoff_m)
         found = read_inputs(
             inputs, strict=strict, split_gap_s=split_gap_s, time_zone=time_zone,
             progress=verbosity() >= 0,

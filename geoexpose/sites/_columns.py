@@ -158,13 +158,18 @@ def as_text(values: pd.Series) -> pd.Series:
         if bool((finite == np.round(finite)).all()) and bool((finite.abs() < 2**53).all()):
             values = values.where(np.isfinite(values)).astype("Int64")
     text = values.astype("str").str.strip()
-    return text.mask(text == "")
+    blank = text == ""
+    return text.mask(blank) if blank.any() else text
 
 
 def coalesce_text(frame: pd.DataFrame, fields: Sequence[str]) -> pd.Series:
     """Per row, the first non-empty text over ``fields``; NaN where all are empty."""
-    result = pd.Series(np.nan, index=frame.index, dtype="str")
-    for field in fields:
+    if not fields:
+        return pd.Series(np.nan, index=frame.index, dtype="str")
+    result = as_text(frame[fields[0]])
+    for field in fields[1:]:
+        if not result.isna().any():
+            break
         result = result.fillna(as_text(frame[field]))
     return result
 
@@ -190,18 +195,20 @@ def as_numbers(
     the row; without, it becomes NaN (negative values are the -999999 "unknown"
     of HIFLD and similar layers).
     """
+    text: pd.Series | None = None  # a number's text is made only for a message
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
         numbers = values.astype("float64")
-        text = numbers.astype("str")
+        bad = np.isinf(numbers) | (numbers < 0)
     else:
         text = as_text(values)
         numbers = pd.to_numeric(text, errors="coerce").astype("float64")
-    bad = (text.notna() & numbers.isna()) | np.isinf(numbers) | (numbers < 0)
+        bad = (text.notna() & numbers.isna()) | np.isinf(numbers) | (numbers < 0)
     if bad.any():
         if strict:
             first = int(np.flatnonzero(bad.to_numpy())[0])
+            shown = str(numbers.iloc[first]) if text is None else text.iloc[first]
             raise InputError(
-                f"{label}: row {rows[first]}: {field} {text.iloc[first]!r} is not a number "
+                f"{label}: row {rows[first]}: {field} {shown!r} is not a number "
                 f"of metres >= 0 ({int(bad.sum())} such rows)"
             )
         count = int(bad.sum())

@@ -6,11 +6,17 @@ points built from longitude/latitude columns. Attributes are returned unchanged.
 OpenStreetMap files (``.osm.pbf``, ``.osm``, ``.osm.gz``, ``.osm.bz2``) go through
 :func:`geoexpose.sites.osm.osm_table`. Spreadsheets (``.xlsx``) are read through GDAL,
 every cell as text; a title row above the header row (as in the EIA-860 files) is
-skipped.
+skipped, and so are rows with every cell empty.
+
+Row numbers name the rows as the user sees them in the file: the line of a CSV file
+(the header is line 1), the row number Excel shows for a spreadsheet (the header row
+and any title rows above it counted), the feature's position from 1 otherwise.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 import os
 from dataclasses import dataclass, field
@@ -43,6 +49,7 @@ _FRAME_LABEL = "GeoDataFrame"
 _FRAME_PREFIX = "site"
 _PREFERRED_LAYER = GPKG_LAYERS["sites"]  # the sites layer of a geoexpose output
 _HEADER_SEARCH_ROWS = 20  # a header row is looked for among the first rows of a sheet
+_LONLAT = CRS.from_user_input(CRS_LONLAT)  # parsed once
 
 
 @dataclass(frozen=True)
@@ -51,8 +58,15 @@ class Loaded:
 
     label: str  # the input, for messages and the ``source`` column
     stem: str  # the default prefix of site ids
-    frame: gpd.GeoDataFrame  # RangeIndex: row number = position + 1
+    frame: gpd.GeoDataFrame  # RangeIndex
     coordinates: tuple[str, ...] = field(default=())  # lon/lat columns the points came from
+    rows: np.ndarray | None = None  # row number in the file of each row; None: position + 1
+
+    def row_numbers(self) -> np.ndarray:
+        """Row number in the file (as the user sees it) of each row of ``frame``."""
+        if self.rows is not None:
+            return self.rows
+        return np.arange(1, len(self.frame) + 1, dtype="int64")
 
 
 def read_source(
@@ -68,17 +82,17 @@ def read_source(
     if isinstance(source, pd.DataFrame):
         if layer is not None:
             raise UsageError("layer= applies to files with several layers, not to a frame")
-        label, stem, table = _FRAME_LABEL, _FRAME_PREFIX, source
+        label, stem, table, rows = _FRAME_LABEL, _FRAME_PREFIX, source, None
     else:
         path = Path(source)
         label, stem = os.fspath(source), path.stem or path.name
-        table = _read_path(path, label, layer)
-    frame, coordinates = _as_geoframe(table, label, lon=lon, lat=lat, crs=given_crs)
-    if not frame.crs.equals(CRS_LONLAT, ignore_axis_order=True):
+        table, rows = _read_path(path, label, layer)
+    frame, coordinates = _as_geoframe(table, label, lon=lon, lat=lat, crs=given_crs, rows=rows)
+    if not frame.crs.equals(_LONLAT, ignore_axis_order=True):
         logger.info("%s: reprojecting from %s to %s", label, frame.crs.to_string(), CRS_LONLAT)
         frame = frame.to_crs(CRS_LONLAT)
     frame = frame.reset_index(drop=True)
-    return Loaded(label=label, stem=stem, frame=frame, coordinates=coordinates)
+    return Loaded(label=label, stem=stem, frame=frame, coordinates=coordinates, rows=rows)
 
 
 def _parse_crs(crs: object | None) -> CRS | None:
@@ -94,7 +108,8 @@ def _one_line(error: BaseException) -> str:
     return " ".join(str(error).split()) or type(error).__name__
 
 
-def _read_path(path: Path, label: str, layer: str | None) -> pd.DataFrame:
+def _read_path(path: Path, label: str, layer: str | None) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """Read the file's table, and the row number in the file of each row (None: position + 1)."""
     if not path.exists():
         raise InputError(f"{label}: no such file")
     name = path.name.lower()
@@ -104,17 +119,17 @@ def _read_path(path: Path, label: str, layer: str | None) -> pd.DataFrame:
             raise UsageError(f"layer= applies to files with several layers, not to {label}")
         if suffix in _SPREADSHEET_SUFFIXES:
             return _read_spreadsheet(path, label, layer)
-        return osm_table(path, label=label)  # the sites of every family the catalog reads
+        return osm_table(path, label=label), None  # the sites of every family the catalog reads
     if (suffix in _CSV_SUFFIXES or suffix in PARQUET_SUFFIXES) and layer is not None:
         raise UsageError(f"layer= applies to files with several layers, not to {label}")
     if suffix in _CSV_SUFFIXES:
         return _read_csv(path, label, _CSV_SUFFIXES[suffix])
     if suffix in PARQUET_SUFFIXES:
-        return _read_parquet(path, label)
-    return _read_vector(path, label, layer)
+        return _read_parquet(path, label), None
+    return _read_vector(path, label, layer), None
 
 
-def _read_csv(path: Path, label: str, sep: str | None) -> pd.DataFrame:
+def _read_csv(path: Path, label: str, sep: str | None) -> tuple[pd.DataFrame, np.ndarray]:
     # Every cell as text: ids keep leading zeros; numbers are parsed where needed.
     options: dict[str, object] = {
         "sep": sep,
@@ -124,14 +139,47 @@ def _read_csv(path: Path, label: str, sep: str | None) -> pd.DataFrame:
     }
     if sep is None:
         options["engine"] = "python"
+    encoding = "utf-8-sig"
     try:
         try:
-            return pd.read_csv(path, encoding="utf-8-sig", **options)
+            table = pd.read_csv(path, encoding=encoding, **options)
         except UnicodeDecodeError:
             logger.info("%s: not UTF-8; reading it as Latin-1", label)
-            return pd.read_csv(path, encoding="latin-1", **options)
+            encoding = "latin-1"
+            table = pd.read_csv(path, encoding=encoding, **options)
     except (OSError, ValueError, pd.errors.ParserError) as error:
         raise InputError(f"{label}: cannot read as CSV: {_one_line(error)}") from error
+    return table, _csv_lines(path, len(table), sep, encoding, label)
+
+
+def _csv_lines(path: Path, n_rows: int, sep: str | None, encoding: str, label: str) -> np.ndarray:
+    """Find the line of the file on which each of ``n_rows`` records starts (header: line 1).
+
+    When the file has one line per record (the usual case, told by counting line ends)
+    record ``i`` is on line ``i + 2``; else (blank lines, which pandas skips, or
+    quoted values over several lines) the records are walked with :mod:`csv`.
+    """
+    simple = np.arange(2, n_rows + 2, dtype="int64")
+    data = path.read_bytes()
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    if lines == n_rows + 1:
+        return simple
+    starts: list[int] = []
+    try:
+        text = data.decode(encoding)
+        delimiter = sep or csv.Sniffer().sniff(text[:65536]).delimiter
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        end = 0
+        for record in reader:
+            if record:  # a blank line is no record
+                starts.append(end + 1)
+            end = reader.line_num
+    except (csv.Error, UnicodeDecodeError) as error:
+        logger.debug("%s: line numbers not found (%s)", label, error)
+    if len(starts) != n_rows + 1:
+        logger.debug("%s: row numbers count records after the header", label)
+        return simple
+    return np.asarray(starts[1:], dtype="int64")
 
 
 def _read_parquet(path: Path, label: str) -> pd.DataFrame:
@@ -147,11 +195,15 @@ def _read_parquet(path: Path, label: str) -> pd.DataFrame:
         raise InputError(f"{label}: cannot read as (Geo)Parquet: {_one_line(error)}") from error
 
 
-def _read_spreadsheet(path: Path, label: str, sheet: str | None) -> pd.DataFrame:
+def _read_spreadsheet(
+    path: Path, label: str, sheet: str | None
+) -> tuple[pd.DataFrame, np.ndarray | None]:
     """Read one sheet of a spreadsheet as text, its header row found below any title rows.
 
     The header is the first of the first rows with at least half as many filled cells
-    as the fullest of them, none of them a number.
+    as the fullest of them, none of them a number. Rows with every cell empty are
+    skipped. Returns the table and the row number (as Excel shows it) of each row:
+    GDAL gives every row from the sheet's first, empty ones included.
     """
     import pyogrio
     from pyogrio.errors import DataLayerError, DataSourceError
@@ -175,7 +227,7 @@ def _read_spreadsheet(path: Path, label: str, sheet: str | None) -> pd.DataFrame
         raise InputError(f"{label}: cannot read sheet: {_one_line(error)}") from error
     cells = cells.astype("str").apply(lambda column: column.str.strip()).replace("", np.nan)
     if cells.empty:
-        return pd.DataFrame()
+        return pd.DataFrame(), None
     top = cells.iloc[:_HEADER_SEARCH_ROWS]
     filled = top.notna().sum(axis=1).to_numpy()
     numeric = top.apply(lambda column: pd.to_numeric(column, errors="coerce")).notna()
@@ -186,9 +238,15 @@ def _read_spreadsheet(path: Path, label: str, sheet: str | None) -> pd.DataFrame
     ]
     if header:
         logger.info("%s: header on row %d of the sheet", label, header + 1)
-    table = cells.iloc[header + 1 :].reset_index(drop=True)
+    table = cells.iloc[header + 1 :]
+    rows = np.arange(header + 2, header + 2 + len(table), dtype="int64")
+    filled_rows = table.notna().any(axis=1).to_numpy()
+    if not filled_rows.all():
+        logger.info("%s: %d empty rows skipped", label, int((~filled_rows).sum()))
+        table, rows = table.loc[filled_rows], rows[filled_rows]
+    table = table.reset_index(drop=True)
     table.columns = pd.Index(_unique(names))
-    return table
+    return table, rows
 
 
 def _unique(names: list[str]) -> list[str]:
@@ -242,6 +300,7 @@ def _as_geoframe(
     lon: str | None,
     lat: str | None,
     crs: CRS | None,
+    rows: np.ndarray | None,
 ) -> tuple[gpd.GeoDataFrame, tuple[str, ...]]:
     if _has_geometry(table):
         if lon is not None or lat is not None:
@@ -259,8 +318,8 @@ def _as_geoframe(
         return frame, ()
     lon_field = _coordinate_field(table, lon, LON_NAMES, "lon", label)
     lat_field = _coordinate_field(table, lat, LAT_NAMES, "lat", label)
-    x = _coordinates(table[lon_field], lon_field, label)
-    y = _coordinates(table[lat_field], lat_field, label)
+    x = _coordinates(table[lon_field], lon_field, label, rows)
+    y = _coordinates(table[lat_field], lat_field, label, rows)
     present = np.isfinite(x) & np.isfinite(y)
     points = np.full(len(table), None, dtype=object)
     points[present] = shapely.points(x[present], y[present])
@@ -294,7 +353,9 @@ def _coordinate_field(
     )
 
 
-def _coordinates(values: pd.Series, field_name: str, label: str) -> np.ndarray:
+def _coordinates(
+    values: pd.Series, field_name: str, label: str, rows: np.ndarray | None
+) -> np.ndarray:
     if pd.api.types.is_numeric_dtype(values.dtype):
         return values.to_numpy(dtype="float64", na_value=np.nan)
     text = values.astype("str").str.strip()
@@ -303,8 +364,9 @@ def _coordinates(values: pd.Series, field_name: str, label: str) -> np.ndarray:
     bad = (text.notna() & numbers.isna()).to_numpy()
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
+        row = first + 1 if rows is None else int(rows[first])
         raise InputError(
-            f"{label}: row {first + 1}: {field_name} {text.iloc[first]!r} is not a number "
+            f"{label}: row {row}: {field_name} {text.iloc[first]!r} is not a number "
             f"({int(bad.sum())} such rows)"
         )
     return numbers.to_numpy(dtype="float64", na_value=np.nan)

@@ -9,7 +9,6 @@ a published registry.
 from __future__ import annotations
 
 import logging
-import math
 import os
 import warnings
 from collections.abc import Mapping
@@ -19,8 +18,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS
 
-from geoexpose.errors import InputError, InputWarning, UsageError
+from geoexpose.errors import InputError, InputWarning
 from geoexpose.schema import (
     CAPACITY_MW,
     CRS_LONLAT,
@@ -35,16 +35,9 @@ from geoexpose.schema import (
     STANDOFF_M,
     VOLTAGE_KV,
 )
-from geoexpose.sites._columns import as_labels, as_numbers, as_text, coalesce_text, match_fields
+from geoexpose.sites._classify import check_family, classify, distinct_rows
+from geoexpose.sites._columns import as_numbers, as_text, coalesce_text, match_fields
 from geoexpose.sites._source import read_source
-from geoexpose.sites.catalog import (
-    KIND_UNSPECIFIED,
-    default_standoff,
-    load_catalog,
-    normalize_label,
-    resolve_family,
-    resolve_kind,
-)
 from geoexpose.sites.registries import AUTO, apply_registry, split_source
 
 __all__ = [
@@ -64,7 +57,9 @@ SITE_EXTRA_COLUMNS = [CAPACITY_MW, VOLTAGE_KV]
 DROPPED_ROWS = "dropped_rows"
 
 _MAX_ROWS_NAMED = 10
-_PAIR = "\x1f"  # joins family and kind into one lookup key
+_LONLAT = CRS.from_user_input(CRS_LONLAT)  # parsed once
+_POINT = 0  # shapely type ids
+_ALWAYS_VALID = (0, 4)  # Point, MultiPoint
 
 
 def read_sites(
@@ -94,8 +89,10 @@ def read_sites(
         The layer to read from a file with several. Without it, a file with one
         layer, or with a layer named ``sites``, is read; any other is an error.
     family
-        Family of the rows whose attributes give none (``water``, ``rail``,
-        ``power``, ``military``, an alias of one, or a user's own family).
+        Family of the rows whose attributes give none: a family of the layer
+        catalog (``water``, ``rail``, ``power``, ``military`` ...) or an alias of
+        one, or a user's own family declared with its standoff in ``standoff``
+        (``family="pipelines", standoff={"pipelines": 80}``); any other is refused.
     kind
         Kind of the rows whose attributes give none, or give one the catalog does
         not define for the row's family.
@@ -122,8 +119,7 @@ def read_sites(
         A registry entry of the layer catalog (``"eia860_plants"``, see
         :mod:`geoexpose.sites.registries`) whose family, kind, id prefix, column mapping
         and row filter apply where the other arguments give none; ``"auto"`` finds
-        it from the file's columns. Row numbers in messages then count the rows the
-        entry keeps.
+        it from the file's columns.
 
     Returns
     -------
@@ -140,7 +136,9 @@ def read_sites(
         contradicts ``crs``, every coordinate out of range. The message names the
         file and the row or field.
     UsageError
-        An unknown key or a bad value in ``columns``, ``standoff`` or ``crs``.
+        An unknown key or a bad value in ``columns``, ``standoff`` or ``crs``; a
+        ``family`` the catalog does not know that ``standoff`` does not declare (the
+        message lists the catalog's families and suggests the closest).
 
     Warns
     -----
@@ -163,9 +161,17 @@ def read_sites(
     id is empty, ``<prefix>:<row>``, rows counted from 1 in file order. Repeated
     ids are kept and made unique: the second and later get ``#2``, ``#3`` ...
 
+    Row numbers in messages are the rows as the user sees them in the file: the
+    line of a CSV file (the header is line 1), the row number Excel shows for a
+    spreadsheet (title rows above the header counted), the feature's position from
+    1 for other formats and for a frame. Empty rows of a spreadsheet and blank lines
+    of a CSV file are no rows.
+
     Family and kind values are normalised to labels and resolved through the
     catalog's aliases (``"Drinking water treatment"`` -> ``water_works``); values
-    the catalog does not know are a user's own. A row without kind is
+    the catalog does not know are a user's own, kept as they are: they are logged
+    (a warning listing them, with their site counts and the catalog's default
+    standoff they get) unless ``standoff`` declares them. A row without kind is
     ``unspecified``.
 
     ``standoff_m``: the row's own attribute; else ``standoff`` by kind, then by
@@ -176,6 +182,8 @@ def read_sites(
 
     Invalid geometries are repaired with :func:`shapely.make_valid`; Z is dropped.
     """
+    if family is not None:
+        family = check_family(family, standoff)
     source, entry = split_source(source, registry)
     loaded = read_source(source, layer=layer, lon=lon, lat=lat, crs=crs)
     if entry is not None:
@@ -188,29 +196,39 @@ def read_sites(
     attributes = [c for c in attributes if c not in loaded.coordinates]
     fields = match_fields(attributes, columns, label)
 
-    geometries, keep, dropped = _clean_geometries(frame, label)
-    frame = frame.loc[keep]
-    rows = np.flatnonzero(keep) + 1
+    geometries, keep, dropped = _clean_geometries(frame, label, loaded.row_numbers())
+    if not keep.all():
+        frame = frame.loc[keep]
+    rows = loaded.row_numbers()[keep]  # as the user sees them in the file, for messages
+    counted = np.flatnonzero(keep) + 1  # rows counted from 1, for site ids
 
-    site_ids = _site_ids(frame, fields, rows, label, id_prefix, loaded.stem)
-    families = _families(frame, fields.get("family", []), family, label, rows)
-    kinds = _kinds(frame, fields.get("kind", []), families, kind, label)
+    site_ids = _site_ids(frame, fields, counted, label, id_prefix, loaded.stem)
+    pairs = {name: _field(frame, fields, name) for name in (FAMILY, KIND)}
+    classes = classify(
+        distinct_rows(pairs, len(frame)),
+        index=frame.index,
+        given_family=family,
+        given_kind=kind,
+        standoff=standoff,
+        family_field=next(iter(fields.get(FAMILY, [])), None),
+        label=label,
+        rows=rows,
+    )
     own = _attribute_numbers(frame, fields.get("standoff_m", []), label, rows, strict=True)
-    standoffs = _standoffs(families, kinds, own, standoff)
     sources = coalesce_text(frame, fields.get("source", [])).fillna(label)
     data = {
         SITE_ID: site_ids,
-        FAMILY: families,
-        KIND: kinds,
+        FAMILY: classes.family,
+        KIND: classes.kind,
         NAME: coalesce_text(frame, fields.get("name", [])),
         OPERATOR: coalesce_text(frame, fields.get("operator", [])),
-        STANDOFF_M: standoffs,
+        STANDOFF_M: own.fillna(classes.standoff_m).astype("float64"),
         SOURCE: sources,
         CAPACITY_MW: _attribute_numbers(frame, fields.get(CAPACITY_MW, []), label, rows),
         VOLTAGE_KV: _attribute_numbers(frame, fields.get(VOLTAGE_KV, []), label, rows),
     }
     table = pd.DataFrame({key: value.reset_index(drop=True) for key, value in data.items()})
-    sites = gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(geometries), crs=CRS_LONLAT)
+    sites = gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(geometries), crs=_LONLAT)
     sites = sites.rename_geometry(GEOMETRY) if sites.geometry.name != GEOMETRY else sites
     sites = sites[SITE_COLUMNS + SITE_EXTRA_COLUMNS]
     sites.attrs[DROPPED_ROWS] = dropped
@@ -252,18 +270,29 @@ def _rows_named(rows: np.ndarray) -> str:
     return named + (f" and {more} more" if more > 0 else "")
 
 
+def _field(frame: pd.DataFrame, fields: Mapping[str, list[str]], name: str) -> pd.Series:
+    """Return the attribute that holds site field ``name``, or an all-missing column."""
+    found = fields.get(name)
+    if found:
+        return frame[found[0]]
+    return pd.Series(np.nan, index=frame.index, dtype="str")
+
+
 def _clean_geometries(
-    frame: gpd.GeoDataFrame, label: str
+    frame: gpd.GeoDataFrame, label: str, file_rows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
     """Geometries kept (2D, valid), the mask of rows kept, and counts of rows dropped."""
-    geometries = shapely.force_2d(np.asarray(frame.geometry.array, dtype=object))
+    geometries = np.asarray(frame.geometry.array, dtype=object)
+    if shapely.has_z(geometries).any():
+        geometries = shapely.force_2d(geometries)
     missing = shapely.is_missing(geometries) | shapely.is_empty(geometries)
     bounds = shapely.bounds(geometries).reshape(-1, 4)
+    types = shapely.get_type_id(geometries)
     with np.errstate(invalid="ignore"):
         inside = np.isfinite(bounds).all(axis=1)
         inside &= (bounds[:, 0] >= -180) & (bounds[:, 2] <= 180)
         inside &= (bounds[:, 1] >= -90) & (bounds[:, 3] <= 90)
-    null_island = shapely.equals_exact(geometries, shapely.points(0.0, 0.0), tolerance=0.0)
+        null_island = (types == _POINT) & (bounds == 0.0).all(axis=1)
     reasons = {
         "no geometry": missing,
         "coordinates out of range": ~missing & ~inside,
@@ -281,14 +310,18 @@ def _clean_geometries(
             dropped[reason] = int(rows.sum())
             warnings.warn(
                 f"{label}: dropped {dropped[reason]} row(s) with {reason}: row(s) "
-                f"{_rows_named(np.flatnonzero(rows) + 1)}",
+                f"{_rows_named(file_rows[rows])}",
                 InputWarning,
                 stacklevel=3,
             )
     keep = located & inside & ~null_island
-    kept = geometries[keep]
-    invalid = ~shapely.is_valid(kept)
+    kept = geometries[keep] if not keep.all() else geometries
+    # Points and MultiPoints with finite coordinates are always valid
+    check = ~np.isin(types[keep], _ALWAYS_VALID)
+    invalid = np.zeros(len(kept), dtype=bool)
+    invalid[check] = ~shapely.is_valid(kept[check])
     if invalid.any():
+        kept = kept.copy()  # never the input's own array
         kept[invalid] = shapely.make_valid(kept[invalid])
         logger.info("%s: repaired %d invalid geometries", label, int(invalid.sum()))
     return kept, keep, dropped
@@ -303,78 +336,29 @@ def _site_ids(
     stem: str,
 ) -> pd.Series:
     prefix = stem if id_prefix is None else id_prefix
-    numbered = prefix + ":" + pd.Series(rows, index=frame.index).astype("str")
+
+    def numbered(where: np.ndarray | slice) -> pd.Series:
+        return prefix + ":" + pd.Series(rows[where], index=frame.index[where]).astype("str")
+
     if fields.get("site_id") and id_prefix is None:
         ids = as_text(frame[fields["site_id"][0]])
     elif fields.get("site_id") or fields.get("id"):
         column = (fields.get("site_id") or fields["id"])[0]
         ids = prefix + ":" + as_text(frame[column])
     else:
-        ids = numbered
-    ids = ids.fillna(numbered)
-    repeat = ids.groupby(ids, sort=False).cumcount()
-    if (repeat > 0).any():
+        ids = numbered(slice(None))
+    empty = ids.isna().to_numpy()
+    if empty.any():
+        ids = ids.fillna(numbered(empty))
+    if not ids.is_unique:
+        repeat = ids.groupby(ids, sort=False).cumcount()
         count = int((repeat > 0).sum())
         logger.warning("%s: %d repeated site ids made unique with #2, #3 ...", label, count)
         ids = ids.where(repeat == 0, ids + "#" + (repeat + 1).astype("str"))
-    if ids.duplicated().any():
-        clash = ids[ids.duplicated()].iloc[0]
-        raise InputError(f"{label}: site id {clash!r} occurs twice; give unique ids")
+        if ids.duplicated().any():
+            clash = ids[ids.duplicated()].iloc[0]
+            raise InputError(f"{label}: site id {clash!r} occurs twice; give unique ids")
     return ids
-
-
-def _families(
-    frame: pd.DataFrame,
-    fields: list[str],
-    given: str | None,
-    label: str,
-    rows: np.ndarray,
-) -> pd.Series:
-    labels = as_labels(frame[fields[0]]) if fields else pd.Series(np.nan, frame.index, "str")
-    index = {a: f.name for f in load_catalog().values() for a in (f.name, *f.aliases)}
-    families = labels.map(index).fillna(labels)
-    if given is not None:
-        families = families.fillna(resolve_family(given))
-    missing = families.isna().to_numpy()
-    if missing.any():
-        where = f"field {fields[0]!r} is empty" if fields else "no family field"
-        raise InputError(
-            f"{label}: row {rows[missing][0]} has no family ({where}; {int(missing.sum())} such "
-            "rows); give family= or map a field with columns={'family': ...}"
-        )
-    return families
-
-
-def _kinds(
-    frame: pd.DataFrame,
-    fields: list[str],
-    families: pd.Series,
-    given: str | None,
-    label: str,
-) -> pd.Series:
-    catalog = load_catalog()
-    labels = as_labels(frame[fields[0]]) if fields else pd.Series(np.nan, frame.index, "str")
-    table = {
-        f"{name}{_PAIR}{alias}": kind
-        for name, definition in catalog.items()
-        for alias, kind in definition.kind_index().items()
-    }
-    kinds = (families + _PAIR + labels).map(table)
-    unknown = kinds.isna() & labels.notna() & families.isin(catalog)
-    if given is not None:
-        fill = kinds.isna() & (labels.isna() | unknown)
-        by_family = {name: resolve_kind(name, given) for name in families[fill].unique()}
-        kinds = kinds.fillna(families.where(fill).map(by_family))
-    elif unknown.any():
-        examples = ", ".join(sorted(set(labels[unknown]))[:5])
-        logger.warning(
-            "%s: %d sites have a kind the catalog does not define for their family (%s); "
-            "they get the family's standoff",
-            label,
-            unknown.sum(),
-            examples,
-        )
-    return kinds.fillna(labels).fillna(KIND_UNSPECIFIED)
 
 
 def _attribute_numbers(
@@ -388,51 +372,3 @@ def _attribute_numbers(
     if not fields:
         return pd.Series(np.nan, index=frame.index, dtype="float64")
     return as_numbers(frame[fields[0]], label=label, field=fields[0], rows=rows, strict=strict)
-
-
-def _standoffs(
-    families: pd.Series,
-    kinds: pd.Series,
-    own: pd.Series,
-    standoff: Mapping[str, float] | None,
-) -> pd.Series:
-    """Per site: its own value, else the override by kind, by family, else the default."""
-    pairs = families + _PAIR + kinds
-    unique = pd.DataFrame({FAMILY: families, KIND: kinds}).drop_duplicates()
-    defaults = {
-        f"{f}{_PAIR}{k}": default_standoff(f, None if k == KIND_UNSPECIFIED else k)
-        for f, k in zip(unique[FAMILY], unique[KIND], strict=True)
-    }
-    by_family, by_pair = _overrides(standoff or {}, unique)
-    result = own.fillna(pairs.map(by_pair)).fillna(families.map(by_family))
-    return result.fillna(pairs.map(defaults)).astype("float64")
-
-
-def _overrides(
-    standoff: Mapping[str, float], pairs: pd.DataFrame
-) -> tuple[dict[str, float], dict[str, float]]:
-    """Standoff overrides keyed by family and by family + ``_PAIR`` + kind."""
-    catalog = load_catalog()
-    data_families = set(pairs[FAMILY])
-    data_kinds = set(pairs[KIND])
-    catalog_kinds = {a for d in catalog.values() for a in d.kind_index()}
-    by_family: dict[str, float] = {}
-    by_pair: dict[str, float] = {}
-    for key, value in standoff.items():
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise UsageError(f"standoff[{key!r}] must be a number of metres, not {value!r}")
-        if not math.isfinite(value) or value < 0:
-            raise UsageError(f"standoff[{key!r}] must be a number of metres >= 0, not {value!r}")
-        name = normalize_label(key)
-        family = resolve_family(key) if name else ""
-        if family in catalog or family in data_families:
-            by_family[family] = float(value)
-        elif name in catalog_kinds or name in data_kinds:
-            for fam in data_families:
-                by_pair[f"{fam}{_PAIR}{resolve_kind(fam, name)}"] = float(value)
-        else:
-            raise UsageError(
-                f"standoff has key {key!r}, neither a family nor a kind; families: "
-                f"{', '.join(sorted(set(catalog) | data_families))}"
-            )
-    return by_family, by_pair

@@ -232,7 +232,8 @@ def apply_registry(
         kept = f"{int(keep.sum())} of {len(keep)}"
         logger.info("%s: %s rows kept by registry entry %s", loaded.label, kept, entry.name)
     defaults = RegistryDefaults(entry.family, entry.kind, entry.id_prefix, columns)
-    return replace(loaded, frame=frame.reset_index(drop=True)), defaults
+    rows = loaded.row_numbers()[keep]
+    return replace(loaded, frame=frame.reset_index(drop=True), rows=rows), defaults
 
 
 def _entry(name: str, table: Mapping[str, Any]) -> RegistryEntry:
