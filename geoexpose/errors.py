@@ -12,16 +12,33 @@ __all__ = [
     "OutputExistsError",
     "UsageError",
     "one_line",
+    "printable",
 ]
 
 
+def printable(text: str) -> str:
+    r"""Return ``text`` with control and other unprintable characters escaped.
+
+    File names and fields come from outside: an escape sequence in one must reach a
+    terminal, a log or a report as text, not as a command.
+
+    >>> printable("a\x1b]8;;x\x07b.jpg: bad\nrow")
+    'a\\x1b]8;;x\\x07b.jpg: bad\\nrow'
+    """
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
+    )
+
+
 def one_line(message: object) -> str:
-    """Fold a message onto one line, as geoexpose reports every problem.
+    r"""Fold a message onto one line of printable text, as geoexpose reports every problem.
 
     >>> one_line("a.csv: row 3:  no time ")
     'a.csv: row 3: no time'
+    >>> one_line("\x1b[2Jb.csv: bad")
+    '\\x1b[2Jb.csv: bad'
     """
-    return " ".join(str(message).split())
+    return printable(" ".join(str(message).split()))
 
 
 class GeoexposeError(Exception):

@@ -56,6 +56,8 @@ def _photo(path: str) -> dict[str, Any]:
         return {**report, "status": "skipped", "reason": one_line(exc)}
     values = dataclasses.asdict(tags)
     report["pose"] = {k: values.get(k) for k in _POSE_FIELDS if values.get(k) is not None}
+    if tags.xmp_note:  # XMP repaired or unreadable: say so
+        report["notes"] = [tags.xmp_note]
     try:
         report["intrinsics"] = camera_from_tags(values, path=path).source
     except InputError as exc:

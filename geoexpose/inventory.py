@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -202,7 +202,7 @@ def account_files(
 
 
 def nothing_to_scan(
-    inputs: Iterable[str | os.PathLike[str]], files: list[Mapping[str, Any]]
+    inputs: Iterable[str | os.PathLike[str]], files: Sequence[Mapping[str, Any]]
 ) -> str:
     """Say in one line what was found under the inputs when nothing could be read.
 
@@ -216,7 +216,7 @@ def nothing_to_scan(
     'nothing to scan: no fix or capture in 3 files under logs: 2 route (a.kml: 12 positions
     without times; b.kml), 1 skipped (c.md: unknown type (.md))'
     """
-    where = ", ".join(map(os.fspath, inputs))
+    where = ", ".join(os.fspath(i) for i in inputs)
     if not files:
         return f"nothing to scan: no file under {where}"
     groups: dict[str, list[Mapping[str, Any]]] = {}
@@ -232,13 +232,14 @@ def nothing_to_scan(
         names += [Path(e["path"]).name for e in entries[1:_SHOWN]]
         more = f" and {len(entries) - _SHOWN} more" if len(entries) > _SHOWN else ""
         parts.append(f"{len(entries)} {status} ({'; '.join(names)}{more})")
-    return (
-        f"nothing to scan: no fix or capture in {len(files)} files under {where}: "
-        + ", ".join(parts)
+    return f"nothing to scan: no fix or capture in {len(files)} files under {where}: " + ", ".join(
+        parts
     )
 
 
-def files_record(files: list[Mapping[str, Any]], other: list[Mapping[str, Any]]) -> dict[str, Any]:
+def files_record(
+    files: Sequence[Mapping[str, Any]], other: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
     """Say in ``summary.json`` what became of every file, beyond the readers' entries.
 
     Parameters

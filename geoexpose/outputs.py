@@ -2,7 +2,10 @@
 
 Each file is written under a temporary name in the folder and renamed when it is
 complete. Existing outputs are refused, before anything is written, unless
-``overwrite`` is given.
+``overwrite`` is given. Site maps (``sites/<site_id>.html``) are written for the
+most exposed sites, ``SITE_MAPS_CAP`` (50) by default, and ``summary.json`` says
+which under ``site_maps`` (see :mod:`geoexpose.maps`). Every output costs
+O(fixes + sites).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import pyogrio
 from geoexpose._atomic import atomic_path, write_text_atomic
 from geoexpose._version import __version__
 from geoexpose.errors import OutputExistsError
-from geoexpose.maps import write_maps
+from geoexpose.maps import SITE_MAPS_CAP, pick_site_maps, site_maps_record, write_maps
 from geoexpose.schema import (
     EXPOSURE_COLUMNS,
     FAMILY,
@@ -46,7 +49,15 @@ from geoexpose.schema import (
 if TYPE_CHECKING:
     from geoexpose.exposure import ExposureResult
 
-__all__ = ["OUTPUT_FILES", "check_outputs", "csv_table", "gpkg_table", "summary", "write_outputs"]
+__all__ = [
+    "OUTPUT_FILES",
+    "SITE_MAPS_CAP",
+    "check_outputs",
+    "csv_table",
+    "gpkg_table",
+    "summary",
+    "write_outputs",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -162,6 +173,7 @@ def write_outputs(
     basemap: str | Path = "none",
     map_html: bool = True,
     extra_summary: Mapping[str, Any] | None = None,
+    site_maps: int | str = SITE_MAPS_CAP,
 ) -> Path:
     """Write the output folder of a scan.
 
@@ -180,6 +192,12 @@ def write_outputs(
         Write ``map.html`` and ``sites/<site_id>.html`` (needs folium).
     extra_summary
         More entries for ``summary.json``.
+    site_maps
+        Which sites get a map of their own: the ``site_maps`` most exposed (highest
+        ``exposure_score`` first, ties by ``site_id``; ``SITE_MAPS_CAP`` = 50 by
+        default), ``"all"`` or ``"none"``. Every exposed site stays in the tables
+        and on the overview; ``summary.json`` lists the maps under ``site_maps``
+        (``limit``, ``exposed_sites``, ``written``, ``maps``: site id to file).
 
     Returns
     -------
@@ -190,9 +208,13 @@ def write_outputs(
     ------
     OutputExistsError
         An output exists and ``overwrite`` is false.
+    UsageError
+        ``site_maps`` is not a whole number >= 0, ``"all"`` or ``"none"``.
     """
     folder = Path(folder)
     check_outputs(folder, overwrite=overwrite, map_html=map_html)
+    if map_html:
+        pick_site_maps(result.sites, site_maps)  # a bad value is refused before writing
     folder.mkdir(parents=True, exist_ok=True)
 
     layers = GPKG_LAYERS
@@ -218,9 +240,11 @@ def write_outputs(
     write_text_atomic(
         folder / PAIRS_CSV, csv_table(result.pairs).to_csv(index=False, lineterminator="\n")
     )
+    extra = {}
     if map_html:
-        write_maps(result, folder, basemap=basemap)
-    info = summary(result, extra_summary)
+        maps = write_maps(result, folder, basemap=basemap, site_maps=site_maps)
+        extra["site_maps"] = site_maps_record(result.sites, site_maps, written=maps[1:])
+    info = summary(result, {**extra, **(extra_summary or {})})
     write_text_atomic(folder / SUMMARY_FILE, json.dumps(info, indent=2, default=str) + "\n")
     logger.info("wrote %s", folder)
     return folder

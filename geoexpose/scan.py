@@ -146,17 +146,22 @@ class ScanResult:
         basemap: str | os.PathLike[str] = "none",
         parquet: bool = False,
         extra_summary: Mapping[str, Any] | None = None,
+        site_maps: int | str | None = None,
     ) -> Path:
         """Write the output folder (see :func:`geoexpose.write_outputs`).
 
         ``parquet`` also writes the result tables as GeoParquet partitioned by flight
-        into ``folder/parquet``. Existing outputs are refused before anything is written
-        unless ``overwrite``.
+        into ``folder/parquet``. ``site_maps``: which sites get a map of their own (a
+        whole number of the most exposed, ``"all"`` or ``"none"``; None for
+        :data:`geoexpose.maps.SITE_MAPS_CAP`). Existing outputs are refused before
+        anything is written unless ``overwrite``.
         """
         folder = Path(folder)
         check_scan_outputs(folder, overwrite=overwrite, parquet=parquet)
         extra = {**self.record(), **(extra_summary or {})}
-        self.result.write(folder, overwrite=overwrite, basemap=basemap, extra_summary=extra)
+        self.result.write(
+            folder, overwrite=overwrite, basemap=basemap, extra_summary=extra, site_maps=site_maps
+        )
         if parquet:
             geoparquet.write_result(self.result, folder / _PARQUET, overwrite=overwrite)
         return folder

@@ -348,3 +348,24 @@ def test_the_site_layer_inside_the_input_folder_is_not_a_track(tmp_path, demo_in
     assert str(demo_inputs.sites) not in tracks and len(tracks) == len(demo_inputs.tracks)
     files_on_disk = sum(1 for p in folder.rglob("*") if p.is_file())
     assert sum(summary["input_files"].values()) == files_on_disk
+
+
+def test_site_maps_option_chooses_which_sites_get_a_map(tmp_path, demo_inputs):
+    args = ["scan", *demo_inputs.tracks, "--sites", demo_inputs.sites]
+    one = tmp_path / "one"
+    result = run(*args, "--out", one, "--site-maps", "1")
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(one / "site_exposure.csv")
+    assert len(table) > 1  # more sites exposed than maps written
+    top = table.sort_values(["exposure_score", "site_id"], ascending=[False, True]).iloc[0]
+    record = json.loads((one / "summary.json").read_text())["site_maps"]
+    assert record["limit"] == 1 and record["written"] == 1
+    assert record["exposed_sites"] == len(table)
+    assert list(record["maps"]) == [top["site_id"]]
+    assert sorted(p.name for p in (one / "sites").iterdir()) == [f"{top['site_id']}.html"]
+    none = tmp_path / "none"
+    assert run(*args, "--out", none, "--site-maps", "none").exit_code == 0
+    assert not any((none / "sites").glob("*.html"))
+    assert json.loads((none / "summary.json").read_text())["site_maps"]["written"] == 0
+    bad = run(*args, "--out", tmp_path / "bad", "--site-maps", "some")
+    assert bad.exit_code == 2 and "--site-maps" in bad.stderr

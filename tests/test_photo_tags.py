@@ -221,13 +221,19 @@ def test_bad_values_name_file_and_field(tmp_path: Path, tags: dict, field: str) 
 
 
 def test_malformed_xml_and_dtd_refused(tmp_path: Path) -> None:
-    broken = _jpeg(tmp_path / "broken.jpg", xmp=_packet('<rdf:Description {ns} a="1" a="2"/>'))
-    with pytest.raises(InputError, match=r"broken\.jpg: field XMP"):
-        read_photo_tags(broken)
-    # a DTD before the packet is cut away with it; its entities stay undefined
-    dtd = b'<!DOCTYPE x [<!ENTITY e "x">]>' + _attributes(GimbalYawDegree="&e;")
-    with pytest.raises(InputError, match=r"dtd\.jpg: field XMP"):
-        read_photo_tags(_jpeg(tmp_path / "dtd.jpg", xmp=dtd))
+    # a packet that is not XML is not read; the EXIF is, and a note says why
+    bad = _packet('<rdf:Description {ns} drone-dji:GpsLatitude="1" a="1" a="2"/>')
+    tags = read_photo_tags(_jpeg(tmp_path / "broken.jpg", exif=_exif(), xmp=bad))
+    assert tags.xmp_note.startswith("XMP unreadable") and "duplicate attribute" in tags.xmp_note
+    assert tags.lat == pytest.approx(-(33 + 51 / 60 + 54.321 / 3600))  # EXIF, not the XMP's 1
+    # a DTD before the packet is cut away with it; its entities stay undefined and are
+    # left out, never expanded
+    dtd = b'<!DOCTYPE x [<!ENTITY e "x">]>' + _attributes(
+        GimbalYawDegree="&e;", GimbalRollDegree="+2"
+    )
+    tags = read_photo_tags(_jpeg(tmp_path / "dtd.jpg", xmp=dtd))
+    assert tags.xmp_note.startswith("XMP repaired") and "undefined entity" in tags.xmp_note
+    assert (tags.gimbal_yaw_deg, tags.gimbal_roll_deg) == (None, 2.0)
     gdal = '<!DOCTYPE g [<!ENTITY e "DJI">]><GDALMetadata><Item name="EXIF_Make">&e;</Item>'
     path = _tiff(tmp_path / "dtd.tif", {42112: (gdal + "</GDALMetadata>", 2)})
     with pytest.raises(InputError, match=r"dtd\.tif: field GDAL_METADATA: .*DTD"):

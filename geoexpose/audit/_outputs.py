@@ -28,7 +28,14 @@ from geoexpose._atomic import atomic_path, write_text_atomic
 from geoexpose.audit._report import report_html
 from geoexpose.audit.rules import RULES, SEVERITIES, SEVERITY_COLORS, SEVERITY_RANK
 from geoexpose.errors import OutputExistsError
-from geoexpose.maps import encode_geometries, simplify_m, table, write_maps
+from geoexpose.maps import (
+    SITE_MAPS_CAP,
+    encode_geometries,
+    simplify_m,
+    site_maps_record,
+    table,
+    write_maps,
+)
 from geoexpose.outputs import check_outputs, csv_table, gpkg_table, write_outputs
 from geoexpose.schema import (
     DURATION_S,
@@ -106,12 +113,14 @@ def write_audit(
     overwrite: bool = False,
     basemap: str | os.PathLike[str] = "none",
     extra_summary: Mapping[str, Any] | None = None,
+    site_maps: int | str = SITE_MAPS_CAP,
 ) -> Path:
     """Write an audit's output folder (see the module's docstring); return the folder."""
     import pyogrio
 
     _check(folder, overwrite)
-    summary = {**(extra_summary or {}), "audit": result.summary()}
+    maps = site_maps_record(result.exposure.sites, site_maps)  # refuses a bad value first
+    summary = {**(extra_summary or {}), "audit": result.summary(), "site_maps": maps}
     write_outputs(result.exposure, folder, overwrite=True, map_html=False, extra_summary=summary)
     findings = result.findings
     with atomic_path(folder / GPKG_FILE) as tmp:
@@ -121,7 +130,10 @@ def write_audit(
         )
     rows = csv_table(pd.DataFrame(findings.drop(columns="geometry")))
     write_text_atomic(folder / FINDINGS_CSV, rows.to_csv(index=False, lineterminator="\n"))
-    write_maps(result.exposure, folder, basemap=basemap, layers=[findings_layer(findings)])
+    write_maps(
+        result.exposure, folder, basemap=basemap, layers=[findings_layer(findings)],
+        site_maps=site_maps,
+    )  # fmt: skip
     page = report_html(result, (folder / MAP_FILE).read_text(encoding="utf-8"))
     write_text_atomic(folder / REPORT_FILE, page)
     return folder

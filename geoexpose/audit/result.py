@@ -71,11 +71,13 @@ class AuditResult:
         overwrite: bool = False,
         basemap: str | os.PathLike[str] = "none",
         extra_summary: Mapping[str, Any] | None = None,
+        site_maps: int | str | None = None,
     ) -> Path:
         """Write a scan's output folder with the findings and ``report.html``.
 
         The findings go to ``findings.csv``, the ``findings`` layer of
-        ``exposure.gpkg`` and a layer of ``map.html``.
+        ``exposure.gpkg`` and a layer of ``map.html``. ``site_maps`` as for
+        :meth:`geoexpose.ExposureResult.write`.
 
         Raises :class:`~geoexpose.errors.OutputExistsError` before writing anything if
         an output exists and ``overwrite`` is false.
@@ -85,8 +87,10 @@ class AuditResult:
         from geoexpose.audit._outputs import write_audit
 
         return write_audit(
-            self, Path(folder), overwrite=overwrite, basemap=basemap, extra_summary=extra_summary
-        )
+            self, Path(folder), overwrite=overwrite, basemap=basemap,
+            extra_summary=extra_summary,
+            **({} if site_maps is None else {"site_maps": site_maps}),
+        )  # fmt: skip
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -1,11 +1,14 @@
-"""Scrub photos before they are shared: copies without GPS and drone XMP.
+"""Scrub photos before they are shared: copies rebuilt from the segments that code the image.
 
 :func:`scrub` finds the photos whose ground footprint shows a site (as
-:func:`geoexpose.expose` decides it) and writes copies of them without their GPS
-position (the EXIF GPS IFD), without XMP (where drones write position, heights and
-gimbal angles) and without trailing preview images, the image data copied byte for
-byte (see :mod:`geoexpose.audit._jpeg_scrub`): the pixels are the same. It writes a list of
-what it did, ``scrubbed.csv``. The originals are only read.
+:func:`geoexpose.expose` decides it) and writes copies of them rebuilt from an
+allow-list of JPEG segments (see :mod:`geoexpose.audit._jpeg_scrub`): the image data
+byte for byte, so the pixels are the same, a JFIF or Adobe header, and of the EXIF
+only the orientation. GPS, thumbnails, XMP, Photoshop/IPTC, comments, ICC profiles,
+every other APPn and trailing preview images are left out, and counted. Each copy is
+then read back from disk and checked (:mod:`geoexpose.audit._jpeg_verify`); one that
+cannot be shown clean is removed and listed as skipped with the reason. It writes a
+list of what it did, ``scrubbed.csv``. The originals are only read.
 
 Only JPEG photos are scrubbed; a TIFF or DNG photo, or a video, that shows a site is
 listed as skipped, with the reason, and not copied.
@@ -19,13 +22,15 @@ import os
 import warnings
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
 from geoexpose._atomic import atomic_path, write_text_atomic
 from geoexpose.audit._jpeg_scrub import scrub_jpeg
-from geoexpose.errors import InputError, InputWarning, OutputExistsError, UsageError
+from geoexpose.audit._jpeg_verify import copy_problems
+from geoexpose.errors import InputError, InputWarning, OutputExistsError, UsageError, printable
 from geoexpose.exposure import expose
 from geoexpose.imagery import read_captures
 from geoexpose.schema import CAPTURE_ID, CAPTURE_KIND, PATH, SITE_ID
@@ -47,7 +52,17 @@ SCRUB_COLUMNS = [
     "xmp_segments_removed",
     "trailer_bytes_removed",
     "sha256",
+    "exif_tags_removed",
+    "segments_removed",
+    "removed",
 ]
+_COUNTS = (
+    "gps_tags_removed",
+    "xmp_segments_removed",
+    "trailer_bytes_removed",
+    "exif_tags_removed",
+    "segments_removed",
+)
 
 
 def _relative(label: str) -> Path:
@@ -87,8 +102,12 @@ def scrub(
     -------
     pandas.DataFrame
         The list written to ``scrubbed.csv``: columns :data:`SCRUB_COLUMNS`, one row per
-        file that shows a site; ``status`` is ``scrubbed`` or ``skipped`` (with the
-        ``reason``); ``output`` is relative to ``out``.
+        file that shows a site; ``status`` is ``scrubbed`` (the copy was read back and
+        holds nothing but the image and its orientation) or ``skipped`` (with the
+        ``reason``; no copy is left); ``output`` is relative to ``out``. The counts say
+        what was left out: GPS tags, XMP segments, bytes after the image, EXIF tags
+        and marker segments; ``removed`` names each kind, such as ``APP1 XMP x2;
+        APP13 Photoshop/IPTC x1; COM x1; EXIF thumbnail x1``.
 
     Raises
     ------
@@ -137,31 +156,49 @@ def scrub(
         raise OutputExistsError(f"{existing[0]}: exists; pass --overwrite (overwrite=True)")
 
     for row in rows:
-        if row["output"] is None:
-            continue
-        data = Path(row["source"]).read_bytes()
-        try:
-            done = scrub_jpeg(data)
-        except ValueError as exc:
-            row["reason"] = f"not scrubbed: {exc}"
-            row["output"] = None
-            message = f"{row['source']}: {exc}; not copied"
-            if strict:
-                raise InputError(message) from exc
-            warnings.warn(InputWarning(message), stacklevel=2)
-            continue
-        with atomic_path(out / row["output"]) as tmp:
-            tmp.write_bytes(done.data)
-        row.update(
-            status="scrubbed",
-            gps_tags_removed=done.gps_tags,
-            xmp_segments_removed=done.xmp_segments,
-            trailer_bytes_removed=done.trailer_bytes,
-            sha256=hashlib.sha256(done.data).hexdigest(),
-        )
+        if row["output"] is not None:
+            _scrub_one(row, out, strict=strict)
     table = pd.DataFrame(rows, columns=SCRUB_COLUMNS)
-    for col in ("gps_tags_removed", "xmp_segments_removed", "trailer_bytes_removed"):
+    for col in _COUNTS:
         table[col] = table[col].astype("Int64")
     write_text_atomic(out / SCRUB_LIST, table.to_csv(index=False, lineterminator="\n"))
     logger.info("scrubbed %d of %d files", int((table["status"] == "scrubbed").sum()), len(table))
     return table
+
+
+def _refuse(row: dict[str, Any], why: str, *, strict: bool, exc: Exception | None = None) -> None:
+    """List a photo as not scrubbed, with the reason; warn (or raise when strict)."""
+    row.update(status="skipped", output=None, reason=printable(f"not scrubbed: {why}"))
+    message = printable(f"{row['source']}: {why}; not copied")
+    if strict:
+        raise InputError(message) from exc
+    warnings.warn(InputWarning(message), stacklevel=4)
+
+
+def _scrub_one(row: dict[str, Any], out: Path, *, strict: bool) -> None:
+    """Write the scrubbed copy of one photo, read it back and check it; fill its row."""
+    original = Path(row["source"]).read_bytes()
+    try:
+        done = scrub_jpeg(original)
+    except ValueError as exc:
+        _refuse(row, str(exc), strict=strict, exc=exc)
+        return
+    target = out / row["output"]
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(done.data)
+    written = target.read_bytes()
+    problems = copy_problems(written, original)
+    if problems:
+        target.unlink()
+        _refuse(row, f"the written copy held {', '.join(problems)}: deleted", strict=strict)
+        return
+    row.update(
+        status="scrubbed",
+        gps_tags_removed=done.gps_tags,
+        xmp_segments_removed=done.xmp_segments,
+        trailer_bytes_removed=done.trailer_bytes,
+        sha256=hashlib.sha256(written).hexdigest(),
+        exif_tags_removed=done.exif_tags,
+        segments_removed=done.segments,
+        removed=done.describe() or "nothing",
+    )

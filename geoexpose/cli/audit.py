@@ -12,6 +12,7 @@ from geoexpose.cli.options import (
     MAX_GAP_S,
     OVERWRITE,
     SITE_FAMILY,
+    SITE_MAPS,
     SITES,
     SPLIT_GAP_S,
     STANDOFF,
@@ -24,6 +25,7 @@ from geoexpose.cli.options import (
     standoffs,
     verbosity,
 )
+from geoexpose.errors import one_line
 from geoexpose.inventory import files_record
 from geoexpose.outputs import check_outputs
 from geoexpose.scan import SITE_LAYER, read_inputs, read_site_layers
@@ -66,6 +68,7 @@ __all__ = ["audit_command", "scrub_command"]
 @SPLIT_GAP_S
 @TIME_ZONE
 @BASEMAP
+@SITE_MAPS
 @OVERWRITE
 @STRICT
 def audit_command(
@@ -79,6 +82,7 @@ def audit_command(
     split_gap_s,
     time_zone,
     basemap,
+    site_maps,
     overwrite,
     strict,
 ):
@@ -105,7 +109,9 @@ def audit_command(
             max_gap_s=max_gap_s,
         )
         extra = {**files_record(found.files, found.other_files), "command": sys.argv[1:]}
-        result.write(out, overwrite=overwrite, basemap=basemap, extra_summary=extra)
+        result.write(
+            out, overwrite=overwrite, basemap=basemap, extra_summary=extra, site_maps=site_maps
+        )
         f = result.findings
         counts = ", ".join(f"{int((f[SEVERITY] == s).sum())} {s}" for s in SEVERITIES)
         click.echo(
@@ -136,7 +142,7 @@ def audit_command(
 @OVERWRITE
 @click.option("--strict", is_flag=True, help="Stop at the first photo that cannot be read.")
 def scrub_command(inputs, sites_layers, out, site_family, standoff, time_zone, overwrite, strict):
-    """Copy the photos under INPUTS that show a site, without GPS and drone XMP."""
+    """Copy the photos under INPUTS that show a site, rebuilt without location metadata."""
     overrides = standoffs(standoff)
 
     def work() -> None:
@@ -151,7 +157,7 @@ def scrub_command(inputs, sites_layers, out, site_family, standoff, time_zone, o
             err=True,
         )
         for _, row in table[~done].iterrows():
-            click.echo(f"  skipped {row['source']}: {row['reason']}", err=True)
+            click.echo(one_line(f"  skipped {row['source']}: {row['reason']}"), err=True)
         click.echo(str(out / SCRUB_LIST))
 
     run(work)

@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
-from geoexpose.cli.options import TIME_ZONE, cli_words, run
-from geoexpose.errors import InputError
+from geoexpose.cli.options import TIME_ZONE, VERBOSITY, cli_words, run
+from geoexpose.errors import InputError, one_line
 from geoexpose.inspect import inspect_file
 
 __all__ = ["inspect_command"]
@@ -41,6 +41,7 @@ def _nothing_readable(reports: list[dict[str, Any]]) -> str:
 
 
 @click.command("inspect")
+@VERBOSITY
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @TIME_ZONE
@@ -59,7 +60,7 @@ def inspect_command(files, as_json, time_zone):
             for r in reports:
                 if r.get("format") == "folder" and not readable:
                     continue  # the one line below says it
-                click.echo(f"{r['path']}: {r.get('format', 'unknown')}, {r['status']}")
+                click.echo(one_line(f"{r['path']}: {r.get('format', 'unknown')}, {r['status']}"))
                 for key in _SHOWN:
                     if r.get(key) not in (None, [], {}, ""):
                         click.echo(f"  {key}: {cli_words(r[key])}")  # options, not parameters

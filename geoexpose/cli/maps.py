@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from geoexpose.cli.options import BASEMAP, OVERWRITE, VERBOSITY, run
+from geoexpose.cli.options import BASEMAP, OVERWRITE, SITE_MAPS, VERBOSITY, run
 from geoexpose.maps import rebuild_maps
 
 __all__ = ["map_command"]
@@ -24,12 +24,15 @@ __all__ = ["map_command"]
     "or FOLDER/sites/<site_id>.html with --site).",
 )
 @BASEMAP
+@SITE_MAPS
 @OVERWRITE
-def map_command(folder, site, out, basemap, overwrite):
+def map_command(folder, site, out, basemap, site_maps, overwrite):
     """Rebuild the maps (overview and one per exposed site) from a scan's output folder."""
 
     def work() -> None:
-        written = rebuild_maps(folder, site=site, basemap=basemap, out=out, overwrite=overwrite)
+        written = rebuild_maps(
+            folder, site=site, basemap=basemap, out=out, overwrite=overwrite, site_maps=site_maps
+        )
         click.echo(str(written[0]))
 
     run(work)

@@ -21,7 +21,7 @@ import click
 
 from geoexpose._files import file_labels
 from geoexpose.errors import GeoexposeError, GeoexposeWarning, UsageError, one_line
-from geoexpose.maps import BASEMAPS
+from geoexpose.maps import BASEMAPS, SITE_MAPS_CAP
 
 __all__ = [
     "BASEMAP",
@@ -29,11 +29,13 @@ __all__ = [
     "OVERWRITE",
     "SITES",
     "SITE_FAMILY",
+    "SITE_MAPS",
     "SPLIT_GAP_S",
     "STANDOFF",
     "STRICT",
     "TIME_ZONE",
     "VERBOSITY",
+    "cli_words",
     "out_folder",
     "run",
     "say_skipped",
@@ -146,7 +148,7 @@ def say_skipped(other: list[dict[str, Any]]) -> None:
     for reason, names in by_reason.items():
         listed = ", ".join(names[:shown])
         more = f" and {len(names) - shown} more" if shown and len(names) > shown else ""
-        click.echo(f"skipped {len(names)} file(s), {reason}: {listed}{more}", err=True)
+        click.echo(one_line(f"skipped {len(names)} file(s), {reason}: {listed}{more}"), err=True)
 
 
 def _report_warnings(caught: list[warnings.WarningMessage]) -> None:
@@ -167,6 +169,9 @@ def run(func: Callable[[], Any]) -> Any:
         warnings.simplefilter("always")
         try:
             return func()
+        except BrokenPipeError:  # the reader of the output went away (| head)
+            sys.stderr.close()
+            sys.exit(1)
         except UsageError as exc:
             raise click.UsageError(cli_words(exc)) from exc
         except (GeoexposeError, OSError) as exc:
@@ -190,6 +195,25 @@ BASEMAP = click.option(
     callback=_basemap,
     help="Map background: none; osm (the OpenStreetMap tile server then sees the area "
     "viewed); or a local GeoTIFF such as an orthomosaic, drawn inline.",
+)
+
+
+def _site_maps(ctx: click.Context, param: click.Parameter, value: str) -> int | str:
+    if value in ("all", "none"):
+        return value
+    if value.isdigit():
+        return int(value)
+    raise click.BadParameter(f"{value!r}: expected a whole number, all or none")
+
+
+SITE_MAPS = click.option(
+    "--site-maps",
+    metavar="N|all|none",
+    default=str(SITE_MAPS_CAP),
+    show_default=True,
+    callback=_site_maps,
+    help="Which exposed sites get a map of their own (sites/<site_id>.html): the N most "
+    "exposed, all or none. Every exposed site stays in the tables and on map.html.",
 )
 OVERWRITE = click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
 STRICT = click.option("--strict", is_flag=True, help="Stop at the first file that cannot be read.")

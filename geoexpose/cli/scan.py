@@ -13,6 +13,7 @@ from geoexpose.cli.options import (
     MAX_GAP_S,
     OVERWRITE,
     SITE_FAMILY,
+    SITE_MAPS,
     SITES,
     SPLIT_GAP_S,
     STANDOFF,
@@ -26,6 +27,7 @@ from geoexpose.cli.options import (
     verbosity,
 )
 from geoexpose.demo import make_demo_inputs
+from geoexpose.errors import one_line
 from geoexpose.scan import SCAN_ENGINES, ScanResult, check_scan_outputs, scan
 from geoexpose.schema import EXPOSURE_SCORE, FAMILY, KIND, MAP_FILE, SITE_ID
 
@@ -41,6 +43,7 @@ def _scan_and_write(
     basemap: str,
     parquet: bool = False,
     standoff: dict[str, float] | None = None,
+    site_maps: int | str | None = None,
     **options: Any,
 ) -> ScanResult:
     """Scan, write the output folder, and say what was found."""
@@ -51,7 +54,10 @@ def _scan_and_write(
     if done.from_triggers:
         click.echo(f"{done.from_triggers} photos from the logs' photo triggers", err=True)
     extra = {"command": sys.argv[1:], "standoff_overrides": standoff or {}}
-    done.write(out, overwrite=overwrite, basemap=basemap, parquet=parquet, extra_summary=extra)
+    done.write(
+        out, overwrite=overwrite, basemap=basemap, parquet=parquet, extra_summary=extra,
+        site_maps=site_maps,
+    )  # fmt: skip
     result = done.result
     exposed = result.exposed
     click.echo(
@@ -61,8 +67,11 @@ def _scan_and_write(
     )
     for _, row in exposed.head(5).iterrows():
         click.echo(
-            f"  {row[EXPOSURE_SCORE]:6.1f}  {row[SITE_ID]}  {row[FAMILY]}/{row[KIND]}"
-            f"  dwell {row['dwell_s']:.1f} s  min distance {row['min_distance_m']:.0f} m",
+            "  "
+            + one_line(
+                f"{row[EXPOSURE_SCORE]:6.1f}  {row[SITE_ID]}  {row[FAMILY]}/{row[KIND]}"
+                f"  dwell {row['dwell_s']:.1f} s  min distance {row['min_distance_m']:.0f} m"
+            ),
             err=True,
         )
     click.echo(str(out / MAP_FILE))
@@ -95,6 +104,7 @@ def _scan_and_write(
     help="Video: one frame per this many seconds becomes a capture (0: every frame).",
 )
 @BASEMAP
+@SITE_MAPS
 @OVERWRITE
 @STRICT
 @click.option(

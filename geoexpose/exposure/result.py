@@ -84,10 +84,24 @@ class ExposureResult:
         hit = (s[N_FLIGHTS] > 0) | (s[N_CAPTURES] > 0)
         return s[hit].sort_values(EXPOSURE_SCORE, ascending=False, kind="stable")
 
-    def write(self, folder: str | Path, *, overwrite: bool = False, **kwargs: Any) -> Path:
-        """Write the output folder; see :func:`geoexpose.outputs.write_outputs`."""
+    def write(
+        self,
+        folder: str | Path,
+        *,
+        overwrite: bool = False,
+        site_maps: int | str | None = None,
+        **kwargs: Any,
+    ) -> Path:
+        """Write the output folder; see :func:`geoexpose.outputs.write_outputs`.
+
+        ``site_maps``: which sites get a map of their own, a whole number (the most
+        exposed), ``"all"`` or ``"none"``; None for the default,
+        ``geoexpose.maps.SITE_MAPS_CAP`` (50).
+        """
         from geoexpose.outputs import write_outputs
 
+        if site_maps is not None:
+            kwargs["site_maps"] = site_maps
         return write_outputs(self, folder, overwrite=overwrite, **kwargs)
 
 
@@ -113,11 +127,23 @@ class StreamResult(ExposureResult):
         """One line per flight (see ``flight_table``)."""
         return self.flight_table
 
-    def write(self, folder: str | Path, *, overwrite: bool = False, **kwargs: Any) -> Path:
-        """Write the output folder; ``summary.json`` counts the fixes streamed."""
+    def write(
+        self,
+        folder: str | Path,
+        *,
+        overwrite: bool = False,
+        site_maps: int | str | None = None,
+        **kwargs: Any,
+    ) -> Path:
+        """Write the output folder; ``summary.json`` counts the fixes streamed.
+
+        ``site_maps`` as for :meth:`ExposureResult.write`.
+        """
         from geoexpose.outputs import summary, write_outputs
 
         extra = dict(kwargs.pop("extra_summary", None) or {})
         rows = summary(self)["rows"] | {"fixes_kept": int(self.stats.get("fixes", 0))}
         extra = {"rows": rows, "engine": self.stats} | extra
+        if site_maps is not None:
+            kwargs["site_maps"] = site_maps
         return write_outputs(self, folder, overwrite=overwrite, extra_summary=extra, **kwargs)

@@ -4,6 +4,14 @@ Also the checked conversions of tag values (signed strings, rationals) shared wi
 :mod:`geoexpose.imagery.photo_tags`, which raise :class:`~geoexpose.errors.InputError`
 naming the file and the field.
 
+The packet is found in one pass (linear in the bytes searched) and read only up to
+:data:`MAX_XMP_BYTES`; XML is parsed with expat, refusing any DTD, so no entity can be
+declared, expanded or fetched. A packet that is not well-formed only because of an
+undefined entity such as ``&x;`` or a bare ``&`` is read again with the entities left
+out and the ``&`` taken as text, and says so (``xmp_note``); a value that held such an
+entity may then be empty, and EXIF fills it. A packet that cannot be read leaves the
+EXIF alone.
+
 The DJI tags are matched by namespace URI, never by prefix, and are read from both
 the attribute form (``rdf:Description drone-dji:GimbalYawDegree="+12.30"``) and the
 element form (``<drone-dji:GimbalYawDegree>+12.30</drone-dji:GimbalYawDegree>``).
@@ -17,11 +25,13 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
+from xml.parsers import expat
 
 from geoexpose.errors import InputError
 
 __all__ = [
     "DJI_NS",
+    "MAX_XMP_BYTES",
     "TIFF_NS",
     "XmpError",
     "field_error",
@@ -40,12 +50,19 @@ DJI_NS = "http://www.dji.com/drone-dji/1.0/"
 TIFF_NS = "http://ns.adobe.com/tiff/1.0/"
 _RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 
+#: The largest XMP packet read (1 MiB); a larger one is taken as unreadable.
+MAX_XMP_BYTES = 1 << 20
 # The packet proper: <x:xmpmeta ...> ... </x:xmpmeta> (any prefix, also the old
-# "xapmeta"); whatever comes after the closing tag is ignored.
-_PACKET = re.compile(rb"<([\w.-]+:)?x[am]pmeta\b.*?</([\w.-]+:)?x[am]pmeta\s*>", re.DOTALL)
-# A bare RDF block, for writers that omit the xmpmeta wrapper.
-_RDF_BLOCK = re.compile(rb"<([\w.-]+:)?RDF\b.*?</([\w.-]+:)?RDF\s*>", re.DOTALL)
-_FORBIDDEN = (b"<!DOCTYPE", b"<!ENTITY")
+# "xapmeta"), or a bare RDF block for writers that omit the wrapper. Each pattern
+# matches a bounded run of bytes, so one search is linear in the bytes searched.
+_OPEN = re.compile(rb"<(?:[\w.-]{1,64}:)?x[am]pmeta\b")
+_CLOSE = re.compile(rb"</(?:[\w.-]{1,64}:)?x[am]pmeta\s{0,64}>")
+_RDF_OPEN = re.compile(rb"<(?:[\w.-]{1,64}:)?RDF\b")
+_RDF_CLOSE = re.compile(rb"</(?:[\w.-]{1,64}:)?RDF\s{0,64}>")
+# a reference to an entity that is not predefined (none can be declared), and an "&"
+# that starts no reference at all
+_UNDEFINED = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos);)[A-Za-z_:][\w.:-]{0,64};")
+_BARE_AMP = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos|#[0-9]{1,8}|#x[0-9A-Fa-f]{1,8});)")
 _DEWARP_KEYS = ("fx", "fy", "cx", "cy", "k1", "k2", "p1", "p2", "k3")
 
 # field -> DJI XMP names, first present wins
@@ -86,6 +103,20 @@ class XmpError(ValueError):
     """The XMP packet or the GDAL metadata is not well-formed XML."""
 
 
+def _span(data: bytes, opening: re.Pattern[bytes], closing: re.Pattern[bytes]) -> slice | None:
+    """From the first opening tag to the first closing tag after it, or None.
+
+    If the first opening tag has no closing tag after it, no later one has: two
+    searches, each over the bytes once, answer what a lazy ``open.*?close`` asks
+    from every opening tag in turn (which is quadratic).
+    """
+    start = opening.search(data)
+    if start is None:
+        return None
+    end = closing.search(data, start.end())
+    return None if end is None else slice(start.start(), end.end())
+
+
 def find_xmp_packet(data: bytes) -> bytes | None:
     """Return the XMP packet found in ``data``, or None.
 
@@ -99,19 +130,53 @@ def find_xmp_packet(data: bytes) -> bytes | None:
     -------
     bytes or None
         From the opening ``<x:xmpmeta`` to the closing tag, junk after it left out.
+
+    Raises
+    ------
+    XmpError
+        The packet is larger than :data:`MAX_XMP_BYTES`.
+
+    Examples
+    --------
+    >>> find_xmp_packet(b"junk<x:xmpmeta a='1'><rdf:RDF/></x:xmpmeta >junk")
+    b"<x:xmpmeta a='1'><rdf:RDF/></x:xmpmeta >"
+    >>> find_xmp_packet(b"<x:xmpmeta " * 1000) is None
+    True
     """
-    match = _PACKET.search(data) or _RDF_BLOCK.search(data)
-    return match.group(0) if match else None
+    found = _span(data, _OPEN, _CLOSE) or _span(data, _RDF_OPEN, _RDF_CLOSE)
+    if found is None:
+        return None
+    size = found.stop - found.start
+    if size > MAX_XMP_BYTES:
+        raise XmpError(f"the XMP packet is {size} bytes, over the {MAX_XMP_BYTES} read")
+    return data[found]
 
 
 def _parse_xml(text: bytes, what: str) -> ET.Element:
-    """Parse ``text`` with ElementTree, refusing DTDs and entity declarations."""
-    if any(token in text for token in _FORBIDDEN):
+    """Parse ``text`` with expat into elements, refusing any DTD or entity declaration."""
+    builder = ET.TreeBuilder()
+    parser = expat.ParserCreate(namespace_separator=" ")
+
+    def name(raw: str) -> str:
+        uri, _, local = raw.rpartition(" ")
+        return f"{{{uri}}}{local}" if uri else local
+
+    def refuse(*_: object) -> None:
         raise XmpError(f"{what} declares a DTD or entities, which are refused")
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        builder.start(name(tag), {name(k): v for k, v in attrs.items()})
+
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    parser.StartElementHandler = start
+    parser.EndElementHandler = lambda tag: builder.end(name(tag))
+    parser.CharacterDataHandler = builder.data
     try:
-        return ET.fromstring(text)
-    except ET.ParseError as exc:
-        raise XmpError(f"{what} is not well-formed XML ({exc})") from exc
+        parser.Parse(text, True)
+    except expat.ExpatError as exc:
+        raise XmpError(f"{what} is not well-formed XML ({exc})") from None
+    return builder.close()
 
 
 def _element_text(element: ET.Element) -> str | None:
@@ -257,12 +322,26 @@ def _dewarp(text: str, path: Path) -> dict[str, Any]:
     return out
 
 
-def xmp_fields(packet: bytes, path: Path) -> dict[str, Any]:
-    """PhotoTags fields found in the DJI XMP of ``path``; values checked and converted."""
+def _lenient(packet: bytes) -> tuple[dict[str, str], str | None]:
+    """Properties of a packet, read again without undefined entities if not well-formed."""
     try:
-        props = parse_xmp(packet)
+        return parse_xmp(packet), None
     except XmpError as exc:
-        raise field_error(path, "XMP", str(exc)) from None
+        first = exc
+    try:
+        props = parse_xmp(_BARE_AMP.sub(b"&amp;", _UNDEFINED.sub(b"", packet)))
+    except XmpError:
+        return {}, f"XMP unreadable ({first}): EXIF used alone"
+    return props, f"XMP repaired ({first}): undefined entities left out"
+
+
+def xmp_fields(packet: bytes, path: Path) -> dict[str, Any]:
+    """PhotoTags fields found in the DJI XMP of ``path``; values checked and converted.
+
+    ``xmp_note`` says if the packet had to be repaired or could not be read (then
+    the other fields are None and the EXIF is used alone).
+    """
+    props, note = _lenient(packet)
     out: dict[str, Any] = {}
     for field, names in _XMP_FLOATS.items():
         name = next((n for n in names if n in props), None)
@@ -279,4 +358,5 @@ def xmp_fields(packet: bytes, path: Path) -> dict[str, Any]:
     out["model"] = to_text(props.get(f"{{{TIFF_NS}}}Model"))
     if to_text(props.get("DewarpData")):
         out.update(_dewarp(props["DewarpData"], path))
+    out["xmp_note"] = note
     return out

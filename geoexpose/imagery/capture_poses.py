@@ -13,7 +13,10 @@ How the pose of a photo is chosen, and the flags that say so:
 - without gimbal pitch, nadir: ``pose_nadir_assumed``;
 - a broken attitude, all three gimbal angles exactly 0, or a gimbal yaw of exactly 0 on
   every photo of a folder of several: ``attitude_broken`` and a yaw-free footprint
-  (``yaw_unknown``); an all-zero attitude is also taken as nadir (``pose_nadir_assumed``).
+  (``yaw_unknown``); an all-zero attitude is also taken as nadir (``pose_nadir_assumed``);
+- an XMP packet read only after its undefined entities were taken as text:
+  ``xmp_repaired``; one that could not be read (the EXIF position used):
+  ``xmp_unreadable``.
 
 The camera's height above the ground plane is ``RelativeAltitude``, the height above the
 take-off point (``alt_ref`` is ``takeoff``): right over flat ground level with the
@@ -113,13 +116,19 @@ def photo_poses(
     reasons: list[str | None] = list(tags[PROBLEM])
     cameras: list[Camera | None] = [None] * n
     records = tags.to_dict("records")
+    xmp_notes = (
+        tags["xmp_note"].fillna("").astype(str).to_numpy(dtype=object)
+        if "xmp_note" in tags
+        else np.full(n, "", dtype=object)
+    )
     for i, record in enumerate(records):
         if reasons[i] is not None:
             continue
         try:
             cameras[i] = camera_from_tags(record, path=record[PATH])
         except InputError as exc:
-            reasons[i] = " ".join(str(exc).split())
+            note = f" ({xmp_notes[i]})" if xmp_notes[i] else ""
+            reasons[i] = " ".join(str(exc).split()) + note
 
     lon, lat, rel = num["lon"], num["lat"], num["rel_alt_m"]
     names = tags[PATH].to_numpy(dtype=object)
@@ -134,8 +143,15 @@ def photo_poses(
             reasons[i] = (
                 f"{names[i]}: field RelativeAltitude is missing: the height above ground is unknown"
             )
+        if reasons[i] is not None and xmp_notes[i]:
+            reasons[i] = f"{reasons[i]} ({xmp_notes[i]})"
 
     flags = np.full(n, "", dtype=object)
+    flags = add_flag(
+        flags, np.char.startswith(xmp_notes.astype(str), "XMP repaired"), "xmp_repaired"
+    )
+    unreadable = np.char.startswith(xmp_notes.astype(str), "XMP unreadable")
+    flags = add_flag(flags, unreadable, "xmp_unreadable")
     gy, gp, gr = num["gimbal_yaw_deg"], num["gimbal_pitch_deg"], num["gimbal_roll_deg"]
     fy = num["flight_yaw_deg"]
     from_flight = ~np.isfinite(gy) & np.isfinite(fy)

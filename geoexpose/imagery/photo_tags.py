@@ -88,6 +88,8 @@ class PhotoTags:
     Focal-plane resolutions are in pixels per millimetre; ``focal_plane_unit`` is
     the unit the file used. ``dewarp_*`` are the fields of DJI DewarpData
     (``"date;fx,fy,cx,cy,k1,k2,p1,p2,k3"``, cx/cy offsets from the centre, pixels).
+    ``xmp_note`` is set where the XMP packet had to be repaired (undefined entities
+    read as text) or could not be read (then only EXIF values are used).
     """
 
     make: str | None = None
@@ -138,6 +140,7 @@ class PhotoTags:
     image_source: str | None = None
     product_name: str | None = None
     drone_model: str | None = None
+    xmp_note: str | None = None
 
 
 PHOTO_TAG_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(PhotoTags))
@@ -153,9 +156,9 @@ def _gdal_value(text: str) -> Any:
     return text
 
 
-def _read_raw(path: Path) -> tuple[tuple[int, int], dict[str, Any], bytes | None]:
-    """Pixel size, EXIF values by name and the XMP packet of one file."""
-    from PIL import UnidentifiedImageError
+def _read_raw(path: Path) -> tuple[tuple[int, int], dict[str, Any], bytes | None, str | None]:
+    """Pixel size, EXIF values by name, the XMP packet of one file, and why it has none."""
+    from PIL import Image, UnidentifiedImageError
 
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -167,14 +170,20 @@ def _read_raw(path: Path) -> tuple[tuple[int, int], dict[str, Any], bytes | None
         raise InputError(f"{path}: file not found") from None
     except UnidentifiedImageError:
         raise InputError(f"{path}: not an image format Pillow can read") from None
+    except Image.DecompressionBombError as exc:
+        reason = " ".join(str(exc).split())
+        raise InputError(f"{path}: refused, its declared size is too large ({reason})") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__
         raise InputError(f"{path}: not a readable image ({reason})") from None
-    packet = find_xmp_packet(xmp_source) if xmp_source else None
-    if packet is None:
-        with path.open("rb") as handle:
-            packet = find_xmp_packet(handle.read(_HEAD_BYTES))
-    return size, exif, packet
+    try:
+        packet = find_xmp_packet(xmp_source) if xmp_source else None
+        if packet is None:
+            with path.open("rb") as handle:
+                packet = find_xmp_packet(handle.read(_HEAD_BYTES))
+    except XmpError as exc:
+        return size, exif, None, f"XMP unreadable ({exc}): EXIF used alone"
+    return size, exif, packet, None
 
 
 def _pillow_metadata(path: Path) -> tuple[tuple[int, int], dict[str, Any], bytes | None]:
@@ -286,7 +295,8 @@ def read_photo_tags(path: str | PathLike[str]) -> PhotoTags:
     Raises
     ------
     InputError
-        If the file is not a readable image, or a tag holds a value that is not a
+        If the file is not a readable image (or declares more pixels than Pillow
+        opens: a possible decompression bomb), or a tag holds a value that is not a
         number, a date or a coordinate in range (the message names file and field).
 
     Notes
@@ -295,8 +305,10 @@ def read_photo_tags(path: str | PathLike[str]) -> PhotoTags:
     there); EXIF wins for make and model.
     """
     path = Path(path)
-    (width, height), exif, packet = _read_raw(path)
+    (width, height), exif, packet, note = _read_raw(path)
     values: dict[str, Any] = {"width_px": int(width), "height_px": int(height)}
+    if note is not None:
+        values["xmp_note"] = note
     from_exif = _exif_fields(exif, path)
     from_xmp = xmp_fields(packet, path) if packet is not None else {}
     for field in PHOTO_TAG_FIELDS:

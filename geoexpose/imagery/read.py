@@ -23,7 +23,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from geoexpose._files import expand_paths, file_labels
-from geoexpose.errors import InputError, InputWarning, UsageError
+from geoexpose.errors import InputError, InputWarning, UsageError, printable
 from geoexpose.imagery._raster import open_dem
 from geoexpose.imagery.camera import Camera
 from geoexpose.imagery.capture_poses import photo_poses, srt_poses
@@ -128,9 +128,13 @@ def read_captures(
     entries = {path: _entry(path) for path in files}
 
     def skip(path: Path, reason: str, exc: Exception | None = None) -> None:
-        reason = " ".join(reason.split())
+        reason = printable(" ".join(reason.split()))
         entries[path]["reason"] = reason
-        message = reason if reason.startswith(str(path)) else f"{path}: {reason}"
+        message = (
+            reason
+            if reason.startswith(printable(str(path)))
+            else f"{printable(str(path))}: {reason}"
+        )
         if strict:
             raise InputError(message) from exc
         warnings.warn(InputWarning(message), stacklevel=3)
@@ -173,7 +177,10 @@ def read_captures(
         tags = photo_tags_table(photos)
         poses, photo_cams, reasons = photo_poses(tags, [labels[p] for p in photos], time_zone)
         ok = np.array([r is None for r in reasons], dtype=bool)
-        for path, reason in zip(photos, reasons, strict=True):
+        notes = tags["xmp_note"].tolist()
+        for path, reason, note in zip(photos, reasons, notes, strict=True):
+            if note:
+                entries[path]["notes"] = [note]
             if reason is None:
                 entries[path].update(status="read", captures=1)
             else:

@@ -2,8 +2,9 @@
 
 :func:`explore` draws the overview, :func:`explore_site` one site; :func:`write_map`,
 :func:`write_maps` and :func:`rebuild_maps` write them as single HTML files that
-load nothing. The maps draw tables of the schema (sites, flights, fixes, captures,
-exposure columns), whatever made them.
+load nothing, with site maps for the most exposed sites (:func:`pick_site_maps`, up
+to ``SITE_MAPS_CAP`` by default). The maps draw tables of the schema (sites,
+flights, fixes, captures, exposure columns), whatever made them.
 """
 
 from geoexpose.maps._canvas import BASEMAPS, family_colors
@@ -19,9 +20,12 @@ from geoexpose.maps._layers import (
     table,
 )
 from geoexpose.maps._output_maps import (
+    SITE_MAPS_CAP,
     load_output,
+    pick_site_maps,
     rebuild_maps,
     site_file_names,
+    site_maps_record,
     write_maps,
     write_site_maps,
 )
@@ -36,15 +40,18 @@ __all__ = [
     "SCORE_COLORS",
     "SCORE_EDGES",
     "SIMPLIFY_M",
+    "SITE_MAPS_CAP",
     "TRACK_LEVELS_M",
     "encode_geometries",
     "explore",
     "explore_site",
     "family_colors",
     "load_output",
+    "pick_site_maps",
     "rebuild_maps",
     "simplify_m",
     "site_file_names",
+    "site_maps_record",
     "table",
     "write_map",
     "write_maps",

@@ -236,5 +236,5 @@ def write_page(m: folium.Map, path: str | os.PathLike[str]) -> Path:
     """
     page = inline_assets(m.get_root().render())
     path = write_text_atomic(path, page)
-    logger.info("wrote %s (%d bytes)", path, len(page.encode("utf-8")))
+    logger.info("wrote %s (%d characters)", path, len(page))
     return path

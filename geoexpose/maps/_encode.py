@@ -41,6 +41,7 @@ __all__ = [
 
 MICRO = 1_000_000
 _MULTI = (4, 5, 6, 7)  # MultiPoint, MultiLineString, MultiPolygon, GeometryCollection
+_POINTS = (-1, 0, 4)  # missing, Point, MultiPoint
 
 
 def to_metric(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -71,13 +72,17 @@ def simplify_levels(
     lies within the sum of the tolerances up to ``k`` of the input.
     """
     geoms = np.asarray(geoms, dtype=object)
-    if len(geoms) == 0:
+    # Points and MultiPoints are kept as they are (nothing to simplify, nothing to project).
+    lines = ~np.isin(shapely.get_type_id(geoms), _POINTS)
+    if not lines.any():
         return [geoms.copy() for _ in tolerances_m]
-    metric, bands = to_metric(geoms)
+    metric, bands = to_metric(geoms[lines])
     out = []
     for tol in tolerances_m:
         metric = shapely.simplify(metric, float(tol), preserve_topology=preserve_topology)
-        out.append(to_lonlat(metric, bands))
+        level = geoms.copy()
+        level[lines] = to_lonlat(metric, bands)
+        out.append(level)
     return out
 
 

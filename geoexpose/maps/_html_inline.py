@@ -141,6 +141,20 @@ def _style(css: str, folder: Traversable, origin: str) -> str:
     return "<style>\n" + inlined + "\n</style>"
 
 
+def _calls_jquery(text: str) -> bool:
+    """Whether the text calls ``$(...)`` or ``jQuery(...)``: a regex at each ``$`` only.
+
+    Searching a page of several megabytes with the look-behind pattern alone is slow.
+    """
+    for literal in ("$", "jQuery"):
+        at = text.find(literal)
+        while at >= 0:
+            if _JQUERY_CALL.match(text, at):
+                return True
+            at = text.find(literal, at + 1)
+    return False
+
+
 def _check_droppable(page: str) -> None:
     """Refuse to drop the default libraries when the page's own code calls them."""
     if "AwesomeMarkers" in page:
@@ -148,7 +162,7 @@ def _check_droppable(page: str) -> None:
             "this map uses folium.Icon (awesome-markers), which cannot be made "
             "self-contained; use folium.CircleMarker instead"
         )
-    if _JQUERY_CALL.search(page):
+    if _calls_jquery(page):
         raise UsageError(
             "this map's scripts call jQuery (folium.Popup does), which geoexpose "
             "does not inline; use tooltips, or geoexpose.explore's own popups"
@@ -258,12 +272,17 @@ def assert_self_contained(page: str) -> None:
                 raise UsageError(f"map stylesheet loads url({ref!r}); a map may load nothing")
 
 
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
+
+
 def escape(values: pd.Series) -> pd.Series:
-    """Escape text for HTML; missing values become a dash."""
+    """Escape text for HTML; missing values become a dash.
+
+    >>> escape(pd.Series(['a<b & "c"', None])).tolist() == ["a&lt;b &amp; &quot;c&quot;", DASH]
+    True
+    """
     text = values.astype(object).where(values.notna(), DASH).astype(str)
-    for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;")):
-        text = text.str.replace(char, entity, regex=False)
-    return text
+    return pd.Series([t.translate(_ESCAPES) for t in text], index=values.index, dtype=object)
 
 
 def display_text(values: pd.Series, column: str) -> pd.Series:
@@ -284,8 +303,10 @@ def display_text(values: pd.Series, column: str) -> pd.Series:
     if decimals is None:
         decimals = 0 if pd.api.types.is_integer_dtype(values) else 1
     number = values.to_numpy(dtype="float64", na_value=np.nan)
-    text = np.where(np.isfinite(number), np.char.mod(f"%.{decimals}f", number), DASH)
-    return pd.Series(text, index=values.index, dtype=object)
+    # Each distinct value is formatted once: a site table repeats 0 and NaN a lot.
+    distinct, which = np.unique(number, return_inverse=True)
+    text = np.where(np.isfinite(distinct), np.char.mod(f"%.{decimals}f", distinct), DASH)
+    return pd.Series(text[which.reshape(-1)], index=values.index, dtype=object)
 
 
 def panel_html(title: str, sections: list[tuple[str, pd.DataFrame, bool]]) -> str:

@@ -17,7 +17,7 @@ import pandas as pd
 import shapely
 
 from geoexpose.maps._canvas import Canvas
-from geoexpose.maps._encode import encode_geometries, simplify_levels, simplify_m
+from geoexpose.maps._encode import encode_geometries, simplify_m
 from geoexpose.maps._html_inline import DASH, display_text, legend_html
 from geoexpose.schema import (
     ALT_AGL_M,
@@ -29,7 +29,6 @@ from geoexpose.schema import (
     EXPOSURE_SCORE,
     FAMILY,
     FLAGS,
-    FLIGHT_COLUMNS,
     FLIGHT_ID,
     GEOMETRY,
     GSD_CM,
@@ -44,7 +43,6 @@ from geoexpose.schema import (
     TIME_UTC,
     YAW_DEG,
 )
-from geoexpose.tracks import GAP_FACTOR, MAX_GAP_S, fix_arrays
 
 if TYPE_CHECKING:
     from geoexpose.maps._thumbnails import Thumbnails
@@ -59,7 +57,6 @@ __all__ = [
     "SIMPLIFY_M",
     "TRACK_LEVELS_M",
     "add_captures",
-    "add_flights",
     "agl_class",
     "base_names",
     "exposed_mask",
@@ -175,95 +172,6 @@ def agl_labels() -> list[str]:
     h = [f"{e:g}" for e in AGL_EDGES]
     labels = [f"< {h[0]} m", *(f"{a}{DASH}{b} m" for a, b in itertools.pairwise(h))]
     return [*labels, f"\u2265 {h[-1]} m", "unknown"]
-
-
-def track_pieces(
-    fixes: pd.DataFrame, *, max_gap_s: float, gap_factor: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Flight paths cut where the height class changes, merged per flight and class.
-
-    Each segment between consecutive fixes of a flight takes the class of the mean
-    ``alt_agl_m`` of its ends; recording gaps, as :func:`geoexpose.expose` defines
-    them, are not drawn. Returns one MultiLineString per (flight, class) present, the
-    flight id and class of each, and the flight ids in the order of ``fix_arrays``.
-    """
-    a = fix_arrays(fixes, max_gap_s=max_gap_s, gap_factor=gap_factor)
-    seg = np.flatnonzero(a.seg_ok[:-1] & (a.codes[:-1] >= 0)) if len(a.codes) else np.zeros(0, int)
-    if seg.size == 0:
-        empty = np.empty(0, dtype=object)
-        return empty, empty.copy(), np.empty(0, dtype="int64"), a.names
-    cls = agl_class((a.alt[seg] + a.alt[seg + 1]) / 2.0)
-    start = np.ones(seg.size, dtype=bool)
-    start[1:] = (seg[1:] != seg[:-1] + 1) | (cls[1:] != cls[:-1])
-    run = np.cumsum(start) - 1
-    last = np.append(start[1:], True)
-    verts = np.concatenate([seg, seg[last] + 1])
-    runs = np.concatenate([run, run[last]])
-    order = np.lexsort((verts, runs))
-    lines = shapely.linestrings(a.xy[verts[order]], indices=runs[order])
-    n_cls = len(AGL_COLORS)
-    key = a.codes[seg[start]].astype("int64") * n_cls + cls[start]
-    by_key = np.argsort(key, kind="stable")
-    keys, index = np.unique(key[by_key], return_inverse=True)
-    pieces = shapely.multilinestrings(lines[by_key], indices=index)
-    return pieces, np.asarray(a.names, dtype=object)[keys // n_cls], keys % n_cls, a.names
-
-
-def _levels_spec(canvas: Canvas, geoms: np.ndarray, spec: dict[str, Any]) -> dict[str, Any]:
-    levels = simplify_levels(geoms, TRACK_LEVELS_M, preserve_topology=False)
-    spec["levels"] = [
-        {"tol_m": tol, "block": canvas.block(encode_geometries(g))}
-        for tol, g in zip(TRACK_LEVELS_M, levels, strict=True)
-    ]
-    return spec
-
-
-def add_flights(
-    canvas: Canvas,
-    flights: pd.DataFrame | None,
-    fixes: pd.DataFrame | None,
-    params: Mapping[str, Any],
-    *,
-    name: str = "flights",
-    clip: Any = None,
-) -> None:
-    """Flight tracks coloured by height above ground (or plain flight lines), by zoom.
-
-    ``clip``, a polygon in EPSG:4326, keeps only the part of the tracks inside it.
-    """
-    info = None
-    if flights is not None and FLIGHT_ID in flights.columns:
-        cols = [c for c in FLIGHT_COLUMNS if c in flights.columns and c != GEOMETRY]
-        info = pd.DataFrame(flights[cols]).drop_duplicates(FLIGHT_ID).set_index(FLIGHT_ID)
-        if SOURCE in info.columns:
-            info[SOURCE] = base_names(info[SOURCE])
-    if fixes is not None:
-        gaps = {"max_gap_s": MAX_GAP_S, "gap_factor": GAP_FACTOR}
-        gaps.update({k: float(v) for k, v in params.items() if k in gaps})
-        geoms, flight_ids, cls, _ = track_pieces(fixes, **gaps)
-        styles = [{"color": c, "weight": 3.0, "opacity": 0.9} for c in AGL_COLORS]
-        frame = pd.DataFrame({FLIGHT_ID: flight_ids, "height": np.asarray(agl_labels())[cls]})
-        s = cls
-    elif flights is not None:
-        geoms = flights.geometry.to_numpy()
-        styles = [{"color": FLIGHT_COLOR, "weight": 2.5, "opacity": 0.9}]
-        frame = pd.DataFrame(
-            {FLIGHT_ID: flights[FLIGHT_ID].to_numpy() if FLIGHT_ID in flights else DASH}
-        )
-        s = np.zeros(len(frame), dtype="int64")
-    else:
-        return
-    if info is not None and len(frame):
-        frame = frame.join(info.drop(columns=[c for c in frame if c in info]), on=FLIGHT_ID)
-    if clip is not None and len(geoms):
-        geoms = shapely.intersection(np.asarray(geoms, dtype=object), clip)
-    columns = [c for c in frame.columns if c != FLIGHT_ID]
-    spec = {
-        "styles": styles,
-        "s": s,
-        "table": table(frame, columns, frame[FLIGHT_ID].astype(object)),
-    }
-    canvas.layer(name, "levels", _levels_spec(canvas, np.asarray(geoms, dtype=object), spec))
 
 
 def _sites_shown(captures: pd.DataFrame, capture_sites: pd.DataFrame | None) -> pd.Series:

@@ -1,13 +1,25 @@
 """The maps of an output folder: ``map.html`` and ``sites/<site_id>.html``, written or rebuilt.
 
-:func:`write_maps` writes the overview and one map per exposed site, linked both
-ways; :func:`rebuild_maps` draws them again from the folder's ``exposure.gpkg``
-(read by :func:`load_output`), for instance with another basemap.
+:func:`write_maps` writes the overview and a map for each of the most exposed sites
+(:func:`pick_site_maps`: highest ``exposure_score`` first, ties by ``site_id``; at
+most ``SITE_MAPS_CAP`` by default, or a number, ``"all"`` or ``"none"``), linked
+both ways; every exposed site stays on the overview, whose legend says which have a
+map. :func:`site_maps_record` is what ``summary.json`` says of them (key
+``site_maps``)::
+
+    {"limit": 50, "exposed_sites": 812, "written": 50,
+     "maps": {"<site_id>": "sites/<file>.html", ...}}
+
+``limit`` is the number asked for, ``"all"`` or ``"none"``; ``maps`` lists the
+sites with a map, most exposed first. :func:`rebuild_maps` draws the maps again
+from the folder's ``exposure.gpkg`` (read by :func:`load_output`), for instance
+with another basemap or another choice of site maps.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import re
@@ -16,26 +28,46 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyogrio
 
-from geoexpose.errors import InputError, OutputExistsError
+from geoexpose._atomic import write_text_atomic
+from geoexpose.errors import InputError, OutputExistsError, UsageError
 from geoexpose.maps._canvas import check_basemap, lonlat_frame, thumbnails_of, write_page
 from geoexpose.maps._layers import exposed_mask
-from geoexpose.maps._site_maps import FixIndex, explore_site, site_map
+from geoexpose.maps._site_data import SiteMapData
+from geoexpose.maps._site_maps import explore_site, site_map
 from geoexpose.maps._thumbnails import Thumbnails
-from geoexpose.maps.explore import explore
+from geoexpose.maps._tracks import flight_pieces
+from geoexpose.maps.explore import explore, overview_map
 from geoexpose.schema import (
+    EXPOSURE_SCORE,
     FLIGHT_ID,
     GPKG_FILE,
     GPKG_LAYERS,
     MAP_FILE,
     SITE_ID,
     SITE_MAPS_FOLDER,
+    SUMMARY_FILE,
     TIME_UTC,
 )
 
-__all__ = ["load_output", "rebuild_maps", "site_file_names", "write_maps", "write_site_maps"]
+__all__ = [
+    "SITE_MAPS_CAP",
+    "load_output",
+    "pick_site_maps",
+    "rebuild_maps",
+    "site_file_names",
+    "site_maps_record",
+    "write_maps",
+    "write_site_maps",
+]
+
+#: Site maps written by default: those of the 50 most exposed sites. Each map is a
+#: self-contained page of about half a megabyte (Leaflet included), so a fleet scan
+#: that exposes thousands of sites does not write thousands of them.
+SITE_MAPS_CAP = 50
 
 logger = logging.getLogger(__name__)
 
@@ -53,14 +85,111 @@ def site_file_names(site_ids: Any) -> dict[str, str]:
     >>> site_file_names(["osm:way/123", "W1"])
     {'osm:way/123': 'osm_way_123.html', 'W1': 'W1.html'}
     """
-    ids = pd.Series(pd.unique(pd.Series(site_ids, dtype=object).astype(str)), dtype=object)
+    text = pd.Series(site_ids, dtype=object).astype(str)
+    ids = pd.Series(pd.unique(text.to_numpy(dtype=object)), dtype="string")
     safe = ids.str.replace(r"[^A-Za-z0-9._-]+", "_", regex=True).str.strip("._-").str[:120]
     safe = safe.where(safe != "", "site")
-    safe = safe.where(~safe.str.match(_RESERVED), "_" + safe)
+    safe = safe.where(~safe.str.match(_RESERVED.pattern, case=False), "_" + safe)
     clash = safe.str.lower().duplicated(keep=False).to_numpy()
-    digest = ids[clash].map(lambda i: hashlib.sha1(i.encode("utf-8")).hexdigest()[:8])
-    safe[clash] = safe[clash] + "-" + digest
-    return dict(zip(ids, safe + ".html", strict=True))
+    names = (safe + ".html").to_numpy(dtype=object)
+    for k in np.flatnonzero(clash):
+        digest = hashlib.sha1(str(ids.iloc[k]).encode("utf-8")).hexdigest()[:8]
+        names[k] = f"{safe.iloc[k]}-{digest}.html"
+    return dict(zip(ids.to_numpy(dtype=object).tolist(), names.tolist(), strict=True))
+
+
+def _limit(site_maps: int | str) -> int | None:
+    """Return the number of site maps asked for (None: all); refuse anything else."""
+    whole = isinstance(site_maps, int | np.integer) and not isinstance(site_maps, bool)
+    if whole and int(site_maps) >= 0:
+        return int(site_maps)
+    text = site_maps.strip().lower() if isinstance(site_maps, str) else ""
+    if text in ("all", "none"):
+        return None if text == "all" else 0
+    if text.isdigit():
+        return int(text)
+    raise UsageError(f"site maps: expected a whole number >= 0, 'all' or 'none', not {site_maps!r}")
+
+
+def pick_site_maps(sites: pd.DataFrame, site_maps: int | str = SITE_MAPS_CAP) -> list[str]:
+    """Choose the sites that get a map: the most exposed first, up to ``site_maps``.
+
+    Parameters
+    ----------
+    sites
+        Sites with their exposure columns (as ``result.sites``).
+    site_maps
+        How many: a whole number, ``"all"`` or ``"none"``.
+
+    Returns
+    -------
+    list of str
+        The ids of exposed sites (a score above 0, a flight or a capture), highest
+        ``exposure_score`` first (a missing score counts as 0), ties by ``site_id``.
+
+    >>> import geopandas as gpd, shapely
+    >>> sites = gpd.GeoDataFrame(
+    ...     {"site_id": ["c", "a", "b", "d"], "family": "water",
+    ...      "exposure_score": [10.0, 55.0, 10.0, 0.0], "n_flights": [1, 2, 1, 0]},
+    ...     geometry=[shapely.Point(0, 0)] * 4, crs=4326)
+    >>> pick_site_maps(sites, 2), pick_site_maps(sites, "all"), pick_site_maps(sites, "none")
+    (['a', 'b'], ['a', 'b', 'c'], [])
+    """
+    limit = _limit(site_maps)
+    exposed = sites[exposed_mask(sites)]
+    ids = exposed[SITE_ID].astype(str).to_numpy(dtype=object)
+    score = (
+        pd.to_numeric(exposed[EXPOSURE_SCORE], errors="coerce").to_numpy("float64")
+        if EXPOSURE_SCORE in exposed
+        else np.zeros(len(exposed))
+    )
+    rank = pd.DataFrame({"score": np.nan_to_num(score, nan=0.0), "id": ids})  # NaN as 0
+    ranked = rank.sort_values(["score", "id"], ascending=[False, True], kind="stable")
+    chosen = pd.unique(ranked["id"].to_numpy(dtype=object))
+    return [str(i) for i in (chosen if limit is None else chosen[:limit])]
+
+
+def site_maps_record(
+    sites: pd.DataFrame,
+    site_maps: int | str = SITE_MAPS_CAP,
+    *,
+    written: Sequence[str | os.PathLike[str]] | None = None,
+) -> dict[str, Any]:
+    """Say which sites have a map, for ``summary.json`` (see the module's docstring).
+
+    ``written``: the site maps' paths as :func:`write_maps` returns them after the
+    overview (most exposed first), to save working out their file names again.
+    """
+    limit = _limit(site_maps)
+    chosen = pick_site_maps(sites, site_maps)
+    if written is not None and len(written) == len(chosen):
+        names = {i: Path(p).name for i, p in zip(chosen, written, strict=True)}
+    else:
+        names = site_file_names(sites[SITE_ID]) if chosen else {}
+    n_exposed = int(sites.loc[exposed_mask(sites), SITE_ID].astype(str).nunique())
+    return {
+        "limit": "all" if limit is None else ("none" if limit == 0 else limit),
+        "exposed_sites": n_exposed,
+        "written": len(chosen),
+        "maps": {i: f"{SITE_MAPS_FOLDER}/{names[i]}" for i in chosen},
+    }
+
+
+def _legend_section(sites: pd.DataFrame, n_maps: int) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Write the overview's legend lines on which sites have a map."""
+    n_exposed = int(sites.loc[exposed_mask(sites), SITE_ID].astype(str).nunique())
+    if n_exposed == 0:
+        return []
+    if n_maps == 0:
+        text = f"none written ({n_exposed} exposed sites)"
+    elif n_maps >= n_exposed:
+        text = f"all {n_exposed} exposed sites have one, linked from their popups"
+    else:
+        text = (
+            f"the {n_maps} most exposed of {n_exposed} exposed sites have one, "
+            "linked from their popups"
+        )
+    return [("Site maps", [("display:none", text)])]
 
 
 def write_site_maps(
@@ -71,10 +200,13 @@ def write_site_maps(
     basemap: str | os.PathLike[str] = "none",
     overview: str | None = _OVERVIEW_LINK,
     thumbnails: bool | Thumbnails = True,
+    data: SiteMapData | None = None,
 ) -> dict[str, Path]:
     """Write ``<site_id>.html`` into ``folder`` for each exposed site (or each of ``site_ids``).
 
     Without ``site_ids``, the maps in ``folder`` of sites no longer exposed are removed.
+    The result is prepared once (``data``, made here when not given), so each map
+    costs only the rows near its site.
 
     Returns
     -------
@@ -84,36 +216,41 @@ def write_site_maps(
     folder = Path(folder)
     basemap = check_basemap(basemap)
     sites = result.sites
-    names = site_file_names(sites[SITE_ID])
     if site_ids is None:
         wanted = sites[SITE_ID][exposed_mask(sites)].astype(str).tolist()
     else:
         wanted = [str(i) for i in ([site_ids] if isinstance(site_ids, str) else site_ids)]
+    wanted = list(dict.fromkeys(wanted))
+    names = site_file_names(sites[SITE_ID])
     unknown = [i for i in wanted if i not in names]
     if unknown:
         raise InputError(f"site {unknown[0]!r}: not among the sites of the result")
     thumbs = thumbnails_of(thumbnails)
-    fixes = lonlat_frame(getattr(result, "fixes", None), "fixes", (FLIGHT_ID, TIME_UTC))
-    index = FixIndex(fixes)
+    if data is None and wanted:
+        data = SiteMapData(result)
     folder.mkdir(parents=True, exist_ok=True)
     written = {}
     for site_id in wanted:
         m = site_map(
-            result,
-            site_id,
-            basemap=basemap,
-            thumbnails=thumbs,
-            overview=overview,
-            fix_index=index,
+            result, site_id, basemap=basemap, thumbnails=thumbs, overview=overview, data=data
         )
         written[site_id] = write_page(m, folder / names[site_id])
     if site_ids is None:
-        keep = {p.name for p in written.values()}
-        for old in folder.glob("*.html"):
-            if old.name not in keep:
-                old.unlink()
+        _remove_other_maps(folder, written.values())
     logger.info("wrote %d site maps in %s", len(written), folder)
     return written
+
+
+def _remove_other_maps(folder: Path, keep: Any) -> None:
+    """Remove the site maps in ``folder`` not in ``keep``, and the folder if left empty."""
+    if not folder.is_dir():
+        return
+    names = {Path(p).name for p in keep}
+    for old in folder.glob("*.html"):
+        if old.name not in names:
+            old.unlink()
+    if not any(folder.iterdir()):
+        folder.rmdir()
 
 
 def write_maps(
@@ -122,26 +259,73 @@ def write_maps(
     *,
     basemap: str | os.PathLike[str] = "none",
     layers: Sequence[tuple[str, Mapping[str, Any], list[tuple[str, str]]]] = (),
+    site_maps: int | str = SITE_MAPS_CAP,
 ) -> list[Path]:
-    """Write an output folder's maps: ``sites/<site_id>.html`` per exposed site, ``map.html``.
+    """Write an output folder's maps: ``map.html`` and ``sites/<site_id>.html``.
 
-    The overview's site popups link to the site maps, and each site map links back.
-    Site maps of sites no longer exposed are removed from ``sites/``. ``layers`` are
-    drawn on the overview, as for :func:`geoexpose.maps.explore`. Returns the paths
-    written, the overview first.
+    Parameters
+    ----------
+    result
+        An exposure result, or a namespace with its frames.
+    folder
+        The output folder.
+    basemap
+        As for :func:`geoexpose.maps.explore`.
+    layers
+        Drawn on the overview, as for :func:`geoexpose.maps.explore`.
+    site_maps
+        Which sites get a map: the ``site_maps`` most exposed (``SITE_MAPS_CAP`` by
+        default), ``"all"`` or ``"none"`` (see :func:`pick_site_maps`).
+
+    Returns
+    -------
+    list of Path
+        The paths written: the overview first, then the site maps, most exposed first.
+
+    Notes
+    -----
+    The overview's site popups link to the site maps, each site map links back, and
+    the overview's legend says which sites have a map. Other maps in ``sites/`` are
+    removed (and the folder, when no site has a map).
     """
     folder = Path(folder)
     basemap = check_basemap(basemap)
+    chosen = pick_site_maps(result.sites, site_maps)
     thumbs = Thumbnails()
-    written = write_site_maps(
-        result,
-        folder / SITE_MAPS_FOLDER,
-        basemap=basemap,
-        overview=_OVERVIEW_LINK,
-        thumbnails=thumbs,
-    )
+    # The tracks are cut and simplified once, for the overview and the site maps.
+    flights = lonlat_frame(getattr(result, "flights", None), "flights", ())
+    fixes = lonlat_frame(getattr(result, "fixes", None), "fixes", (FLIGHT_ID, TIME_UTC))
+    params = dict(getattr(result, "params", None) or {})
+    pieces = flight_pieces(flights, fixes, params)
+    pieces = pieces.with_levels() if pieces is not None else None
+    written: dict[str, Path] = {}
+    if chosen:
+        written = write_site_maps(
+            result,
+            folder / SITE_MAPS_FOLDER,
+            site_ids=chosen,
+            basemap=basemap,
+            overview=_OVERVIEW_LINK,
+            thumbnails=thumbs,
+            data=SiteMapData(result, pieces=pieces),
+        )
+    _remove_other_maps(folder / SITE_MAPS_FOLDER, written.values())
     links = {i: f"{SITE_MAPS_FOLDER}/{p.name}" for i, p in written.items()}
-    m = explore(result, basemap=basemap, thumbnails=thumbs, site_pages=links, layers=layers)
+    m = overview_map(
+        result,
+        sites=None,
+        flights=None,
+        fixes=None,
+        captures=None,
+        capture_sites=None,
+        basemap=basemap,
+        colors=None,
+        thumbnails=thumbs,
+        site_pages=links,
+        layers=layers,
+        legend_sections=_legend_section(result.sites, len(written)),
+        pieces=pieces,
+    )
     return [write_page(m, folder / MAP_FILE), *written.values()]
 
 
@@ -179,6 +363,7 @@ def rebuild_maps(
     basemap: str | os.PathLike[str] = "none",
     out: str | os.PathLike[str] | None = None,
     overwrite: bool = False,
+    site_maps: int | str = SITE_MAPS_CAP,
 ) -> list[Path]:
     """(Re)build the maps of a scan's output folder from its ``exposure.gpkg``.
 
@@ -194,6 +379,10 @@ def rebuild_maps(
         The HTML file to write instead: the overview (or, with ``site``, the site map).
     overwrite
         Replace existing maps; without it an existing map is an error.
+    site_maps
+        Without ``site`` and ``out``: which sites get a map, as for
+        :func:`write_maps`; the ``site_maps`` entry of the folder's ``summary.json``
+        is updated to match.
 
     Returns
     -------
@@ -204,6 +393,7 @@ def rebuild_maps(
     """
     folder = Path(folder)
     basemap = check_basemap(basemap)
+    _limit(site_maps)
     result = load_output(folder)
     if site is not None:
         names = site_file_names(result.sites[SITE_ID])
@@ -223,4 +413,19 @@ def rebuild_maps(
         return [write_page(m, target)]
     if out:
         return [write_page(explore(result, basemap=basemap), target)]
-    return write_maps(result, folder, basemap=basemap)
+    written = write_maps(result, folder, basemap=basemap, site_maps=site_maps)
+    record = site_maps_record(result.sites, site_maps, written=written[1:])
+    _update_summary(folder / SUMMARY_FILE, record)
+    return written
+
+
+def _update_summary(path: Path, record: dict[str, Any]) -> None:
+    """Put the ``site_maps`` record into an existing ``summary.json``, atomically."""
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        logger.info("%s: not updated (missing or not JSON)", path)
+        return
+    if isinstance(info, dict):
+        info["site_maps"] = record
+        write_text_atomic(path, json.dumps(info, indent=2, default=str) + "\n")

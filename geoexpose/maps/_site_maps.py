@@ -26,7 +26,6 @@ from geoexpose.maps._canvas import (
     family_colors,
     finish,
     fit,
-    lonlat_frame,
     new_map,
     thumbnails_of,
 )
@@ -35,22 +34,20 @@ from geoexpose.maps._html_inline import DASH, escape, panel_html
 from geoexpose.maps._layers import (
     AGL_COLORS,
     add_captures,
-    add_flights,
     agl_class,
     base_names,
     legend,
     site_spec,
     table,
 )
+from geoexpose.maps._site_data import FixIndex, SiteMapData
+from geoexpose.maps._tracks import draw_flights
 from geoexpose.schema import (
     ALT_AGL_M,
-    CAPTURE_ID,
     EXPOSURE_COLUMNS,
     FAMILY,
     FLIGHT_ID,
     KIND,
-    LAT,
-    LON,
     NAME,
     PAIR_COLUMNS,
     SITE_ID,
@@ -101,47 +98,6 @@ def zone_of(site: pd.DataFrame) -> Any:
     return to_lonlat(zone, bands)[0]
 
 
-class FixIndex:
-    """Fixes sorted by longitude, to find those inside one zone quickly."""
-
-    def __init__(self, fixes: pd.DataFrame | None) -> None:
-        self.fixes = fixes
-        xy = fix_lonlat(fixes) if fixes is not None else np.zeros((0, 2))
-        self._order = np.argsort(xy[:, 0], kind="stable")
-        self._x = xy[self._order, 0]
-        self._xy = xy
-
-    def inside(self, zone: Any) -> np.ndarray:
-        """Positions (in the frame, ascending) of the fixes inside ``zone``."""
-        if self.fixes is None or len(self._x) == 0:
-            return np.zeros(0, dtype="int64")
-        w, s, e, n = shapely.bounds(zone)
-        i0 = int(np.searchsorted(self._x, w, side="left"))
-        i1 = int(np.searchsorted(self._x, e, side="right"))
-        cand = self._order[i0:i1]
-        y = self._xy[cand, 1]
-        cand = cand[(y >= s) & (y <= n)]
-        hit = shapely.intersects_xy(zone, self._xy[cand, 0], self._xy[cand, 1])
-        return np.sort(cand[hit])
-
-
-def _line_positions(flights: pd.DataFrame) -> pd.DataFrame:
-    """Return the vertices of the flight lines as positions without time or height.
-
-    An output folder keeps no fixes; its flight lines join them, unsimplified.
-    """
-    coords, owner = shapely.get_coordinates(flights.geometry.to_numpy(), return_index=True)
-    ids = flights[FLIGHT_ID].to_numpy(dtype=object) if FLIGHT_ID in flights else None
-    return pd.DataFrame(
-        {
-            FLIGHT_ID: ids[owner] if ids is not None else DASH,
-            LON: coords[:, 0],
-            LAT: coords[:, 1],
-            ALT_AGL_M: np.nan,
-        }
-    )
-
-
 def _fix_layer(canvas: Canvas, fixes: pd.DataFrame, idx: np.ndarray, label: str) -> str | None:
     """Draw the fixes inside the zone as points coloured by height; a note if thinned."""
     note = None
@@ -181,7 +137,7 @@ def _fix_layer(canvas: Canvas, fixes: pd.DataFrame, idx: np.ndarray, label: str)
 
 
 def _panel(
-    result: Any, site: pd.DataFrame, site_id: str, overview: str | None, n: dict[str, Any]
+    data: SiteMapData, site: pd.DataFrame, site_id: str, overview: str | None, n: dict[str, Any]
 ) -> str:
     row = site.iloc[[0]]
     cols = [c for c in (SITE_ID, FAMILY, KIND, STANDOFF_M, *EXPOSURE_COLUMNS) if c in row]
@@ -191,12 +147,10 @@ def _panel(
             numbers[key] = n[key]
     numbers["footprints touching the zone"] = n["captures"]
     sections: list[tuple[str, pd.DataFrame, bool]] = [("Numbers", numbers, False)]
-    pairs = getattr(result, "pairs", None)
-    if pairs is not None and len(pairs) and SITE_ID in pairs:
-        mine = pairs[pairs[SITE_ID].astype(str) == site_id]
-        if len(mine):
-            cols = [c for c in PAIR_COLUMNS if c in mine and c != SITE_ID]
-            sections.append(("Flights", pd.DataFrame(mine[cols]).reset_index(drop=True), True))
+    mine = data.pairs_of(site_id)
+    if mine is not None and len(mine):
+        cols = [c for c in PAIR_COLUMNS if c in mine and c != SITE_ID]
+        sections.append(("Flights", pd.DataFrame(mine[cols]).reset_index(drop=True), True))
     title = row[NAME].iloc[0] if NAME in row and pd.notna(row[NAME].iloc[0]) else site_id
     body = panel_html(str(title), sections)
     if n.get("note"):
@@ -217,27 +171,21 @@ def site_map(
     thumbnails: bool | Thumbnails | None = True,
     overview: str | None = None,
     fix_index: FixIndex | None = None,
+    data: SiteMapData | None = None,
 ) -> folium.Map:
     """Draw the map of one site; see :func:`explore_site`.
 
-    ``fix_index`` is the fixes of ``result`` already indexed, when several site
-    maps are drawn from one result.
+    ``data`` is ``result`` prepared for site maps (:class:`SiteMapData`), when
+    several site maps are drawn from one result; ``fix_index``, its fixes indexed.
     """
     basemap = check_basemap(basemap)
-    sites = lonlat_frame(getattr(result, "sites", None), "sites", (SITE_ID, FAMILY))
+    data = data if data is not None else SiteMapData(result)
     site_id = str(site_id)
-    site = None if sites is None else sites[sites[SITE_ID].astype(str) == site_id]
-    if site is None or len(site) == 0:
+    site = data.site(site_id)
+    if site is None:
         raise InputError(f"site {site_id!r}: not among the sites of the result")
-    site = site.iloc[[0]]
     zone = zone_of(site)
-    params = dict(getattr(result, "params", None) or {})
-    fixes = lonlat_frame(getattr(result, "fixes", None), "fixes", (FLIGHT_ID, TIME_UTC))
-    flights = lonlat_frame(getattr(result, "flights", None), "flights", ())
-    captures = getattr(result, "captures", None)
-    captures = (
-        lonlat_frame(captures, "captures", ()) if captures is not None and len(captures) else None
-    )
+    shapely.prepare(zone)
     thumbs = thumbnails_of(thumbnails)
 
     m, canvas = new_map(basemap)
@@ -255,39 +203,30 @@ def site_map(
             "interactive": False,
         },
     )
-    n_captures = 0
-    if captures is not None:
-        touch = shapely.intersects(captures.geometry.to_numpy(), zone)
-        n_captures = int(touch.sum())
-        if n_captures:
-            cs = getattr(result, "capture_sites", None)
-            if cs is not None and CAPTURE_ID in cs and SITE_ID in cs:
-                cs = cs[cs[SITE_ID].astype(str) == site_id]
-            add_captures(canvas, captures[touch], cs, thumbs)
+    touch = data.captures_touching(zone)
+    n_captures = len(touch)
+    if n_captures and data.captures is not None:
+        cs = data.capture_sites_of(site_id)
+        add_captures(canvas, data.captures.iloc[touch], cs, thumbs)
     colours = family_colors([str(site[FAMILY].iloc[0])], colors)
     canvas.layer(f"{site[FAMILY].iloc[0]} site", "features", site_spec(site, colours))
-    has_imaged = False
-    imaged = getattr(result, "footprints", None)
-    if imaged is not None and len(imaged) and SITE_ID in imaged:
-        part = lonlat_frame(imaged[imaged[SITE_ID].astype(str) == site_id], "footprints", ())
-        if part is not None:
-            has_imaged = True
-            canvas.layer(
-                "imaged part of the site",
-                "features",
-                {
-                    "g": encode_geometries(part.geometry.values),
-                    "styles": [_IMAGED_STYLE],
-                    "interactive": False,
-                },
-            )
-    clip = shapely.box(*around)
-    add_flights(canvas, flights, fixes, params, name="flights around the zone", clip=clip)
-    index = fix_index if fix_index is not None else FixIndex(fixes)
-    label = "fixes in the zone"
-    if index.fixes is None and flights is not None:
-        index = FixIndex(_line_positions(flights))
-        label = "flight positions in the zone"
+    part = data.footprints_of(site_id)
+    has_imaged = part is not None and len(part) > 0
+    if part is not None and has_imaged:
+        canvas.layer(
+            "imaged part of the site",
+            "features",
+            {
+                "g": encode_geometries(part.geometry.values),
+                "styles": [_IMAGED_STYLE],
+                "interactive": False,
+            },
+        )
+    around_tracks = data.tracks.clip(shapely.box(*around))
+    if around_tracks is not None:
+        draw_flights(canvas, around_tracks, name="flights around the zone")
+    index = fix_index if fix_index is not None else data.fix_index
+    label = data.fix_label
     inside = index.inside(zone)
     note = _fix_layer(canvas, index.fixes, inside, label) if len(inside) else None
     counts = {label: len(inside), "captures": n_captures, "note": note}
@@ -297,15 +236,15 @@ def site_map(
     extra = [("This site", rows)]
     body = legend(
         colours,
-        heights=fixes is not None,
-        flights=flights is not None,
+        heights=data.fixes is not None,
+        flights=data.flights is not None,
         captures=n_captures > 0,
         note=None,
         extra=extra,
     )
     if basemap == "osm":
         body += f"<div class='gx-note'>{_esc(OSM_NOTE)}</div>"
-    return finish(m, body + _panel(result, site, site_id, overview, counts))
+    return finish(m, body + _panel(data, site, site_id, overview, counts))
 
 
 def explore_site(result: Any, site_id: str, **kwargs: Any) -> folium.Map:

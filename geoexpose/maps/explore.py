@@ -44,7 +44,8 @@ from geoexpose.maps._canvas import (
     thumbnails_of,
     write_page,
 )
-from geoexpose.maps._layers import add_captures, add_flights, exposed_mask, legend, site_spec
+from geoexpose.maps._layers import add_captures, exposed_mask, legend, site_spec
+from geoexpose.maps._tracks import FlightPieces, add_flights, draw_flights
 from geoexpose.schema import ALT_AGL_M, FAMILY, FLIGHT_ID, SITE_ID, TIME_UTC
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ if TYPE_CHECKING:
 
     from geoexpose.maps._thumbnails import Thumbnails
 
-__all__ = ["explore", "write_map"]
+__all__ = ["explore", "overview_map", "write_map"]
 
 
 def _frames(result: Any, **given: Any) -> dict[str, Any]:
@@ -82,6 +83,7 @@ def explore(
     thumbnails: bool | Thumbnails = True,
     site_pages: Mapping[str, str] | None = None,
     layers: Sequence[tuple[str, Mapping[str, Any], list[tuple[str, str]]]] = (),
+    legend_sections: Sequence[tuple[str, list[tuple[str, str]]]] = (),
 ) -> folium.Map:
     """Draw sites, flights and captures on an interactive overview map.
 
@@ -118,12 +120,48 @@ def explore(
         the runtime's ``features`` (as :mod:`geoexpose.maps._layers` makes them) and
         ``(css, label)`` entries for a legend section named ``name`` (e.g. the
         findings of an audit).
+    legend_sections
+        More legend sections, each ``(title, [(swatch CSS, label), ...])``, e.g.
+        which sites have a map of their own.
 
     Returns
     -------
     folium.Map
         Write it with :func:`write_map` to get a self-contained file.
     """
+    return overview_map(
+        result,
+        sites=sites,
+        flights=flights,
+        fixes=fixes,
+        captures=captures,
+        capture_sites=capture_sites,
+        basemap=basemap,
+        colors=colors,
+        thumbnails=thumbnails,
+        site_pages=site_pages,
+        layers=layers,
+        legend_sections=legend_sections,
+    )
+
+
+def overview_map(
+    result: Any,
+    *,
+    sites: gpd.GeoDataFrame | None,
+    flights: gpd.GeoDataFrame | None,
+    fixes: gpd.GeoDataFrame | None,
+    captures: gpd.GeoDataFrame | None,
+    capture_sites: pd.DataFrame | None,
+    basemap: str | os.PathLike[str],
+    colors: Mapping[str, str] | None,
+    thumbnails: bool | Thumbnails,
+    site_pages: Mapping[str, str] | None,
+    layers: Sequence[tuple[str, Mapping[str, Any], list[tuple[str, str]]]],
+    legend_sections: Sequence[tuple[str, list[tuple[str, str]]]],
+    pieces: FlightPieces | None = None,
+) -> folium.Map:
+    """Draw the overview (see :func:`explore`); ``pieces``: the flight tracks, already cut."""
     basemap = check_basemap(basemap)
     f = _frames(
         result,
@@ -157,7 +195,10 @@ def explore(
         for name in colours:
             spec = site_spec(sites[fam == name], colours, links=site_pages)
             canvas.layer(f"{name} sites", "features", spec)
-    add_flights(canvas, flights, fixes, params)
+    if pieces is not None:
+        draw_flights(canvas, pieces)
+    else:
+        add_flights(canvas, flights, fixes, params)
     if captures is not None:
         add_captures(canvas, captures, f["capture_sites"], thumbs)
     for name, data, _ in layers:
@@ -169,7 +210,7 @@ def explore(
         flights=flights is not None,
         captures=captures is not None,
         note=OSM_NOTE if basemap == "osm" else None,
-        extra=[(name, entries) for name, _, entries in layers if entries],
+        extra=[(name, entries) for name, _, entries in layers if entries] + list(legend_sections),
     )
     return finish(m, body)
 

@@ -43,6 +43,7 @@ import pandas as pd
 
 from geoexpose._files import file_labels
 from geoexpose._flags import add_flag
+from geoexpose._frames import without_attrs
 from geoexpose.errors import InputError, InputWarning
 from geoexpose.schema import (
     AIRCRAFT,
@@ -243,12 +244,12 @@ def _camera_poses(
     return poses[usable]
 
 
-def _same_file(sources: pd.Series, path: Path) -> np.ndarray:
-    """Return which rows of ``sources`` (file paths as text) name ``path``."""
-    names = pd.unique(sources)
-    wanted = path.resolve()
-    hits = {name for name in names if Path(name).resolve() == wanted}
-    return sources.isin(hits).to_numpy()
+def _rows_by_file(fixes: pd.DataFrame) -> dict[Path, np.ndarray]:
+    """Return the row positions of each file's fixes, by resolved path, in one pass."""
+    out: dict[Path, list[np.ndarray]] = {}
+    for name, rows in fixes.groupby(SOURCE, sort=False).indices.items():
+        out.setdefault(Path(str(name)).resolve(), []).append(rows)
+    return {path: np.sort(np.concatenate(parts)) for path, parts in out.items()}
 
 
 def read_trigger_poses(
@@ -303,13 +304,15 @@ def read_trigger_poses(
     entries = {
         Path(e["path"]).resolve(): e for e in fixes.attrs.get("geoexpose", {}).get("files", [])
     }
+    plain = without_attrs(fixes)  # per-file slices of a frame with attrs copy them all
+    rows_of = _rows_by_file(plain)
     parts, report = [], []
     for path, label in zip(files, file_labels(files), strict=True):
         entry: dict[str, Any] = entries.get(path.resolve(), {})
         notes: list[str] = []
-        track = fixes[_same_file(fixes[SOURCE].astype(str), path)]
         if entry.get("status") == "skipped":  # read_tracks said why
             continue
+        track = plain.take(rows_of.get(path.resolve(), np.empty(0, dtype="int64")))
         if entry.get("format") in _CAMERA_LOGS:
             try:
                 poses = _camera_poses(path, track, split_gap_s, notes)

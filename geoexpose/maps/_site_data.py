@@ -1,0 +1,189 @@
+"""What the site maps of one result draw, prepared once: frames, indexes and rows by site.
+
+Drawing a site map takes only its own rows. The tables are converted to lon/lat,
+indexed (fixes by longitude, track pieces and capture footprints in STRtrees) and
+grouped by ``site_id`` once, so that writing the maps of many sites costs
+O(fixes + sites) plus the rows near each site, not O(fixes x sites).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from geoexpose.maps._canvas import lonlat_frame
+from geoexpose.maps._html_inline import DASH
+from geoexpose.maps._layers import base_names
+from geoexpose.maps._tracks import FlightPieces, TrackClip, flight_pieces
+from geoexpose.schema import (
+    ALT_AGL_M,
+    CAPTURE_ID,
+    FAMILY,
+    FLIGHT_ID,
+    LAT,
+    LON,
+    SITE_ID,
+    SOURCE,
+    TIME_UTC,
+)
+from geoexpose.tracks import fix_lonlat
+
+__all__ = ["FixIndex", "SiteMapData", "fix_table", "line_positions", "rows_by_site"]
+
+
+class FixIndex:
+    """Fixes sorted by longitude, to find those inside one zone quickly."""
+
+    def __init__(self, fixes: pd.DataFrame | None) -> None:
+        self.fixes = fixes
+        xy = fix_lonlat(fixes) if fixes is not None else np.zeros((0, 2))
+        self._order = np.argsort(xy[:, 0], kind="stable")
+        self._x = xy[self._order, 0]
+        self._xy = xy
+
+    def inside(self, zone: Any) -> np.ndarray:
+        """Positions (in the frame, ascending) of the fixes inside ``zone``."""
+        if self.fixes is None or len(self._x) == 0:
+            return np.zeros(0, dtype="int64")
+        w, s, e, n = shapely.bounds(zone)
+        i0 = int(np.searchsorted(self._x, w, side="left"))
+        i1 = int(np.searchsorted(self._x, e, side="right"))
+        cand = self._order[i0:i1]
+        y = self._xy[cand, 1]
+        cand = cand[(y >= s) & (y <= n)]
+        hit = shapely.intersects_xy(zone, self._xy[cand, 0], self._xy[cand, 1])
+        return np.sort(cand[hit])
+
+
+def fix_table(fixes: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Keep what a site map shows of the fixes, in a form quick to take rows from.
+
+    ``flight_id``, ``time_utc``, ``alt_agl_m``, ``source`` (file names only,
+    categorical) and ``lon``/``lat``; no Points, no Arrow strings.
+    """
+    if fixes is None:
+        return None
+    xy = fix_lonlat(fixes)
+    out = pd.DataFrame({LON: xy[:, 0], LAT: xy[:, 1]}, index=pd.RangeIndex(len(fixes)))
+    for col in (FLIGHT_ID, SOURCE):
+        if col in fixes:
+            codes, uniques = pd.factorize(fixes[col])
+            names = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+            if col == SOURCE:  # two folders may hold files of the same name
+                same, names_ = pd.factorize(base_names(names))
+                codes = np.where(codes >= 0, same[np.maximum(codes, 0)], -1)
+                names = pd.Series(np.asarray(names_, dtype=object), dtype=object)
+            out[col] = pd.Categorical.from_codes(codes, categories=pd.Index(names))
+    for col in (TIME_UTC, ALT_AGL_M):
+        if col in fixes:
+            out[col] = fixes[col].array
+    return out
+
+
+def line_positions(flights: pd.DataFrame) -> pd.DataFrame:
+    """Return the vertices of the flight lines as positions without time or height.
+
+    An output folder keeps no fixes; its flight lines join them, unsimplified.
+    """
+    coords, owner = shapely.get_coordinates(flights.geometry.to_numpy(), return_index=True)
+    ids = flights[FLIGHT_ID].to_numpy(dtype=object) if FLIGHT_ID in flights else None
+    return pd.DataFrame(
+        {
+            FLIGHT_ID: ids[owner] if ids is not None else DASH,
+            LON: coords[:, 0],
+            LAT: coords[:, 1],
+            ALT_AGL_M: np.nan,
+        }
+    )
+
+
+def rows_by_site(frame: Any) -> dict[str, np.ndarray]:
+    """Positions of the rows of each ``site_id`` (as text), in frame order: one sort.
+
+    >>> rows_by_site(pd.DataFrame({"site_id": ["b", "a", "b"]}))
+    {'a': array([1]), 'b': array([0, 2])}
+    """
+    if frame is None or SITE_ID not in frame or len(frame) == 0:
+        return {}
+    ids = frame[SITE_ID].astype(str).to_numpy(dtype=object)
+    order = np.argsort(ids, kind="stable")
+    keys, starts = np.unique(ids[order], return_index=True)
+    return dict(zip(keys.tolist(), np.split(order, starts[1:]), strict=True))
+
+
+class SiteMapData:
+    """The frames of a result in lon/lat, indexed and grouped by site, for its site maps.
+
+    Parameters
+    ----------
+    result
+        An exposure result, or a namespace with some of its frames (``sites``,
+        ``pairs``, ``fixes``, ``flights``, ``captures``, ``capture_sites``,
+        ``footprints``, ``params``).
+    """
+
+    def __init__(self, result: Any, *, pieces: FlightPieces | None = None) -> None:
+        self.params = dict(getattr(result, "params", None) or {})
+        self.sites = lonlat_frame(getattr(result, "sites", None), "sites", (SITE_ID, FAMILY))
+        self._site_rows: dict[str, int] = {}
+        if self.sites is not None:
+            ids = self.sites[SITE_ID].astype(str)
+            first = ~ids.duplicated().to_numpy()
+            self._site_rows = dict(zip(ids[first], np.flatnonzero(first).tolist(), strict=True))
+        fixes = lonlat_frame(getattr(result, "fixes", None), "fixes", (FLIGHT_ID, TIME_UTC))
+        self.flights = lonlat_frame(getattr(result, "flights", None), "flights", ())
+        if pieces is None:
+            pieces = flight_pieces(self.flights, fixes, self.params)
+        self.tracks = TrackClip(pieces.with_levels() if pieces is not None else None)
+        self.fixes = fix_table(fixes)
+        self.fix_label = "fixes in the zone"
+        self.fix_index = FixIndex(self.fixes)
+        if self.fixes is None and self.flights is not None:
+            self.fix_index = FixIndex(line_positions(self.flights))
+            self.fix_label = "flight positions in the zone"
+        captures = getattr(result, "captures", None)
+        has_captures = captures is not None and len(captures) > 0
+        self.captures = lonlat_frame(captures, "captures", ()) if has_captures else None
+        geoms = self.captures.geometry.to_numpy() if self.captures is not None else []
+        self._capture_tree = shapely.STRtree(np.asarray(geoms, dtype=object))
+        self.capture_sites = getattr(result, "capture_sites", None)
+        self._capture_sites_rows = rows_by_site(self.capture_sites)
+        footprints = getattr(result, "footprints", None)
+        has_footprints = footprints is not None and len(footprints) > 0 and SITE_ID in footprints
+        self.footprints = lonlat_frame(footprints, "footprints", ()) if has_footprints else None
+        self._footprint_rows = rows_by_site(self.footprints)
+        self.pairs = getattr(result, "pairs", None)
+        self._pair_rows = rows_by_site(self.pairs)
+
+    def site(self, site_id: str) -> pd.DataFrame | None:
+        """Return the site's row (a one-row frame), or None when the result lacks it."""
+        pos = self._site_rows.get(str(site_id))
+        return None if pos is None or self.sites is None else self.sites.iloc[[pos]]
+
+    def captures_touching(self, zone: Any) -> np.ndarray:
+        """Positions (ascending) of the captures whose footprint intersects ``zone``."""
+        if self.captures is None:
+            return np.zeros(0, dtype="int64")
+        return np.sort(self._capture_tree.query(zone, predicate="intersects"))
+
+    def capture_sites_of(self, site_id: str) -> pd.DataFrame | None:
+        """Return one site's capture x site rows (all, without ``site_id``/``capture_id``)."""
+        cs = self.capture_sites
+        if cs is None or SITE_ID not in cs or CAPTURE_ID not in cs:
+            return cs
+        return cs.iloc[self._capture_sites_rows.get(site_id, np.zeros(0, dtype="int64"))]
+
+    def footprints_of(self, site_id: str) -> pd.DataFrame | None:
+        """Return the imaged part of one site, or None."""
+        rows = self._footprint_rows.get(site_id)
+        if self.footprints is None or rows is None:
+            return None
+        return self.footprints.iloc[rows]
+
+    def pairs_of(self, site_id: str) -> pd.DataFrame | None:
+        """Return the flight x site rows of one site, or None."""
+        rows = self._pair_rows.get(site_id)
+        return None if self.pairs is None or rows is None else self.pairs.iloc[rows]
