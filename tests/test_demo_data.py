@@ -18,6 +18,7 @@ import shapely
 from pyproj import CRS, Geod, Transformer
 
 from geoexpose.demo import DemoInputs, make_demo_inputs
+from geoexpose.errors import OutputExistsError
 
 # AirData UAV's 46-column imperial export, as in its real files (leading spaces included).
 AIRDATA_COLUMNS = [
@@ -280,10 +281,38 @@ def test_site_sizes_and_layout(sites: gpd.GeoDataFrame) -> None:
 
 def test_same_bytes_every_run(demo: DemoInputs, tmp_path: Path) -> None:
     again = make_demo_inputs(tmp_path)
-    repeat = make_demo_inputs(tmp_path)  # over its own files
+    repeat = make_demo_inputs(tmp_path, overwrite=True)  # over its own files
     names = [p.name for p in (demo.sites, *demo.tracks)]
     assert [p.name for p in (again.sites, *again.tracks)] == names
     for name in names:
         first = (demo.sites.parent / name).read_bytes()
         assert (tmp_path / name).read_bytes() == first
     assert repeat == again
+
+
+def test_an_existing_file_is_never_replaced_without_overwrite(tmp_path: Path) -> None:
+    photos = tmp_path / "photos" / "flight1"
+    photos.mkdir(parents=True)
+    mine = photos / "DJI_0001.JPG"  # a real photo, where the demo would write its own
+    mine.write_bytes(b"my photo")
+    other = photos / "DJI_9999.JPG"  # a name the demo never writes
+    other.write_bytes(b"another photo")
+    with pytest.raises(OutputExistsError, match=r"DJI_0001\.JPG"):
+        make_demo_inputs(tmp_path)
+    assert mine.read_bytes() == b"my photo"
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == [mine.name, other.name]
+    # with overwrite the demo's own names are replaced, and nothing else is touched
+    demo = make_demo_inputs(tmp_path, overwrite=True)
+    assert mine in demo.photos and mine.read_bytes()[:2] == b"\xff\xd8"
+    assert other.read_bytes() == b"another photo"
+
+
+def test_a_link_is_replaced_not_followed(tmp_path: Path) -> None:
+    target = tmp_path / "website.csv"
+    target.write_text("keep me")
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    name = make_demo_inputs(tmp_path / "probe").tracks[0].name
+    (folder / name).symlink_to(target)
+    make_demo_inputs(folder, overwrite=True)
+    assert target.read_text() == "keep me" and not (folder / name).is_symlink()

@@ -162,7 +162,7 @@ def demo_command(out, basemap, overwrite):
 
     def work() -> None:
         check_scan_outputs(out, overwrite=overwrite, parquet=False)
-        demo = make_demo_inputs(out / "inputs")
+        demo = make_demo_inputs(out / "inputs", overwrite=overwrite)
         click.echo(demo.description, err=True)
         _scan_and_write(
             [str(p) for p in (*demo.tracks, *demo.photos)],

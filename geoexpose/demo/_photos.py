@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["write_photos"]
+__all__ = ["photo_files"]
 
 # The demo camera: a DJI Air 2S (FC3411; 13.2 x 8.8 mm sensor, 8.4 mm lens, 22 mm eq.),
 # its photos written at 1/12 of the 5472 x 3648 pixels to keep the demo small.
@@ -78,15 +78,10 @@ def _photo_bytes(f: dict[str, np.ndarray], i: int, start: str, number: int) -> b
     return buffer.getvalue()
 
 
-def write_photos(f: dict[str, np.ndarray], start: str, folder: Path) -> list[Path]:
-    """Write the photos a flight took (its ``isPhoto`` rows with a fix) into ``folder``."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("DJI_*.JPG"):
-        old.unlink()
+def photo_files(f: dict[str, np.ndarray], start: str, folder: Path) -> dict[Path, bytes]:
+    """Make the photos a flight took (its ``isPhoto`` rows with a fix): path to JPEG bytes."""
     rows = np.flatnonzero((f["photo"] == 1) & f["fix"] & f["kept"])
-    paths = []
-    for number, i in enumerate(rows, start=1):
-        path = folder / f"DJI_{number:04d}.JPG"
-        path.write_bytes(_photo_bytes(f, int(i), start, number))
-        paths.append(path)
-    return paths
+    return {
+        folder / f"DJI_{number:04d}.JPG": _photo_bytes(f, int(i), start, number)
+        for number, i in enumerate(rows, start=1)
+    }

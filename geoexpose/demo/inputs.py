@@ -8,11 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
+from geoexpose._atomic import atomic_path, write_text_atomic
 from geoexpose.demo._airdata import airdata_file_name, airdata_table
 from geoexpose.demo._flights import plan_flights
 from geoexpose.demo._flown import fly
-from geoexpose.demo._photos import write_photos
+from geoexpose.demo._photos import photo_files
 from geoexpose.demo._town import town_sites
+from geoexpose.errors import OutputExistsError
 
 __all__ = ["DemoInputs", "make_demo_inputs"]
 
@@ -40,13 +42,18 @@ class DemoInputs:
     photos: tuple[Path, ...] = ()
 
 
-def make_demo_inputs(folder: str | Path) -> DemoInputs:
+def make_demo_inputs(folder: str | Path, *, overwrite: bool = False) -> DemoInputs:
     """Write the synthetic demo's sites and flight tracks into ``folder``.
 
     Parameters
     ----------
     folder
-        Where to write; made if missing. Files of an earlier run are replaced.
+        Where to write; made if missing.
+    overwrite
+        Replace the demo's files where they exist. Without it an existing file of the
+        same name is refused before anything is written. Only the demo's own file
+        names are ever written (each atomically, a link replaced rather than followed);
+        nothing else in the folder is touched.
 
     Returns
     -------
@@ -54,6 +61,11 @@ def make_demo_inputs(folder: str | Path) -> DemoInputs:
         The sites GeoJSON, the AirData CSV tracks, the photos (synthetic DJI JPEGs
         with EXIF and drone-dji XMP, one per ``isPhoto`` row of the tracks, in
         ``photos/flight<n>/``) and a short description.
+
+    Raises
+    ------
+    OutputExistsError
+        A file the demo writes exists and ``overwrite`` is false.
 
     Notes
     -----
@@ -70,20 +82,28 @@ def make_demo_inputs(folder: str | Path) -> DemoInputs:
     ('brenmoor_sites.geojson', 'Jun-12th-2026-10-02AM-Flight-Airdata.csv')
     """
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     sites = folder / "brenmoor_sites.geojson"
-    sites.unlink(missing_ok=True)
-    town_sites().to_file(sites, driver="GeoJSON")
-    tracks, photos = [], []
+    texts: dict[Path, str] = {}
+    photos: dict[Path, bytes] = {}
     for index, flight in enumerate(plan_flights()):
-        path = folder / airdata_file_name(flight.start)
         rng = np.random.default_rng(_SEED + index)
         flown = fly(flight, rng)
         table = airdata_table(flown, flight.start, rng)
-        table.to_csv(path, index=False, lineterminator="\n")
-        logger.debug("wrote %s: %d rows", path, len(table))
-        tracks.append(path)
-        photos += write_photos(flown, flight.start, folder / "photos" / f"flight{index + 1}")
+        texts[folder / airdata_file_name(flight.start)] = table.to_csv(
+            index=False, lineterminator="\n"
+        )
+        photos |= photo_files(flown, flight.start, folder / "photos" / f"flight{index + 1}")
+    existing = [p for p in (sites, *texts, *photos) if p.exists() or p.is_symlink()]
+    if existing and not overwrite:
+        raise OutputExistsError(f"{existing[0]}: exists; pass overwrite=True")
+    with atomic_path(sites) as tmp:
+        town_sites().to_file(tmp, driver="GeoJSON", layer=sites.stem)  # its "name"
+    for path, text in texts.items():
+        write_text_atomic(path, text)
+        logger.debug("wrote %s", path)
+    for path, data in photos.items():
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(data)
     return DemoInputs(
-        sites=sites, tracks=tuple(tracks), description=_DESCRIPTION, photos=tuple(photos)
+        sites=sites, tracks=tuple(texts), description=_DESCRIPTION, photos=tuple(photos)
     )
