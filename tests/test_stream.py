@@ -17,7 +17,7 @@ from click.testing import CliRunner
 import geoexpose as gx
 from geoexpose import geoparquet
 from geoexpose.cli import main
-from geoexpose.scale import expose_stream
+from geoexpose.scale import TrackFiles, expose_stream
 from tests._stream_workloads import TABLES, assert_same_result, demo_inputs, generated
 
 
@@ -85,10 +85,11 @@ def test_track_files_keep_the_flight_ids_of_one_reading(demo, tmp_path: Path) ->
         (tmp_path / folder).mkdir()
         shutil.copy(track, tmp_path / folder / track.name)
     paths = [str(tmp_path / "a"), str(tmp_path / "b")]
-    fixes = gx.read_tracks(paths, duplicates="keep")  # the stream reads one file per batch
+    fixes = gx.read_tracks(paths, duplicates="keep")  # both copies, each with its label
     assert fixes["flight_id"].nunique() == 2
     expected = gx.expose(sites, fixes, captures=captures)
-    got = expose_stream(sites, paths, captures=captures, batch_fixes=1)  # a file per batch
+    source = TrackFiles(tuple(paths), duplicates="keep")
+    got = expose_stream(sites, source, captures=captures, batch_fixes=1)  # a file per batch
     assert got.stats["batches"] == 2
     assert_same_result(expected, got)
     assert [e["flights"] for e in got.inputs["tracks"]] == [

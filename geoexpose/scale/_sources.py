@@ -3,6 +3,10 @@
 A batch is a small, picklable description (files to read, or a frame) whose
 ``load()`` gives its fixes; it is loaded where it is worked on (a thread of this
 process or a Dask worker), so only the batches being worked on are in memory.
+A batch of track files also gives a summary of each flight it read
+(:func:`geoexpose.scale._copies.flight_spans`), by which copies of a flight in
+files of different batches are found; :func:`reread_batches` reads such files
+again together.
 """
 
 from __future__ import annotations
@@ -17,19 +21,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geoexpose._files import expand_paths, file_labels
+from geoexpose._files import file_labels
 from geoexpose._frames import reader_files
-from geoexpose.errors import InputError
+from geoexpose.errors import InputError, UsageError
+from geoexpose.scale._copies import flight_spans
 from geoexpose.scale._parquet import is_geoparquet
 from geoexpose.scale._parquet_fixes import FixFile, fix_files, read_fixes
 from geoexpose.schema import ALT_AGL_M, CAPTURE_ID, FLIGHT_ID, SOURCE, TIME_UTC
-from geoexpose.tracks import TRACK_SUFFIXES, read_tracks, read_trigger_poses
+from geoexpose.tracks import drop_duplicate_flights, read_tracks, read_trigger_poses, track_files
 
 __all__ = [
     "BYTES_PER_FIX",
     "Loaded",
     "TrackFiles",
+    "file_order",
     "plan_batches",
+    "reread_batches",
 ]
 
 #: Rough size of a fix in a track file, to cut track files into batches before reading.
@@ -39,11 +46,18 @@ _READ = [FLIGHT_ID, TIME_UTC, ALT_AGL_M]
 
 @dataclass
 class Loaded:
-    """The fixes of a batch, the file entries of the reader, and photo triggers."""
+    """The fixes of a batch, the file entries of the reader, and photo triggers.
+
+    Track files read with ``duplicates="drop"`` also give ``spans``, a summary of
+    each flight read (before copies were dropped), and ``kept``, the fixes kept
+    of each file.
+    """
 
     fixes: pd.DataFrame
     files: list[dict[str, Any]] = field(default_factory=list)
     triggers: pd.DataFrame | None = None
+    spans: pd.DataFrame | None = None
+    kept: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -59,6 +73,10 @@ class TrackFiles:
         call of it over all the files.
     triggers
         Also read the photo triggers of the logs (:func:`geoexpose.read_trigger_poses`).
+    duplicates
+        As for :func:`geoexpose.read_tracks`: ``"drop"`` counts a flight that several
+        of these files hold once, whichever batches the files fall in; ``"keep"``
+        reads every file's fixes as they are.
     """
 
     paths: tuple[str, ...]
@@ -67,10 +85,15 @@ class TrackFiles:
     strict: bool = False
     format: str = "auto"
     triggers: bool = False
+    duplicates: str = "drop"
+
+    def __post_init__(self) -> None:
+        if self.duplicates not in ("drop", "keep"):
+            raise UsageError(f"duplicates={self.duplicates!r}: expected 'drop' or 'keep'")
 
     def files(self) -> list[Path]:
         """List the track files in the order :func:`geoexpose.read_tracks` reads them."""
-        return expand_paths(list(self.paths), TRACK_SUFFIXES)
+        return track_files(list(self.paths))
 
 
 @dataclass(frozen=True)
@@ -78,6 +101,8 @@ class _TrackBatch:
     source: TrackFiles
     files: tuple[str, ...]
     labels: tuple[str, ...]  # of these files among all the source's files
+    group: int = 0  # which TrackFiles of the input
+    number: int = 0  # which batch of the plan
 
     def load(self) -> Loaded:
         s = self.source
@@ -87,34 +112,51 @@ class _TrackBatch:
             time_zone=s.time_zone,
             split_gap_s=s.split_gap_s,
             strict=s.strict,
+            duplicates="keep",
         )
         entries = fixes.attrs["geoexpose"]["files"]
+        mine = file_labels([Path(f) for f in self.files])
+        renamed = [
+            (path, old, new)
+            for path, old, new in zip(self.files, mine, self.labels, strict=True)
+            if old != new  # another batch holds a file of the same name: use the full label
+        ]
+        for path, old, new in renamed:
+            _relabel(fixes, entries, path, old, new)
+        spans, kept = None, {}
+        if s.duplicates == "drop":  # as read_tracks does, with the flights' summary first
+            spans = flight_spans(fixes).assign(group=self.group, batch=self.number)
+            fixes = drop_duplicate_flights(fixes)
+            entries = fixes.attrs["geoexpose"]["files"]
+            kept = {str(k): int(v) for k, v in fixes[SOURCE].value_counts(sort=False).items()}
         triggers = None
         if s.triggers:
             triggers = read_trigger_poses(
                 list(self.files), fixes=fixes, time_zone=s.time_zone, split_gap_s=s.split_gap_s
             )
-        mine = file_labels([Path(f) for f in self.files])
-        for path, old, new in zip(self.files, mine, self.labels, strict=True):
-            if old != new:  # another batch holds a file of the same name: use the full label
-                _relabel(fixes, triggers, entries, path, old, new)
+            for path, old, new in renamed:
+                _relabel_triggers(triggers, path, old, new)
         fixes.attrs = {}  # the entries go with the batch (pandas copies attrs often)
-        return Loaded(fixes, entries, triggers)
+        return Loaded(fixes, entries, triggers, spans, kept)
 
 
-def _relabel(fixes, triggers, entries, path: str, old: str, new: str) -> None:
-    """Give the flights (and photo triggers) of one file the label of the whole input."""
+def _relabel(fixes, entries, path: str, old: str, new: str) -> None:
+    """Give the flights of one file the label of the whole input."""
     rows = fixes[SOURCE].astype(str) == str(path)
     ids = fixes.loc[rows, FLIGHT_ID].astype(str)
     fixes.loc[rows, FLIGHT_ID] = new + ids.str[len(old) :]
     for entry in entries:
         if entry["path"] == str(path):
             entry["flights"] = [new + f[len(old) :] for f in entry["flights"]]
-    if triggers is not None and len(triggers):
-        rows = triggers["path"].astype(str) == str(path)
-        for col in (CAPTURE_ID, FLIGHT_ID):
-            known = rows & triggers[col].notna()
-            triggers.loc[known, col] = new + triggers.loc[known, col].astype(str).str[len(old) :]
+
+
+def _relabel_triggers(triggers, path: str, old: str, new: str) -> None:
+    """Give the photo triggers of one file the label of the whole input (flights have it)."""
+    if len(triggers):
+        rows = (triggers["path"].astype(str) == str(path)) & triggers[CAPTURE_ID].notna()
+        triggers.loc[rows, CAPTURE_ID] = (
+            new + triggers.loc[rows, CAPTURE_ID].astype(str).str[len(old) :]
+        )
 
 
 @dataclass(frozen=True)
@@ -169,7 +211,8 @@ def plan_batches(source: Any, batch_fixes: int) -> tuple[Iterator[Any], dict[str
     ``source`` is a DataFrame or GeoDataFrame of fixes; :class:`TrackFiles`; a path or
     a list of paths (GeoParquet files and folders, else track files and folders); or
     an iterable of DataFrames (each one batch). Returns the batches (made lazily) and
-    what is known of the input up front (``"files"``: reader entries of a frame).
+    what is known of the input up front (``"files"``: reader entries of a frame;
+    ``"tracks"``: each :class:`TrackFiles` with its files and their labels).
     """
     if isinstance(source, pd.DataFrame):
         files = reader_files(source)
@@ -188,9 +231,10 @@ def plan_batches(source: Any, batch_fixes: int) -> tuple[Iterator[Any], dict[str
             found = fix_files(parquet)
             rows = np.array([f.rows for f in found], dtype="int64")
             batches += [_ParquetBatch(tuple(found[a:b])) for a, b in _group(rows, batch_fixes)]
-        for track_files in tracks:
-            batches += list(_track_batches(track_files, batch_fixes))
-        return iter(batches), {}
+        listed = [_listed(t) for t in tracks]
+        for group, (track_files, names, labels) in enumerate(listed):
+            batches += _track_batches(track_files, names, labels, batch_fixes, group, len(batches))
+        return iter(batches), {"tracks": listed}
     if isinstance(source, Iterable):
         return (_FrameBatch(frame) for frame in source), {}
     raise InputError(
@@ -198,9 +242,60 @@ def plan_batches(source: Any, batch_fixes: int) -> tuple[Iterator[Any], dict[str
     )
 
 
-def _track_batches(source: TrackFiles, batch_fixes: int) -> Iterator[_TrackBatch]:
+def _listed(source: TrackFiles) -> tuple[TrackFiles, tuple[str, ...], tuple[str, ...]]:
     files = source.files()
-    labels = file_labels(files)
-    sizes = np.array([max(p.stat().st_size, 1) if p.is_file() else 1 for p in files])
-    for a, b in _group(sizes // BYTES_PER_FIX, batch_fixes):
-        yield _TrackBatch(source, tuple(str(p) for p in files[a:b]), tuple(labels[a:b]))
+    return source, tuple(str(p) for p in files), tuple(file_labels(files))
+
+
+def _sizes(files: Iterable[str]) -> np.ndarray:
+    """Return the fixes files hold, roughly, from their sizes (for cutting into batches)."""
+    sizes = [max(os.stat(f).st_size, 1) if os.path.isfile(f) else 1 for f in files]
+    return np.array(sizes, dtype="int64") // BYTES_PER_FIX
+
+
+def _track_batches(
+    source: TrackFiles,
+    files: tuple[str, ...],
+    labels: tuple[str, ...],
+    batch_fixes: int,
+    group: int,
+    first: int,
+) -> list[_TrackBatch]:
+    ranges = _group(_sizes(files), batch_fixes)
+    return [
+        _TrackBatch(source, files[a:b], labels[a:b], group, first + k)
+        for k, (a, b) in enumerate(ranges)
+    ]
+
+
+def file_order(known: dict[str, Any]) -> dict[str, int]:
+    """Return the place of each track file (by path) in the order of one reading."""
+    paths = [p for _, files, _ in known.get("tracks", []) for p in files]
+    return {p: i for i, p in reversed(list(enumerate(paths)))}  # the first place of a path
+
+
+def reread_batches(
+    components: list[tuple[int, list[str]]], known: dict[str, Any], batch_fixes: int
+) -> list[_TrackBatch]:
+    """Cut files to read again into batches, each component of files whole in one batch.
+
+    ``components`` are (``group``, paths) pairs: paths of the :class:`TrackFiles`
+    number ``group`` of ``known["tracks"]`` (see :func:`plan_batches`). Batches hold
+    about ``batch_fixes`` fixes; a component larger than that is one batch.
+    """
+    groups = {group for group, _ in components}
+    index = {g: {p: i for i, p in enumerate(known["tracks"][g][1])} for g in groups}
+    by_group: dict[int, list[list[int]]] = {}
+    for group, paths in components:  # one step per component of copies
+        by_group.setdefault(group, []).append(sorted(index[group][p] for p in paths))
+    out: list[_TrackBatch] = []
+    for group, comps in sorted(by_group.items()):
+        source, files, labels = known["tracks"][group]
+        comps.sort()
+        sizes = np.array([_sizes(files[i] for i in c).sum() for c in comps], dtype="int64")
+        for a, b in _group(sizes, batch_fixes):
+            rows = sorted(i for c in comps[a:b] for i in c)
+            batch_files = tuple(files[i] for i in rows)
+            batch_labels = tuple(labels[i] for i in rows)
+            out.append(_TrackBatch(source, batch_files, batch_labels, group, -1))
+    return out

@@ -15,6 +15,10 @@ a batch or two of fixes at a time:
 3. The per-site metrics and the score are computed from the merged pairs, as in
    :func:`geoexpose.expose`.
 
+A flight that several track files hold counts once, as in one
+:func:`geoexpose.read_tracks` call: copies in different batches are read again
+together, replacing the first reading (see :mod:`geoexpose.scale._copies`).
+
 Batches run one after another in this process (``engine="local"``, the next batch
 read while the current one is worked on) or on a Dask cluster (``engine="dask"``,
 see :mod:`geoexpose.scale.dask_engine`). Numbers agree with one call of
@@ -51,9 +55,10 @@ from geoexpose.exposure import (
 )
 from geoexpose.imagery import captures_from_triggers, empty_captures
 from geoexpose.projection import M_PER_DEG
+from geoexpose.scale._copies import files_to_reread, replace_files, sort_by_file
 from geoexpose.scale._match import CaptureWindows, match_captures
 from geoexpose.scale._merge import combine_footprints, combine_pairs, sort_captures
-from geoexpose.scale._sources import Loaded, TrackFiles, plan_batches
+from geoexpose.scale._sources import Loaded, TrackFiles, file_order, plan_batches, reread_batches
 from geoexpose.scale.dask_engine import DaskRunner
 from geoexpose.schema import CRS_LONLAT, FLIGHT_ID, TIME_UTC
 from geoexpose.tracks import GAP_FACTOR, MAX_GAP_S, fix_arrays, flight_lines
@@ -88,6 +93,8 @@ class FixPart:
     flight_ids: list[str]
     files: list[dict[str, Any]]
     triggers: pd.DataFrame | None
+    spans: pd.DataFrame | None = None
+    kept: dict[str, int] | None = None
 
 
 @dataclass
@@ -120,7 +127,10 @@ def fix_task(loaded: Loaded, shared: Shared) -> FixPart:
         lines = lines.set_geometry(gpd.GeoSeries(simple, index=lines.index, crs=CRS_LONLAT))
     near = shared.windows.near(fixes) if shared.windows is not None and len(fixes) else None
     ids = pd.unique(fixes[FLIGHT_ID].astype(str)).tolist() if len(fixes) else []
-    return FixPart(pairs, lines, near, len(fixes), ids, loaded.files, loaded.triggers)
+    return FixPart(
+        pairs, lines, near, len(fixes), ids, loaded.files, loaded.triggers, loaded.spans,
+        loaded.kept,
+    )  # fmt: skip
 
 
 def capture_task(captures: gpd.GeoDataFrame, shared: Shared) -> CapturePart:
@@ -243,6 +253,16 @@ def expose_stream(
     -------
     StreamResult
         An :class:`ExposureResult` with ``fixes=None``; ``.flights`` is a table.
+        ``.stats``: ``engine``, ``workers``, ``batches``, ``capture_batches``,
+        ``reread_batches`` and ``reread_files`` (track files read again to count
+        copies of a flight once), ``fixes``, ``seconds``.
+
+    Notes
+    -----
+    A flight that several track files hold counts once, as in one reading of them
+    all (unless :class:`TrackFiles` says ``duplicates="keep"``). Files holding copies
+    in different batches are read again, together, in one batch however large: at
+    worst (every flight in two files of different batches) every file twice.
     """
     start = time.perf_counter()
     prepared = prepare_sites(sites)
@@ -267,6 +287,7 @@ def expose_stream(
             Shared(prepared, windows, max_gap_s, gap_factor, runner.threads, simplify_m)
         )
         fixed = _run_fixes(runner, batches, handle, progress)
+        _recount_copies(runner, fixed, known, batch_fixes, handle, progress)
         params["workers"] = runner.workers
         if captures is not None or fixed["triggers"]:
             captures = without_attrs(_with_triggers(captures, fixed["triggers"], triggers_dem))
@@ -289,7 +310,7 @@ def _run_fixes(runner: Any, batches: Iterator[Any], handle: Any, progress: bool)
     """Run every batch of fixes; gather pairs, lines, near fixes; check flights are apart."""
     out: dict[str, Any] = {
         "pairs": [], "flights": [], "near": [], "files": [], "triggers": [], "fixes": 0,
-        "batches": 0,
+        "batches": 0, "spans": [], "kept": {}, "reread_files": 0, "reread_batches": 0,
     }  # fmt: skip
     seen: set[str] = set()
     parts = runner.map(fix_task, batches, handle)
@@ -311,9 +332,36 @@ def _run_fixes(runner: Any, batches: Iterator[Any], handle: Any, progress: bool)
             out["triggers"].append(part.triggers)
         out["fixes"] += part.n_fixes
         out["batches"] += 1
+        if part.spans is not None and len(part.spans):
+            out["spans"].append(part.spans)
+        out["kept"].update(part.kept or {})
     near = out["near"]
     out["near"] = pd.concat(near, ignore_index=True) if near else pd.DataFrame()
+    spans = out["spans"]
+    out["spans"] = pd.concat(spans, ignore_index=True) if spans else pd.DataFrame()
     return out
+
+
+def _recount_copies(
+    runner: Any,
+    fixed: dict[str, Any],
+    known: dict[str, Any],
+    batch_fixes: int,
+    handle: Any,
+    progress: bool,
+) -> None:
+    """Read again, together, the files holding copies of a flight in different batches."""
+    order = file_order(known)
+    components = files_to_reread(fixed["spans"], fixed["files"])
+    if not components:
+        sort_by_file(fixed, order)
+        return
+    paths = {p for _, files in components for p in files}
+    logger.info("%d files hold copies of flights in other batches: read again", len(paths))
+    again = reread_batches(components, known, batch_fixes)
+    found = _run_fixes(runner, iter(again), handle, progress)
+    replace_files(fixed, found, paths, order)
+    fixed["reread_files"], fixed["reread_batches"] = len(paths), found["batches"]
 
 
 def _with_triggers(
@@ -368,6 +416,8 @@ def _assemble(
         "workers": params["workers"],
         "batches": fixed["batches"],
         "capture_batches": len(parts),
+        "reread_batches": fixed["reread_batches"],
+        "reread_files": fixed["reread_files"],
         "fixes": fixed["fixes"],
         "seconds": round(seconds, 3),
     }
