@@ -19,7 +19,7 @@ PACKAGE = Path(geoexpose.__file__).parent
 #: floors and from its own wing. The leaves import nothing of ours.
 FLOORS = {
     **dict.fromkeys(
-        ("errors", "schema", "projection", "_version", "_atomic", "_files", "_flags",
+        ("errors", "schema", "projection", "_version", "_atomic", "_files", "_flags", "_limits",
          "_frames", "_geodesy"), 0,
     ),
     "demo": 1, "sites": 1, "tracks": 1,

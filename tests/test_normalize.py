@@ -152,6 +152,8 @@ def test_each_drop_reason_is_counted_once():
         "no_fix": 2,  # NaN latitude; missing time
         "null_island": 1,
         "out_of_range": 2,  # |lat| > 90; |lon| > 180
+        "time_out_of_range": 0,
+        "time_ahead": 0,
         "duplicate_time": 1,  # the second fix at 5 s
         "time_backwards": 1,  # 4.5 s after 5 s
         "gps_jump": 0,

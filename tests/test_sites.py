@@ -412,7 +412,10 @@ def test_geometry_types_repair_and_drops(tmp_path: Path) -> None:
 def test_empty_layer(tmp_path: Path) -> None:
     path = tmp_path / "none.csv"
     path.write_text("lon,lat\n", encoding="utf-8")
-    sites = read_sites(path)
+    with pytest.raises(InputError, match=r"none\.csv: holds no site"):
+        read_sites(path)  # a file without sites is an error (tests/test_hostile_inputs.py)
+    frame = pd.DataFrame({"lon": pd.Series(dtype="float64"), "lat": pd.Series(dtype="float64")})
+    sites = read_sites(frame)  # a frame may be empty
     assert len(sites) == 0
     assert list(sites.columns) == [*SITE_COLUMNS, CAPACITY_MW, VOLTAGE_KV]
 

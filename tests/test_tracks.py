@@ -218,6 +218,8 @@ def test_every_drop_reason_is_counted(tmp_path):
         "no_fix": 1,
         "null_island": 1,
         "out_of_range": 1,
+        "time_out_of_range": 0,
+        "time_ahead": 0,
         "duplicate_time": 1,
         "time_backwards": 1,
         "gps_jump": 0,

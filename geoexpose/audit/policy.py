@@ -49,9 +49,9 @@ from types import MappingProxyType
 from typing import Any
 
 from geoexpose.errors import InputError, UsageError
-from geoexpose.sites import normalize_label, resolve_family
+from geoexpose.sites import MAX_STANDOFF_M, normalize_label, resolve_family
 
-__all__ = ["DEFAULT_FAMILY_RULES", "FamilyRules", "Policy", "read_policy"]
+__all__ = ["DEFAULT_FAMILY_RULES", "MAX_POLICY_BYTES", "FamilyRules", "Policy", "read_policy"]
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,8 @@ DEFAULT_FAMILY_RULES: Mapping[str, FamilyRules] = MappingProxyType(
     {"military": FamilyRules(never_image=True, no_entry=True)}
 )
 _DEFAULT_MAX_GSD_CM = 10.0
+#: A policy file larger than this (bytes) is refused unread: a policy is a few tables.
+MAX_POLICY_BYTES = 1 << 20
 
 
 def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -209,7 +211,23 @@ def _standoffs(source: str, value: Any) -> dict[str, float]:
         if not label:
             raise InputError(f"{source}: [standoff_m] key {key!r} is no family or kind")
         out[label] = _check(source, "[standoff_m]", key, item, "metres")
+        if out[label] > MAX_STANDOFF_M:
+            raise InputError(
+                f"{source}: [standoff_m] {key} must be at most {MAX_STANDOFF_M:.0f} metres, "
+                f"got {item!r}"
+            )
     return out
+
+
+def _policy_text(path: Path) -> str:
+    """Return the text of a policy file; refuse it unread beyond :data:`MAX_POLICY_BYTES`."""
+    with path.open("rb") as handle:
+        data = handle.read(MAX_POLICY_BYTES + 1)
+    if len(data) > MAX_POLICY_BYTES:
+        raise InputError(
+            f"{path}: larger than {MAX_POLICY_BYTES // 1024} KiB; a policy is a few tables"
+        )
+    return data.decode("utf-8")
 
 
 def read_policy(
@@ -242,13 +260,15 @@ def read_policy(
     else:
         source = str(policy)
         try:
-            data = tomllib.loads(Path(policy).read_text(encoding="utf-8"))
+            data = tomllib.loads(_policy_text(Path(policy)))
         except OSError as exc:
             raise InputError(f"{source}: cannot read ({exc.strerror or exc})") from exc
         except UnicodeDecodeError as exc:
             raise InputError(f"{source}: not UTF-8 text ({exc.reason})") from exc
         except tomllib.TOMLDecodeError as exc:
             raise InputError(f"{source}: not valid TOML: {exc}") from exc
+        except RecursionError as exc:  # arrays or tables nested thousands deep
+            raise InputError(f"{source}: not valid TOML: nested too deep to read") from exc
     for name in data:
         if name not in _TABLES:
             raise InputError(

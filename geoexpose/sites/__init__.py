@@ -11,6 +11,7 @@ families, kinds, aliases and default standoffs.
 from geoexpose.sites._osm_tags import load_osm_tags
 from geoexpose.sites.catalog import (
     KIND_UNSPECIFIED,
+    MAX_STANDOFF_M,
     FamilyDef,
     KindDef,
     default_standoff,
@@ -28,6 +29,7 @@ from geoexpose.sites.registries import RegistryEntry, load_registries
 
 __all__ = [
     "KIND_UNSPECIFIED",
+    "MAX_STANDOFF_M",
     "FamilyDef",
     "KindDef",
     "RegistryEntry",

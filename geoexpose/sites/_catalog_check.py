@@ -14,6 +14,7 @@ from typing import Any
 
 __all__ = [
     "LABEL_PATTERN",
+    "MAX_STANDOFF_M",
     "OSM_ELEMENTS",
     "REGISTRY_FIELDS",
     "SUPPORTED_VERSION",
@@ -28,6 +29,11 @@ OSM_ELEMENTS = ("node", "way", "relation")
 REGISTRY_FIELDS = ("id", "name", "operator", "capacity_mw", "voltage_kv", "standoff_m")
 """The site fields a ``[registries.<name>]`` entry may map in ``columns``."""
 
+MAX_STANDOFF_M = 100_000.0
+"""The largest standoff (metres) geoexpose takes, from any source: 100 km, beyond any
+protective zone; a zone buffered by a distance of the Earth's size has no meaning and
+breaks the geometry engine."""
+
 _LABEL = re.compile(LABEL_PATTERN)
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _Check = Callable[[Any], bool]
@@ -40,6 +46,10 @@ def _is_number(value: Any) -> bool:
         and math.isfinite(value)
         and value >= 0
     )
+
+
+def _is_standoff(value: Any) -> bool:
+    return _is_number(value) and value <= MAX_STANDOFF_M
 
 
 def _is_text(value: Any) -> bool:
@@ -99,6 +109,7 @@ def _is_tables(value: Any) -> bool:
 
 _EXPECTED: dict[_Check, str] = {
     _is_number: "a number >= 0",
+    _is_standoff: f"a number >= 0 and <= {MAX_STANDOFF_M:.0f} (metres)",
     _is_text: "a non-empty string",
     _is_color: 'a colour "#rrggbb"',
     _is_labels: "a list of labels (lower-case words joined by _)",
@@ -121,18 +132,18 @@ _TOP_KEYS: dict[str, tuple[_Check, bool]] = {
 }
 _META_KEYS: dict[str, tuple[_Check, bool]] = {"version": (_is_number, True)}
 _DEFAULT_KEYS: dict[str, tuple[_Check, bool]] = {
-    "standoff_m": (_is_number, True),
+    "standoff_m": (_is_standoff, True),
     "color": (_is_color, True),
 }
 _FAMILY_KEYS: dict[str, tuple[_Check, bool]] = {
     "color": (_is_color, True),
-    "standoff_m": (_is_number, True),
+    "standoff_m": (_is_standoff, True),
     "description": (_is_text, False),
     "aliases": (_is_labels, False),
     "kinds": (_is_table, True),
 }
 _KIND_KEYS: dict[str, tuple[_Check, bool]] = {
-    "standoff_m": (_is_number, True),
+    "standoff_m": (_is_standoff, True),
     "description": (_is_text, True),
     "aliases": (_is_labels, False),
 }

@@ -21,6 +21,7 @@ from geoexpose.schema import FAMILY, KIND
 from geoexpose.sites._columns import as_labels
 from geoexpose.sites.catalog import (
     KIND_UNSPECIFIED,
+    MAX_STANDOFF_M,
     default_standoff,
     load_catalog,
     normalize_label,
@@ -264,8 +265,11 @@ def _overrides(
     for key, value in standoff.items():
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise UsageError(f"standoff[{key!r}] must be a number of metres, not {value!r}")
-        if not math.isfinite(value) or value < 0:
-            raise UsageError(f"standoff[{key!r}] must be a number of metres >= 0, not {value!r}")
+        if not math.isfinite(value) or not 0 <= value <= MAX_STANDOFF_M:
+            raise UsageError(
+                f"standoff[{key!r}] must be a number of metres >= 0 and <= "
+                f"{MAX_STANDOFF_M:.0f}, not {value!r}"
+            )
         name = normalize_label(key)
         family = resolve_family(key) if name else ""
         if family in catalog or family in data_families:

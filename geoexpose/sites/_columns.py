@@ -188,28 +188,32 @@ def as_numbers(
     field: str,
     rows: np.ndarray,
     strict: bool,
+    maximum: float = np.inf,
 ) -> pd.Series:
     """Values as float; missing ones NaN.
 
-    With ``strict``, a value that is not a number >= 0 is an InputError naming
-    the row; without, it becomes NaN (negative values are the -999999 "unknown"
-    of HIFLD and similar layers).
+    With ``strict``, a value that is not a number >= 0 (and <= ``maximum``) is an
+    InputError naming the row; without, it becomes NaN (negative values are the
+    -999999 "unknown" of HIFLD and similar layers).
     """
     text: pd.Series | None = None  # a number's text is made only for a message
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
         numbers = values.astype("float64")
-        bad = np.isinf(numbers) | (numbers < 0)
+        bad = np.isinf(numbers) | (numbers < 0) | (numbers > maximum)
     else:
         text = as_text(values)
         numbers = pd.to_numeric(text, errors="coerce").astype("float64")
         bad = (text.notna() & numbers.isna()) | np.isinf(numbers) | (numbers < 0)
+        bad |= numbers > maximum
     if bad.any():
         if strict:
             first = int(np.flatnonzero(bad.to_numpy())[0])
             shown = str(numbers.iloc[first]) if text is None else text.iloc[first]
+            shown = shown if len(shown) <= 40 else shown[:40] + "..."
+            bound = "" if np.isinf(maximum) else f" and <= {maximum:.0f}"
             raise InputError(
                 f"{label}: row {rows[first]}: {field} {shown!r} is not a number "
-                f"of metres >= 0 ({int(bad.sum())} such rows)"
+                f"of metres >= 0{bound} ({int(bad.sum())} such rows)"
             )
         count = int(bad.sum())
         logger.info("%s: %d values of %s are not numbers >= 0; read as empty", label, count, field)

@@ -8,6 +8,12 @@ OpenStreetMap files (``.osm.pbf``, ``.osm``, ``.osm.gz``, ``.osm.bz2``) go throu
 every cell as text; a title row above the header row (as in the EIA-860 files) is
 skipped, and so are rows with every cell empty.
 
+Untrusted files are read within bounds (:mod:`geoexpose._limits`): a CSV line over
+1 MiB refuses the file before it is parsed; a ``.gz`` or ``.bz2`` file (OpenStreetMap
+or other) and every member of a zip (KMZ, zipped Shapefile) is first unpacked as a
+stream with a counter, and refused when it unpacks to more than 512 MiB or 200 times
+its packed size; messages quote at most a short, cleaned excerpt of a file's text.
+
 Row numbers name the rows as the user sees them in the file: the line of a CSV file
 (the header is line 1), the row number Excel shows for a spreadsheet (the header row
 and any title rows above it counted), the feature's position from 1 otherwise.
@@ -19,6 +25,8 @@ import csv
 import io
 import logging
 import os
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +38,14 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from geoexpose._files import PARQUET_SUFFIXES
+from geoexpose._limits import (
+    LimitError,
+    bounded,
+    check_declared,
+    check_line_lengths,
+    decompressed_size,
+    excerpt,
+)
 from geoexpose.errors import InputError, UsageError
 from geoexpose.schema import CRS_LONLAT, GPKG_LAYERS
 from geoexpose.sites.catalog import normalize_label
@@ -50,6 +66,7 @@ _FRAME_PREFIX = "site"
 _PREFERRED_LAYER = GPKG_LAYERS["sites"]  # the sites layer of a geoexpose output
 _HEADER_SEARCH_ROWS = 20  # a header row is looked for among the first rows of a sheet
 _LONLAT = CRS.from_user_input(CRS_LONLAT)  # parsed once
+_MAX_FIELDS_NAMED = 30
 
 
 @dataclass(frozen=True)
@@ -105,13 +122,21 @@ def _parse_crs(crs: object | None) -> CRS | None:
 
 
 def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split()) or type(error).__name__
+    return excerpt(" ".join(str(error).split()) or type(error).__name__, 300)
+
+
+def _fields_named(fields: list[str]) -> str:
+    """Name the first fields of a table, each cut short, for a message."""
+    named = ", ".join(excerpt(f) for f in fields[:_MAX_FIELDS_NAMED]) or "(none)"
+    more = len(fields) - _MAX_FIELDS_NAMED
+    return named + (f" and {more} more" if more > 0 else "")
 
 
 def _read_path(path: Path, label: str, layer: str | None) -> tuple[pd.DataFrame, np.ndarray | None]:
     """Read the file's table, and the row number in the file of each row (None: position + 1)."""
     if not path.exists():
         raise InputError(f"{label}: no such file")
+    _check_packed(path, label)
     name = path.name.lower()
     suffix = path.suffix.lower()
     if name.endswith(OSM_SUFFIXES) or suffix in _SPREADSHEET_SUFFIXES:
@@ -129,6 +154,30 @@ def _read_path(path: Path, label: str, layer: str | None) -> tuple[pd.DataFrame,
     return _read_vector(path, label, layer), None
 
 
+def _check_packed(path: Path, label: str) -> None:
+    """Unpack a gzip, bzip2 or zip file as a stream, nothing kept, and refuse a bomb."""
+    if path.is_dir():
+        return
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4)
+        if head.startswith((b"\x1f\x8b", b"BZh")):
+            decompressed_size(path)
+        elif head == b"PK\x03\x04":
+            with zipfile.ZipFile(path) as archive:
+                for info in archive.infolist():
+                    what = f"member {excerpt(info.filename, 80)!r}"
+                    check_declared(info.file_size, what=what)
+                    with archive.open(info) as member:
+                        stream = bounded(member, packed=info.compress_size, what=what)
+                        while stream.read(1 << 22):
+                            pass
+    except LimitError as error:
+        raise InputError(f"{label}: {error}") from error
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError) as error:
+        raise InputError(f"{label}: broken compressed file: {_one_line(error)}") from error
+
+
 def _read_csv(path: Path, label: str, sep: str | None) -> tuple[pd.DataFrame, np.ndarray]:
     # Every cell as text: ids keep leading zeros; numbers are parsed where needed.
     options: dict[str, object] = {
@@ -140,6 +189,10 @@ def _read_csv(path: Path, label: str, sep: str | None) -> tuple[pd.DataFrame, np
     if sep is None:
         options["engine"] = "python"
     encoding = "utf-8-sig"
+    try:
+        check_line_lengths(path)
+    except LimitError as error:
+        raise InputError(f"{label}: {error}") from error
     try:
         try:
             table = pd.read_csv(path, encoding=encoding, **options)
@@ -339,7 +392,8 @@ def _coordinate_field(
         if len(folded) == 1:
             return folded[0]
         raise InputError(
-            f"{label}: no field {given!r} (given as {axis}=); its fields are: {', '.join(fields)}"
+            f"{label}: no field {given!r} (given as {axis}=); its fields are: "
+            f"{_fields_named(fields)}"
         )
     by_label: dict[str, str] = {}
     for column in fields:
@@ -349,7 +403,7 @@ def _coordinate_field(
             return by_label[name]
     raise InputError(
         f"{label}: no geometry and no {axis} column (looked for {', '.join(names)}); "
-        f"give it with {axis}=; its fields are: {', '.join(fields) or '(none)'}"
+        f"give it with {axis}=; its fields are: {_fields_named(fields)}"
     )
 
 
@@ -366,7 +420,7 @@ def _coordinates(
         first = int(np.flatnonzero(bad)[0])
         row = first + 1 if rows is None else int(rows[first])
         raise InputError(
-            f"{label}: row {row}: {field_name} {text.iloc[first]!r} is not a number "
-            f"({int(bad.sum())} such rows)"
+            f"{label}: row {row}: {excerpt(field_name)} {excerpt(text.iloc[first])!r} is not "
+            f"a number ({int(bad.sum())} such rows)"
         )
     return numbers.to_numpy(dtype="float64", na_value=np.nan)

@@ -27,12 +27,13 @@ from types import MappingProxyType
 from typing import Any
 
 from geoexpose.errors import InputError, UsageError
-from geoexpose.sites._catalog_check import catalog_problems
+from geoexpose.sites._catalog_check import MAX_STANDOFF_M, catalog_problems
 
 __all__ = [
     "CATALOG_FILE",
     "KIND_UNSPECIFIED",
     "LABEL_SEPARATORS",
+    "MAX_STANDOFF_M",
     "FamilyDef",
     "KindDef",
     "default_standoff",
@@ -278,6 +279,8 @@ def _read(path: Path) -> _Catalog:
         raise InputError(f"{path}: cannot read the catalog: {error.strerror}") from error
     except tomllib.TOMLDecodeError as error:
         raise InputError(f"{path}: not valid TOML: {error}") from error
+    except RecursionError as error:  # arrays or tables nested thousands deep
+        raise InputError(f"{path}: not valid TOML: nested too deep to read") from error
     problems = catalog_problems(data)
     if problems:
         raise InputError(f"{path}: invalid layer catalog: " + "; ".join(problems))

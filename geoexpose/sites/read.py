@@ -38,6 +38,7 @@ from geoexpose.schema import (
 from geoexpose.sites._classify import check_family, classify, distinct_rows
 from geoexpose.sites._columns import as_numbers, as_text, coalesce_text, match_fields
 from geoexpose.sites._source import read_source
+from geoexpose.sites.catalog import MAX_STANDOFF_M
 from geoexpose.sites.registries import AUTO, apply_registry, split_source
 
 __all__ = [
@@ -131,9 +132,11 @@ def read_sites(
     Raises
     ------
     InputError
-        A file that cannot be read, a field given in ``columns`` that it lacks, a
-        row without family, a bad ``standoff_m`` attribute, no CRS, a CRS that
-        contradicts ``crs``, every coordinate out of range. The message names the
+        A file that cannot be read, a file with no site (no feature, or every row
+        dropped), a field given in ``columns`` that it lacks, a row without family,
+        a bad ``standoff_m`` attribute (not a number of metres from 0 to
+        :data:`~geoexpose.sites.MAX_STANDOFF_M`), no CRS, a CRS that contradicts
+        ``crs``, every coordinate out of range. The message names the
         file and the row or field.
     UsageError
         An unknown key or a bad value in ``columns``, ``standoff`` or ``crs``; a
@@ -197,6 +200,8 @@ def read_sites(
     fields = match_fields(attributes, columns, label)
 
     geometries, keep, dropped = _clean_geometries(frame, label, loaded.row_numbers())
+    if not keep.any() and not isinstance(source, pd.DataFrame):
+        raise InputError(f"{label}: {_no_sites(len(keep), dropped)}")
     if not keep.all():
         frame = frame.loc[keep]
     rows = loaded.row_numbers()[keep]  # as the user sees them in the file, for messages
@@ -214,7 +219,9 @@ def read_sites(
         label=label,
         rows=rows,
     )
-    own = _attribute_numbers(frame, fields.get("standoff_m", []), label, rows, strict=True)
+    own = _attribute_numbers(
+        frame, fields.get("standoff_m", []), label, rows, strict=True, maximum=MAX_STANDOFF_M
+    )
     sources = coalesce_text(frame, fields.get("source", [])).fillna(label)
     data = {
         SITE_ID: site_ids,
@@ -262,6 +269,14 @@ def read_registry(
         Passed to :func:`geoexpose.read_sites` (``standoff``, ``columns``, ``crs`` ...).
     """
     return read_sites(source, registry=name or AUTO, **options)
+
+
+def _no_sites(n_rows: int, dropped: Mapping[str, int]) -> str:
+    """Why a file gives no site: no row, or every row dropped (by reason)."""
+    if not n_rows:
+        return "holds no site (no feature or row); give a layer with sites"
+    reasons = ", ".join(f"{count} with {reason}" for reason, count in dropped.items())
+    return f"holds no usable site: all {n_rows} row(s) dropped ({reasons})"
 
 
 def _rows_named(rows: np.ndarray) -> str:
@@ -368,7 +383,10 @@ def _attribute_numbers(
     rows: np.ndarray,
     *,
     strict: bool = False,
+    maximum: float = np.inf,
 ) -> pd.Series:
     if not fields:
         return pd.Series(np.nan, index=frame.index, dtype="float64")
-    return as_numbers(frame[fields[0]], label=label, field=fields[0], rows=rows, strict=strict)
+    return as_numbers(
+        frame[fields[0]], label=label, field=fields[0], rows=rows, strict=strict, maximum=maximum
+    )

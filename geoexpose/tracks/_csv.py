@@ -1,11 +1,13 @@
 """Read flight tracks from CSV files: AirData exports and any CSV with lat/lon/time.
 
-The text is decoded as UTF-8 (UTF-16 with a byte-order mark), else as cp1252 or
-latin-1 (a note says so: such bytes sit in free-text columns of Windows tools'
-exports, and positions and times are ASCII); data with NUL bytes or many control
-characters is refused as binary. The delimiter is the most frequent of ``,``,
-``;``, tab and ``|`` in the header (or Excel's ``sep=`` first line); with a
-delimiter other than ``,`` a decimal comma is accepted. Leading blanks of names
+A line longer than :data:`geoexpose._limits.MAX_LINE_BYTES` (1 MiB) refuses the file
+before it is read (the line is named, never shown). The text is decoded as UTF-8
+(UTF-16 with a byte-order mark), else as cp1252 or latin-1 (a note says so: such
+bytes sit in free-text columns of Windows tools' exports, and positions and times
+are ASCII); data with NUL bytes or many control characters is refused as binary.
+The delimiter is the most frequent of ``,``, ``;``, tab and ``|`` in the header
+(or Excel's ``sep=`` first line); with a delimiter other than ``,`` a decimal comma
+is accepted. Leading blanks of names
 and values are dropped. A last line cut short (a file truncated while written) is
 dropped and counted as ``truncated_row``; rows with more fields than the header
 are dropped and counted as ``bad_row``. Columns are found by
@@ -28,6 +30,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from geoexpose._limits import LimitError, check_line_lengths
 from geoexpose.errors import InputError
 from geoexpose.schema import CRS_LONLAT
 from geoexpose.tracks._columns import airdata_mapping, generic_mapping
@@ -49,6 +52,15 @@ __all__ = ["read_csv_track", "read_litchi_mission"]
 logger = logging.getLogger(__name__)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+
+
+def _read_text(path: Path) -> tuple[str, str]:
+    """Read a CSV file's text and say its encoding, its line lengths checked first."""
+    try:
+        check_line_lengths(path)
+    except LimitError as exc:
+        raise InputError(str(exc)) from exc
+    return _decode(path.read_bytes())
 
 
 def _decode(data: bytes) -> tuple[str, str]:
@@ -161,7 +173,7 @@ def read_csv_track(
     InputError
         The file cannot be read as a track (message without the path).
     """
-    text, encoding = _decode(path.read_bytes())
+    text, encoding = _read_text(path)
     body, sep, skipped = _split_header(text)
     body, truncated = _cut_truncated(body, sep)
     table, bad = _parse(body, sep)
@@ -224,7 +236,10 @@ def read_litchi_mission(path: Path) -> gpd.GeoDataFrame:
         Not a Litchi mission, or a waypoint without a readable position or height.
     """
     path = Path(path)
-    text, _encoding = _decode(path.read_bytes())
+    try:
+        text, _encoding = _read_text(path)
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from exc
     body, sep, _skipped = _split_header(text)
     table, _bad = _parse(body, sep)
     if dji_csv_kind(list(table.columns)) != LITCHI_MISSION:

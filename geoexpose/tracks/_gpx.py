@@ -1,6 +1,7 @@
 """Read flight tracks from GPX, GeoJSON and other vector files (through pyogrio/GDAL).
 
-GPX (1.0 and 1.1): every ``<trk>/<trkseg>/<trkpt>`` with its ``<time>`` is a fix;
+GPX (1.0 and 1.1), streamed by :mod:`geoexpose.tracks._gpx_points` (memory bounded by
+the points, not the text): every ``<trk>/<trkseg>/<trkpt>`` with its ``<time>`` is a fix;
 each ``<trk>`` is a track of its own (so a separate flight), the ``<trkseg>`` of
 a track are split only at gaps. Track points without any ``<time>`` are an
 untimed route, and a file with only ``<rte>/<rtept>`` a planned route (see
@@ -53,6 +54,7 @@ from geoexpose.schema import (
     TIME_UTC,
 )
 from geoexpose.tracks._columns import ALT_REF_MSL, generic_mapping, key_of
+from geoexpose.tracks._gpx_points import GpxPoints, read_gpx_points
 from geoexpose.tracks._table_frame import build_frame
 from geoexpose.tracks._values import TIME_BASIS_UTC, parse_times
 from geoexpose.tracks.normalize import ROUTE_PLANNED, ROUTE_UNTIMED, SEGMENT, RawTrack
@@ -126,24 +128,19 @@ def read_gpx(path: Path, *, time_zone: str | None = None, alt_ref: str | None = 
     InputError
         Not GPX, malformed XML, or neither track nor route points.
     """
-    table = _read(
-        path, "GPX", layer="track_points", columns=["track_fid", "track_seg_id", "ele", "time"]
-    )
-    if len(table) == 0:
-        return _gpx_route(path, alt_ref)
-    geoms = table.geometry.to_numpy()
-    frame = pd.DataFrame({LAT: shapely.get_y(geoms), LON: shapely.get_x(geoms)})
+    points, route_points = read_gpx_points(path, time_zone=time_zone)
+    if len(points) == 0:
+        return _gpx_route(route_points, alt_ref)
+    frame = pd.DataFrame({LAT: points.lat, LON: points.lon})
     route, basis, notes = None, TIME_BASIS_UTC, []
-    if table["time"].isna().all():
+    if not points.timed:
         frame[TIME_UTC] = pd.Series(pd.NaT, index=frame.index, dtype=TIME_DTYPE)
         route = ROUTE_UNTIMED
         notes.append("GPX track points without <time>: positions only")
     else:
-        frame[TIME_UTC], basis = _times(
-            table["time"], column="time", time_zone=time_zone, naive_is_utc=True
-        )
-    _altitudes(frame, table["ele"].to_numpy(dtype="float64"), alt_ref)
-    frame[SEGMENT] = table["track_fid"].to_numpy()
+        frame[TIME_UTC], basis = points.times, points.basis
+    _altitudes(frame, points.ele, alt_ref)
+    frame[SEGMENT] = points.group
     takeoff = "GPX <ele>" if alt_ref is None and _from_drone_app(path) else None
     if alt_ref is None and takeoff is None and frame[ALT_MSL_M].notna().any():
         notes.append(
@@ -159,16 +156,14 @@ def _from_drone_app(path: Path) -> bool:
         return _DRONE_APPS.search(handle.read(4096)) is not None
 
 
-def _gpx_route(path: Path, alt_ref: str | None) -> RawTrack:
-    """Read the ``<rte><rtept>`` points of a GPX file without track points: a planned route."""
-    table = _read(path, "GPX", layer="route_points", columns=["route_fid", "ele"])
-    if len(table) == 0:
+def _gpx_route(points: GpxPoints, alt_ref: str | None) -> RawTrack:
+    """Take the ``<rte><rtept>`` points of a GPX file without track points: a planned route."""
+    if len(points) == 0:
         raise InputError("no track or route points (<trkpt>, <rtept>) in the GPX file")
-    geoms = table.geometry.to_numpy()
-    frame = pd.DataFrame({LAT: shapely.get_y(geoms), LON: shapely.get_x(geoms)})
+    frame = pd.DataFrame({LAT: points.lat, LON: points.lon})
     frame[TIME_UTC] = pd.Series(pd.NaT, index=frame.index, dtype=TIME_DTYPE)
-    _altitudes(frame, table["ele"].to_numpy(dtype="float64"), alt_ref)
-    frame[SEGMENT] = table["route_fid"].to_numpy()
+    _altitudes(frame, points.ele, alt_ref)
+    frame[SEGMENT] = points.group
     notes = ["GPX <rte>: route points, planned, without times"]
     return RawTrack(frame, "gpx", notes=notes, route=ROUTE_PLANNED)
 

@@ -8,6 +8,10 @@ its coordinates, ``<when>`` times and ``altitudeMode``; per Placemark with a
 ``wpml:index`` (a DJI WPML waypoint) its ``wpml:`` values and its folder (the
 wayline). :mod:`geoexpose.tracks._kml` makes tracks of the former,
 :mod:`geoexpose.tracks._wpml` missions of the latter.
+
+The member of a KMZ is read as a stream through a counter
+(:func:`geoexpose._limits.bounded`), never unpacked to disk: one that unpacks to more
+than 512 MiB, or to more than 200 times its packed size, is refused with its name.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import logging
 import re
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -24,6 +29,7 @@ from xml.etree import ElementTree as ET
 import numpy as np
 import pandas as pd
 
+from geoexpose._limits import LimitError, bounded, check_declared, excerpt
 from geoexpose.errors import InputError
 
 __all__ = ["WPML_NS", "ZIP_ERRORS", "Found", "read_document", "split_tag"]
@@ -43,6 +49,11 @@ _KML_NS = frozenset(
 _GX_NS = "http://www.google.com/kml/ext/2.2"
 #: Namespaces of DJI WPML elements (``http://www.dji.com/wpmz/<version>``).
 WPML_NS = re.compile(r"http://www\.dji\.com/wpmz/[0-9.]+\Z")
+#: First bytes fed to the XML parser; each later feed is half of what was fed before.
+#: Expat (before 2.6) scans a token cut by a feed again from its start at each feed, so
+#: a giant comment or attribute fed in small pieces costs the square of its length;
+#: feeds that grow with the document keep the whole parse linear.
+_FIRST_FEED = 1 << 20
 #: What a broken zip (KMZ) raises.
 ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError)
 
@@ -145,12 +156,24 @@ def _placemark(found: Found, mark: ET.Element, kml: str, folder: ET.Element | No
         _track(found, geom, kml, timed=False)
 
 
+def _events(handle: IO[bytes]) -> Iterator[tuple[str, ET.Element]]:
+    """Parse events of a document fed in growing chunks (see :data:`_FIRST_FEED`)."""
+    parser: ET.XMLPullParser = ET.XMLPullParser(events=("start", "end"))
+    fed = 0
+    while chunk := handle.read(max(_FIRST_FEED, fed // 2)):
+        fed += len(chunk)
+        parser.feed(chunk)
+        yield from parser.read_events()  # type: ignore[misc]
+    parser.close()
+    yield from parser.read_events()  # type: ignore[misc]
+
+
 def _parse(handle: IO[bytes]) -> Found:
     """One streaming pass over a KML document."""
     found = Found()
     folders: list[ET.Element] = []
     try:
-        for event, elem in ET.iterparse(handle, events=("start", "end")):
+        for event, elem in _events(handle):
             uri, local = split_tag(elem.tag)
             if uri not in _KML_NS:
                 continue
@@ -188,13 +211,18 @@ def read_document(path: Path) -> tuple[Found, str]:
                 return _parse(handle), "kml"
         with zipfile.ZipFile(path) as archive:
             name = _member(archive.namelist())
-            with archive.open(name) as handle:
-                found = _parse(handle)
+            info = archive.getinfo(name)
+            what = f"member {excerpt(name, 80)!r}"
+            check_declared(info.file_size, what=what)
+            with archive.open(info) as member:
+                found = _parse(bounded(member, packed=info.compress_size, what=what))
         if not found.waypoints and name.lower().endswith(".wpml"):
             raise InputError(f"{name} in the KMZ holds no waypoints")
         return found, "kmz"
     except InputError:
         raise
+    except LimitError as exc:
+        raise InputError(f"KMZ {exc}") from exc
     except ZIP_ERRORS as exc:
         raise InputError(f"broken KMZ (zip) file ({exc})") from exc
     except (OSError, ValueError) as exc:

@@ -37,13 +37,15 @@ from geoexpose.tracks.formats import ReadOptions, format_of, track_format
 from geoexpose.tracks.normalize import (
     DROP_REASONS,
     FLIGHT_NO,
+    MAX_ABS_HEIGHT_M,
     ROUTE_PLANNED,
     ROUTE_UNTIMED,
     RawTrack,
+    blank_bad_heights,
     clean_positions,
 )
 
-__all__ = ["check_options", "read_files", "read_route", "warn"]
+__all__ = ["blank_heights_noted", "check_options", "read_files", "read_route", "warn"]
 
 _COLUMN_KEYS = ("lat", "lon", "time", "alt", "alt_msl", "date")
 _ALT_REFS = (ALT_REF_GROUND, ALT_REF_TAKEOFF, ALT_REF_MSL)
@@ -179,9 +181,20 @@ def _route_reason(raw: RawTrack, positions: int) -> str:
     )
 
 
+def blank_heights_noted(frame: pd.DataFrame, notes: list[str]) -> None:
+    """Empty the absurd heights of cleaned rows (in place) and note how many there were."""
+    count = blank_bad_heights(frame)
+    if count:
+        notes.append(
+            f"{count} row(s) with a height not finite or beyond {MAX_ABS_HEIGHT_M:,.0f} m: "
+            "height emptied, position kept"
+        )
+
+
 def read_route(raw: RawTrack, entry: dict[str, Any]) -> pd.DataFrame:
     """Clean a route's positions and fill its file entry; return the kept positions."""
     positions, dropped = clean_positions(raw.frame)
+    blank_heights_noted(positions, entry["notes"])
     n_routes = int(positions[FLIGHT_NO].max()) if len(positions) else 0
     entry["dropped"].update({**raw.dropped, **dropped, "untimed": len(positions)})
     entry.update(

@@ -31,9 +31,23 @@ TIME_BASIS_ASSUMED_UTC = "assumed_utc"
 
 # A time of day followed by a zone: "...12:00:00Z", "...12:00+02:00", "... 12:00 UTC".
 _ZONED = re.compile(r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s*(?:[zZ]|UTC|GMT|[+-]\d\d(?::?\d\d)?)$")
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z")
 _TRUE = ("1", "1.0", "true", "yes", "y", "t", "recording", "on")
 # Epoch numbers below this many seconds (1973) are elapsed times, not dates.
 _MIN_EPOCH_S = 1e8
+# Times beyond these are clamped to them (far outside any flight; see module notes).
+_FAR_PAST = pd.Timestamp("1700-01-01")
+_FAR_FUTURE = pd.Timestamp("2200-01-01")
+_FAR_PAST_S = _FAR_PAST.timestamp()
+_FAR_FUTURE_S = _FAR_FUTURE.timestamp()
+
+
+def _as_ns(times: pd.Series) -> pd.Series:
+    """Give parsed times nanosecond resolution, times beyond the far bounds clamped to them."""
+    tz = getattr(times.dtype, "tz", None)
+    past, future = _FAR_PAST.tz_localize(tz), _FAR_FUTURE.tz_localize(tz)
+    times = times.mask(times < past, past).mask(times > future, future)
+    return times.dt.as_unit("ns")
 
 
 def _naive(text: pd.Series) -> pd.Series:
@@ -58,23 +72,25 @@ def _parse_naive(text: pd.Series, *, format: str) -> pd.Series:
         out = pd.to_datetime(text, format=format, errors="coerce", utc=True)
     if getattr(out.dtype, "tz", None) is not None:
         out = out.dt.tz_convert("UTC").dt.tz_localize(None)
-    return out.dt.as_unit("ns")
+    return _as_ns(out)
 
 
 def _zoned(text: pd.Series) -> pd.Series:
     """Parse date-time text that ends in a zone or offset, to UTC."""
     text = text.str.replace(r"\s*(?:UTC|GMT)$", "Z", regex=True)
-    out = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True).dt.as_unit("ns")
+    out = _as_ns(pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True))
     todo = out.isna()
     if todo.any():
         more = pd.to_datetime(text[todo], format="mixed", errors="coerce", utc=True)
-        out[todo] = more.dt.as_unit("ns")
+        out[todo] = _as_ns(more)
     return out
 
 
 def _epoch(numbers: pd.Series, *, seconds_per_unit: float | None, column: str) -> pd.Series:
     values = pd.to_numeric(numbers, errors="coerce").astype("float64")
-    median = float(np.nanmedian(np.abs(values))) if values.notna().any() else 0.0
+    finite = np.isfinite(values)
+    median = float(np.median(np.abs(values[finite]))) if finite.any() else 0.0
+    values = values.mask(np.isinf(values), np.sign(values) * 1e30)  # clamped below
     if seconds_per_unit is None:
         # Seconds, milliseconds, microseconds or nanoseconds since 1970, by magnitude.
         seconds_per_unit = 1.0
@@ -88,6 +104,10 @@ def _epoch(numbers: pd.Series, *, seconds_per_unit: float | None, column: str) -
         )
     # whole seconds and the rest apart, so that float rounding of a 13-digit number of
     # milliseconds does not leave stray nanoseconds: the rest is kept to the microsecond
+    seconds = values * seconds_per_unit
+    far = (seconds < _FAR_PAST_S) | (seconds > _FAR_FUTURE_S)
+    if far.any():  # beyond int64 nanoseconds maybe: clamped (see module notes)
+        values = values.mask(far, seconds.clip(_FAR_PAST_S, _FAR_FUTURE_S) / seconds_per_unit)
     if seconds_per_unit < 1.0 and np.array_equal(values, np.round(values), equal_nan=True):
         # whole numbers of ms, us or ns: integer arithmetic, exact
         ns = values.astype("Int64") * round(seconds_per_unit * 1e9)
@@ -146,6 +166,8 @@ def parse_times(
     (daylight-saving changes) become NaT.
     """
     basis = TIME_BASIS_UTC
+    if _numbers_as_text(values):  # one number too big for int64 makes a column text
+        values = pd.to_numeric(values.astype("str"), errors="coerce").astype("float64")
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values):
         times = _epoch(values, seconds_per_unit=seconds_per_unit, column=column)
     else:
@@ -169,6 +191,20 @@ def parse_times(
             first = text.dropna().iloc[0]
             raise ValueError(f"column {column!r}: no value reads as a date-time (first {first!r})")
     return times.astype(TIME_DTYPE), basis
+
+
+def _numbers_as_text(values: pd.Series) -> bool:
+    """Whether a text column holds numbers only (its first value a number, then all)."""
+    if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+        return False
+    present = values.dropna()
+    if not len(present) or isinstance(first := present.iloc[0], bool):
+        return False
+    if not isinstance(first, int | float) and _NUMBER.match(str(first).strip()) is None:
+        return False
+    text = present.astype("str").str.strip()
+    text = text[text != ""]
+    return bool(text.str.fullmatch(_NUMBER).all())
 
 
 def check_time_zone(time_zone: str | None) -> None:

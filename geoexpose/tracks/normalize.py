@@ -16,6 +16,16 @@ applies:
     latitude and longitude both exactly 0 (logged before the GNSS fix).
 ``out_of_range``
     ``|lat| > 90`` or ``|lon| > 180``.
+``time_out_of_range``
+    a time before :data:`EARLIEST_TIME` (2000-01-01 UTC) or more than
+    :data:`LATEST_AHEAD` (one day) after now: a clock not yet set, an epoch of
+    -1, a hand-written ``9999-12-31``. Only the row goes, not its track.
+``time_ahead``
+    later than a later row of its track, where such rows are fewer than the rows
+    they would otherwise push into ``time_backwards``: a lone row dated a year
+    ahead in the middle of a log is the bad row, not every row after it. Where
+    the rows ahead are as many as or more than those behind (a second log pasted
+    after a longer first one), the rows behind are dropped as ``time_backwards``.
 ``duplicate_time``
     same time as the previous kept fix of the same track (the first is kept).
 ``time_backwards``
@@ -36,6 +46,10 @@ applies:
     mission, Litchi mission) or a line drawn without times (AirData KML). Such
     files give no fixes; :func:`geoexpose.tracks.read_routes` reads them, and
     :func:`clean_positions` cleans them.
+
+Heights (``alt_agl_m``, ``alt_msl_m``) that are not finite or lie beyond
+:data:`MAX_ABS_HEIGHT_M` are no heights: :func:`blank_bad_heights` empties them and
+the row keeps its position (the file entry's notes count them).
 
 A *track* is what a file says belongs together: the whole CSV file (or one value
 of its flight-id column), one GPX ``<trk>``, one line feature. A track is split
@@ -73,13 +87,17 @@ from geoexpose.tracks._values import TIME_BASIS_UTC
 
 __all__ = [
     "DROP_REASONS",
+    "EARLIEST_TIME",
     "EXTRA_COLUMNS",
     "FLIGHT_NO",
+    "LATEST_AHEAD",
+    "MAX_ABS_HEIGHT_M",
     "MAX_SPEED_M_S",
     "ROUTE_PLANNED",
     "ROUTE_UNTIMED",
     "SEGMENT",
     "RawTrack",
+    "blank_bad_heights",
     "clean_fixes",
     "clean_positions",
 ]
@@ -108,10 +126,22 @@ EXTRA_COLUMNS: dict[str, str] = {
 #: small fixed-wing drone (consumer drones fly under 25 m/s; racing quads near 50).
 MAX_SPEED_M_S = 70.0
 
+#: Fixes dated before this are dropped as ``time_out_of_range`` (drone logs with a GNSS
+#: time start in the 2010s; a 1970 or 1999 date is a clock that was not set).
+EARLIEST_TIME = pd.Timestamp("2000-01-01", tz="UTC")
+#: Fixes dated more than this after the moment of reading are dropped as
+#: ``time_out_of_range`` (a day of slack for clocks and zones).
+LATEST_AHEAD = pd.Timedelta(days=1)
+#: Heights (metres) beyond this, up or down, are no heights (emptied, see module notes):
+#: above any drone (stratospheric ones fly near 20 km) and any place on Earth.
+MAX_ABS_HEIGHT_M = 50_000.0
+
 DROP_REASONS = (
     "no_fix",
     "null_island",
     "out_of_range",
+    "time_out_of_range",
+    "time_ahead",
     "duplicate_time",
     "time_backwards",
     "gps_jump",
@@ -208,6 +238,68 @@ def _running_max(values: np.ndarray, group: np.ndarray) -> np.ndarray:
     return pd.Series(values).groupby(group).cummax().to_numpy(dtype="int64")
 
 
+def _running_min_after(values: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Minimum of the later values of the same run of ``group`` (int64 max for the last)."""
+    out = np.full(len(values), np.iinfo(np.int64).max, dtype=np.int64)
+    if len(values) < 2:
+        return out
+    backwards = _running_max(-values[::-1], group[::-1])[::-1] * -1  # suffix minimum
+    same = group[1:] == group[:-1]
+    out[:-1] = np.where(same, backwards[1:], out[:-1])
+    return out
+
+
+def _ahead(ns: np.ndarray, segment: np.ndarray) -> np.ndarray:
+    """Rows (in track order) to drop as ``time_ahead``: see module notes."""
+    n = len(ns)
+    if n < 3:
+        return np.zeros(n, dtype=bool)
+    ahead = ns > _running_min_after(ns, segment)
+    if not ahead.any():
+        return ahead
+    before = np.roll(_running_max(ns, segment), 1)
+    first = np.ones(n, dtype=bool)
+    first[1:] = segment[1:] != segment[:-1]
+    behind = ~first & (ns < before)
+    n_ahead = np.bincount(segment, weights=ahead, minlength=segment.max() + 1)
+    n_behind = np.bincount(segment, weights=behind, minlength=segment.max() + 1)
+    return ahead & (n_ahead < n_behind)[segment]
+
+
+def blank_bad_heights(frame: pd.DataFrame) -> int:
+    """Empty the heights that are not finite or beyond :data:`MAX_ABS_HEIGHT_M`, in place.
+
+    Parameters
+    ----------
+    frame
+        Fixes or positions with ``alt_agl_m`` and ``alt_msl_m`` columns (modified).
+
+    Returns
+    -------
+    int
+        The number of rows with a height emptied.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"alt_agl_m": [50.0, -np.inf, 1e308], "alt_msl_m": [80.0, 90, 1]})
+    >>> blank_bad_heights(frame)
+    2
+    >>> frame["alt_agl_m"].tolist()
+    [50.0, nan, nan]
+    """
+    bad_rows = np.zeros(len(frame), dtype=bool)
+    for name in (ALT_AGL_M, ALT_MSL_M):
+        if name not in frame:
+            continue
+        values = _floats(frame[name])
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isnan(values) & ~(np.abs(values) <= MAX_ABS_HEIGHT_M)
+        if bad.any():
+            frame[name] = np.where(bad, np.nan, values)
+            bad_rows |= bad
+    return int(bad_rows.sum())
+
+
 def _typed(fixes: pd.DataFrame) -> pd.DataFrame:
     """Give the altitude columns their dtypes (where they do not have them yet)."""
     for name in (ALT_AGL_M, ALT_MSL_M):
@@ -248,10 +340,15 @@ def clean_fixes(
         times = times.astype(TIME_DTYPE)
     ns = times.to_numpy(dtype="datetime64[ns]").view("int64")
     placed = ~(no_fix | null_island | out_of_range)
+    latest = (pd.Timestamp.now(tz="UTC") + LATEST_AHEAD).value
+    out_of_time = placed & ((ns < EARLIEST_TIME.value) | (ns > latest))
+    placed &= ~out_of_time
 
     segment = _ordered_segments(raw)
     order = np.argsort(segment, kind="stable")
     order = order[placed[order]]
+    ahead = _ahead(ns[order], segment[order])
+    order = order[~ahead]
     seg_sorted = segment[order]
     ns_sorted = ns[order]
     # A fix is kept when it is later than every earlier placed fix of its track:
@@ -278,6 +375,8 @@ def clean_fixes(
         "no_fix": int(no_fix.sum()),
         "null_island": int(null_island.sum()),
         "out_of_range": int(out_of_range.sum()),
+        "time_out_of_range": int(out_of_time.sum()),
+        "time_ahead": int(ahead.sum()),
         "duplicate_time": int(duplicate.sum()),
         "time_backwards": int(backwards.sum()),
         "gps_jump": int(jump.sum()),

@@ -41,7 +41,13 @@ from geoexpose.schema import (
     TIME_DTYPE,
     TIME_UTC,
 )
-from geoexpose.tracks._reading import check_options, read_files, read_route, warn
+from geoexpose.tracks._reading import (
+    blank_heights_noted,
+    check_options,
+    read_files,
+    read_route,
+    warn,
+)
 from geoexpose.tracks._takeoff import takeoff_heights
 from geoexpose.tracks._values import TIME_BASIS_ASSUMED_UTC
 from geoexpose.tracks.duplicates import drop_duplicate_flights
@@ -99,6 +105,8 @@ _DROP_WORDS = {
     "no_fix": "without a position or time",
     "null_island": "at 0/0, logged without a GNSS fix",
     "out_of_range": "coordinates out of range",
+    "time_out_of_range": "dated before 2000 or in the future",
+    "time_ahead": "dated ahead of the rest of their track",
     "duplicate_time": "repeating a time",
     "time_backwards": "going back in time",
     "gps_jump": "GPS jumps",
@@ -204,9 +212,12 @@ def read_tracks(
     Notes
     -----
     Points are EPSG:4326 longitude/latitude; altitudes in metres; times UTC. Rows
-    without a fix, at 0/0, out of range, repeating or going back in time are
-    dropped and counted (see :mod:`geoexpose.tracks.normalize`); ``rows_read`` equals
-    ``rows_kept`` plus the dropped counts. A file that is read but keeps no fix
+    without a fix, at 0/0, out of range, dated before 2000 or in the future, ahead
+    of the rest of their track, repeating or going back in time are dropped and
+    counted; one such row never costs the rest of its file. Heights that are not
+    finite or beyond 50 km are emptied (the position kept) and noted (see
+    :mod:`geoexpose.tracks.normalize`); ``rows_read`` equals ``rows_kept`` plus the
+    dropped counts. A file that is read but keeps no fix
     is warned about with the reasons. AirData's ``alt_agl_m`` is AirData's
     height above the ground (from its elevation model) where present, else the
     height above takeoff, row by row, with ``alt_ref`` saying which.
@@ -238,6 +249,7 @@ def read_tracks(
         if raw.time_basis == TIME_BASIS_ASSUMED_UTC:
             warn(path, "times have no time zone; taken as UTC (pass time_zone=)")
         kept, dropped = clean_fixes(raw.frame, split_gap_s=split_gap_s, max_speed_m_s=max_speed_m_s)
+        blank_heights_noted(kept, entry["notes"])
         if raw.takeoff_from is not None:
             kept = takeoff_heights(kept, raw.takeoff_from, entry["notes"])
         part = _fixes_of(kept, label, path, raw.meta)

@@ -1,0 +1,217 @@
+"""Bounds on what a reader takes from an untrusted file: line length and decompressed size.
+
+Every reader of text that comes in lines (CSV tracks and site tables) checks the file
+with :func:`check_line_lengths` before parsing it: a line longer than
+:data:`MAX_LINE_BYTES` is refused with its line number, never shown. Every member of a
+zip (KMZ) and every gzip or bzip2 stream is read through :func:`bounded`, which counts
+the bytes that come out and stops at :data:`MAX_DECOMPRESSED_BYTES`, or where they
+outgrow the compressed file by more than :data:`MAX_RATIO` (a bomb: a few megabytes
+that unpack to gigabytes); nothing is unpacked to disk. :func:`excerpt` shortens and
+cleans a piece of a file for a message.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import re
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+
+__all__ = [
+    "MAX_DECOMPRESSED_BYTES",
+    "MAX_LINE_BYTES",
+    "MAX_RATIO",
+    "RATIO_FROM_BYTES",
+    "LimitError",
+    "bounded",
+    "check_declared",
+    "check_line_lengths",
+    "decompressed_size",
+    "excerpt",
+]
+
+#: Longest line (bytes, its end included) of a CSV-like file: a header or a row of a
+#: flight log or a site table is a few kilobytes; a line of a mebibyte is no such thing.
+MAX_LINE_BYTES = 1 << 20
+#: Most bytes taken out of one zip member or one gzip/bzip2 stream: 512 MiB.
+MAX_DECOMPRESSED_BYTES = 512 << 20
+#: Largest ratio of bytes out to compressed bytes in, checked once more than
+#: :data:`RATIO_FROM_BYTES` came out: text compresses 5 to 20 times, XML of repeated
+#: coordinates up to about 50; a bomb of repeated bytes about 1000.
+MAX_RATIO = 200
+#: The ratio is checked only beyond this many bytes out (64 MiB): a small file may
+#: compress as well as it likes.
+RATIO_FROM_BYTES = 64 << 20
+
+_CHUNK = 4 << 20
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+class LimitError(ValueError):
+    """A file goes beyond a bound of this module; the message says which, without the path."""
+
+
+def excerpt(text: object, length: int = 40) -> str:
+    r"""Return a short, printable piece of ``text`` for a message.
+
+    Control characters (terminal escapes among them) become ``?``; text longer than
+    ``length`` characters is cut with ``...``.
+
+    >>> excerpt("\x1b]0;owned\x07" + "x" * 100, 12)
+    '?]0;owned?xx...'
+    """
+    text = str(text)
+    cut = text[:length]
+    return _UNPRINTABLE.sub("?", cut) + ("..." if len(text) > length else "")
+
+
+def check_line_lengths(path: str | Path, *, limit: int | None = None) -> int:
+    """Read a file in chunks and raise :class:`LimitError` at the first line over ``limit``.
+
+    Parameters
+    ----------
+    path
+        The file (read, never loaded whole: memory stays at a few chunks).
+    limit
+        The longest line allowed, bytes, its line end included (default
+        :data:`MAX_LINE_BYTES`).
+
+    Returns
+    -------
+    int
+        The number of lines of the file.
+
+    Raises
+    ------
+    LimitError
+        Naming the line (from 1) that is too long; the line itself is never shown.
+    """
+    limit = MAX_LINE_BYTES if limit is None else limit
+    lines = 0
+    length = 0  # bytes of the current line so far
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            ends = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
+            if len(ends):
+                spans = np.diff(ends, prepend=-1)
+                spans[0] += length
+                too_long = np.flatnonzero(spans > limit)
+                if len(too_long):
+                    _too_long(lines + int(too_long[0]) + 1, limit)
+                lines += len(ends)
+                length = len(chunk) - 1 - int(ends[-1])
+            else:
+                length += len(chunk)
+            if length > limit:
+                _too_long(lines + 1, limit)
+    return lines + (1 if length else 0)
+
+
+def _too_long(line: int, limit: int) -> None:
+    raise LimitError(
+        f"line {line} is longer than {limit // 1024} KiB; not a table of rows "
+        "(a line that long is refused, not read)"
+    )
+
+
+class _Counted(io.RawIOBase):
+    """A readable stream that counts the bytes read and stops past the bounds."""
+
+    def __init__(
+        self, handle: IO[bytes] | io.BufferedIOBase, packed: int, limit: int, what: str
+    ) -> None:
+        self._handle = handle
+        self._packed = max(packed, 1)
+        self._limit = limit
+        self._what = what
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self._handle.read(len(buffer))
+        self._take(len(data))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = self._handle.read(_CHUNK if size is None or size < 0 else size)
+        if size is None or size < 0:
+            parts = [data]
+            self._take(len(data))
+            while data:
+                data = self._handle.read(_CHUNK)
+                self._take(len(data))
+                parts.append(data)
+            return b"".join(parts)
+        self._take(len(data))
+        return data
+
+    def _take(self, size: int) -> None:
+        self.count += size
+        if self.count > self._limit:
+            raise LimitError(
+                f"{self._what} unpacks to more than {self._limit >> 20} MiB; refused "
+                "(a compression bomb, or too large to read safely)"
+            )
+        if self.count > RATIO_FROM_BYTES and self.count > MAX_RATIO * self._packed:
+            raise LimitError(
+                f"{self._what} unpacks to more than {MAX_RATIO} times its packed size "
+                f"({self._packed} bytes); refused (a compression bomb)"
+            )
+
+
+def bounded(
+    handle: IO[bytes] | io.BufferedIOBase, *, packed: int, what: str, limit: int | None = None
+) -> IO[bytes]:
+    """Wrap a decompressing stream so that reading it stops at the bounds of this module.
+
+    Parameters
+    ----------
+    handle
+        The stream of unpacked bytes (a zip member, a gzip or bzip2 file).
+    packed
+        Its size packed, bytes (for the ratio check).
+    what
+        How messages name it (``"member doc.kml"``).
+    limit
+        Most bytes to take (default :data:`MAX_DECOMPRESSED_BYTES`).
+
+    Returns
+    -------
+    A buffered binary stream that raises :class:`LimitError` once past a bound.
+    """
+    raw = _Counted(handle, packed, MAX_DECOMPRESSED_BYTES if limit is None else limit, what)
+    return io.BufferedReader(raw, buffer_size=1 << 16)
+
+
+def check_declared(size: int, *, what: str) -> None:
+    """Raise :class:`LimitError` when the size a zip member declares is past the bound.
+
+    A member is still read through :func:`bounded`: the size it declares may lie.
+    """
+    if size > MAX_DECOMPRESSED_BYTES:
+        raise LimitError(
+            f"{what} says it unpacks to {size} bytes, more than "
+            f"{MAX_DECOMPRESSED_BYTES >> 20} MiB; refused"
+        )
+
+
+def decompressed_size(path: str | Path, *, limit: int | None = None) -> int:
+    """Unpack a ``.gz`` or ``.bz2`` file as a stream (nothing kept) and return its size.
+
+    Raises :class:`LimitError` past the bounds, so that a library given the file
+    (libosmium) never sees a bomb; ``OSError``, ``EOFError`` for a broken stream.
+    """
+    path = Path(path)
+    opener = gzip.open if path.suffix.lower() == ".gz" else bz2.open
+    with opener(path, "rb") as raw:
+        stream = bounded(raw, packed=path.stat().st_size, what="its compressed data", limit=limit)
+        while stream.read(_CHUNK):
+            pass
+        return stream.raw.count  # type: ignore[attr-defined]
