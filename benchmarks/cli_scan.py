@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"ratio scan / read floor: {ratio:.2f}x (goal <= 4x; peak goal < 2048 MB)")
     print(
         f"outputs: {written.get('exposed_sites')} exposed sites, {written['site_maps']} site "
-        f"maps ({written['site_maps_mb']:.1f} MB), map.html {written['map_html_mb']} MB"
+        f"maps ({written['site_maps_mb']:.1f} MB), map.html {written['map_html_mb'] or 0:.1f} MB"
     )
     if args.json:
         figures = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import types
 
 import geopandas as gpd
 import numpy as np
@@ -12,6 +13,7 @@ import shapely
 from conftest import make_sites, make_track
 
 import geoexpose as gx
+from geoexpose import outputs
 
 
 @pytest.fixture()
@@ -75,7 +77,8 @@ def test_a_failing_write_leaves_no_partial_file(tmp_path, result, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(json, "dumps", broken)
+    # summary.json, written last, fails (the GeoPackage's writer keeps its own json)
+    monkeypatch.setattr(outputs, "json", types.SimpleNamespace(dumps=broken, loads=json.loads))
     with pytest.raises(RuntimeError):
         result.write(out, overwrite=True, map_html=False)
     assert (out / "summary.json").read_bytes() == old

@@ -21,7 +21,7 @@ from geoexpose import maps
 from geoexpose.errors import UsageError
 from geoexpose.maps import _tracks
 from geoexpose.maps._site_data import SiteMapData
-from geoexpose.maps._tracks import TrackClip, _short_lines, flight_pieces
+from geoexpose.maps._tracks import TrackClip, flight_pieces, short_lines
 from geoexpose.outputs import write_outputs
 from tests._map_scene import decode, layer_specs, make_fixes, make_flights
 from tests.conftest import make_sites, make_track
@@ -196,7 +196,7 @@ def test_short_lines_keep_every_vertex_in_order():
     xy = np.cumsum(rng.normal(0, 1e-4, (101, 2)), axis=0)
     line = shapely.LineString(xy)
     other = shapely.MultiLineString([xy[:5], xy[10:12]])
-    lines, of = _short_lines(np.array([line, other], dtype=object), 10)
+    lines, of = short_lines(np.array([line, other], dtype=object), 10)
     assert (shapely.get_num_coordinates(lines) <= 10).all()
     assert (shapely.get_num_coordinates(lines) >= 2).all()
     mine = [shapely.get_coordinates(g) for g, o in zip(lines, of, strict=True) if o == 0]

@@ -4,10 +4,13 @@
 :func:`write_maps` and :func:`rebuild_maps` write them as single HTML files that
 load nothing, with site maps for the most exposed sites (:func:`pick_site_maps`, up
 to ``SITE_MAPS_CAP`` by default). The maps draw tables of the schema (sites,
-flights, fixes, captures, exposure columns), whatever made them.
+flights, fixes, captures, exposure columns), whatever made them. An overview of
+more than ``OVERVIEW_SITES`` sites draws the unexposed ones only within
+``CONTEXT_M`` of a flight or capture, and says so in its legend.
 """
 
 from geoexpose.maps._canvas import BASEMAPS, family_colors
+from geoexpose.maps._context import CONTEXT_M, OVERVIEW_SITES
 from geoexpose.maps._encode import encode_geometries, simplify_m
 from geoexpose.maps._layers import (
     AGL_COLORS,
@@ -37,6 +40,8 @@ __all__ = [
     "AGL_EDGES",
     "BASEMAPS",
     "CAPTURE_COLORS",
+    "CONTEXT_M",
+    "OVERVIEW_SITES",
     "SCORE_COLORS",
     "SCORE_EDGES",
     "SIMPLIFY_M",

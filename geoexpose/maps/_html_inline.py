@@ -14,6 +14,7 @@ panels of :mod:`geoexpose.maps`, escaping every value that goes into HTML.
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import html.parser
 import importlib.resources
@@ -141,6 +142,20 @@ def _style(css: str, folder: Traversable, origin: str) -> str:
     return "<style>\n" + inlined + "\n</style>"
 
 
+@functools.cache
+def _inlined(package: str, name: str, *, script: bool | None = None) -> str:
+    """Make the inline ``<script>`` or ``<style>`` of one asset file, once per process.
+
+    ``package`` is ``"leaflet"`` (Leaflet's files) or ``"folium"`` (folium's
+    templates); a ``.js`` file becomes a script unless ``script`` says otherwise.
+    """
+    folder = leaflet_files() if package == "leaflet" else _folium_templates()
+    text = (folder / name).read_text("utf-8")
+    if script if script is not None else name.endswith(".js"):
+        return _script(text, name)
+    return _style(text, folder, name)
+
+
 def _calls_jquery(text: str) -> bool:
     """Whether the text calls ``$(...)`` or ``jQuery(...)``: a regex at each ``$`` only.
 
@@ -189,22 +204,18 @@ def inline_assets(page: str) -> str:
         For a script or stylesheet URL this module does not know, or when the page
         needs a library that cannot be inlined (jQuery, awesome-markers).
     """
-    leaflet = leaflet_files()
     checked = False
 
     def replace(match: re.Match[str]) -> str:
         nonlocal checked
         url = match.group("js") or match.group("css")
         if _LEAFLET_JS.search(url):
-            return _script((leaflet / "leaflet.js").read_text("utf-8"), "leaflet.js")
+            return _inlined("leaflet", "leaflet.js")
         if _LEAFLET_CSS.search(url):
-            return _style((leaflet / "leaflet.css").read_text("utf-8"), leaflet, "leaflet.css")
+            return _inlined("leaflet", "leaflet.css")
         found = _FOLIUM_TEMPLATE.search(url)
         if found and (_folium_templates() / found.group(1)).is_file():
-            text = (_folium_templates() / found.group(1)).read_text("utf-8")
-            if match.group("js"):
-                return _script(text, found.group(1))
-            return _style(text, _folium_templates(), found.group(1))
+            return _inlined("folium", found.group(1), script=bool(match.group("js")))
         if _DROPPABLE.search(url):
             if not checked:
                 _check_droppable(_TAG.sub("", page))
@@ -281,8 +292,15 @@ def escape(values: pd.Series) -> pd.Series:
     >>> escape(pd.Series(['a<b & "c"', None])).tolist() == ["a&lt;b &amp; &quot;c&quot;", DASH]
     True
     """
-    text = values.astype(object).where(values.notna(), DASH).astype(str)
+    text = _plain_text(values)
     return pd.Series([t.translate(_ESCAPES) for t in text], index=values.index, dtype=object)
+
+
+def _plain_text(values: pd.Series) -> list[str]:
+    """``str`` of each value, a dash where missing (cheaper than pandas for short columns)."""
+    cells = values.to_numpy(dtype=object)
+    missing = pd.isna(cells).tolist()
+    return [DASH if m else str(v) for v, m in zip(cells.tolist(), missing, strict=True)]
 
 
 def display_text(values: pd.Series, column: str) -> pd.Series:
@@ -295,10 +313,9 @@ def display_text(values: pd.Series, column: str) -> pd.Series:
     True
     """
     if column.endswith("_utc") or pd.api.types.is_datetime64_any_dtype(values):
-        times = pd.to_datetime(values, utc=True, errors="coerce")
-        return times.dt.strftime("%Y-%m-%d %H:%M:%S UTC").astype(object).fillna(DASH)
+        return _time_text(values)
     if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-        return values.astype(object).where(values.notna(), DASH).astype(str)
+        return pd.Series(_plain_text(values), index=values.index, dtype=object)
     decimals = next((d for end, d in _DECIMALS.items() if column.endswith(end)), None)
     if decimals is None:
         decimals = 0 if pd.api.types.is_integer_dtype(values) else 1
@@ -306,6 +323,24 @@ def display_text(values: pd.Series, column: str) -> pd.Series:
     # Each distinct value is formatted once: a site table repeats 0 and NaN a lot.
     distinct, which = np.unique(number, return_inverse=True)
     text = np.where(np.isfinite(distinct), np.char.mod(f"%.{decimals}f", distinct), DASH)
+    return pd.Series(text[which.reshape(-1)], index=values.index, dtype=object)
+
+
+def _time_text(values: pd.Series) -> pd.Series:
+    """``YYYY-MM-DD HH:MM:SS UTC`` of each time (seconds floored, as ``strftime``), or a dash.
+
+    Each distinct second is formatted once, by numpy: fixes at 10 Hz share them.
+
+    >>> _time_text(pd.Series(["2026-06-12T10:02:03.9+02:00", None])).tolist()[0]
+    '2026-06-12 08:02:03 UTC'
+    """
+    times = pd.to_datetime(values, utc=True, errors="coerce")
+    seconds = times.dt.tz_localize(None).to_numpy("datetime64[ns]").astype("datetime64[s]")
+    distinct, which = np.unique(seconds, return_inverse=True)
+    iso = np.datetime_as_string(distinct, unit="s")
+    text = np.array([t.replace("T", " ") + " UTC" for t in iso.tolist()] + [DASH], dtype=object)
+    text = text[:-1]  # the dash keeps the array one of str objects when empty
+    text[np.isnat(distinct)] = DASH
     return pd.Series(text[which.reshape(-1)], index=values.index, dtype=object)
 
 
@@ -405,9 +440,14 @@ def page_part(
     return element
 
 
-def runtime_element() -> Any:
-    """Make the element of the map runtime (``_map_runtime.js``); add it first."""
+@functools.cache
+def _runtime_code() -> str:
     code = (importlib.resources.files("geoexpose.maps") / "_map_runtime.js").read_text("utf-8")
     if "</script" in code.lower():
         raise UsageError("cannot inline _map_runtime.js: it contains '</script'")
-    return page_part("GeoexposeRuntime", script=code)
+    return code
+
+
+def runtime_element() -> Any:
+    """Make the element of the map runtime (``_map_runtime.js``); add it first."""
+    return page_part("GeoexposeRuntime", script=_runtime_code())

@@ -3,7 +3,9 @@
 A site map is zoomed to the site's zone (the site buffered by ``standoff_m``) and
 shows the zone, the site, the imaged part of it, the capture footprints that touch
 the zone, the fixes inside the zone (coloured by height above ground), the flight
-tracks around it, and a panel with the site's numbers and one row per flight.
+tracks around it, and a panel with the site's numbers and one row per flight. Of the
+fixes in the zone at most ``MAX_SITE_FIXES`` are drawn, and of those at most
+``MAX_FIX_POPUPS`` have a popup (:func:`popup_fixes`); the panel says when.
 """
 
 from __future__ import annotations
@@ -62,9 +64,17 @@ if TYPE_CHECKING:
 
     from geoexpose.maps._thumbnails import Thumbnails
 
-__all__ = ["MAX_SITE_FIXES", "FixIndex", "explore_site", "site_map"]
+__all__ = [
+    "MAX_FIX_POPUPS",
+    "MAX_SITE_FIXES",
+    "FixIndex",
+    "explore_site",
+    "popup_fixes",
+    "site_map",
+]
 
-MAX_SITE_FIXES = 20_000
+MAX_SITE_FIXES = 20_000  # fixes drawn in the zone, at most; one in k when there are more
+MAX_FIX_POPUPS = 1_000  # of those, fixes with a popup (see popup_fixes)
 _ZONE_STYLE = {
     "color": "#333333",
     "weight": 2.0,
@@ -98,42 +108,99 @@ def zone_of(site: pd.DataFrame) -> Any:
     return to_lonlat(zone, bands)[0]
 
 
+def popup_fixes(flights: np.ndarray, positions: np.ndarray, agl: np.ndarray, n: int) -> np.ndarray:
+    """Choose the ``n`` fixes (of those drawn) that get a popup; return their indices, ascending.
+
+    First the fixes that tell most: where each flight enters and leaves the zone
+    (the first and last fix of each run of consecutive ``positions`` of one flight)
+    and its lowest fix; then others evenly spread, up to ``n`` in all.
+
+    >>> flights = np.array([0, 0, 0, 0, 0, 1, 1, 1])
+    >>> positions = np.array([1, 2, 3, 4, 9, 20, 21, 22])  # runs 1-4, 9 and 20-22
+    >>> agl = np.array([50.0, 40, 45, 60, 55, 30, 20, 35])
+    >>> popup_fixes(flights, positions, agl, 7).tolist()  # all but one inside a run
+    [0, 1, 3, 4, 5, 6, 7]
+    """
+    size = len(positions)
+    if size <= n:
+        return np.arange(size)
+    cut = np.ones(size, dtype=bool)
+    cut[1:] = (np.diff(positions) != 1) | (flights[1:] != flights[:-1])
+    key = cut | np.append(cut[1:], True)  # entries and exits
+    low = np.where(np.isnan(agl), np.inf, agl)
+    by_flight = np.lexsort((low, flights))
+    first = np.ones(size, dtype=bool)
+    first[1:] = flights[by_flight][1:] != flights[by_flight][:-1]
+    key[by_flight[first]] = True  # the lowest fix of each flight
+    chosen = np.flatnonzero(key)
+    if len(chosen) >= n:
+        return chosen[np.unique(np.linspace(0, len(chosen) - 1, n).round().astype("int64"))]
+    rest = np.flatnonzero(~key)
+    even = np.unique(np.linspace(0, len(rest) - 1, n - len(chosen)).round().astype("int64"))
+    return np.sort(np.concatenate([chosen, rest[even]]))
+
+
 def _fix_layer(canvas: Canvas, fixes: pd.DataFrame, idx: np.ndarray, label: str) -> str | None:
-    """Draw the fixes inside the zone as points coloured by height; a note if thinned."""
-    note = None
+    """Draw the fixes inside the zone as points coloured by height; a note if thinned.
+
+    Up to ``MAX_SITE_FIXES`` fixes are drawn, of which up to ``MAX_FIX_POPUPS`` get
+    a popup (see :func:`popup_fixes`); the others are drawn as plain points.
+    """
+    notes = []
     if len(idx) > MAX_SITE_FIXES:
         keep = np.unique(np.linspace(0, len(idx) - 1, MAX_SITE_FIXES).round().astype("int64"))
-        note = f"{len(idx)} {label}; one in {len(idx) / len(keep):.1f} is drawn"
+        notes.append(f"{len(idx)} {label}; one in {len(idx) / len(keep):.1f} is drawn")
         idx = idx[keep]
-    inside = fixes.iloc[idx]
-    xy = fix_lonlat(inside)
+    xy = fix_lonlat(fixes.iloc[idx])
     agl = (
-        pd.to_numeric(inside[ALT_AGL_M], errors="coerce").to_numpy("float64")
-        if ALT_AGL_M in inside
-        else np.full(len(inside), np.nan)
+        pd.to_numeric(fixes[ALT_AGL_M].iloc[idx], errors="coerce").to_numpy("float64")
+        if ALT_AGL_M in fixes
+        else np.full(len(idx), np.nan)
     )
     cls = agl_class(agl)
     styles = [
         {"color": c, "weight": 1.0, "opacity": 1.0, "fillColor": c, "fillOpacity": 0.9, "radius": 3}
         for c in AGL_COLORS
     ]
+    group = None
+    popup = np.arange(len(idx))
+    if len(idx) > MAX_FIX_POPUPS:
+        flights = (
+            pd.factorize(fixes[FLIGHT_ID].iloc[idx])[0]
+            if FLIGHT_ID in fixes
+            else np.zeros(len(idx), dtype="int64")
+        )
+        popup = popup_fixes(flights, idx, agl, MAX_FIX_POPUPS)
+        plain = np.ones(len(idx), dtype=bool)
+        plain[popup] = False
+        notes.append(
+            f"{len(popup)} of the {len(idx)} drawn have a popup: where each flight "
+            "enters and leaves the zone, its lowest fix, and others evenly spread"
+        )
+        # The fixes without a popup: one MultiPoint per height class, not clickable.
+        order = np.argsort(cls[plain], kind="stable")
+        present, part = np.unique(cls[plain][order], return_inverse=True)
+        points = shapely.multipoints(xy[plain][order], indices=part)
+        spec = {"g": encode_geometries(np.asarray(points, dtype=object)), "styles": styles}
+        group = canvas.layer(label, "features", spec | {"s": present, "interactive": False})
+    inside = fixes.iloc[idx[popup]]
     frame = pd.DataFrame(
         {c: inside[c].to_numpy() for c in (FLIGHT_ID, TIME_UTC, ALT_AGL_M) if c in inside}
     )
     if SOURCE in inside:
         frame[SOURCE] = base_names(inside[SOURCE]).to_numpy()
     title = frame[FLIGHT_ID] if FLIGHT_ID in frame else pd.Series(DASH, index=frame.index)
-    canvas.layer(
-        label,
-        "features",
-        {
-            "g": encode_geometries(shapely.points(xy)),
-            "styles": styles,
-            "s": cls,
-            "table": table(frame, [c for c in frame.columns if c != FLIGHT_ID], title),
-        },
-    )
-    return note
+    spec = {
+        "g": encode_geometries(shapely.points(xy[popup])),
+        "styles": styles,
+        "s": cls[popup],
+        "table": table(frame, [c for c in frame.columns if c != FLIGHT_ID], title),
+    }
+    if group is None:
+        canvas.layer(label, "features", spec)
+    else:
+        canvas.draw(group, "features", spec)
+    return "; ".join(notes) or None
 
 
 def _panel(

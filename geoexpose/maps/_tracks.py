@@ -38,6 +38,7 @@ __all__ = [
     "add_flights",
     "draw_flights",
     "flight_pieces",
+    "short_lines",
     "track_pieces",
 ]
 
@@ -204,7 +205,7 @@ def add_flights(
     draw_flights(canvas, pieces, name=name)
 
 
-def _short_lines(geoms: np.ndarray, n_max: int) -> tuple[np.ndarray, np.ndarray]:
+def short_lines(geoms: np.ndarray, n_max: int) -> tuple[np.ndarray, np.ndarray]:
     """Cut the lines of ``geoms`` into LineStrings of at most ``n_max`` vertices.
 
     Consecutive pieces share their end vertex, so they join as the line did.
@@ -232,16 +233,19 @@ def _short_lines(geoms: np.ndarray, n_max: int) -> tuple[np.ndarray, np.ndarray]
 
 
 class _ShortLineIndex:
-    """Geometries cut into short lines held in an STRtree (see :func:`_short_lines`)."""
+    """Geometries cut into short lines held in an STRtree (see :func:`short_lines`)."""
 
     def __init__(self, geoms: np.ndarray, n_max: int) -> None:
-        self.lines, self.of = _short_lines(geoms, n_max)
+        self.lines, self.of = short_lines(geoms, n_max)
         self.tree = shapely.STRtree(self.lines)
 
     def clip(self, box: Any) -> tuple[np.ndarray, np.ndarray]:
         """Return the rows that reach ``box`` and their parts inside it, a MultiLineString each."""
         hit = np.sort(self.tree.query(box))
-        inside = shapely.intersection(self.lines[hit], box)
+        # A line inside the box is kept whole; only those that cross its edge are cut.
+        whole = np.isin(hit, self.tree.query(box, predicate="contains"))
+        inside = self.lines[hit]
+        inside[~whole] = shapely.intersection(inside[~whole], box)
         parts, part_of = shapely.get_parts(inside, return_index=True)
         keep = (shapely.get_type_id(parts) == 1) & ~shapely.is_empty(parts)
         parts, owner = parts[keep], self.of[hit][part_of[keep]]

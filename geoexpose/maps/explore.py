@@ -3,8 +3,10 @@
 :func:`explore` draws the sites (one toggleable layer and one colour per family,
 exposed sites filled by ``exposure_score``), the flights (coloured by height above
 ground when fixes are given), the capture footprints and camera positions, a
-legend and a scale bar. :func:`write_map` writes a map atomically as one HTML file
-that loads nothing, with Leaflet, geoexpose's runtime and every style inline.
+legend and a scale bar; with more than ``OVERVIEW_SITES`` sites, the unexposed
+ones only near a flight or capture (:mod:`._context`). :func:`write_map` writes a
+map atomically as one HTML file that loads nothing, with Leaflet, geoexpose's runtime
+and every style inline.
 
 Notes
 -----
@@ -44,8 +46,9 @@ from geoexpose.maps._canvas import (
     thumbnails_of,
     write_page,
 )
+from geoexpose.maps._context import CONTEXT_M, OVERVIEW_SITES, context_note, sites_to_draw
 from geoexpose.maps._layers import add_captures, exposed_mask, legend, site_spec
-from geoexpose.maps._tracks import FlightPieces, add_flights, draw_flights
+from geoexpose.maps._tracks import FlightPieces, draw_flights, flight_pieces
 from geoexpose.schema import ALT_AGL_M, FAMILY, FLIGHT_ID, SITE_ID, TIME_UTC
 
 if TYPE_CHECKING:
@@ -84,6 +87,7 @@ def explore(
     site_pages: Mapping[str, str] | None = None,
     layers: Sequence[tuple[str, Mapping[str, Any], list[tuple[str, str]]]] = (),
     legend_sections: Sequence[tuple[str, list[tuple[str, str]]]] = (),
+    max_sites: int | None = OVERVIEW_SITES,
 ) -> folium.Map:
     """Draw sites, flights and captures on an interactive overview map.
 
@@ -123,6 +127,11 @@ def explore(
     legend_sections
         More legend sections, each ``(title, [(swatch CSS, label), ...])``, e.g.
         which sites have a map of their own.
+    max_sites
+        With more sites than this (``OVERVIEW_SITES``, 20,000, by default), the map
+        draws every exposed site but the unexposed ones only within ``CONTEXT_M``
+        (1 km) of a flight track or capture footprint, and its legend says how many
+        were left out; None draws every site.
 
     Returns
     -------
@@ -142,6 +151,7 @@ def explore(
         site_pages=site_pages,
         layers=layers,
         legend_sections=legend_sections,
+        max_sites=max_sites,
     )
 
 
@@ -160,6 +170,7 @@ def overview_map(
     layers: Sequence[tuple[str, Mapping[str, Any], list[tuple[str, str]]]],
     legend_sections: Sequence[tuple[str, list[tuple[str, str]]]],
     pieces: FlightPieces | None = None,
+    max_sites: int | None = OVERVIEW_SITES,
 ) -> folium.Map:
     """Draw the overview (see :func:`explore`); ``pieces``: the flight tracks, already cut."""
     basemap = check_basemap(basemap)
@@ -190,15 +201,24 @@ def overview_map(
     add_raster(canvas, basemap, None)
     families = ordered_families(sites)
     colours = family_colors(families, colors)
+    if pieces is None:
+        pieces = flight_pieces(flights, fixes, params)
+    pieces = pieces.with_levels() if pieces is not None else None
+    sections = list(legend_sections)
     if sites is not None:
+        near = [pieces.levels[0] if pieces is not None and pieces.levels else None]
+        near.append(captures.geometry.to_numpy() if captures is not None else None)
+        drawn_sites = sites_to_draw(sites, exposed_mask(sites), near, max_sites=max_sites)
+        if not drawn_sites.all() and max_sites is not None:
+            note = context_note(len(sites), int(drawn_sites.sum()), max_sites, CONTEXT_M)
+            sections.append(("Sites not drawn", [("display:none", note)]))
+            sites = sites[drawn_sites]
         fam = sites[FAMILY].astype(str).to_numpy()
         for name in colours:
             spec = site_spec(sites[fam == name], colours, links=site_pages)
             canvas.layer(f"{name} sites", "features", spec)
     if pieces is not None:
         draw_flights(canvas, pieces)
-    else:
-        add_flights(canvas, flights, fixes, params)
     if captures is not None:
         add_captures(canvas, captures, f["capture_sites"], thumbs)
     for name, data, _ in layers:
@@ -210,7 +230,7 @@ def overview_map(
         flights=flights is not None,
         captures=captures is not None,
         note=OSM_NOTE if basemap == "osm" else None,
-        extra=[(name, entries) for name, _, entries in layers if entries] + list(legend_sections),
+        extra=[(name, entries) for name, _, entries in layers if entries] + sections,
     )
     return finish(m, body)
 
