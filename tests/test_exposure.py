@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -280,3 +281,16 @@ def test_flight_lines_durations_and_lengths():
     expected = steps.sum() - steps[19]
     assert row["length_m"] == pytest.approx(expected, rel=1e-6)
     assert len(row.geometry.geoms) == 2
+
+
+@pytest.mark.parametrize("standoff", [2e7, float("inf"), -1.0, float("nan")])
+def test_an_absurd_standoff_in_a_frame_is_refused_before_any_geometry(standoff):
+    sites = gpd.GeoDataFrame(
+        {"site_id": ["a", "b"], "family": ["water", "water"], "standoff_m": [100.0, standoff]},
+        geometry=[shapely.Point(10.0, 50.0), shapely.Point(10.1, 50.1)],
+        crs="EPSG:4326",
+    )
+    with pytest.raises(
+        gx.InputError, match=r"standoff_m is missing, negative or over 100000 m in row 1"
+    ):
+        gx.expose(sites)

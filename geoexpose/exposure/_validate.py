@@ -23,7 +23,7 @@ from geoexpose.schema import (
     TIME_DTYPE,
     TIME_UTC,
 )
-from geoexpose.sites import default_standoff
+from geoexpose.sites import MAX_STANDOFF_M, default_standoff
 from geoexpose.tracks import lonlat_problems
 
 __all__ = ["validate_captures", "validate_fixes", "validate_sites"]
@@ -52,9 +52,12 @@ def validate_sites(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         problems.append(f"{int(bad_geom.sum())} empty geometries (first row {bad_geom.idxmax()})")
     if STANDOFF_M in sites:
         standoff = pd.to_numeric(sites[STANDOFF_M], errors="coerce")
-        bad = standoff.isna() | (standoff < 0)
+        bad = ~np.isfinite(standoff) | (standoff < 0) | (standoff > MAX_STANDOFF_M)
         if bad.any():
-            problems.append(f"standoff_m is missing or negative in row {bad.idxmax()}")
+            problems.append(
+                f"standoff_m is missing, negative or over {MAX_STANDOFF_M:.0f} m in row "
+                f"{bad.idxmax()} ({standoff[bad].iloc[0]})"
+            )
     if problems:
         raise InputError(
             "sites: " + "; ".join(problems) + " (read layers with gx.read_sites to fill them)"
