@@ -458,3 +458,25 @@ def test_audit_of_the_demo_finds_the_depot(tmp_path):
     counts = fixes.groupby("flight_id").size()
     for row in others.itertuples():
         assert row.n_fixes == counts[row.flight_id] and row.first_fix == 0
+
+
+def test_the_report_lists_what_was_not_read(tmp_path):
+    inputs, layer, policy = write_inputs(tmp_path / "in")
+    csv = inputs / "flight.csv"
+    lines = csv.read_text().splitlines()
+    # a contractor's row dated 9999 in the middle of the log: dropped, and said so
+    fields = lines[10].split(",")
+    fields[0] = "9999-12-31T00:00:00Z"
+    lines.insert(11, ",".join(fields))
+    csv.write_text("\n".join(lines) + "\n")
+    (inputs / "notes.md").write_text("nothing to see")
+    out = tmp_path / "out"
+    done = run("audit", inputs, "--sites", layer, "--authorized", "sub", "--policy", policy,
+               "--out", out)  # fmt: skip
+    assert done.exit_code == 0, done.output
+    report = (out / "report.html").read_text()
+    section = report[report.index("Inputs not read whole") :]
+    assert "flight.csv" in section and "1 time_out_of_range" in section
+    assert f"1 of {len(lines) - 1} rows dropped" in section
+    summary = json.loads((out / "summary.json").read_text())
+    assert [e["path"] for e in summary["files_skipped"]] == [str(inputs / "notes.md")]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -42,8 +43,8 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_ROWS", "report_html"]
 
-#: Rows shown per table (flights, sites, findings) on the one page.
-MAX_ROWS = {"flights": 5, "sites": 7, "findings": 8}
+#: Rows shown per table (flights, sites, findings, inputs not wholly read) on the one page.
+MAX_ROWS = {"flights": 5, "sites": 7, "findings": 8, "inputs": 8}
 _DASH = "\u2013"
 
 _CSS = """
@@ -109,6 +110,11 @@ def _seconds(value: Any) -> str:
 def _short(text: Any, limit: int) -> str:
     text = str(text)
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
+
+
+def _tail(text: str, limit: int) -> str:
+    """Cut a path from the left: its file name is what matters."""
+    return text if len(text) <= limit else "\u2026" + text[-(limit - 1) :]
 
 
 def _number(value: Any, fmt: str) -> str:
@@ -245,8 +251,47 @@ def _areas(result: AuditResult) -> str:
     return ", ".join(shown) + (f" and {len(parts) - 6} more" if len(parts) > 6 else "")
 
 
-def report_html(result: AuditResult, map_html: str) -> str:
-    """Write the report page of an audit; ``map_html`` is the overview map's page."""
+def _what_was_not_read(entry: Mapping[str, Any]) -> str:
+    """Say what of one input file was not read: the file, or its rows by reason."""
+    if entry.get("status") != "read":
+        return str(entry.get("reason") or entry.get("status"))
+    dropped = {k: int(v) for k, v in (entry.get("dropped") or {}).items() if v}
+    if not dropped:
+        return ""
+    counts = ", ".join(f"{v} {k}" for k, v in sorted(dropped.items(), key=lambda kv: -kv[1]))
+    return f"read; {sum(dropped.values())} of {entry.get('rows_read')} rows dropped ({counts})"
+
+
+def _inputs(result: AuditResult, other_files: Sequence[Mapping[str, Any]]) -> str:
+    """List every input file, or part of one, that the audit did not read, and why.
+
+    A contractor's file cannot hide a flight from the audit unseen: a skipped file, a
+    file no reader takes and rows dropped from a read file (bad times, positions,
+    duplicates of another file) each appear here.
+    """
+    inputs = result.exposure.inputs
+    entries = [*inputs.get("tracks", []), *inputs.get("captures", []), *other_files]
+    rows = [(str(e.get("path")), _what_was_not_read(e)) for e in entries]
+    rows = [r for r in rows if r[1]]
+    if not rows:
+        return "<p>Every input file was read whole.</p>"
+    limit = MAX_ROWS["inputs"]
+    table = _table(
+        ["File", "Not read"],
+        [[_e(_tail(p, 60)), _e(_short(w, 140))] for p, w in rows[:limit]],
+        set(),
+    )
+    return table + _more(len(rows), limit, "files", "summary.json (files_skipped, inputs)")
+
+
+def report_html(
+    result: AuditResult, map_html: str, other_files: Sequence[Mapping[str, Any]] = ()
+) -> str:
+    """Write the report page of an audit; ``map_html`` is the overview map's page.
+
+    ``other_files``: the entries of the files under the inputs that no reader took
+    (:func:`geoexpose.inventory.files_record`), listed with the files not read whole.
+    """
     e = result.exposure
     flights = len(result.by_flight)
     fixes = 0 if e.fixes is None else len(e.fixes)
@@ -262,6 +307,8 @@ Authorized areas: {_areas(result)}. Policy: {_e(result.policy.source)}.</p>
 {_sites(result)}
 <h2>Findings</h2>
 {_findings(result)}
+<h2>Inputs not read whole</h2>
+{_inputs(result, other_files)}
 <h2>Overview map</h2>
 <iframe title="overview map" srcdoc="{html.escape(map_html, quote=True)}"></iframe>
 <footer>geoexpose {__version__}, {created}. Times UTC. Every finding with its fixes and

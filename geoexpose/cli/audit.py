@@ -95,7 +95,11 @@ def audit_command(
         found = read_inputs(
             inputs, strict=strict, split_gap_s=split_gap_s, time_zone=time_zone,
             progress=verbosity() >= 0,
-            layers={SITE_LAYER: sites_layers, "the authorized work areas": authorized},
+            layers={
+                SITE_LAYER: sites_layers,
+                "the authorized work areas": authorized,
+                "the audit policy": [policy] if policy else [],
+            },
         )  # fmt: skip
         say_skipped(found.other_files)
         if found.from_triggers:
