@@ -67,6 +67,9 @@ _PHRASES = (
     (r"overwrite=True", "--overwrite"),
     (r"--dem, dem=", "--dem"),
     (r"gx\.read_routes reads them", "geoexpose inspect shows them"),
+    (r"; name it with columns=\{'(\w+)': \.\.\.\}",
+     r" (a track log? name its \1 column as the readers know it; a site layer? give it "
+     r"with --sites)"),
     (r"or map a field with columns=\{'family': \.\.\.\}", "or add a family column to the layer"),
     (r"standoff=\{'([^']+)': METRES\}", r"--standoff \1=METRES"),
 )  # fmt: skip
