@@ -1,8 +1,14 @@
 """The output folder: exposure.gpkg, site_exposure.csv, summary.json and map.html.
 
-Each file is written under a temporary name in the folder and renamed when it is
-complete. Existing outputs are refused, before anything is written, unless
-``overwrite`` is given. Site maps (``sites/<site_id>.html``) are written for the
+The folder is written as one transaction (:func:`output_transaction`): locked against
+a second writer, every file written into a hidden staging folder beside the outputs
+and moved into place at the end, ``summary.json`` last, so that a folder with
+``summary.json`` holds one complete run. ``.geoexpose-manifest.json`` lists every
+file written with its size and SHA-256; ``overwrite`` removes only the files of the
+previous run that it lists and that still match it, never through a symbolic link.
+Existing outputs are refused, before anything is written, unless ``overwrite`` is
+given. CSV cells that a spreadsheet would run as a formula are neutralised
+(:func:`csv_table`). Site maps (``sites/<site_id>.html``) are written for the
 most exposed sites, ``SITE_MAPS_CAP`` (50) by default, and ``summary.json`` says
 which under ``site_maps`` (see :mod:`geoexpose.maps`). Every output costs
 O(fixes + sites).
@@ -15,7 +21,8 @@ import json
 import logging
 import platform
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +30,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from geoexpose._atomic import atomic_path, write_text_atomic
+from geoexpose._atomic import atomic_path, check_targets, output_folder, write_text_atomic
 from geoexpose._version import __version__
 from geoexpose.errors import OutputExistsError
 from geoexpose.maps import SITE_MAPS_CAP, pick_site_maps, site_maps_record, write_maps
@@ -50,15 +57,22 @@ if TYPE_CHECKING:
     from geoexpose.exposure import ExposureResult
 
 __all__ = [
+    "FORMULA_START",
     "OUTPUT_FILES",
     "SITE_MAPS_CAP",
     "check_outputs",
     "csv_table",
     "gpkg_table",
+    "output_names",
+    "output_transaction",
     "summary",
     "write_layer",
     "write_outputs",
 ]
+
+#: What a text cell starts with when a spreadsheet would run it as a formula (OWASP's
+#: list): such cells are written with a ``'`` in front.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +82,18 @@ def csv_table(frame: pd.DataFrame) -> pd.DataFrame:
 
     Tz-aware datetimes become ISO 8601 UTC text (``2026-06-12T10:02:03.400Z``) and
     floats are rounded to 3 decimals (millimetres, milliseconds); the GeoPackage
-    keeps full precision.
+    keeps full precision. A text cell that starts with one of :data:`FORMULA_START`
+    (``=``, ``+``, ``-``, ``@``, tab, carriage return), which a spreadsheet would run
+    as a formula, gets a ``'`` in front (the OWASP advice on CSV injection); numbers,
+    negative ones included, are left as they are. A carriage return inside a text
+    cell becomes a line feed, which the CSV writer quotes, so that no cell can start
+    a row of its own.
+
+    >>> csv_table(pd.DataFrame({"name": ["=1+1", "-x", "a-b"], "dz_m": [-1.5, 2.0, 0.0]}))
+        name  dz_m
+    0  '=1+1  -1.5
+    1    '-x   2.0
+    2    a-b   0.0
     """
     out = frame.copy()
     floats = out.select_dtypes("float").columns
@@ -78,6 +103,21 @@ def csv_table(frame: pd.DataFrame) -> pd.DataFrame:
             t = out[col].dt.tz_convert("UTC")
             text = t.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:-3] + "Z"
             out[col] = text.where(t.notna(), "")
+    for col in out.select_dtypes(["object", "string", "category"]).columns:
+        cells = out[col].astype(object)
+        try:  # non-text cells (numbers, None) give NA: left as they are
+            live = cells.str.startswith(FORMULA_START, na=False).astype(bool)
+        except AttributeError:  # no text in the column
+            continue
+        if live.any():
+            cells = cells.copy()
+            cells[live] = "'" + cells[live]
+        carriage = cells.str.contains("\r", regex=False, na=False).astype(bool)
+        if carriage.any():  # a CR inside a cell is not quoted: it would start a row
+            cells = cells.copy()
+            cells[carriage] = cells[carriage].str.replace("\r\n?", "\n", regex=True)
+        if live.any() or carriage.any():
+            out[col] = cells
     return out
 
 
@@ -156,14 +196,71 @@ def summary(result: ExposureResult, extra: Mapping[str, Any] | None = None) -> d
     return out
 
 
-def check_outputs(folder: str | Path, *, overwrite: bool = False, map_html: bool = True) -> None:
-    """Raise :class:`OutputExistsError` if an output exists in ``folder`` and not ``overwrite``."""
-    folder = Path(folder)
+def output_names(*, map_html: bool = True) -> list[str]:
+    """Return the top-level names of a scan's output folder (files and ``sites``)."""
     names = [n for n in OUTPUT_FILES if map_html or n != MAP_FILE]
-    names += [SITE_MAPS_FOLDER] if map_html else []
-    existing = [folder / n for n in names if (folder / n).exists()]
-    if existing and not overwrite:
-        raise OutputExistsError(f"{existing[0]}: exists; pass --overwrite (overwrite=True)")
+    return names + ([SITE_MAPS_FOLDER] if map_html else [])
+
+
+def check_outputs(
+    folder: str | Path,
+    *,
+    overwrite: bool = False,
+    map_html: bool = True,
+    names: Collection[str] | None = None,
+) -> None:
+    """Raise :class:`OutputExistsError` if an output exists in ``folder`` and not ``overwrite``.
+
+    ``names``: the outputs to look for (default: :func:`output_names`). A symbolic
+    link counts as an output that exists, even a broken one; one to a folder
+    (``sites -> ../website``) is refused even with ``overwrite``, since geoexpose
+    writes and removes nothing through links.
+    """
+    names = output_names(map_html=map_html) if names is None else names
+    check_targets(Path(folder), names, overwrite=overwrite, error=OutputExistsError)
+
+
+@contextmanager
+def output_transaction(
+    folder: str | Path,
+    names: Collection[str] | None = None,
+    *,
+    overwrite: bool = False,
+    check: Collection[str] | None = None,
+) -> Iterator[Path]:
+    """Write an output folder as one transaction; yield the staging folder to write into.
+
+    Parameters
+    ----------
+    folder
+        The output folder; made if needed.
+    names
+        The top-level names (files, folders) this write owns (default: those of
+        :func:`output_names`); the previous run's files under them that its manifest
+        lists are replaced or, when not written again, removed.
+    overwrite
+        Replace existing outputs; without it an existing one is refused.
+    check
+        The names refused without ``overwrite`` (default: ``names``).
+
+    Raises
+    ------
+    OutputExistsError
+        An output exists and not ``overwrite``; a linked output folder; another
+        process is writing ``folder``.
+
+    Notes
+    -----
+    Nested inside another transaction (``folder`` is its staging folder), it yields
+    ``folder`` itself. ``summary.json`` is moved in last: a folder without it did
+    not finish.
+    """
+    owned = output_names() if names is None else names
+    with output_folder(
+        folder, scope=owned, check=check, overwrite=overwrite, last=SUMMARY_FILE,
+        error=OutputExistsError,
+    ) as stage:  # fmt: skip
+        yield stage
 
 
 def write_outputs(
@@ -186,7 +283,9 @@ def write_outputs(
         The output folder; made if needed.
     overwrite
         Replace existing outputs. Without it an existing output file is an error,
-        raised before anything is written.
+        raised before anything is written. The previous run's files that this one
+        does not write again (site maps of sites no longer chosen) are removed when
+        the folder's manifest lists them unchanged; other files are left alone.
     basemap
         The maps' basemap: ``"none"`` (default), ``"osm"`` or a local GeoTIFF.
     map_html
@@ -208,16 +307,36 @@ def write_outputs(
     Raises
     ------
     OutputExistsError
-        An output exists and ``overwrite`` is false.
+        An output exists and ``overwrite`` is false, ``sites`` is a link to a
+        folder, or another process is writing the folder.
     UsageError
         ``site_maps`` is not a whole number >= 0, ``"all"`` or ``"none"``.
+
+    Notes
+    -----
+    Written as one transaction (:func:`output_transaction`): on an error nothing of
+    this run reaches the folder.
     """
     folder = Path(folder)
     check_outputs(folder, overwrite=overwrite, map_html=map_html)
     if map_html:
         pick_site_maps(result.sites, site_maps)  # a bad value is refused before writing
-    folder.mkdir(parents=True, exist_ok=True)
+    names = output_names(map_html=map_html)
+    with output_transaction(folder, names, overwrite=overwrite) as stage:
+        _write_files(result, stage, basemap, map_html, extra_summary, site_maps)
+    logger.info("wrote %s", folder)
+    return folder
 
+
+def _write_files(
+    result: ExposureResult,
+    folder: Path,
+    basemap: str | Path,
+    map_html: bool,
+    extra_summary: Mapping[str, Any] | None,
+    site_maps: int | str,
+) -> None:
+    """Write the files of the output folder into ``folder`` (a staging folder)."""
     layers = GPKG_LAYERS
     with atomic_path(folder / GPKG_FILE) as tmp:
         for table in ("sites", "flights", "pairs"):
@@ -241,8 +360,6 @@ def write_outputs(
         extra["site_maps"] = site_maps_record(result.sites, site_maps, written=maps[1:])
     info = summary(result, {**extra, **(extra_summary or {})})
     write_text_atomic(folder / SUMMARY_FILE, json.dumps(info, indent=2, default=str) + "\n")
-    logger.info("wrote %s", folder)
-    return folder
 
 
 def _arrow_writes() -> bool:

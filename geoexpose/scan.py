@@ -27,12 +27,13 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from geoexpose._atomic import MANIFEST_FILE, listed_files
 from geoexpose._frames import concat_keeping_files, reader_files
 from geoexpose.errors import InputError, OutputExistsError, UsageError
 from geoexpose.exposure import ExposureResult, PreparedSites, StreamResult, expose
 from geoexpose.imagery import captures_from_triggers, read_captures
 from geoexpose.inventory import account_files, files_record, nothing_to_scan, walk_inputs
-from geoexpose.outputs import check_outputs
+from geoexpose.outputs import check_outputs, output_names, output_transaction
 from geoexpose.scale import ENGINES, TrackFiles, expose_stream, geoparquet
 from geoexpose.schema import CAPTURE_KIND, FLAGS, SITE_ID
 from geoexpose.sites import read_sites
@@ -159,19 +160,40 @@ class ScanResult:
         folder = Path(folder)
         check_scan_outputs(folder, overwrite=overwrite, parquet=parquet)
         extra = {**self.record(), **(extra_summary or {})}
-        self.result.write(
-            folder, overwrite=overwrite, basemap=basemap, extra_summary=extra, site_maps=site_maps
-        )
-        if parquet:
-            geoparquet.write_result(self.result, folder / _PARQUET, overwrite=overwrite)
+        names = [*output_names(), *([_PARQUET] if parquet else [])]
+        with output_transaction(folder, names, overwrite=overwrite) as stage:  # one folder
+            self.result.write(
+                stage, overwrite=True, basemap=basemap, extra_summary=extra, site_maps=site_maps
+            )
+            if parquet:
+                geoparquet.write_result(self.result, stage / _PARQUET, overwrite=True)
         return folder
 
 
 def check_scan_outputs(folder: str | os.PathLike[str], *, overwrite: bool, parquet: bool) -> None:
-    """Raise :class:`OutputExistsError` if an output of a scan exists and not ``overwrite``."""
-    check_outputs(Path(folder), overwrite=overwrite)
-    if parquet and (Path(folder) / _PARQUET).exists() and not overwrite:
-        raise OutputExistsError(f"{Path(folder) / _PARQUET}: exists; pass --overwrite")
+    """Raise :class:`OutputExistsError` if an output of a scan exists and not ``overwrite``.
+
+    With ``overwrite``, a ``parquet`` folder holding files that the folder's manifest
+    does not list (written by someone else, or by a geoexpose that kept no manifest)
+    is refused too: they would be read as part of the new tables.
+    """
+    folder = Path(folder)
+    check_outputs(folder, overwrite=overwrite)
+    if not parquet:
+        return
+    check_outputs(folder, overwrite=overwrite, names=[_PARQUET])
+    tables = folder / _PARQUET
+    if tables.is_dir() and not tables.is_symlink():
+        listed = listed_files(folder)
+        others = sorted(
+            p.relative_to(folder).as_posix() for p in tables.rglob("*") if not p.is_dir()
+        )
+        unknown = [p for p in others if p not in listed]
+        if unknown:
+            raise OutputExistsError(
+                f"{folder / unknown[0]}: not written by this geoexpose (not in "
+                f"{MANIFEST_FILE}); remove {tables} yourself or choose another folder"
+            )
 
 
 def read_site_layers(

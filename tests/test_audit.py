@@ -477,6 +477,7 @@ def test_the_report_lists_what_was_not_read(tmp_path):
     report = (out / "report.html").read_text()
     section = report[report.index("Inputs not read whole") :]
     assert "flight.csv" in section and "1 time_out_of_range" in section
+    assert "notes.md" in section and "unknown type (.md)" in section
     assert f"1 of {len(lines) - 1} rows dropped" in section
     summary = json.loads((out / "summary.json").read_text())
     assert [e["path"] for e in summary["files_skipped"]] == [str(inputs / "notes.md")]

@@ -48,7 +48,7 @@ def test_demo_writes_the_whole_output_folder(tmp_path):
     assert "exists" in again.stderr and "--overwrite" in again.stderr
     assert len(again.stderr.strip().splitlines()) == 1
     assert run("demo", "--out", out, "--overwrite").exit_code == 0
-    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == [".geoexpose-manifest.json"]
 
 
 def bad_files(folder):

@@ -565,9 +565,11 @@ def test_write_maps_writes_overview_and_one_map_per_exposed_site(tmp_path):
     written = maps.write_maps(result, tmp_path / "out")
     exposed = {"W1", "W2", "R1", "M1"}  # score, flights or captures above 0
     assert written[0] == tmp_path / "out" / "map.html"
+    # a file geoexpose did not write is never deleted
     assert sorted(p.name for p in (tmp_path / "out" / "sites").iterdir()) == sorted(
-        f"{i}.html" for i in exposed
+        [*(f"{i}.html" for i in exposed), "old.html"]
     )
+    assert stale.read_text() == "old"
     text = written[0].read_text("utf-8")
     water = layer_specs(text)["water sites"]["table"]
     links = dict(zip(water["ids"], water["links"], strict=True))

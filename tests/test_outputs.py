@@ -66,7 +66,8 @@ def test_existing_outputs_are_refused_and_untouched(tmp_path, result):
         result.write(out)
     assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     result.write(out, overwrite=True)
-    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
+    hidden = [p.name for p in out.iterdir() if p.name.startswith(".")]
+    assert hidden == [".geoexpose-manifest.json"]  # no temporary file, no lock
 
 
 def test_a_failing_write_leaves_no_partial_file(tmp_path, result, monkeypatch):
@@ -82,4 +83,5 @@ def test_a_failing_write_leaves_no_partial_file(tmp_path, result, monkeypatch):
     with pytest.raises(RuntimeError):
         result.write(out, overwrite=True, map_html=False)
     assert (out / "summary.json").read_bytes() == old
-    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
+    hidden = [p.name for p in out.iterdir() if p.name.startswith(".")]
+    assert hidden == [".geoexpose-manifest.json"]

@@ -10,21 +10,22 @@ file                    content
 ``summary.json``        the scan's summary and ``audit``: policy, areas, finding counts
 ======================  ==================================================================
 
-Every file is written under a temporary name and renamed when complete; existing
-outputs are refused before anything is written unless ``overwrite`` is given.
+The folder is written as one transaction, as a scan's (see :mod:`geoexpose.outputs`):
+locked, staged beside, moved into place with ``summary.json`` last, and only the
+files of a previous run that its manifest lists are removed. Existing outputs are
+refused before anything is written unless ``overwrite`` is given.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from geoexpose._atomic import atomic_path, write_text_atomic
+from geoexpose._atomic import write_text_atomic
 from geoexpose.audit._report import report_html
 from geoexpose.audit.rules import RULES, SEVERITIES, SEVERITY_COLORS, SEVERITY_RANK
 from geoexpose.errors import OutputExistsError
@@ -36,7 +37,14 @@ from geoexpose.maps import (
     table,
     write_maps,
 )
-from geoexpose.outputs import check_outputs, csv_table, gpkg_table, write_outputs
+from geoexpose.outputs import (
+    check_outputs,
+    csv_table,
+    gpkg_table,
+    output_names,
+    output_transaction,
+    write_outputs,
+)
 from geoexpose.schema import (
     DURATION_S,
     END_UTC,
@@ -121,19 +129,23 @@ def write_audit(
     _check(folder, overwrite)
     maps = site_maps_record(result.exposure.sites, site_maps)  # refuses a bad value first
     summary = {**(extra_summary or {}), "audit": result.summary(), "site_maps": maps}
-    write_outputs(result.exposure, folder, overwrite=True, map_html=False, extra_summary=summary)
-    findings = result.findings
-    with atomic_path(folder / GPKG_FILE) as tmp:
-        shutil.copyfile(folder / GPKG_FILE, tmp)
+    names = [*output_names(), *AUDIT_FILES]
+    with output_transaction(folder, names, overwrite=overwrite) as stage:
+        write_outputs(
+            result.exposure, stage, overwrite=True, map_html=False, extra_summary=summary
+        )  # fmt: skip
+        findings = result.findings
         pyogrio.write_dataframe(
-            gpkg_table(findings), tmp, layer=_LAYER, driver="GPKG", geometry_type="Unknown"
-        )
-    rows = csv_table(pd.DataFrame(findings.drop(columns="geometry")))
-    write_text_atomic(folder / FINDINGS_CSV, rows.to_csv(index=False, lineterminator="\n"))
-    write_maps(
-        result.exposure, folder, basemap=basemap, layers=[findings_layer(findings)],
-        site_maps=site_maps,
-    )  # fmt: skip
-    page = report_html(result, (folder / MAP_FILE).read_text(encoding="utf-8"))
-    write_text_atomic(folder / REPORT_FILE, page)
+            gpkg_table(findings), stage / GPKG_FILE, layer=_LAYER, driver="GPKG",
+            geometry_type="Unknown",
+        )  # fmt: skip
+        rows = csv_table(pd.DataFrame(findings.drop(columns="geometry")))
+        write_text_atomic(stage / FINDINGS_CSV, rows.to_csv(index=False, lineterminator="\n"))
+        write_maps(
+            result.exposure, stage, basemap=basemap, layers=[findings_layer(findings)],
+            site_maps=site_maps,
+        )  # fmt: skip
+        other = summary.get("other_files", [])  # the files no reader took, from the scan
+        page = report_html(result, (stage / MAP_FILE).read_text(encoding="utf-8"), other)
+        write_text_atomic(stage / REPORT_FILE, page)
     return folder

@@ -33,6 +33,7 @@ from geoexpose.audit._jpeg_verify import copy_problems
 from geoexpose.errors import InputError, InputWarning, OutputExistsError, UsageError, printable
 from geoexpose.exposure import expose
 from geoexpose.imagery import read_captures
+from geoexpose.outputs import csv_table
 from geoexpose.schema import CAPTURE_ID, CAPTURE_KIND, PATH, SITE_ID
 
 __all__ = ["SCRUB_COLUMNS", "SCRUB_LIST", "scrub"]
@@ -161,7 +162,8 @@ def scrub(
     table = pd.DataFrame(rows, columns=SCRUB_COLUMNS)
     for col in _COUNTS:
         table[col] = table[col].astype("Int64")
-    write_text_atomic(out / SCRUB_LIST, table.to_csv(index=False, lineterminator="\n"))
+    rows_text = csv_table(table).to_csv(index=False, lineterminator="\n")  # no live formulas
+    write_text_atomic(out / SCRUB_LIST, rows_text)
     logger.info("scrubbed %d of %d files", int((table["status"] == "scrubbed").sum()), len(table))
     return table
 

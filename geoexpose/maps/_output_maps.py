@@ -18,6 +18,7 @@ with another basemap or another choice of site maps.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -32,7 +33,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from geoexpose._atomic import write_text_atomic
+from geoexpose._atomic import output_folder, write_text_atomic
 from geoexpose.errors import InputError, OutputExistsError, UsageError
 from geoexpose.maps._canvas import check_basemap, lonlat_frame, thumbnails_of, write_page
 from geoexpose.maps._layers import exposed_mask
@@ -73,6 +74,7 @@ logger = logging.getLogger(__name__)
 
 _RESERVED = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)$", re.IGNORECASE)
 _OVERVIEW_LINK = f"../{MAP_FILE}"  # from a site map back to the overview
+_MAPS = (MAP_FILE, SITE_MAPS_FOLDER)  # what the maps own in an output folder
 
 
 def site_file_names(site_ids: Any) -> dict[str, str]:
@@ -204,9 +206,12 @@ def write_site_maps(
 ) -> dict[str, Path]:
     """Write ``<site_id>.html`` into ``folder`` for each exposed site (or each of ``site_ids``).
 
-    Without ``site_ids``, the maps in ``folder`` of sites no longer exposed are removed.
-    The result is prepared once (``data``, made here when not given), so each map
-    costs only the rows near its site.
+    Without ``site_ids``, the maps are written as one transaction (see
+    :mod:`geoexpose.outputs`), and those this function wrote in ``folder`` before for
+    sites no longer exposed are removed (the folder's manifest lists them; no other
+    file is touched, nothing through a symbolic link). The result is prepared once
+    (``data``, made here when not given), so each map costs only the rows near its
+    site.
 
     Returns
     -------
@@ -228,29 +233,22 @@ def write_site_maps(
     thumbs = thumbnails_of(thumbnails)
     if data is None and wanted:
         data = SiteMapData(result)
-    folder.mkdir(parents=True, exist_ok=True)
     written = {}
-    for site_id in wanted:
-        m = site_map(
-            result, site_id, basemap=basemap, thumbnails=thumbs, overview=overview, data=data
-        )
-        written[site_id] = write_page(m, folder / names[site_id])
-    if site_ids is None:
-        _remove_other_maps(folder, written.values())
+    with contextlib.ExitStack() as stack:
+        into = folder
+        if site_ids is None:
+            into = stack.enter_context(
+                output_folder(folder, overwrite=True, error=OutputExistsError)
+            )
+        into.mkdir(parents=True, exist_ok=True)
+        for site_id in wanted:
+            m = site_map(
+                result, site_id, basemap=basemap, thumbnails=thumbs, overview=overview, data=data
+            )
+            written[site_id] = write_page(m, into / names[site_id])
+    written = {i: folder / p.name for i, p in written.items()}
     logger.info("wrote %d site maps in %s", len(written), folder)
     return written
-
-
-def _remove_other_maps(folder: Path, keep: Any) -> None:
-    """Remove the site maps in ``folder`` not in ``keep``, and the folder if left empty."""
-    if not folder.is_dir():
-        return
-    names = {Path(p).name for p in keep}
-    for old in folder.glob("*.html"):
-        if old.name not in names:
-            old.unlink()
-    if not any(folder.iterdir()):
-        folder.rmdir()
 
 
 def write_maps(
@@ -285,9 +283,27 @@ def write_maps(
     Notes
     -----
     The overview's site popups link to the site maps, each site map links back, and
-    the overview's legend says which sites have a map. Other maps in ``sites/`` are
-    removed (and the folder, when no site has a map).
+    the overview's legend says which sites have a map. The maps are written as one
+    transaction (see :mod:`geoexpose.outputs`): the site maps written before in
+    ``sites/`` that are not written again are removed (and the folder, when left
+    empty), but only those the folder's manifest lists unchanged: no other file is
+    touched, and nothing through a symbolic link.
     """
+    with output_folder(
+        folder, scope=_MAPS, overwrite=True, error=OutputExistsError
+    ) as stage:  # fmt: skip
+        written = _write_maps(result, stage, basemap, layers, site_maps)
+    return [Path(folder) / p.relative_to(stage) for p in written]
+
+
+def _write_maps(
+    result: Any,
+    folder: Path,
+    basemap: str | os.PathLike[str],
+    layers: Sequence[tuple[str, Mapping[str, Any], list[tuple[str, str]]]],
+    site_maps: int | str,
+) -> list[Path]:
+    """Write the maps into ``folder`` (a staging folder): the overview, then the site maps."""
     folder = Path(folder)
     basemap = check_basemap(basemap)
     chosen = pick_site_maps(result.sites, site_maps)
@@ -309,7 +325,6 @@ def write_maps(
             thumbnails=thumbs,
             data=SiteMapData(result, pieces=pieces),
         )
-    _remove_other_maps(folder / SITE_MAPS_FOLDER, written.values())
     links = {i: f"{SITE_MAPS_FOLDER}/{p.name}" for i, p in written.items()}
     m = overview_map(
         result,
@@ -395,32 +410,38 @@ def rebuild_maps(
     basemap = check_basemap(basemap)
     _limit(site_maps)
     result = load_output(folder)
+    rel, overview = "", None
     if site is not None:
         names = site_file_names(result.sites[SITE_ID])
         if str(site) not in names:
             raise InputError(f"site {site!r}: not in {folder / GPKG_FILE}")
-        target = Path(out) if out else folder / SITE_MAPS_FOLDER / names[str(site)]
+        rel = f"{SITE_MAPS_FOLDER}/{names[str(site)]}"
         overview = None if out else _OVERVIEW_LINK
-        targets = [target]
-    else:
-        target = Path(out) if out else folder / MAP_FILE
-        targets = [target] + ([] if out else [folder / SITE_MAPS_FOLDER])
-    existing = [t for t in targets if t.exists()]
-    if existing and not overwrite:
-        raise OutputExistsError(f"{existing[0]}: exists; pass --overwrite")
-    if site is not None:
-        m = explore_site(result, str(site), basemap=basemap, overview=overview)
-        return [write_page(m, target)]
     if out:
+        target = Path(out)
+        if os.path.lexists(target) and not overwrite:
+            raise OutputExistsError(f"{target}: exists; pass --overwrite")
+        if site is not None:
+            m = explore_site(result, str(site), basemap=basemap, overview=overview)
+            return [write_page(m, target)]
         return [write_page(explore(result, basemap=basemap), target)]
-    written = write_maps(result, folder, basemap=basemap, site_maps=site_maps)
-    record = site_maps_record(result.sites, site_maps, written=written[1:])
-    _update_summary(folder / SUMMARY_FILE, record)
-    return written
+    scope = [rel] if site is not None else [*_MAPS, SUMMARY_FILE]
+    check = [rel] if site is not None else list(_MAPS)
+    with output_folder(
+        folder, scope=scope, check=check, overwrite=overwrite, last=SUMMARY_FILE,
+        error=OutputExistsError,
+    ) as stage:  # fmt: skip
+        if site is not None:
+            m = explore_site(result, str(site), basemap=basemap, overview=overview)
+            return [folder / write_page(m, stage / rel).relative_to(stage)]
+        written = _write_maps(result, stage, basemap, (), site_maps)
+        record = site_maps_record(result.sites, site_maps, written=written[1:])
+        _update_summary(folder / SUMMARY_FILE, stage / SUMMARY_FILE, record)
+    return [folder / p.relative_to(stage) for p in written]
 
 
-def _update_summary(path: Path, record: dict[str, Any]) -> None:
-    """Put the ``site_maps`` record into an existing ``summary.json``, atomically."""
+def _update_summary(path: Path, target: Path, record: dict[str, Any]) -> None:
+    """Write ``summary.json`` with the ``site_maps`` record to ``target``, atomically."""
     try:
         info = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -428,4 +449,4 @@ def _update_summary(path: Path, record: dict[str, Any]) -> None:
         return
     if isinstance(info, dict):
         info["site_maps"] = record
-        write_text_atomic(path, json.dumps(info, indent=2, default=str) + "\n")
+        write_text_atomic(target, json.dumps(info, indent=2, default=str) + "\n")
