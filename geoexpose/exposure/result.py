@@ -139,11 +139,11 @@ class StreamResult(ExposureResult):
 
         ``site_maps`` as for :meth:`ExposureResult.write`.
         """
-        from geoexpose.outputs import summary, write_outputs
+        from geoexpose.outputs import summary
 
         extra = dict(kwargs.pop("extra_summary", None) or {})
         rows = summary(self)["rows"] | {"fixes_kept": int(self.stats.get("fixes", 0))}
         extra = {"rows": rows, "engine": self.stats} | extra
-        if site_maps is not None:
-            kwargs["site_maps"] = site_maps
-        return write_outputs(self, folder, overwrite=overwrite, extra_summary=extra, **kwargs)
+        return super().write(
+            folder, overwrite=overwrite, site_maps=site_maps, extra_summary=extra, **kwargs
+        )
