@@ -41,6 +41,7 @@ __all__ = [
     "page_part",
     "panel_html",
     "runtime_element",
+    "text_array",
 ]
 
 logger = logging.getLogger(__name__)
@@ -312,18 +313,30 @@ def display_text(values: pd.Series, column: str) -> pd.Series:
     >>> display_text(pd.Series([1.234, None]), "best_gsd_cm").tolist() == ["1.23", DASH]
     True
     """
+    return pd.Series(text_array(values, column), index=values.index, dtype=object)
+
+
+def text_array(values: pd.Series, column: str) -> np.ndarray:
+    """Return :func:`display_text` as an object array, without building a Series.
+
+    >>> text_array(pd.Series([3.4, None]), "area_m2").tolist() == ["3", DASH]
+    True
+    """
     if column.endswith("_utc") or pd.api.types.is_datetime64_any_dtype(values):
-        return _time_text(values)
+        return _time_text(values).to_numpy(dtype=object)
     if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-        return pd.Series(_plain_text(values), index=values.index, dtype=object)
+        return np.array([*_plain_text(values), ""], dtype=object)[:-1]
     decimals = next((d for end, d in _DECIMALS.items() if column.endswith(end)), None)
     if decimals is None:
         decimals = 0 if pd.api.types.is_integer_dtype(values) else 1
     number = values.to_numpy(dtype="float64", na_value=np.nan)
+    if len(number) == 1:  # a panel's row: no need for numpy's unique
+        value = float(number[0])
+        return np.array([f"{value:.{decimals}f}" if np.isfinite(value) else DASH], dtype=object)
     # Each distinct value is formatted once: a site table repeats 0 and NaN a lot.
     distinct, which = np.unique(number, return_inverse=True)
     text = np.where(np.isfinite(distinct), np.char.mod(f"%.{decimals}f", distinct), DASH)
-    return pd.Series(text[which.reshape(-1)], index=values.index, dtype=object)
+    return text[which.reshape(-1)].astype(object)
 
 
 def _time_text(values: pd.Series) -> pd.Series:
@@ -353,20 +366,21 @@ def panel_html(title: str, sections: list[tuple[str, pd.DataFrame, bool]]) -> st
     parts = [f"<div class='gx-panel'><h1>{html.escape(title)}</h1>"]
     for heading, frame, wide in sections:
         parts.append(f"<h2>{html.escape(heading)}</h2>")
-        cells = pd.DataFrame({c: escape(display_text(frame[c], c)) for c in frame.columns})
+        cells = [
+            [str(t).translate(_ESCAPES) for t in text_array(frame[c], c).tolist()]
+            for c in frame.columns
+        ]
         if not wide:
             parts.append("<table>")
             parts += [
-                f"<tr><th>{html.escape(c)}</th><td>{v}</td></tr>"
-                for c, v in zip(frame.columns, cells.iloc[0], strict=True)
+                f"<tr><th>{html.escape(c)}</th><td>{v[0]}</td></tr>"
+                for c, v in zip(frame.columns, cells, strict=True)
             ]
         else:
             head = "".join(f"<th>{html.escape(c)}</th>" for c in frame.columns)
             parts.append(f"<table class='gx-wide'><tr>{head}</tr>")
-            body = pd.Series("<tr>", index=cells.index, dtype=object)
-            for c in cells.columns:
-                body = body + "<td>" + cells[c] + "</td>"
-            parts += (body + "</tr>").tolist()
+            rows = zip(*cells, strict=True) if cells else [()] * len(frame)
+            parts += ["<tr>" + "".join(f"<td>{v}</td>" for v in row) + "</tr>" for row in rows]
         parts.append("</table>")
     parts.append("</div>")
     return "".join(parts)

@@ -18,7 +18,7 @@ import shapely
 
 from geoexpose.maps._canvas import Canvas
 from geoexpose.maps._encode import encode_geometries, simplify_m
-from geoexpose.maps._html_inline import DASH, display_text, legend_html
+from geoexpose.maps._html_inline import DASH, legend_html, text_array
 from geoexpose.schema import (
     ALT_AGL_M,
     CAM_LAT,
@@ -75,6 +75,7 @@ SIMPLIFY_M = 1.0
 TRACK_LEVELS_M = (SIMPLIFY_M, 4.0, 16.0, 64.0, 256.0, 1024.0)
 _FOOTPRINT_SIMPLIFY_M = 0.5
 _MAX_SITES_LISTED = 5
+_FEW_ROWS = 64  # style rows found in plain Python, below this many
 
 
 def base_names(values: pd.Series) -> pd.Series:
@@ -87,6 +88,13 @@ def _styles(frame: pd.DataFrame) -> tuple[list[dict[str, Any]], np.ndarray]:
     """Find the distinct style rows of a frame, and the index of each row's style."""
     if len(frame) == 0:
         return [], np.zeros(0, dtype="int64")
+    if len(frame) <= _FEW_ROWS:  # a site map's few rows: plain Python beats a MultiIndex
+        rows = list(zip(*(frame[c].tolist() for c in frame.columns), strict=True))
+        if not any(v != v for row in rows for v in row):  # no NaN (which never equals itself)
+            where: dict[tuple[Any, ...], int] = {}
+            small = np.array([where.setdefault(row, len(where)) for row in rows], dtype="intp")
+            keys = [str(c) for c in frame.columns]
+            return [dict(zip(keys, row, strict=True)) for row in where], small
     codes, uniques = pd.factorize(pd.MultiIndex.from_frame(frame))
     styles = pd.DataFrame(list(uniques), columns=frame.columns).to_dict("records")
     return styles, codes
@@ -94,7 +102,7 @@ def _styles(frame: pd.DataFrame) -> tuple[list[dict[str, Any]], np.ndarray]:
 
 def table(frame: pd.DataFrame, columns: list[str], title: pd.Series) -> dict[str, Any]:
     """Popup table: a title and the display text of each column, per row."""
-    cells = [display_text(frame[c], c).to_numpy(dtype=object) for c in columns]
+    cells = [text_array(frame[c], c) for c in columns]
     rows = np.column_stack(cells).tolist() if cells else [[] for _ in range(len(frame))]
     titles = title.astype(object).where(title.notna(), DASH).astype(str)
     return {"title": titles.tolist(), "cols": columns, "rows": rows}

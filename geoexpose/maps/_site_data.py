@@ -31,7 +31,14 @@ from geoexpose.schema import (
 )
 from geoexpose.tracks import fix_lonlat
 
-__all__ = ["FixIndex", "SiteMapData", "fix_table", "line_positions", "rows_by_site"]
+__all__ = [
+    "FixIndex",
+    "SiteMapData",
+    "fix_table",
+    "line_positions",
+    "object_strings",
+    "rows_by_site",
+]
 
 
 class FixIndex:
@@ -83,6 +90,25 @@ def fix_table(fixes: pd.DataFrame | None) -> pd.DataFrame | None:
     return out
 
 
+def object_strings(frame: Any) -> Any:
+    """Return ``frame`` with its text columns as object arrays (a new frame; None stays None).
+
+    Taking a few rows of an Arrow-backed text column costs a call into Arrow per
+    column and map; object arrays are taken by numpy.
+
+    >>> object_strings(pd.DataFrame({"a": pd.array(["x", None], dtype="string")}))["a"].dtype
+    dtype('O')
+    """
+    if frame is None:
+        return None
+    text = {
+        c: pd.Series(frame[c].to_numpy(dtype=object, na_value=None), frame.index, dtype=object)
+        for c, t in frame.dtypes.items()
+        if isinstance(t, pd.StringDtype | pd.ArrowDtype)
+    }
+    return frame.assign(**text) if text else frame
+
+
 def line_positions(flights: pd.DataFrame) -> pd.DataFrame:
     """Return the vertices of the flight lines as positions without time or height.
 
@@ -127,7 +153,8 @@ class SiteMapData:
 
     def __init__(self, result: Any, *, pieces: FlightPieces | None = None) -> None:
         self.params = dict(getattr(result, "params", None) or {})
-        self.sites = lonlat_frame(getattr(result, "sites", None), "sites", (SITE_ID, FAMILY))
+        sites = lonlat_frame(getattr(result, "sites", None), "sites", (SITE_ID, FAMILY))
+        self.sites = object_strings(sites)
         self._site_rows: dict[str, int] = {}
         if self.sites is not None:
             ids = self.sites[SITE_ID].astype(str)
@@ -155,7 +182,7 @@ class SiteMapData:
         has_footprints = footprints is not None and len(footprints) > 0 and SITE_ID in footprints
         self.footprints = lonlat_frame(footprints, "footprints", ()) if has_footprints else None
         self._footprint_rows = rows_by_site(self.footprints)
-        self.pairs = getattr(result, "pairs", None)
+        self.pairs = object_strings(getattr(result, "pairs", None))
         self._pair_rows = rows_by_site(self.pairs)
 
     def site(self, site_id: str) -> pd.DataFrame | None:
