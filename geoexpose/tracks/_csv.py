@@ -128,7 +128,8 @@ def _parse(body: str, sep: str) -> tuple[pd.DataFrame, list[int]]:
         warnings.simplefilter("always", pd.errors.ParserWarning)
         try:
             table = pd.read_csv(
-                io.StringIO(body),
+                # bytes, as pandas makes of text itself, without its chunked conversion
+                io.BytesIO(body.encode("utf-8", "surrogatepass")),
                 sep=sep,
                 skipinitialspace=True,
                 on_bad_lines="warn",

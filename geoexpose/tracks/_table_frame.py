@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 _TIME_OF_DAY = re.compile(r"\s*\d{1,2}:\d\d(?::\d\d(?:[.,]\d+)?)?\s*(?:[AaPp][Mm])?\s*")
 
 
-def _numbers(table: pd.DataFrame, col: Column, quantity: str, *, comma: bool) -> pd.Series:
+def _numbers(table: pd.DataFrame, col: Column, quantity: str, *, comma: bool) -> np.ndarray:
     values = table[col.name]
     if not pd.api.types.is_numeric_dtype(values.dtype):
         text = values.astype("str").str.strip()
@@ -50,7 +50,7 @@ def _numbers(table: pd.DataFrame, col: Column, quantity: str, *, comma: bool) ->
             text = text.str.replace(",", ".", regex=False)
         values = pd.to_numeric(text, errors="coerce")
     factor = units.unit_factor(col.unit, quantity=quantity, column=col.name)
-    return values.astype("float64") * factor
+    return values.astype("float64").to_numpy() * factor  # on the array: no Series overhead
 
 
 def _times(table: pd.DataFrame, m: ColumnMap, *, time_zone: str | None) -> tuple[pd.Series, str]:
@@ -80,7 +80,7 @@ def _times(table: pd.DataFrame, m: ColumnMap, *, time_zone: str | None) -> tuple
     except ValueError as exc:
         raise InputError(str(exc)) from exc
     if m.elapsed is not None:
-        elapsed = _numbers(table, m.elapsed, units.DURATION, comma=False).to_numpy()
+        elapsed = _numbers(table, m.elapsed, units.DURATION, comma=False)
         ns = times.to_numpy(dtype="datetime64[ns]").view("int64")
         usable = np.flatnonzero(times.notna().to_numpy() & ~np.isnan(elapsed))
         whole_seconds = bool(np.all(ns[usable] % 1_000_000_000 == 0))
@@ -115,9 +115,9 @@ def build_frame(
     agl = np.full(n, np.nan)
     ref = np.full(n, m.agl_ref, dtype=object)
     if m.agl is not None:
-        agl = _numbers(table, m.agl, units.LENGTH, comma=comma).to_numpy()
+        agl = _numbers(table, m.agl, units.LENGTH, comma=comma)
     if m.agl_fallback is not None:
-        backup = _numbers(table, m.agl_fallback, units.LENGTH, comma=comma).to_numpy()
+        backup = _numbers(table, m.agl_fallback, units.LENGTH, comma=comma)
         use = np.isnan(agl) & ~np.isnan(backup)
         agl = np.where(use, backup, agl)
         ref[use] = ALT_REF_TAKEOFF
@@ -136,7 +136,9 @@ def build_frame(
                 logger.debug("extra column %s left out: %s", name, exc)
         else:
             out[name] = parse_bools(table[col.name])
-    columns = {k: v.to_numpy() if isinstance(v, pd.Series) else v for k, v in out.items()}
-    frame = pd.DataFrame(columns, index=table.index)
-    frame[TIME_UTC] = out[TIME_UTC]
-    return frame, basis
+    # Arrays, not Series (no alignment); times as their DatetimeArray, never as objects.
+    columns = {
+        k: v if not isinstance(v, pd.Series) else v.array if k == TIME_UTC else v.to_numpy()
+        for k, v in out.items()
+    }
+    return pd.DataFrame(columns, index=table.index), basis

@@ -17,6 +17,7 @@ import pandas as pd
 from pandas.tseries.api import guess_datetime_format
 
 from geoexpose.schema import TIME_DTYPE
+from geoexpose.tracks._fixed_times import fixed_layout_times
 
 __all__ = [
     "TIME_BASIS_ASSUMED_UTC",
@@ -46,7 +47,8 @@ def _as_ns(times: pd.Series) -> pd.Series:
     """Give parsed times nanosecond resolution, times beyond the far bounds clamped to them."""
     tz = getattr(times.dtype, "tz", None)
     past, future = _FAR_PAST.tz_localize(tz), _FAR_FUTURE.tz_localize(tz)
-    times = times.mask(times < past, past).mask(times > future, future)
+    if bool(((times < past) | (times > future)).any()):
+        times = times.mask(times < past, past).mask(times > future, future)
     return times.dt.as_unit("ns")
 
 
@@ -66,10 +68,11 @@ def _naive(text: pd.Series) -> pd.Series:
 
 def _parse_naive(text: pd.Series, *, format: str) -> pd.Series:
     """Parse with one format to naive nanosecond times; stray zoned values as UTC."""
+    cache = format != "ISO8601"  # ISO 8601 text parses faster than it is looked up
     try:
-        out = pd.to_datetime(text, format=format, errors="coerce")
+        out = pd.to_datetime(text, format=format, errors="coerce", cache=cache)
     except (TypeError, ValueError):  # naive and zoned text mixed
-        out = pd.to_datetime(text, format=format, errors="coerce", utc=True)
+        out = pd.to_datetime(text, format=format, errors="coerce", utc=True, cache=cache)
     if getattr(out.dtype, "tz", None) is not None:
         out = out.dt.tz_convert("UTC").dt.tz_localize(None)
     return _as_ns(out)
@@ -173,24 +176,50 @@ def parse_times(
     else:
         text = values.astype("str").str.strip()
         text = text.where(values.notna() & (text != ""))
-        zoned = text.str.contains(_ZONED, na=False).to_numpy()
+        fixed = fixed_layout_times(text)  # all "YYYY-MM-DD HH:MM:SS": read as numbers
+        zoned = np.zeros(len(text), dtype=bool) if fixed is not None else _zoned_mask(text)
         naive = text.notna().to_numpy() & ~zoned
         times = pd.Series(pd.NaT, index=values.index, dtype=TIME_DTYPE)
         if zoned.any():
             times[zoned] = _zoned(text[zoned]).astype(TIME_DTYPE)
         if naive.any():
-            local = _naive(text[naive])
+            every = bool(naive.all())  # the common case: no mask to take or fill
+            local = fixed if fixed is not None else _naive(text if every else text[naive])
             if time_zone is not None:
                 local = local.dt.tz_localize(time_zone, ambiguous="NaT", nonexistent="NaT")
                 basis = time_zone
             else:
                 local = local.dt.tz_localize("UTC")
                 basis = TIME_BASIS_UTC if naive_is_utc else TIME_BASIS_ASSUMED_UTC
-            times[naive] = local.dt.tz_convert("UTC").astype(TIME_DTYPE)
+            local = local.dt.tz_convert("UTC").astype(TIME_DTYPE)
+            if every:
+                times = local
+            else:
+                times[naive] = local
         if text.notna().any() and times.isna().all():
             first = text.dropna().iloc[0]
             raise ValueError(f"column {column!r}: no value reads as a date-time (first {first!r})")
     return times.astype(TIME_DTYPE), basis
+
+
+def _zoned_mask(text: pd.Series) -> np.ndarray:
+    """Return where stripped date-time text ends in a zone or offset (:data:`_ZONED`).
+
+    The pattern is searched only in the values that can match: those ending in
+    ``z``, ``Z``, ``UTC``, ``GMT`` or a line end, or with a ``+`` or ``-`` among
+    their last six characters (an offset ``+hh``, ``+hhmm``, ``+hh:mm``). A column
+    of plain ``2024-01-10 20:17:57`` is then told naive without a search per value.
+    """
+    tail = text.str.slice(-6)
+    maybe = (
+        text.str.endswith(("z", "Z", "UTC", "GMT", "\n"), na=False).to_numpy(dtype=bool)
+        | tail.str.contains("+", regex=False, na=False).to_numpy(dtype=bool)
+        | tail.str.contains("-", regex=False, na=False).to_numpy(dtype=bool)
+    )
+    zoned = np.zeros(len(text), dtype=bool)
+    if maybe.any():
+        zoned[maybe] = text[maybe].str.contains(_ZONED, na=False).to_numpy(dtype=bool)
+    return zoned
 
 
 def _numbers_as_text(values: pd.Series) -> bool:

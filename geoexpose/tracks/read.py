@@ -20,27 +20,12 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import pandas as pd
 
 from geoexpose.errors import UsageError
-from geoexpose.schema import (
-    ALT_AGL_M,
-    ALT_MSL_M,
-    ALT_REF,
-    CRS_LONLAT,
-    DRONE_ID,
-    FIX_COLUMNS,
-    FLIGHT_ID,
-    LAT,
-    LON,
-    SOURCE,
-    TIME_DTYPE,
-    TIME_UTC,
-)
+from geoexpose.tracks._fix_table import FixTable
 from geoexpose.tracks._reading import (
     blank_heights_noted,
     check_options,
@@ -53,8 +38,6 @@ from geoexpose.tracks._values import TIME_BASIS_ASSUMED_UTC
 from geoexpose.tracks.duplicates import drop_duplicate_flights
 from geoexpose.tracks.formats import ReadOptions
 from geoexpose.tracks.normalize import (
-    EXTRA_COLUMNS,
-    FLIGHT_NO,
     MAX_SPEED_M_S,
     clean_fixes,
 )
@@ -62,44 +45,6 @@ from geoexpose.tracks.normalize import (
 __all__ = ["read_tracks"]
 
 logger = logging.getLogger(__name__)
-
-_COLUMN_DTYPES = {
-    FLIGHT_ID: "str",
-    TIME_UTC: TIME_DTYPE,
-    ALT_AGL_M: "float64",
-    ALT_REF: "str",
-    ALT_MSL_M: "float64",
-    SOURCE: "str",
-}
-
-
-def _fixes_of(kept: pd.DataFrame, label: str, path: Path, meta: Mapping[str, str]) -> pd.DataFrame:
-    flight_ids = label + "#" + kept[FLIGHT_NO].astype("int64").astype("str")
-    part = pd.DataFrame(
-        {
-            FLIGHT_ID: flight_ids.to_numpy(dtype=object),
-            TIME_UTC: kept[TIME_UTC],
-            ALT_AGL_M: kept[ALT_AGL_M],
-            ALT_REF: kept[ALT_REF].to_numpy(dtype=object),
-            ALT_MSL_M: kept[ALT_MSL_M],
-            SOURCE: str(path),
-            LON: kept[LON].astype("float64"),
-            LAT: kept[LAT].astype("float64"),
-        }
-    )
-    for name, dtype in EXTRA_COLUMNS.items():
-        values = kept[name] if name in kept else pd.Series(index=kept.index, dtype=dtype)
-        part[name] = values.astype(dtype)
-    if DRONE_ID not in kept and meta.get("serial"):
-        part[DRONE_ID] = pd.Series(meta["serial"], index=part.index, dtype="string")
-    return part.astype(_COLUMN_DTYPES)
-
-
-def _empty() -> pd.DataFrame:
-    names = [c for c in FIX_COLUMNS if c in _COLUMN_DTYPES] + [LON, LAT, *EXTRA_COLUMNS]
-    dtypes = {**_COLUMN_DTYPES, LON: "float64", LAT: "float64", **EXTRA_COLUMNS}
-    return pd.DataFrame({name: pd.Series(dtype=dtypes[name]) for name in names})
-
 
 _DROP_WORDS = {
     "no_fix": "without a position or time",
@@ -233,7 +178,7 @@ def read_tracks(
     check_options(format, columns, time_zone, alt_ref, split_gap_s)
     if duplicates not in ("drop", "keep"):
         raise UsageError(f"duplicates={duplicates!r}: expected 'drop' or 'keep'")
-    entries, parts = [], []
+    entries, table = [], FixTable()
     options = ReadOptions(format, columns, time_zone, alt_ref)
     found = read_files(paths, options, strict=strict, progress=progress, what="tracks")
     for path, label, entry, raw in found:
@@ -252,33 +197,27 @@ def read_tracks(
         blank_heights_noted(kept, entry["notes"])
         if raw.takeoff_from is not None:
             kept = takeoff_heights(kept, raw.takeoff_from, entry["notes"])
-        part = _fixes_of(kept, label, path, raw.meta)
         entry["dropped"].update({**raw.dropped, **dropped})
         entry.update(
             status="read",
             rows_read=len(raw.frame) + sum(raw.dropped.values()),
-            rows_kept=len(part),
-            flights=[str(f) for f in pd.unique(part[FLIGHT_ID])],
+            rows_kept=len(kept),
+            flights=table.add(kept, label, path, raw.meta),
             time_basis=raw.time_basis,
         )
+        del raw, kept  # this file's frames go before the next file is read
         logger.info(
             "%s: %d of %d rows kept, %d flights",
             path,
-            len(part),
+            entry["rows_kept"],
             entry["rows_read"],
             len(entry["flights"]),
         )
-        if len(part):
-            parts.append(part)
-        else:
+        if not entry["rows_kept"]:
             entry["reason"] = _no_fix_reason(entry)
             warn(path, entry["reason"])
-    table = pd.concat(parts, ignore_index=True) if parts else _empty()
-    table = table.sort_values([FLIGHT_ID, TIME_UTC], kind="stable", ignore_index=True)
-    geometry = gpd.points_from_xy(table[LON].to_numpy(), table[LAT].to_numpy(), crs=CRS_LONLAT)
-    extras = list(EXTRA_COLUMNS)
-    fixes = gpd.GeoDataFrame(table.drop(columns=[LON, LAT]), geometry=geometry, crs=CRS_LONLAT)
-    fixes = fixes[FIX_COLUMNS + extras]
+    fixes = table.frame()
+    del table
     fixes.attrs["geoexpose"] = {"files": entries}
     if duplicates == "keep":
         return fixes

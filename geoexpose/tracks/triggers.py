@@ -121,15 +121,16 @@ def camera_model_of(aircraft: str | None) -> str:
     return next((model for key, model in _CAMERAS if key in name), "")
 
 
-def _photo_rises(fixes: pd.DataFrame) -> pd.DataFrame:
-    """Return the fixes where ``is_photo`` turns true within a flight (sorted by flight)."""
-    if IS_PHOTO not in fixes:
-        return fixes.iloc[:0]
-    flag = fixes[IS_PHOTO].fillna(False).to_numpy(dtype=bool)
-    flight = fixes[FLIGHT_ID].to_numpy(dtype=object)
-    before = np.zeros(len(flag), dtype=bool)
-    before[1:] = flag[:-1] & (flight[1:] == flight[:-1])
-    return fixes[flag & ~before]
+def _rise_rows(flag: np.ndarray, flight: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Return the ``rows`` (in their order) where the flag turns true within a flight.
+
+    ``flag`` and ``flight`` (a code per fix, -1 where missing) cover the whole frame:
+    only the file's flags and codes are read, never its other columns.
+    """
+    mine, code = flag[rows], flight[rows]
+    before = np.zeros(len(rows), dtype=bool)
+    before[1:] = mine[:-1] & (code[1:] == code[:-1]) & (code[1:] >= 0)
+    return rows[mine & ~before]
 
 
 def _numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
@@ -246,8 +247,14 @@ def _camera_poses(
 
 def _rows_by_file(fixes: pd.DataFrame) -> dict[Path, np.ndarray]:
     """Return the row positions of each file's fixes, by resolved path, in one pass."""
+    codes, names = pd.factorize(fixes[SOURCE])
+    order = np.argsort(codes, kind="stable")  # rising positions within each source
+    counts = np.bincount(codes[codes >= 0], minlength=len(names))
+    starts = np.cumsum(counts) - counts
+    first = int(np.searchsorted(codes[order], 0))  # missing sources (-1) come first: left out
     out: dict[Path, list[np.ndarray]] = {}
-    for name, rows in fixes.groupby(SOURCE, sort=False).indices.items():
+    for k, name in enumerate(names):  # one step per source file
+        rows = order[first + starts[k] : first + starts[k] + counts[k]]
         out.setdefault(Path(str(name)).resolve(), []).append(rows)
     return {path: np.sort(np.concatenate(parts)) for path, parts in out.items()}
 
@@ -306,16 +313,20 @@ def read_trigger_poses(
     }
     plain = without_attrs(fixes)  # per-file slices of a frame with attrs copy them all
     rows_of = _rows_by_file(plain)
+    has_flags = IS_PHOTO in plain
+    if has_flags:  # over the whole frame once; each file takes its photo rows only
+        flag = plain[IS_PHOTO].fillna(False).to_numpy(dtype=bool)
+        flight = pd.factorize(plain[FLIGHT_ID])[0]
     parts, report = [], []
     for path, label in zip(files, file_labels(files), strict=True):
         entry: dict[str, Any] = entries.get(path.resolve(), {})
         notes: list[str] = []
         if entry.get("status") == "skipped":  # read_tracks said why
             continue
-        track = plain.take(rows_of.get(path.resolve(), np.empty(0, dtype="int64")))
+        rows = rows_of.get(path.resolve(), np.empty(0, dtype="int64"))
         if entry.get("format") in _CAMERA_LOGS:
             try:
-                poses = _camera_poses(path, track, split_gap_s, notes)
+                poses = _camera_poses(path, plain.take(rows), split_gap_s, notes)
             except InputError as exc:
                 message = f"{path}: {' '.join(str(exc).split())}"
                 if strict:
@@ -323,7 +334,8 @@ def read_trigger_poses(
                 warnings.warn(InputWarning(message), stacklevel=2)
                 continue
         else:
-            poses = _flag_poses(_photo_rises(track), path)
+            photos = plain.take(_rise_rows(flag, flight, rows)) if has_flags else plain.iloc[:0]
+            poses = _flag_poses(photos, path)
         aircraft = str(entry.get("aircraft") or "")
         poses[AIRCRAFT] = aircraft
         poses[CAMERA_MODEL] = camera_model_of(aircraft)

@@ -1,0 +1,169 @@
+"""Gather the cleaned fixes of each file as columns and build the one fix table of read_tracks.
+
+:class:`FixTable` takes each file's cleaned fixes (:meth:`FixTable.add`) as plain
+columns: numbers, UTC nanoseconds, flags and a flight code per fix, never a text
+per fix. :meth:`FixTable.frame` joins them once, column by column (each file's
+pieces let go as its column is joined), orders the rows by flight id then time
+(stable, as :meth:`pandas.DataFrame.sort_values` would; no reordering where they
+are in that order already), writes the flight ids and sources from one text per
+flight, and makes the points once. The table is the same as concatenating one
+frame per file and sorting it, at a fraction of the time and peak memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from geoexpose.schema import (
+    ALT_AGL_M,
+    ALT_MSL_M,
+    ALT_REF,
+    CRS_LONLAT,
+    DRONE_ID,
+    FIX_COLUMNS,
+    FLIGHT_ID,
+    LAT,
+    LON,
+    SOURCE,
+    TIME_DTYPE,
+    TIME_UTC,
+)
+from geoexpose.tracks.normalize import EXTRA_COLUMNS, FLIGHT_NO
+
+__all__ = ["FixTable"]
+
+_STR = pd.Series([], dtype="str").dtype  # pandas' default text dtype
+_FLOATS = (ALT_AGL_M, ALT_MSL_M, LON, LAT)
+_NAT = np.iinfo(np.int64).min
+
+
+def _missing(n: int, dtype: str) -> Any:
+    """Return an all-missing column of ``n`` values of ``dtype`` (as an empty column reads)."""
+    values = pd.Series(index=pd.RangeIndex(n), dtype=dtype)
+    return values.to_numpy() if isinstance(values.dtype, np.dtype) else values.array
+
+
+def _texts(values: pd.Series) -> Any:
+    """Return a column as pandas' text dtype (``str``), values as they are, missing ones NaN."""
+    if values.dtype == _STR:
+        return values.array
+    return pd.Series(values.to_numpy(dtype=object)).astype("str").array
+
+
+def _joined(pieces: list[Any], dtype: str) -> Any:
+    """Join the pieces of one column (an int: that many missing values)."""
+    if all(isinstance(p, int) for p in pieces):
+        return _missing(sum(pieces), dtype)
+    arrays = [_missing(p, dtype) if isinstance(p, int) else p for p in pieces]
+    if all(isinstance(a, np.ndarray) for a in arrays):
+        return np.concatenate(arrays) if arrays else np.zeros(0, dtype=dtype)
+    series = [pd.Series(a, copy=False) for a in arrays]
+    joined = pd.concat(series, ignore_index=True).astype(dtype).array
+    if isinstance(joined, pd.arrays.ArrowStringArray):  # one chunk, not one per file
+        chunks = pa.array(joined)
+        if isinstance(chunks, pa.ChunkedArray) and chunks.num_chunks > 1:
+            joined = pd.array(chunks.combine_chunks(), dtype=dtype)
+    return joined
+
+
+class FixTable:
+    """The fixes of many files, gathered column by column (see the module notes)."""
+
+    def __init__(self) -> None:
+        self._n = 0
+        self._pieces: dict[str, list[Any]] = {name: [] for name in self._columns()}
+        self._flight: list[np.ndarray] = []  # flight code of each fix, per file
+        self._names: list[str] = []  # flight id of each flight code
+        self._sources: list[str] = []  # source of each flight code
+
+    @staticmethod
+    def _columns() -> list[str]:
+        return [TIME_UTC, ALT_AGL_M, ALT_REF, ALT_MSL_M, LON, LAT, *EXTRA_COLUMNS]
+
+    def add(self, kept: pd.DataFrame, label: str, path: Path, meta: Mapping[str, str]) -> list[str]:
+        """Take one file's cleaned fixes; return its flight ids, in order of first fix.
+
+        ``kept`` is what :func:`geoexpose.tracks.normalize.clean_fixes` keeps (with
+        ``flight_no``); ``meta["serial"]`` fills ``drone_id`` where the fixes lack it.
+        """
+        n = len(kept)
+        numbers, first = pd.factorize(kept[FLIGHT_NO].astype("int64").to_numpy())
+        names = [f"{label}#{number}" for number in first.tolist()]
+        if not n:
+            return names
+        self._flight.append(numbers.astype(np.int64) + len(self._names))
+        self._names += names
+        self._sources += [str(path)] * len(names)
+        times = kept[TIME_UTC]
+        if times.dtype != TIME_DTYPE:
+            times = times.astype(TIME_DTYPE)
+        self._pieces[TIME_UTC].append(times.array.asi8.copy())
+        for name in _FLOATS:
+            self._pieces[name].append(kept[name].to_numpy(dtype="float64", copy=True))
+        self._pieces[ALT_REF].append(_texts(kept[ALT_REF]))
+        for name, dtype in EXTRA_COLUMNS.items():
+            piece: Any = n
+            if name in kept:
+                values = kept[name].astype(dtype)
+                numpy = isinstance(values.dtype, np.dtype)  # copied: not a view of ``kept``
+                piece = values.to_numpy(copy=True) if numpy else values.array
+            self._pieces[name].append(piece)
+        if DRONE_ID not in kept and meta.get("serial"):
+            self._pieces[DRONE_ID][-1] = pd.array([meta["serial"]] * n, dtype="string")
+        self._n += n
+        return names
+
+    def _order(self, flight: np.ndarray, t_ns: np.ndarray) -> np.ndarray | None:
+        """Return the rows ordered by flight id then time (stable), None where they are so."""
+        _, rank = np.unique(np.asarray(self._names, dtype=object), return_inverse=True)
+        key = rank.astype(np.int64)[flight]
+        t_key = np.where(t_ns == _NAT, np.iinfo(np.int64).max, t_ns)  # NaT last, as pandas
+        step, dt = np.diff(key), np.diff(t_key)
+        if bool(np.all((step > 0) | ((step == 0) & (dt >= 0)))):
+            return None
+        return np.lexsort((t_key, key))
+
+    def _text_column(self, values: list[str], flight: np.ndarray) -> Any:
+        """Write out one text per flight for each of its fixes (as pandas' ``str``)."""
+        per_flight = pa.array(values, type=pa.large_string())
+        return pd.array(per_flight.take(pa.array(flight)), dtype="str")
+
+    def frame(self) -> gpd.GeoDataFrame:
+        """Return the fixes as one GeoDataFrame: FIX_COLUMNS, then the extra columns.
+
+        The pieces are let go as they are joined: call it once.
+        """
+        n = self._n
+        flight = np.concatenate(self._flight) if self._flight else np.zeros(0, np.int64)
+        self._flight = []
+        dtypes = {TIME_UTC: "int64", ALT_REF: "str", **dict.fromkeys(_FLOATS, "float64")}
+        dtypes.update(EXTRA_COLUMNS)
+        columns: dict[str, Any] = {}
+        order = None
+        for name in self._columns():
+            values = _joined(self._pieces.pop(name), dtypes[name])
+            if name == TIME_UTC:
+                order = self._order(flight, values)
+                if order is not None:
+                    flight = flight[order]
+            if order is not None:
+                values = values[order]
+            if name == TIME_UTC:
+                values = pd.Series(values.view("datetime64[ns]"), copy=False)
+                values = values.dt.tz_localize("UTC").astype(TIME_DTYPE).array
+            columns[name] = values
+        columns[FLIGHT_ID] = self._text_column(self._names, flight)
+        columns[SOURCE] = self._text_column(self._sources, flight)
+        lon, lat = columns.pop(LON), columns.pop(LAT)
+        columns["geometry"] = gpd.points_from_xy(lon, lat, crs=CRS_LONLAT)
+        del lon, lat
+        names = FIX_COLUMNS + list(EXTRA_COLUMNS)
+        table = pd.DataFrame({c: columns.pop(c) for c in names}, index=pd.RangeIndex(n), copy=False)
+        return gpd.GeoDataFrame(table, geometry="geometry", crs=CRS_LONLAT, copy=False)
