@@ -92,9 +92,11 @@ def lonlat_frame(frame: Any, what: str, required: tuple[str, ...]) -> Any:
     if frame.crs is None:
         raise InputError(f"{what}: no CRS; expected {CRS_LONLAT}")
     keep = ~(frame.geometry.isna() | frame.geometry.is_empty).to_numpy()
-    if not keep.all():
+    if not keep.all():  # (taking every row would copy a large frame for nothing)
         logger.info("%s: %d rows without geometry are not drawn", what, int((~keep).sum()))
-    frame = frame[keep]
+        frame = frame[keep]
+    else:
+        frame = frame.copy(deep=False)  # a new frame all the same, sharing the data
     if len(frame) == 0:
         return None
     return frame.to_crs(CRS_LONLAT) if not frame.crs.equals(CRS_LONLAT) else frame

@@ -107,9 +107,32 @@ def _flat_parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return parts[keep], owner[keep]
 
 
+def _encode_points(geoms: np.ndarray) -> dict[str, np.ndarray]:
+    """Encode Points and MultiPoints (as :func:`encode_geometries`) without opening them.
+
+    Each coordinate is a part of one path of one vertex, so a MultiPoint of
+    thousands of fixes costs no shapely object per point.
+    """
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    q = np.round(coords * MICRO).astype("int64")
+    d = np.empty(2 * len(q), dtype="int64")
+    d[0::2] = np.diff(q[:, 0], prepend=0)
+    d[1::2] = np.diff(q[:, 1], prepend=0)
+    ones = np.ones(len(q), dtype="int64")
+    return {
+        "fp": np.bincount(owner, minlength=len(geoms)),
+        "pt": np.zeros(len(q), dtype="int64"),
+        "pr": ones,
+        "rc": ones.copy(),
+        "d": d,
+    }
+
+
 def encode_geometries(geoms: np.ndarray) -> dict[str, np.ndarray]:
     """Encode EPSG:4326 geometries (see the module's docstring); None draws nothing."""
     geoms = np.asarray(geoms, dtype=object)
+    if np.isin(shapely.get_type_id(geoms), (-1, 0, 4)).all():
+        return _encode_points(geoms)
     parts, owner = _flat_parts(geoms)
     type_id = shapely.get_type_id(parts)
     poly = type_id == 3

@@ -87,12 +87,15 @@ def site_file_names(site_ids: Any) -> dict[str, str]:
     >>> site_file_names(["osm:way/123", "W1"])
     {'osm:way/123': 'osm_way_123.html', 'W1': 'W1.html'}
     """
-    text = pd.Series(site_ids, dtype=object).astype(str)
-    ids = pd.Series(pd.unique(text.to_numpy(dtype=object)), dtype="string")
+    text = pd.Series(site_ids)
+    if not (isinstance(text.dtype, pd.StringDtype) and not text.isna().any()):
+        text = pd.Series(text.to_numpy(dtype=object), dtype=object).astype(str)
+    ids = pd.Series(pd.unique(text), dtype="string")  # text columns stay in Arrow
     safe = ids.str.replace(r"[^A-Za-z0-9._-]+", "_", regex=True).str.strip("._-").str[:120]
     safe = safe.where(safe != "", "site")
     safe = safe.where(~safe.str.match(_RESERVED.pattern, case=False), "_" + safe)
-    clash = safe.str.lower().duplicated(keep=False).to_numpy()
+    lower = pd.Series(safe.str.lower().to_numpy(dtype=object), dtype=object)
+    clash = lower.duplicated(keep=False).to_numpy()  # hashing objects: quicker than Arrow's
     names = (safe + ".html").to_numpy(dtype=object)
     for k in np.flatnonzero(clash):
         digest = hashlib.sha1(str(ids.iloc[k]).encode("utf-8")).hexdigest()[:8]
@@ -232,7 +235,7 @@ def write_site_maps(
         raise InputError(f"site {unknown[0]!r}: not among the sites of the result")
     thumbs = thumbnails_of(thumbnails)
     if data is None and wanted:
-        data = SiteMapData(result)
+        data = SiteMapData(result, site_ids=wanted)
     written = {}
     with contextlib.ExitStack() as stack:
         into = folder
@@ -323,7 +326,7 @@ def _write_maps(
             basemap=basemap,
             overview=_OVERVIEW_LINK,
             thumbnails=thumbs,
-            data=SiteMapData(result, pieces=pieces),
+            data=SiteMapData(result, pieces=pieces, site_ids=chosen),
         )
     links = {i: f"{SITE_MAPS_FOLDER}/{p.name}" for i, p in written.items()}
     m = overview_map(

@@ -50,6 +50,8 @@ from geoexpose.schema import (
     FAMILY,
     FLIGHT_ID,
     KIND,
+    LAT,
+    LON,
     NAME,
     PAIR_COLUMNS,
     SITE_ID,
@@ -151,7 +153,8 @@ def _fix_layer(canvas: Canvas, fixes: pd.DataFrame, idx: np.ndarray, label: str)
         keep = np.unique(np.linspace(0, len(idx) - 1, MAX_SITE_FIXES).round().astype("int64"))
         notes.append(f"{len(idx)} {label}; one in {len(idx) / len(keep):.1f} is drawn")
         idx = idx[keep]
-    xy = fix_lonlat(fixes.iloc[idx])
+    # Columns one by one: taking rows of the whole frame copies what is not drawn.
+    xy = fix_lonlat(fixes[[LON, LAT]].iloc[idx] if LON in fixes else fixes.iloc[idx])
     agl = (
         pd.to_numeric(fixes[ALT_AGL_M].iloc[idx], errors="coerce").to_numpy("float64")
         if ALT_AGL_M in fixes
@@ -170,7 +173,10 @@ def _fix_layer(canvas: Canvas, fixes: pd.DataFrame, idx: np.ndarray, label: str)
             if FLIGHT_ID in fixes
             else np.zeros(len(idx), dtype="int64")
         )
-        popup = popup_fixes(flights, idx, agl, MAX_FIX_POPUPS)
+        where = idx  # positions among all the fixes: fix_table's index, when a subset
+        if pd.api.types.is_integer_dtype(fixes.index) and fixes.index.is_monotonic_increasing:
+            where = fixes.index.to_numpy()[idx]
+        popup = popup_fixes(flights, where, agl, MAX_FIX_POPUPS)
         plain = np.ones(len(idx), dtype=bool)
         plain[popup] = False
         notes.append(
@@ -185,7 +191,7 @@ def _fix_layer(canvas: Canvas, fixes: pd.DataFrame, idx: np.ndarray, label: str)
         group = canvas.layer(label, "features", spec | {"s": present, "interactive": False})
     inside = fixes.iloc[idx[popup]]
     frame = pd.DataFrame(
-        {c: inside[c].to_numpy() for c in (FLIGHT_ID, TIME_UTC, ALT_AGL_M) if c in inside}
+        {c: inside[c].array for c in (FLIGHT_ID, TIME_UTC, ALT_AGL_M) if c in inside}
     )
     if SOURCE in inside:
         frame[SOURCE] = base_names(inside[SOURCE]).to_numpy()
@@ -246,8 +252,8 @@ def site_map(
     several site maps are drawn from one result; ``fix_index``, its fixes indexed.
     """
     basemap = check_basemap(basemap)
-    data = data if data is not None else SiteMapData(result)
     site_id = str(site_id)
+    data = data if data is not None else SiteMapData(result, site_ids=[site_id])
     site = data.site(site_id)
     if site is None:
         raise InputError(f"site {site_id!r}: not among the sites of the result")
