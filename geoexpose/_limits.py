@@ -1,8 +1,9 @@
 """Bounds on what a reader takes from an untrusted file: line length and decompressed size.
 
 Every reader of text that comes in lines (CSV tracks and site tables) checks the file
-with :func:`check_line_lengths` before parsing it: a line longer than
-:data:`MAX_LINE_BYTES` is refused with its line number, never shown. Every member of a
+with :func:`check_line_lengths` (or its bytes with :func:`check_line_bytes`) before
+parsing it: a line longer than :data:`MAX_LINE_BYTES` is refused with its line
+number, never shown. Every member of a
 zip (KMZ) and every gzip or bzip2 stream is read through :func:`bounded`, which counts
 the bytes that come out and stops at :data:`MAX_DECOMPRESSED_BYTES`, or where they
 outgrow the compressed file by more than :data:`MAX_RATIO` (a bomb: a few megabytes
@@ -29,6 +30,7 @@ __all__ = [
     "LimitError",
     "bounded",
     "check_declared",
+    "check_line_bytes",
     "check_line_lengths",
     "decompressed_size",
     "excerpt",
@@ -109,6 +111,48 @@ def check_line_lengths(path: str | Path, *, limit: int | None = None) -> int:
             if length > limit:
                 _too_long(lines + 1, limit)
     return lines + (1 if length else 0)
+
+
+def check_line_bytes(data: bytes, *, limit: int | None = None) -> np.ndarray:
+    r"""Check the line lengths of bytes already read; return where the lines end.
+
+    As :func:`check_line_lengths` does for a file, without reading it again.
+
+    Parameters
+    ----------
+    data
+        The bytes of the file.
+    limit
+        The longest line allowed, bytes, its line end included (default
+        :data:`MAX_LINE_BYTES`).
+
+    Returns
+    -------
+    numpy.ndarray
+        The offsets of the ``\n`` bytes, in order (int64).
+
+    Raises
+    ------
+    LimitError
+        Naming the line (from 1) that is too long; the line itself is never shown.
+
+    >>> check_line_bytes(b"ab\ncd\n").tolist()
+    [2, 5]
+    >>> try:
+    ...     check_line_bytes(b"ab\ncdef", limit=3)
+    ... except LimitError as exc:
+    ...     print(str(exc)[:28])
+    line 2 is longer than 0 KiB;
+    """
+    limit = MAX_LINE_BYTES if limit is None else limit
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    if len(ends):
+        too_long = np.flatnonzero(np.diff(ends, prepend=-1) > limit)
+        if len(too_long):
+            _too_long(int(too_long[0]) + 1, limit)
+    if len(data) - 1 - (int(ends[-1]) if len(ends) else -1) > limit:
+        _too_long(len(ends) + 1, limit)
+    return ends
 
 
 def _too_long(line: int, limit: int) -> None:

@@ -1,7 +1,7 @@
 """Read flight tracks from CSV files: AirData exports and any CSV with lat/lon/time.
 
 A line longer than :data:`geoexpose._limits.MAX_LINE_BYTES` (1 MiB) refuses the file
-before it is read (the line is named, never shown). The text is decoded as UTF-8
+before it is parsed (the line is named, never shown). The text is decoded as UTF-8
 (UTF-16 with a byte-order mark), else as cp1252 or latin-1 (a note says so: such
 bytes sit in free-text columns of Windows tools' exports, and positions and times
 are ASCII); data with NUL bytes or many control characters is refused as binary.
@@ -14,7 +14,9 @@ are dropped and counted as ``bad_row``. Columns are found by
 :mod:`geoexpose.tracks._columns`; DJI-family exports (PhantomHelp, dji-log-parser,
 TXTlogToCSVtool, Litchi) are told apart by :mod:`geoexpose.tracks._dji_csv`; a
 Litchi mission is read as a planned route (``route="planned"``, no times;
-:func:`read_litchi_mission` reads it as points with its own columns).
+:func:`read_litchi_mission` reads it as points with its own columns). Where no row
+can be cut short or be dropped for its fields (no quotes, no row longer than the
+header), an AirData or generic CSV is parsed for the columns its mapping reads only.
 """
 
 from __future__ import annotations
@@ -28,12 +30,13 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
-from geoexpose._limits import LimitError, check_line_lengths
+from geoexpose._limits import LimitError, check_line_bytes
 from geoexpose.errors import InputError
 from geoexpose.schema import CRS_LONLAT
-from geoexpose.tracks._columns import airdata_mapping, generic_mapping
+from geoexpose.tracks._columns import ColumnMap, airdata_mapping, generic_mapping
 from geoexpose.tracks._dji_csv import (
     LITCHI_MISSION,
     LITCHI_MISSION_MESSAGE,
@@ -56,11 +59,17 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 
 def _read_text(path: Path) -> tuple[str, str]:
     """Read a CSV file's text and say its encoding, its line lengths checked first."""
+    return _read(path)[:2]
+
+
+def _read(path: Path) -> tuple[str, str, bytes, np.ndarray]:
+    """Read a CSV file: its text, encoding, bytes and line ends (line lengths checked first)."""
+    data = path.read_bytes()
     try:
-        check_line_lengths(path)
+        ends = check_line_bytes(data)
     except LimitError as exc:
         raise InputError(str(exc)) from exc
-    return _decode(path.read_bytes())
+    return (*_decode(data), data, ends)
 
 
 def _decode(data: bytes) -> tuple[str, str]:
@@ -122,18 +131,22 @@ def _cut_truncated(body: str, sep: str) -> tuple[str, int]:
     return body, 0
 
 
-def _parse(body: str, sep: str) -> tuple[pd.DataFrame, list[int]]:
+def _parse(
+    body: str | bytes, sep: str, usecols: list[int] | None = None
+) -> tuple[pd.DataFrame, list[int]]:
     """Parse the CSV body; return the table and the body line numbers of skipped rows."""
+    if isinstance(body, str):  # bytes, as pandas makes of text, without its chunked conversion
+        body = body.encode("utf-8", "surrogatepass")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", pd.errors.ParserWarning)
         try:
             table = pd.read_csv(
-                # bytes, as pandas makes of text itself, without its chunked conversion
-                io.BytesIO(body.encode("utf-8", "surrogatepass")),
+                io.BytesIO(body),
                 sep=sep,
                 skipinitialspace=True,
                 on_bad_lines="warn",
                 low_memory=False,
+                usecols=usecols,
             )
         except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
             detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -146,6 +159,101 @@ def _parse(body: str, sep: str) -> tuple[pd.DataFrame, list[int]]:
             warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
     table.columns = [str(name).strip() for name in table.columns]
     return table.loc[:, ~table.columns.duplicated()], bad
+
+
+def _used(mapping: ColumnMap) -> set[str]:
+    """Return the names of the columns that ``mapping`` reads."""
+    cols = [mapping.lat, mapping.lon, mapping.time, mapping.date, mapping.elapsed]
+    cols += [mapping.agl, mapping.agl_fallback, mapping.msl, mapping.segment]
+    return {col.name for col in [*cols, *mapping.extras.values()] if col is not None}
+
+
+def _parse_mapped(
+    body: str,
+    sep: str,
+    *,
+    format: str,
+    columns: Mapping[str, str] | None,
+    alt_ref: str | None,
+    raw: tuple[bytes, np.ndarray] | None = None,
+) -> tuple[pd.DataFrame, ColumnMap, str] | None:
+    """Parse only the columns an AirData or generic mapping reads, where that is the same.
+
+    Pandas checks rows for too many fields only when it parses every column, so this
+    is done only where no row has more separators than the header and no quote can
+    hide one. Returns the table, the mapping and the format name, or None (parse it
+    whole) elsewhere: a DJI-family header, a header without the mapping's columns.
+    ``raw`` is the body as bytes with its line ends, where the file gave them.
+    """
+    if raw is None:
+        data = body.encode("utf-8", "surrogatepass")
+        ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    else:
+        data, ends = raw
+    lone_cr = b"\r" in data and data.count(b"\r") != data.count(b"\r\n")
+    if sep not in ",;|" or b'"' in data or lone_cr:
+        return None
+    bytes_ = np.frombuffer(data, dtype=np.uint8)
+    if not len(ends):
+        return None  # the header alone
+    seps = np.flatnonzero(bytes_ == ord(sep))
+    upto = np.searchsorted(seps, ends)  # separators before each line end
+    per_line = np.diff(upto, prepend=0)
+    tail = len(seps) - int(upto[-1])  # of a last line without its line end
+    if bool(np.any(per_line[1:] > per_line[0])) or tail > per_line[0]:
+        return None
+    # The header as _parse names it, where pandas neither numbers a repeated name
+    # (``x.1``) nor makes one up for a blank one (``Unnamed: 3``).
+    names = body[: body.find("\n")].rstrip("\r").split(sep)
+    names = [name.strip() for name in names]
+    if "" in names or len(set(names)) < len(names) or dji_csv_kind(names) is not None:
+        return None
+    mapping = None if format == "csv" else airdata_mapping(names)
+    generic = None
+    if mapping is None:
+        if format == "airdata_csv":
+            return None
+        try:
+            mapping = generic = generic_mapping(names, columns=columns, alt_ref=alt_ref)
+        except InputError:
+            return None
+    positions = sorted(names.index(name) for name in _used(mapping))
+    try:
+        table = pd.read_csv(
+            io.BytesIO(data),
+            sep=sep,
+            header=0,
+            names=range(len(names)),  # renamed below
+            # the blanks it drops matter only in the columns read
+            skipinitialspace=_blank_led(bytes_, ends, seps, upto, positions),
+            usecols=positions,
+            low_memory=False,
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
+        return None  # parsed whole, for its message
+    table.columns = [names[p] for p in positions]
+    return table, mapping, "airdata_csv" if generic is None else "csv"
+
+
+def _blank_led(
+    bytes_: np.ndarray, ends: np.ndarray, seps: np.ndarray, upto: np.ndarray, positions: list[int]
+) -> bool:
+    """Whether a line, or a field of the columns at ``positions``, starts with a blank.
+
+    ``ends`` are the line ends, ``seps`` the separators (no quotes in the data),
+    ``upto`` the number of separators before each line end.
+    """
+    starts = ends + 1  # of each line after the header
+    keep = starts < len(bytes_)
+    starts, before = starts[keep], upto[keep]  # separators before each line starts
+    fields = np.diff(np.append(before, len(seps))) + 1  # at most, blank lines counted as 1
+    cols = np.asarray([c for c in positions if c > 0], dtype=np.int64)
+    at = starts  # where the fields read begin; every line's first (a blank line's too)
+    if len(cols):
+        has = fields[:, None] > cols[None, :]  # the line has that column
+        at = np.concatenate([at, seps[(before[:, None] + cols[None, :] - 1)[has]] + 1])
+    first = bytes_[at[at < len(bytes_)]]
+    return bool(np.any((first == 32) | (first == 9)))
 
 
 def read_csv_track(
@@ -174,11 +282,19 @@ def read_csv_track(
     InputError
         The file cannot be read as a track (message without the path).
     """
-    text, encoding = _read_text(path)
+    text, encoding, data, ends = _read(path)
     body, sep, skipped = _split_header(text)
+    as_read = len(body) == len(text) and data.isascii()  # the file's bytes are the body's
     body, truncated = _cut_truncated(body, sep)
-    table, bad = _parse(body, sep)
-    kind = dji_csv_kind(list(table.columns))
+    raw = (data[: len(body)], ends[ends < len(body)]) if as_read else None
+    mapped = _parse_mapped(body, sep, format=format, columns=columns, alt_ref=alt_ref, raw=raw)
+    kind: str | None = None
+    if mapped is not None:
+        table, mapping, name = mapped
+        bad: list[int] = []
+    else:
+        table, bad = _parse(body, sep)
+        kind = dji_csv_kind(list(table.columns))
     dropped = {"truncated_row": truncated, "bad_row": len(bad)}
     if kind == LITCHI_MISSION:
         if format != "auto":
@@ -196,14 +312,18 @@ def read_csv_track(
         notes.append(
             f"line {skipped + bad[0]}: more fields than the header; {len(bad)} such row(s) dropped"
         )
-    mapping = None if format == "csv" or kind else airdata_mapping(list(table.columns))
-    if mapping is None and format == "airdata_csv":
-        raise InputError("not an AirData CSV (no time(millisecond)/datetime(utc)/latitude header)")
-    name = kind or ("csv" if mapping is None else "airdata_csv")
-    if kind is not None:
-        table, columns = prepare_table(kind, table, columns)
-    if mapping is None:
-        mapping = generic_mapping(list(table.columns), columns=columns, alt_ref=alt_ref)
+    if mapped is None:
+        found = None if format == "csv" or kind else airdata_mapping(list(table.columns))
+        if found is None and format == "airdata_csv":
+            raise InputError(
+                "not an AirData CSV (no time(millisecond)/datetime(utc)/latitude header)"
+            )
+        name = kind or ("csv" if found is None else "airdata_csv")
+        if kind is not None:
+            table, columns = prepare_table(kind, table, columns)
+        if found is None:
+            found = generic_mapping(list(table.columns), columns=columns, alt_ref=alt_ref)
+        mapping = found
     frame, basis = build_frame(table, mapping, time_zone=time_zone, comma=sep != ",")
     meta = {}
     if kind is not None:
