@@ -318,6 +318,7 @@ def read_trigger_poses(
         flag = plain[IS_PHOTO].fillna(False).to_numpy(dtype=bool)
         flight = pd.factorize(plain[FLIGHT_ID])[0]
     parts, report = [], []
+    no_photo: pd.DataFrame | None = None
     for path, label in zip(files, file_labels(files), strict=True):
         entry: dict[str, Any] = entries.get(path.resolve(), {})
         notes: list[str] = []
@@ -334,8 +335,12 @@ def read_trigger_poses(
                 warnings.warn(InputWarning(message), stacklevel=2)
                 continue
         else:
-            photos = plain.take(_rise_rows(flag, flight, rows)) if has_flags else plain.iloc[:0]
-            poses = _flag_poses(photos, path)
+            rises = _rise_rows(flag, flight, rows) if has_flags else rows[:0]
+            if len(rises) or no_photo is None:
+                poses = _flag_poses(plain.take(rises), path)
+                no_photo = poses.copy() if not len(rises) else no_photo
+            else:  # no photo, as in most logs of a fleet: the same empty frame
+                poses = no_photo.copy()
         aircraft = str(entry.get("aircraft") or "")
         poses[AIRCRAFT] = aircraft
         poses[CAMERA_MODEL] = camera_model_of(aircraft)
