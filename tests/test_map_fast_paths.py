@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from geoexpose.maps._html_inline import DASH, panel_html, text_array
+from geoexpose.maps._html_text import DASH, panel_html, text_array
 from geoexpose.maps._layers import _styles
 from geoexpose.maps._site_data import object_strings
 

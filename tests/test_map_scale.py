@@ -19,7 +19,7 @@ import geoexpose as gx
 from geoexpose import maps
 from geoexpose.maps import _site_maps
 from geoexpose.maps._context import near_mask
-from geoexpose.maps._html_inline import display_text
+from geoexpose.maps._html_text import display_text
 from geoexpose.maps._site_maps import popup_fixes
 from tests._map_scene import _CALL, blocks, decode, layer_specs, make_fixes
 from tests.conftest import make_sites, make_track

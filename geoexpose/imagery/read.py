@@ -23,7 +23,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from geoexpose._files import expand_paths, file_labels
-from geoexpose.errors import InputError, InputWarning, UsageError, printable
+from geoexpose.errors import InputError, InputWarning, UsageError, one_line, printable
 from geoexpose.imagery._raster import open_dem
 from geoexpose.imagery.camera import Camera
 from geoexpose.imagery.capture_poses import photo_poses, srt_poses
@@ -128,7 +128,7 @@ def read_captures(
     entries = {path: _entry(path) for path in files}
 
     def skip(path: Path, reason: str, exc: Exception | None = None) -> None:
-        reason = printable(" ".join(reason.split()))
+        reason = one_line(reason)
         entries[path]["reason"] = reason
         message = (
             reason

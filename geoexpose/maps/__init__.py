@@ -22,15 +22,12 @@ from geoexpose.maps._layers import (
     TRACK_LEVELS_M,
     table,
 )
-from geoexpose.maps._output_maps import (
+from geoexpose.maps._output_maps import load_output, rebuild_maps, write_maps, write_site_maps
+from geoexpose.maps._site_choice import (
     SITE_MAPS_CAP,
-    load_output,
     pick_site_maps,
-    rebuild_maps,
     site_file_names,
     site_maps_record,
-    write_maps,
-    write_site_maps,
 )
 from geoexpose.maps._site_maps import explore_site
 from geoexpose.maps.explore import explore, write_map

@@ -18,7 +18,7 @@ import shapely
 
 from geoexpose.maps._canvas import Canvas
 from geoexpose.maps._encode import encode_geometries, simplify_m
-from geoexpose.maps._html_inline import DASH, legend_html, text_array
+from geoexpose.maps._html_text import DASH, legend_html, text_array
 from geoexpose.schema import (
     ALT_AGL_M,
     CAM_LAT,

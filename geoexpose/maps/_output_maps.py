@@ -1,17 +1,8 @@
 """The maps of an output folder: ``map.html`` and ``sites/<site_id>.html``, written or rebuilt.
 
 :func:`write_maps` writes the overview and a map for each of the most exposed sites
-(:func:`pick_site_maps`: highest ``exposure_score`` first, ties by ``site_id``; at
-most ``SITE_MAPS_CAP`` by default, or a number, ``"all"`` or ``"none"``), linked
-both ways; every exposed site stays on the overview, whose legend says which have a
-map. :func:`site_maps_record` is what ``summary.json`` says of them (key
-``site_maps``)::
-
-    {"limit": 50, "exposed_sites": 812, "written": 50,
-     "maps": {"<site_id>": "sites/<file>.html", ...}}
-
-``limit`` is the number asked for, ``"all"`` or ``"none"``; ``maps`` lists the
-sites with a map, most exposed first. :func:`rebuild_maps` draws the maps again
+(chosen by :mod:`geoexpose.maps._site_choice`), linked both ways; every exposed site
+stays on the overview, whose legend says which have a map. :func:`rebuild_maps` draws the maps again
 from the folder's ``exposure.gpkg`` (read by :func:`load_output`), for instance
 with another basemap or another choice of site maps.
 """
@@ -19,31 +10,34 @@ with another basemap or another choice of site maps.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
-import re
 import types
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
 import pyogrio
 
 from geoexpose._atomic import output_folder, write_text_atomic
-from geoexpose.errors import InputError, OutputExistsError, UsageError
+from geoexpose.errors import InputError, OutputExistsError
 from geoexpose.maps._canvas import check_basemap, lonlat_frame, thumbnails_of, write_page
 from geoexpose.maps._layers import exposed_mask
+from geoexpose.maps._site_choice import (
+    SITE_MAPS_CAP,
+    legend_section,
+    pick_site_maps,
+    site_file_names,
+    site_maps_limit,
+    site_maps_record,
+)
 from geoexpose.maps._site_data import SiteMapData
 from geoexpose.maps._site_maps import explore_site, site_map
 from geoexpose.maps._thumbnails import Thumbnails
 from geoexpose.maps._tracks import flight_pieces
 from geoexpose.maps.explore import explore, overview_map
 from geoexpose.schema import (
-    EXPOSURE_SCORE,
     FLIGHT_ID,
     GPKG_FILE,
     GPKG_LAYERS,
@@ -54,147 +48,12 @@ from geoexpose.schema import (
     TIME_UTC,
 )
 
-__all__ = [
-    "SITE_MAPS_CAP",
-    "load_output",
-    "pick_site_maps",
-    "rebuild_maps",
-    "site_file_names",
-    "site_maps_record",
-    "write_maps",
-    "write_site_maps",
-]
-
-#: Site maps written by default: those of the 50 most exposed sites. Each map is a
-#: self-contained page of about half a megabyte (Leaflet included), so a fleet scan
-#: that exposes thousands of sites does not write thousands of them.
-SITE_MAPS_CAP = 50
+__all__ = ["load_output", "rebuild_maps", "write_maps", "write_site_maps"]
 
 logger = logging.getLogger(__name__)
 
-_RESERVED = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)$", re.IGNORECASE)
 _OVERVIEW_LINK = f"../{MAP_FILE}"  # from a site map back to the overview
 _MAPS = (MAP_FILE, SITE_MAPS_FOLDER)  # what the maps own in an output folder
-
-
-def site_file_names(site_ids: Any) -> dict[str, str]:
-    """File name of each site's map: the id made safe, unique in any file system.
-
-    Characters other than letters, digits, ``.``, ``_`` and ``-`` become ``_``;
-    where two ids give the same name (letter case ignored), each takes the first 8
-    hex digits of the SHA-1 of its id as a suffix.
-
-    >>> site_file_names(["osm:way/123", "W1"])
-    {'osm:way/123': 'osm_way_123.html', 'W1': 'W1.html'}
-    """
-    text = pd.Series(site_ids)
-    if not (isinstance(text.dtype, pd.StringDtype) and not text.isna().any()):
-        text = pd.Series(text.to_numpy(dtype=object), dtype=object).astype(str)
-    ids = pd.Series(pd.unique(text), dtype="string")  # text columns stay in Arrow
-    safe = ids.str.replace(r"[^A-Za-z0-9._-]+", "_", regex=True).str.strip("._-").str[:120]
-    safe = safe.where(safe != "", "site")
-    safe = safe.where(~safe.str.match(_RESERVED.pattern, case=False), "_" + safe)
-    lower = pd.Series(safe.str.lower().to_numpy(dtype=object), dtype=object)
-    clash = lower.duplicated(keep=False).to_numpy()  # hashing objects: quicker than Arrow's
-    names = (safe + ".html").to_numpy(dtype=object)
-    for k in np.flatnonzero(clash):
-        digest = hashlib.sha1(str(ids.iloc[k]).encode("utf-8")).hexdigest()[:8]
-        names[k] = f"{safe.iloc[k]}-{digest}.html"
-    return dict(zip(ids.to_numpy(dtype=object).tolist(), names.tolist(), strict=True))
-
-
-def _limit(site_maps: int | str) -> int | None:
-    """Return the number of site maps asked for (None: all); refuse anything else."""
-    whole = isinstance(site_maps, int | np.integer) and not isinstance(site_maps, bool)
-    if whole and int(site_maps) >= 0:
-        return int(site_maps)
-    text = site_maps.strip().lower() if isinstance(site_maps, str) else ""
-    if text in ("all", "none"):
-        return None if text == "all" else 0
-    if text.isdigit():
-        return int(text)
-    raise UsageError(f"site maps: expected a whole number >= 0, 'all' or 'none', not {site_maps!r}")
-
-
-def pick_site_maps(sites: pd.DataFrame, site_maps: int | str = SITE_MAPS_CAP) -> list[str]:
-    """Choose the sites that get a map: the most exposed first, up to ``site_maps``.
-
-    Parameters
-    ----------
-    sites
-        Sites with their exposure columns (as ``result.sites``).
-    site_maps
-        How many: a whole number, ``"all"`` or ``"none"``.
-
-    Returns
-    -------
-    list of str
-        The ids of exposed sites (a score above 0, a flight or a capture), highest
-        ``exposure_score`` first (a missing score counts as 0), ties by ``site_id``.
-
-    >>> import geopandas as gpd, shapely
-    >>> sites = gpd.GeoDataFrame(
-    ...     {"site_id": ["c", "a", "b", "d"], "family": "water",
-    ...      "exposure_score": [10.0, 55.0, 10.0, 0.0], "n_flights": [1, 2, 1, 0]},
-    ...     geometry=[shapely.Point(0, 0)] * 4, crs=4326)
-    >>> pick_site_maps(sites, 2), pick_site_maps(sites, "all"), pick_site_maps(sites, "none")
-    (['a', 'b'], ['a', 'b', 'c'], [])
-    """
-    limit = _limit(site_maps)
-    exposed = sites[exposed_mask(sites)]
-    ids = exposed[SITE_ID].astype(str).to_numpy(dtype=object)
-    score = (
-        pd.to_numeric(exposed[EXPOSURE_SCORE], errors="coerce").to_numpy("float64")
-        if EXPOSURE_SCORE in exposed
-        else np.zeros(len(exposed))
-    )
-    rank = pd.DataFrame({"score": np.nan_to_num(score, nan=0.0), "id": ids})  # NaN as 0
-    ranked = rank.sort_values(["score", "id"], ascending=[False, True], kind="stable")
-    chosen = pd.unique(ranked["id"].to_numpy(dtype=object))
-    return [str(i) for i in (chosen if limit is None else chosen[:limit])]
-
-
-def site_maps_record(
-    sites: pd.DataFrame,
-    site_maps: int | str = SITE_MAPS_CAP,
-    *,
-    written: Sequence[str | os.PathLike[str]] | None = None,
-) -> dict[str, Any]:
-    """Say which sites have a map, for ``summary.json`` (see the module's docstring).
-
-    ``written``: the site maps' paths as :func:`write_maps` returns them after the
-    overview (most exposed first), to save working out their file names again.
-    """
-    limit = _limit(site_maps)
-    chosen = pick_site_maps(sites, site_maps)
-    if written is not None and len(written) == len(chosen):
-        names = {i: Path(p).name for i, p in zip(chosen, written, strict=True)}
-    else:
-        names = site_file_names(sites[SITE_ID]) if chosen else {}
-    n_exposed = int(sites.loc[exposed_mask(sites), SITE_ID].astype(str).nunique())
-    return {
-        "limit": "all" if limit is None else ("none" if limit == 0 else limit),
-        "exposed_sites": n_exposed,
-        "written": len(chosen),
-        "maps": {i: f"{SITE_MAPS_FOLDER}/{names[i]}" for i in chosen},
-    }
-
-
-def _legend_section(sites: pd.DataFrame, n_maps: int) -> list[tuple[str, list[tuple[str, str]]]]:
-    """Write the overview's legend lines on which sites have a map."""
-    n_exposed = int(sites.loc[exposed_mask(sites), SITE_ID].astype(str).nunique())
-    if n_exposed == 0:
-        return []
-    if n_maps == 0:
-        text = f"none written ({n_exposed} exposed sites)"
-    elif n_maps >= n_exposed:
-        text = f"all {n_exposed} exposed sites have one, linked from their popups"
-    else:
-        text = (
-            f"the {n_maps} most exposed of {n_exposed} exposed sites have one, "
-            "linked from their popups"
-        )
-    return [("Site maps", [("display:none", text)])]
 
 
 def write_site_maps(
@@ -341,7 +200,7 @@ def _write_maps(
         thumbnails=thumbs,
         site_pages=links,
         layers=layers,
-        legend_sections=_legend_section(result.sites, len(written)),
+        legend_sections=legend_section(result.sites, len(written)),
         pieces=pieces,
     )
     return [write_page(m, folder / MAP_FILE), *written.values()]
@@ -411,7 +270,7 @@ def rebuild_maps(
     """
     folder = Path(folder)
     basemap = check_basemap(basemap)
-    _limit(site_maps)
+    site_maps_limit(site_maps)
     result = load_output(folder)
     rel, overview = "", None
     if site is not None:

@@ -17,7 +17,7 @@ import pandas as pd
 import shapely
 
 from geoexpose.maps._canvas import lonlat_frame
-from geoexpose.maps._html_inline import DASH
+from geoexpose.maps._html_text import DASH
 from geoexpose.maps._layers import base_names
 from geoexpose.maps._tracks import FlightPieces, TrackClip, flight_pieces
 from geoexpose.schema import (

@@ -32,7 +32,7 @@ from geoexpose.maps._canvas import (
     thumbnails_of,
 )
 from geoexpose.maps._encode import encode_geometries, to_lonlat, to_metric
-from geoexpose.maps._html_inline import DASH, escape, panel_html
+from geoexpose.maps._html_text import DASH, escape, panel_html
 from geoexpose.maps._layers import (
     AGL_COLORS,
     add_captures,

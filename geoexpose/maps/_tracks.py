@@ -18,7 +18,7 @@ import shapely
 
 from geoexpose.maps._canvas import Canvas
 from geoexpose.maps._encode import encode_geometries, simplify_levels
-from geoexpose.maps._html_inline import DASH
+from geoexpose.maps._html_text import DASH
 from geoexpose.maps._layers import (
     AGL_COLORS,
     FLIGHT_COLOR,
