@@ -73,6 +73,7 @@ CAPTURE_EXTRA_COLUMNS = [
 POSE_COLUMNS = [c for c in CAPTURE_COLUMNS if c not in (GSD_CM, "geometry")] + [ALT_REF]
 
 MIN_HEIGHT_M = 1.0
+FLAT_DENSIFY = 16  # points per image edge over flat ground with densify=None
 
 
 def captures_from_poses(
@@ -80,7 +81,7 @@ def captures_from_poses(
     cameras: Camera | Sequence[Camera],
     *,
     dem: str | os.PathLike[str] | Dem | None = None,
-    densify: int = 16,
+    densify: int | None = None,
     max_range_m: float = 1000.0,
     min_depression_deg: float = 2.0,
 ) -> gpd.GeoDataFrame:
@@ -104,7 +105,11 @@ def captures_from_poses(
         ``abs_alt_ref``; ``alt_agl_m`` then becomes the height above the DEM under the
         camera (``alt_ref`` ``ground``). Captures whose height it cannot find keep a flat
         footprint, flagged ``elevation_unknown``.
-    densify, max_range_m, min_depression_deg
+    densify
+        Points per image edge. ``None`` (the default): 16 over flat ground; on a DEM as
+        many as keep the footprint's vertices about two DEM cells apart on the ground,
+        16 to 128 (see :func:`geoexpose.imagery.dem.footprints_on_dem`).
+    max_range_m, min_depression_deg
         As for :func:`geoexpose.imagery.footprints.footprints`.
 
     Returns
@@ -180,7 +185,7 @@ def captures_from_poses(
             roll[flat],
             [cams[i] for i in flat],
             cam_reverse=None if reverse is None else reverse[flat],
-            densify=densify,
+            densify=FLAT_DENSIFY if densify is None else densify,
             max_range_m=max_range_m,
             min_depression_deg=min_depression_deg,
         )
@@ -215,7 +220,7 @@ def captures_from_triggers(
     poses: pd.DataFrame,
     *,
     dem: str | os.PathLike[str] | Dem | None = None,
-    densify: int = 16,
+    densify: int | None = None,
     max_range_m: float = 1000.0,
     min_depression_deg: float = 2.0,
 ) -> gpd.GeoDataFrame:

@@ -72,7 +72,7 @@ def read_captures(
     every_s: float = 1.0,
     time_zone: str | None = None,
     video_size: tuple[int, int] | None = None,
-    densify: int = 16,
+    densify: int | None = None,
     max_range_m: float = 1000.0,
     min_depression_deg: float = 2.0,
     strict: bool = False,
@@ -101,7 +101,10 @@ def read_captures(
     video_size
         ``(width, height)`` of the videos in pixels; default 3840 x 2160, flagged
         ``frame_size_assumed`` (it sets the GSD, not the footprint).
-    densify, max_range_m, min_depression_deg
+    densify
+        Points per image edge; ``None``: 16 over flat ground, more on a DEM (see
+        :func:`captures_from_poses`).
+    max_range_m, min_depression_deg
         As for :func:`geoexpose.imagery.footprints.footprints`.
     strict
         Raise :class:`InputError` for a file that cannot be read, instead of warning
