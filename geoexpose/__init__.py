@@ -40,6 +40,7 @@ from geoexpose.imagery import (
 from geoexpose.inspect import inspect_file
 from geoexpose.maps import explore, write_map
 from geoexpose.outputs import OUTPUT_FILES, check_outputs, write_outputs
+from geoexpose.report import write_report
 from geoexpose.scale import StreamResult, TrackFiles, expose_stream, geoparquet
 from geoexpose.scan import ScanInputs, ScanResult, read_inputs, read_site_layers, scan
 from geoexpose.sites import (
@@ -104,6 +105,7 @@ __all__ = [
     "scrub",
     "write_map",
     "write_outputs",
+    "write_report",
 ]
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -27,7 +27,7 @@ FLOORS = {
     "exposure": 3, "maps": 3,
     "outputs": 4, "inspect": 4, "inventory": 4,
     "scale": 5, "audit": 5,
-    "scan": 6,
+    "scan": 6, "store": 6, "report": 6,
     "cli": 7,
 }  # fmt: skip
 #: The one allowed loop: a result writes itself through the writer above it, importing

@@ -6,7 +6,7 @@ file                    content
 ``findings.csv``        one row per finding (:data:`geoexpose.schema.FINDING_COLUMNS`)
 ``exposure.gpkg``       the scan's layers and ``findings``
 ``map.html``            the overview map with a ``findings`` layer
-``report.html``         one printable page: per flight, per site, the findings, the map
+``report.html``         printable: a page per flight and per site, every finding, the map
 ``summary.json``        the scan's summary and ``audit``: policy, areas, finding counts
 ======================  ==================================================================
 

@@ -16,6 +16,7 @@ from geoexpose.cli.inspect import inspect_command
 from geoexpose.cli.layers import layers
 from geoexpose.cli.maps import map_command
 from geoexpose.cli.options import VERBOSITY, set_log_level
+from geoexpose.cli.report import report_command
 from geoexpose.cli.scan import demo_command, scan_command
 
 __all__ = ["main"]
@@ -38,5 +39,6 @@ for command in (
     map_command,
     audit_command,
     scrub_command,
+    report_command,
 ):
     main.add_command(command)
