@@ -11,7 +11,8 @@ given. CSV cells that a spreadsheet would run as a formula are neutralised
 (:func:`csv_table`). Site maps (``sites/<site_id>.html``) are written for the
 most exposed sites, ``SITE_MAPS_CAP`` (50) by default, and ``summary.json`` says
 which under ``site_maps`` (see :mod:`geoexpose.maps`). Every output costs
-O(fixes + sites).
+O(fixes + sites). From ``FORK_SITES`` sites on (on Linux), a forked child process
+writes ``exposure.gpkg`` while the maps are drawn.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import platform
+import sys
+import threading
 from collections import Counter
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
@@ -73,6 +77,10 @@ __all__ = [
 #: What a text cell starts with when a spreadsheet would run it as a formula (OWASP's
 #: list): such cells are written with a ``'`` in front.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+#: Sites from which ``exposure.gpkg`` is written by a forked process while the maps are
+#: drawn (where the system can fork): about 2 s for 300,000 sites.
+FORK_SITES = 50_000
 
 logger = logging.getLogger(__name__)
 
@@ -337,29 +345,80 @@ def _write_files(
     site_maps: int | str,
 ) -> None:
     """Write the files of the output folder into ``folder`` (a staging folder)."""
-    layers = GPKG_LAYERS
-    with atomic_path(folder / GPKG_FILE) as tmp:
-        for table in ("sites", "flights", "pairs"):
-            write_layer(gpkg_table(getattr(result, table)), tmp, layers[table])
-        # the imagery layers, written also when empty so that scripts find them
-        for table in ("footprints", "captures", "capture_sites"):
-            frame = getattr(result, table)
-            unknown = isinstance(frame, gpd.GeoDataFrame)
-            write_layer(gpkg_table(frame), tmp, layers[table], unknown_geometry=unknown)
+    with atomic_path(folder / GPKG_FILE) as tmp, _written_aside(result, tmp):
+        columns = [SITE_ID, FAMILY, KIND, NAME, *EXPOSURE_COLUMNS, STANDOFF_M, OPERATOR]
+        exposed = result.exposed
+        table = csv_table(pd.DataFrame(exposed[[c for c in columns if c in exposed]]))
+        write_text_atomic(folder / SITES_CSV, table.to_csv(index=False, lineterminator="\n"))
+        write_text_atomic(
+            folder / PAIRS_CSV, csv_table(result.pairs).to_csv(index=False, lineterminator="\n")
+        )
+        extra = {}
+        if map_html:
+            maps = write_maps(result, folder, basemap=basemap, site_maps=site_maps)
+            extra["site_maps"] = site_maps_record(result.sites, site_maps, written=maps[1:])
+        info = summary(result, {**extra, **(extra_summary or {})})
+        write_text_atomic(folder / SUMMARY_FILE, json.dumps(info, indent=2, default=str) + "\n")
 
-    columns = [SITE_ID, FAMILY, KIND, NAME, *EXPOSURE_COLUMNS, STANDOFF_M, OPERATOR]
-    exposed = result.exposed
-    table = csv_table(pd.DataFrame(exposed[[c for c in columns if c in exposed]]))
-    write_text_atomic(folder / SITES_CSV, table.to_csv(index=False, lineterminator="\n"))
-    write_text_atomic(
-        folder / PAIRS_CSV, csv_table(result.pairs).to_csv(index=False, lineterminator="\n")
+
+def _write_gpkg(result: ExposureResult, path: Path) -> None:
+    """Write every layer of ``exposure.gpkg`` to ``path``."""
+    layers = GPKG_LAYERS
+    for table in ("sites", "flights", "pairs"):
+        write_layer(gpkg_table(getattr(result, table)), path, layers[table])
+    # the imagery layers, written also when empty so that scripts find them
+    for table in ("footprints", "captures", "capture_sites"):
+        frame = getattr(result, table)
+        unknown = isinstance(frame, gpd.GeoDataFrame)
+        write_layer(gpkg_table(frame), path, layers[table], unknown_geometry=unknown)
+
+
+def _can_fork() -> bool:
+    """Whether a forked process may write ``exposure.gpkg``.
+
+    Only on Linux (macOS forks, but unsafely) and from a process with one thread: a
+    lock that another thread holds at the fork would stay locked in the child, so a
+    threaded caller (a notebook's kernel, a Dask worker) is never forked.
+    """
+    return (
+        hasattr(os, "fork") and sys.platform.startswith("linux") and threading.active_count() == 1
     )
-    extra = {}
-    if map_html:
-        maps = write_maps(result, folder, basemap=basemap, site_maps=site_maps)
-        extra["site_maps"] = site_maps_record(result.sites, site_maps, written=maps[1:])
-    info = summary(result, {**extra, **(extra_summary or {})})
-    write_text_atomic(folder / SUMMARY_FILE, json.dumps(info, indent=2, default=str) + "\n")
+
+
+@contextmanager
+def _written_aside(result: ExposureResult, path: Path) -> Iterator[None]:
+    """Write ``exposure.gpkg`` to ``path`` while the body writes the other files.
+
+    From ``FORK_SITES`` sites on, on Linux, a forked child writes it (GDAL holds the
+    GIL while it writes: a thread would not overlap); the context waits for it at
+    its end and raises its error, naming the file. Else it is written first, here.
+    """
+    if not _can_fork() or len(result.sites) < FORK_SITES:
+        _write_gpkg(result, path)
+        yield
+        return
+    result.flights  # noqa: B018  (made once, here, for the child and for the maps)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: write, report any error through the pipe, leave at once
+        os.close(read_end)
+        status = 1
+        try:
+            _write_gpkg(result, path)
+            status = 0
+        except BaseException as exc:  # whatever it is, the parent says it
+            os.write(write_end, f"{type(exc).__name__}: {exc}".encode()[:2000])
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    try:
+        yield
+    finally:
+        with os.fdopen(read_end, "rb") as pipe:
+            message = pipe.read().decode("utf-8", "replace")
+        _, status = os.waitpid(pid, 0)
+    if status != 0:
+        raise OSError(f"{GPKG_FILE}: not written: {message or f'writer status {status}'}")
 
 
 def _arrow_writes() -> bool:

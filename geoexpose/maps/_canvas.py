@@ -22,7 +22,13 @@ from geoexpose._frames import without_attrs
 from geoexpose.errors import InputError, UsageError
 from geoexpose.maps._basemap import raster_overlay
 from geoexpose.maps._encode import DataBlock
-from geoexpose.maps._html_inline import decor_element, inline_assets, page_part, runtime_element
+from geoexpose.maps._html_inline import (
+    decor_element,
+    feature_group,
+    inline_assets,
+    page_part,
+    runtime_element,
+)
 from geoexpose.maps._thumbnails import Thumbnails
 from geoexpose.schema import CRS_LONLAT, FAMILIES, FAMILY, LAT, LON
 from geoexpose.sites import load_catalog
@@ -53,8 +59,16 @@ logger = logging.getLogger(__name__)
 
 BASEMAPS = ("none", "osm")
 MAX_ZOOM = 19
-_FALLBACK_COLORS = dict(water="#1f78b4", rail="#6a3d9a", power="#ff7f00", military="#33a02c")
-_OTHER_COLORS = ("#b15928", "#e7298a", "#666666")
+_FALLBACK_COLORS = dict(
+    water="#1f78b4",
+    rail="#6a3d9a",
+    power="#ff7f00",
+    military="#e31a1c",
+    hazmat="#b15928",
+    transport="#17becf",
+    emergency="#e7298a",
+)  # as layers/catalog.toml; used only where the catalog gives a family no colour
+_OTHER_COLORS = ("#666666", "#a6761d", "#1b9e77")  # a user's own families, in turn
 OSM_NOTE = (
     "Basemap: OpenStreetMap tiles are loaded from tile.openstreetmap.org, "
     "which sees the area you view."
@@ -150,9 +164,7 @@ class Canvas:
 
     def layer(self, name: str, fn: str, value: Any, *, show: bool = True) -> folium.FeatureGroup:
         """Add a toggleable layer drawn by the runtime's ``fn`` from ``value``."""
-        import folium
-
-        group = folium.FeatureGroup(name=layer_name(name), show=show)
+        group = feature_group(layer_name(name), show=show)
         group.add_to(self.map)
         return self.draw(group, fn, value)
 

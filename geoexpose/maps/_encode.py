@@ -32,6 +32,7 @@ __all__ = [
     "MICRO",
     "DataBlock",
     "encode_geometries",
+    "encode_points_xy",
     "json_text",
     "simplify_levels",
     "simplify_m",
@@ -114,13 +115,31 @@ def _encode_points(geoms: np.ndarray) -> dict[str, np.ndarray]:
     thousands of fixes costs no shapely object per point.
     """
     coords, owner = shapely.get_coordinates(geoms, return_index=True)
-    q = np.round(coords * MICRO).astype("int64")
+    return encode_points_xy(coords, owner, len(geoms))
+
+
+def encode_points_xy(
+    xy: np.ndarray, owner: np.ndarray | None = None, n: int | None = None
+) -> dict[str, np.ndarray]:
+    """Encode points given as lon/lat rows, as :func:`encode_geometries` encodes them.
+
+    ``owner`` (ascending) gives the feature of each point, of ``n`` features (a
+    MultiPoint each); without it every point is a feature of its own. No shapely
+    geometry is made.
+
+    >>> encode_points_xy(np.array([[1.0, 2.0], [1.5, 2.0]]))["d"].tolist()
+    [1000000, 2000000, 500000, 0]
+    """
+    xy = np.asarray(xy, dtype="float64").reshape(-1, 2)
+    if owner is None:
+        owner, n = np.arange(len(xy)), len(xy)
+    q = np.round(xy * MICRO).astype("int64")
     d = np.empty(2 * len(q), dtype="int64")
     d[0::2] = np.diff(q[:, 0], prepend=0)
     d[1::2] = np.diff(q[:, 1], prepend=0)
     ones = np.ones(len(q), dtype="int64")
     return {
-        "fp": np.bincount(owner, minlength=len(geoms)),
+        "fp": np.bincount(owner, minlength=int(n or 0)),
         "pt": np.zeros(len(q), dtype="int64"),
         "pr": ones,
         "rc": ones.copy(),

@@ -29,6 +29,7 @@ from geoexpose.errors import UsageError
 __all__ = [
     "assert_self_contained",
     "decor_element",
+    "feature_group",
     "inline_assets",
     "leaflet_files",
     "page_part",
@@ -321,6 +322,48 @@ def page_part(
     element = Part()
     element._name = name
     return element
+
+
+@functools.cache
+def _group_class() -> type:
+    """Make the class of :func:`feature_group`, once (folium is imported only here)."""
+    import folium
+    from branca.element import Element
+
+    class Raw(Element):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+        def render(self, **kwargs: Any) -> str:
+            return self.text
+
+    class Group(folium.FeatureGroup):
+        """A FeatureGroup whose script is written directly, not through Jinja twice."""
+
+        def render(self, **kwargs: Any) -> str:
+            name, script = self.get_name(), getattr(self.get_root(), "script")  # noqa: B009
+            script.add_child(Raw(f"var {name} = L.featureGroup({{}});"), name=name)
+            for child in self._children.values():  # the layer is filled, then shown
+                child.render(**kwargs)
+            if self.show and self._parent is not None:
+                shown = Raw(f"{name}.addTo({self._parent.get_name()});")
+                script.add_child(shown, name=f"{name}_add")
+            return ""
+
+    return Group
+
+
+def feature_group(name: str, *, show: bool = True) -> Any:
+    """Make a folium ``FeatureGroup`` (one entry of the layer control) that renders quickly.
+
+    folium renders each of its elements through a Jinja template and compiles the
+    result as a template once more; this group writes the same two statements
+    (``L.featureGroup({})`` and, when shown, ``addTo`` its map) as plain text.
+    ``name`` goes to the layer control, which still renders it through Jinja (see
+    :func:`geoexpose.maps._canvas.layer_name`).
+    """
+    return _group_class()(name=name, show=show)
 
 
 @functools.cache

@@ -7,6 +7,7 @@ as a dash; every value that goes into HTML is escaped.
 from __future__ import annotations
 
 import html
+import math
 
 import numpy as np
 import pandas as pd
@@ -66,8 +67,27 @@ def text_array(values: pd.Series, column: str) -> np.ndarray:
         return np.array([f"{value:.{decimals}f}" if np.isfinite(value) else DASH], dtype=object)
     # Each distinct value is formatted once: a site table repeats 0 and NaN a lot.
     distinct, which = np.unique(number, return_inverse=True)
-    text = np.where(np.isfinite(distinct), np.char.mod(f"%.{decimals}f", distinct), DASH)
-    return text[which.reshape(-1)].astype(object)
+    text = np.array(
+        [f"{v:.{decimals}f}" if math.isfinite(v) else DASH for v in distinct.tolist()] + [DASH],
+        dtype=object,
+    )  # (the dash keeps an array of objects when empty)
+    return text[which.reshape(-1)]
+
+
+def _utc_seconds(values: pd.Series) -> np.ndarray:
+    """Each time as a UTC ``datetime64[s]`` (floored), NaT where missing or not a time.
+
+    Columns that hold datetimes already are converted by numpy (naive ones read as
+    UTC), without parsing.
+    """
+    dtype = values.dtype
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        naive = values.array.tz_convert("UTC").tz_localize(None)  # type: ignore[attr-defined]
+        return np.asarray(naive).astype("datetime64[s]")
+    if isinstance(dtype, np.dtype) and dtype.kind == "M":
+        return values.to_numpy().astype("datetime64[s]")
+    times = pd.to_datetime(values, utc=True, errors="coerce")
+    return times.dt.tz_localize(None).to_numpy("datetime64[ns]").astype("datetime64[s]")
 
 
 def _time_text(values: pd.Series) -> pd.Series:
@@ -78,8 +98,7 @@ def _time_text(values: pd.Series) -> pd.Series:
     >>> _time_text(pd.Series(["2026-06-12T10:02:03.9+02:00", None])).tolist()[0]
     '2026-06-12 08:02:03 UTC'
     """
-    times = pd.to_datetime(values, utc=True, errors="coerce")
-    seconds = times.dt.tz_localize(None).to_numpy("datetime64[ns]").astype("datetime64[s]")
+    seconds = _utc_seconds(values)
     distinct, which = np.unique(seconds, return_inverse=True)
     iso = np.datetime_as_string(distinct, unit="s")
     text = np.array([t.replace("T", " ") + " UTC" for t in iso.tolist()] + [DASH], dtype=object)

@@ -9,6 +9,7 @@ Flight tracks are drawn at the level of detail of the zoom (``TRACK_LEVELS_M``).
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -76,12 +77,20 @@ TRACK_LEVELS_M = (SIMPLIFY_M, 4.0, 16.0, 64.0, 256.0, 1024.0)
 _FOOTPRINT_SIMPLIFY_M = 0.5
 _MAX_SITES_LISTED = 5
 _FEW_ROWS = 64  # style rows found in plain Python, below this many
+_FOLDERS = re.compile(r"^.*[\\/]")  # what base_names cuts off
 
 
 def base_names(values: pd.Series) -> pd.Series:
-    """Only the file name of each path: a map shares no local folders."""
-    names = values.astype(str).str.replace(r"^.*[\\/]", "", regex=True)
-    return names.astype(object).where(values.notna(), None)
+    r"""Only the file name of each path: a map shares no local folders.
+
+    Each distinct path is cut once (a fleet's fixes repeat a few hundred of them).
+
+    >>> base_names(pd.Series(["/a/b/x.csv", "C:\\logs\\y.csv", None])).tolist()
+    ['x.csv', 'y.csv', None]
+    """
+    codes, uniques = pd.factorize(values)  # missing values: code -1
+    names = [_FOLDERS.sub("", str(v)) for v in np.asarray(uniques, dtype=object).tolist()]
+    return pd.Series(np.array([*names, None], dtype=object)[codes], values.index, dtype=object)
 
 
 def _styles(frame: pd.DataFrame) -> tuple[list[dict[str, Any]], np.ndarray]:

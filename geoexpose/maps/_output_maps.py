@@ -88,7 +88,7 @@ def write_site_maps(
     else:
         wanted = [str(i) for i in ([site_ids] if isinstance(site_ids, str) else site_ids)]
     wanted = list(dict.fromkeys(wanted))
-    names = site_file_names(sites[SITE_ID])
+    names = site_file_names(sites[SITE_ID], only=wanted)
     unknown = [i for i in wanted if i not in names]
     if unknown:
         raise InputError(f"site {unknown[0]!r}: not among the sites of the result")

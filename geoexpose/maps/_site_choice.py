@@ -46,15 +46,18 @@ SITE_MAPS_CAP = 50
 _RESERVED = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)$", re.IGNORECASE)
 
 
-def site_file_names(site_ids: Any) -> dict[str, str]:
+def site_file_names(site_ids: Any, *, only: Sequence[str] | None = None) -> dict[str, str]:
     """File name of each site's map: the id made safe, unique in any file system.
 
     Characters other than letters, digits, ``.``, ``_`` and ``-`` become ``_``;
     where two ids give the same name (letter case ignored), each takes the first 8
-    hex digits of the SHA-1 of its id as a suffix.
+    hex digits of the SHA-1 of its id as a suffix. ``only``: return the names of
+    these ids alone (those among ``site_ids``), still unique among all of them.
 
     >>> site_file_names(["osm:way/123", "W1"])
     {'osm:way/123': 'osm_way_123.html', 'W1': 'W1.html'}
+    >>> site_file_names(["a/b", "A_b", "c"], only=["a/b", "c"])
+    {'a/b': 'a_b-3ec69c85.html', 'c': 'c.html'}
     """
     text = pd.Series(site_ids)
     if not (isinstance(text.dtype, pd.StringDtype) and not text.isna().any()):
@@ -63,13 +66,26 @@ def site_file_names(site_ids: Any) -> dict[str, str]:
     safe = ids.str.replace(r"[^A-Za-z0-9._-]+", "_", regex=True).str.strip("._-").str[:120]
     safe = safe.where(safe != "", "site")
     safe = safe.where(~safe.str.match(_RESERVED.pattern, case=False), "_" + safe)
-    lower = pd.Series(safe.str.lower().to_numpy(dtype=object), dtype=object)
-    clash = lower.duplicated(keep=False).to_numpy()  # hashing objects: quicker than Arrow's
+    if only is not None:  # the few ids asked for, against all the others
+        mine = ids.isin([str(i) for i in only]).to_numpy(dtype=bool)
+        ids, safe, lower = ids[mine], safe[mine], _clashing(safe.str.lower(), mine)
+        clash = lower.to_numpy(dtype=bool)
+    else:
+        lower = pd.Series(safe.str.lower().to_numpy(dtype=object), dtype=object)
+        clash = lower.duplicated(keep=False).to_numpy()  # hashing objects: quicker than Arrow's
     names = (safe + ".html").to_numpy(dtype=object)
     for k in np.flatnonzero(clash):
         digest = hashlib.sha1(str(ids.iloc[k]).encode("utf-8")).hexdigest()[:8]
         names[k] = f"{safe.iloc[k]}-{digest}.html"
     return dict(zip(ids.to_numpy(dtype=object).tolist(), names.tolist(), strict=True))
+
+
+def _clashing(lower: pd.Series, mine: np.ndarray) -> pd.Series:
+    """Whether each name of ``lower[mine]`` is also the name of another id (case ignored)."""
+    wanted = lower[mine]
+    same = lower[lower.isin(wanted.to_numpy(dtype=object)).to_numpy(dtype=bool)]
+    counts = same.value_counts()
+    return wanted.map(counts).fillna(0) > 1
 
 
 def site_maps_limit(site_maps: int | str) -> int | None:

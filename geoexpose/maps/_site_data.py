@@ -41,6 +41,7 @@ __all__ = [
     "line_positions",
     "object_strings",
     "rows_by_site",
+    "zone_boxes",
 ]
 
 
@@ -130,18 +131,28 @@ def _fixes_near(fixes: pd.DataFrame | None, sites: pd.DataFrame | None) -> np.nd
     if sites is None or len(sites) == 0:
         return np.zeros(0, dtype="int64")
     index = FixIndex(fixes)
-    bounds = shapely.bounds(sites.geometry.to_numpy())
+    near = np.zeros(len(fixes), dtype=bool)
+    for box in shapely.box(*zone_boxes(sites).T):
+        near[index.inside(box)] = True
+    return np.flatnonzero(near)
+
+
+def zone_boxes(sites: pd.DataFrame, pad: float = 0.0) -> np.ndarray:
+    """Boxes (rows of west, south, east, north) that hold each site's zone, in degrees.
+
+    Each site's bounds are widened by its ``standoff_m`` (and 1 %, and a metre),
+    then by ``pad`` times the box's width and height on each side.
+    """
+    bounds = shapely.bounds(sites.geometry.to_numpy()).reshape(-1, 4)
     standoff = np.zeros(len(sites))
     if STANDOFF_M in sites:
         standoff = pd.to_numeric(sites[STANDOFF_M], errors="coerce").fillna(0).to_numpy("float64")
     d_lat = (np.maximum(standoff, 0.0) * 1.01 + 1.0) / 110_000.0
     coslat = np.cos(np.radians(np.minimum(np.abs(bounds[:, [1, 3]]).max(axis=1) + d_lat, 89.9)))
     d_lon = d_lat / coslat
-    boxes = shapely.box(
-        bounds[:, 0] - d_lon, bounds[:, 1] - d_lat, bounds[:, 2] + d_lon, bounds[:, 3] + d_lat
-    )
-    found = [index.inside(box) for box in boxes]
-    return np.unique(np.concatenate([np.zeros(0, dtype="int64"), *found]))
+    boxes = bounds + np.column_stack([-d_lon, -d_lat, d_lon, d_lat])
+    size = boxes[:, 2:] - boxes[:, :2]
+    return boxes + pad * np.hstack([-size, size])
 
 
 def line_positions(flights: pd.DataFrame) -> pd.DataFrame:
@@ -217,7 +228,13 @@ class SiteMapData:
             pieces = flight_pieces(self.flights, fixes, self.params)
         if pieces is not None:  # rows of object columns are taken by numpy, per map
             pieces = dataclasses.replace(pieces.with_levels(), frame=object_strings(pieces.frame))
-        self.tracks = TrackClip(pieces)
+        # A site map clips the tracks to its zone's box padded by half (see site_map).
+        around = (
+            zone_boxes(self.sites, 0.51)
+            if site_ids is not None and self.sites is not None
+            else None
+        )
+        self.tracks = TrackClip(pieces, boxes=around)
         near = None if site_ids is None else _fixes_near(fixes, self.sites)
         self.fixes = fix_table(fixes, near)
         del fixes

@@ -31,7 +31,7 @@ from geoexpose.maps._canvas import (
     new_map,
     thumbnails_of,
 )
-from geoexpose.maps._encode import encode_geometries, to_lonlat, to_metric
+from geoexpose.maps._encode import encode_geometries, encode_points_xy, to_lonlat, to_metric
 from geoexpose.maps._html_text import DASH, escape, panel_html
 from geoexpose.maps._layers import (
     AGL_COLORS,
@@ -186,8 +186,7 @@ def _fix_layer(canvas: Canvas, fixes: pd.DataFrame, idx: np.ndarray, label: str)
         # The fixes without a popup: one MultiPoint per height class, not clickable.
         order = np.argsort(cls[plain], kind="stable")
         present, part = np.unique(cls[plain][order], return_inverse=True)
-        points = shapely.multipoints(xy[plain][order], indices=part)
-        spec = {"g": encode_geometries(np.asarray(points, dtype=object)), "styles": styles}
+        spec = {"g": encode_points_xy(xy[plain][order], part, len(present)), "styles": styles}
         group = canvas.layer(label, "features", spec | {"s": present, "interactive": False})
     inside = fixes.iloc[idx[popup]]
     frame = pd.DataFrame(
@@ -197,7 +196,7 @@ def _fix_layer(canvas: Canvas, fixes: pd.DataFrame, idx: np.ndarray, label: str)
         frame[SOURCE] = base_names(inside[SOURCE]).to_numpy()
     title = frame[FLIGHT_ID] if FLIGHT_ID in frame else pd.Series(DASH, index=frame.index)
     spec = {
-        "g": encode_geometries(shapely.points(xy[popup])),
+        "g": encode_points_xy(xy[popup]),
         "styles": styles,
         "s": cls[popup],
         "table": table(frame, [c for c in frame.columns if c != FLIGHT_ID], title),
@@ -212,7 +211,7 @@ def _fix_layer(canvas: Canvas, fixes: pd.DataFrame, idx: np.ndarray, label: str)
 def _panel(
     data: SiteMapData, site: pd.DataFrame, site_id: str, overview: str | None, n: dict[str, Any]
 ) -> str:
-    row = site.iloc[[0]]
+    row = pd.DataFrame(site.iloc[[0]])  # a plain frame: a GeoDataFrame's columns cost more
     cols = [c for c in (SITE_ID, FAMILY, KIND, STANDOFF_M, *EXPOSURE_COLUMNS) if c in row]
     numbers = pd.DataFrame(row[cols]).reset_index(drop=True)
     for key in ("fixes in the zone", "flight positions in the zone"):

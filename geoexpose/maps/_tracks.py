@@ -205,11 +205,15 @@ def add_flights(
     draw_flights(canvas, pieces, name=name)
 
 
-def short_lines(geoms: np.ndarray, n_max: int) -> tuple[np.ndarray, np.ndarray]:
+def short_lines(
+    geoms: np.ndarray, n_max: int, *, boxes: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Cut the lines of ``geoms`` into LineStrings of at most ``n_max`` vertices.
 
     Consecutive pieces share their end vertex, so they join as the line did.
     Returns the short lines and the position in ``geoms`` each comes from.
+    ``boxes`` (rows of west, south, east, north): keep only the short lines whose
+    bounds meet one of them (the others are never made).
     """
     parts, part_of = shapely.get_parts(geoms, return_index=True)
     is_line = shapely.get_type_id(parts) == 1
@@ -225,18 +229,30 @@ def short_lines(geoms: np.ndarray, n_max: int) -> tuple[np.ndarray, np.ndarray]:
     cut = local // step
     own = cut < n_cut[line_of]  # the vertex opens or continues short line ``cut``
     ends = (local % step == 0) & (local > 0)  # ... and also ends short line ``cut - 1``
-    vert = np.concatenate([np.flatnonzero(own), np.flatnonzero(ends)])
-    key = np.concatenate([first[own] + cut[own], first[ends] + cut[ends] - 1])
-    order = np.lexsort((vert, key))
-    lines = shapely.linestrings(coords[vert[order]], indices=key[order])
-    return lines, np.repeat(part_of, n_cut)
+    # In order of short line, then vertex: each vertex once or, where one line ends
+    # and the next starts, twice (the first copy ends line ``cut - 1``); no sort.
+    copies = own.astype("int64") + ends
+    key = np.repeat(first + cut, copies)
+    key[(np.cumsum(copies) - copies)[ends]] -= 1
+    xy = np.repeat(coords, copies, axis=0)
+    of = np.repeat(part_of, n_cut)
+    if boxes is not None and len(key):  # keys run from 0; a short line has 2 vertices or more
+        starts = np.flatnonzero(np.diff(key, prepend=-1))
+        lo, hi = np.minimum.reduceat(xy, starts), np.maximum.reduceat(xy, starts)
+        keep = np.zeros(len(starts), dtype=bool)
+        for x0, y0, x1, y1 in np.asarray(boxes, dtype="float64").reshape(-1, 4):
+            keep |= (lo[:, 0] <= x1) & (hi[:, 0] >= x0) & (lo[:, 1] <= y1) & (hi[:, 1] >= y0)
+        mine = keep[key]
+        xy, key, of = xy[mine], (np.cumsum(keep) - 1)[key[mine]], of[keep]
+    lines = shapely.linestrings(xy, indices=key) if len(xy) else np.empty(0, dtype=object)
+    return np.asarray(lines, dtype=object), of
 
 
 class _ShortLineIndex:
     """Geometries cut into short lines held in an STRtree (see :func:`short_lines`)."""
 
-    def __init__(self, geoms: np.ndarray, n_max: int) -> None:
-        self.lines, self.of = short_lines(geoms, n_max)
+    def __init__(self, geoms: np.ndarray, n_max: int, boxes: np.ndarray | None = None) -> None:
+        self.lines, self.of = short_lines(geoms, n_max, boxes=boxes)
         self.tree = shapely.STRtree(self.lines)
 
     def clip(self, box: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -266,14 +282,24 @@ class TrackClip:
         When they have their levels of detail, each level is clipped too.
     n_max
         Vertices of each short line.
+    boxes
+        The only areas that will be clipped (rows of west, south, east, north), when
+        known: the tracks elsewhere are not indexed. A box clipped must lie inside
+        one of them.
     """
 
-    def __init__(self, pieces: FlightPieces | None, *, n_max: int = CLIP_VERTICES) -> None:
+    def __init__(
+        self,
+        pieces: FlightPieces | None,
+        *,
+        n_max: int = CLIP_VERTICES,
+        boxes: np.ndarray | None = None,
+    ) -> None:
         self.pieces = pieces
         geoms = pieces.geoms if pieces is not None else np.empty(0, dtype=object)
-        self._base = _ShortLineIndex(geoms, n_max)
+        self._base = _ShortLineIndex(geoms, n_max, boxes)
         levels = pieces.levels if pieces is not None and pieces.levels is not None else []
-        self._levels = [_ShortLineIndex(level, n_max) for level in levels]
+        self._levels = [_ShortLineIndex(level, n_max, boxes) for level in levels]
 
     def clip(self, box: Any) -> FlightPieces | None:
         """Clip the tracks to ``box`` (a polygon, EPSG:4326), from the pieces that reach it.

@@ -1,0 +1,61 @@
+"""exposure.gpkg written by a forked process while the maps are drawn (large scans)."""
+
+from __future__ import annotations
+
+import os
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from conftest import make_sites, make_track
+
+import geoexpose as gx
+from geoexpose import outputs
+
+pytestmark = pytest.mark.skipif(not outputs._can_fork(), reason="forks on Linux only")
+
+
+@pytest.fixture()
+def result():
+    lon = np.linspace(6.0, 6.01, 300)
+    fixes = pd.concat(
+        [make_track(lon, np.full(300, 45.0), flight="a"),
+         make_track(lon[::-1], np.full(300, 45.0003), flight="b", t0="2026-06-12T12:00:00Z")],
+        ignore_index=True,
+    )  # fmt: skip
+    points = [shapely.Point(6.005, 45.0), shapely.Point(7.0, 46.0), shapely.Point(6.002, 45.0)]
+    return gx.expose(make_sites(points, standoff_m=50.0), fixes)
+
+
+def test_forked_writer_writes_every_layer(tmp_path, result, monkeypatch):
+    monkeypatch.setattr(outputs, "FORK_SITES", 0)  # fork even for three sites
+    parent = os.getpid()
+    out = result.write(tmp_path / "out")
+    assert os.getpid() == parent  # the child never comes back here
+    gpkg = out / "exposure.gpkg"
+    layers = set(gpd.list_layers(gpkg)["name"])
+    assert {"sites", "flights", "flight_sites", "footprints", "captures"} <= layers
+    sites = gpd.read_file(gpkg, layer="sites")
+    assert list(sites["site_id"]) == ["s0", "s1", "s2"]
+    assert sites.geometry.x.tolist() == [6.005, 7.0, 6.002]
+    assert sorted(gpd.read_file(gpkg, layer="flights")["flight_id"]) == ["a", "b"]
+    assert (out / "summary.json").is_file() and (out / "map.html").is_file()
+    hidden = [p.name for p in out.iterdir() if p.name.startswith(".")]
+    assert hidden == [".geoexpose-manifest.json"]  # no temporary file left
+
+
+def test_an_error_of_the_forked_writer_is_raised_and_nothing_is_written(
+    tmp_path, result, monkeypatch
+):
+    monkeypatch.setattr(outputs, "FORK_SITES", 0)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(outputs, "write_layer", broken)  # the child inherits it
+    out = tmp_path / "out"
+    with pytest.raises(OSError, match=r"exposure\.gpkg: not written: RuntimeError: disk full"):
+        result.write(out)
+    assert not out.exists() or not any(p for p in out.iterdir() if not p.name.startswith("."))
