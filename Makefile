@@ -35,14 +35,11 @@ lint: $(VENV)/.installed-test
 clean:
 	rm -rf $(VENV) out build dist .pytest_cache
 
-# docs/demo_map.png and docs/demo_site_map.png: the demo's overview map (with one photo's
-# popup open) and the map of its water works, in headless Chromium (apt-get install chromium)
-SHOT := chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
-	--disable-component-update --disable-sync --no-first-run --hide-scrollbars \
-	--window-size=1200,800 --virtual-time-budget=3000
-screenshots: $(VENV)/.installed-demo
-	$(BIN)/geoexpose demo --out out/demo --overwrite
-	$(SHOT) --user-data-dir=$$(mktemp -d) --screenshot=docs/demo_map.png \
-		"file://$(CURDIR)/out/demo/map.html#footprint=flight3%2FDJI_0028.JPG"
-	$(SHOT) --user-data-dir=$$(mktemp -d) --screenshot=docs/demo_site_map.png \
-		"file://$(CURDIR)/out/demo/sites/brenmoor-water-works.html"
+# The README's pictures in docs/ (examples/screenshots.py): the demo's overview and
+# water works map; a scan of the two real DJI flights near Bremerton (read from
+# $GEOEXPOSE_REALDATA, never copied) against made-up sites, its overview and a site
+# map; one page of that scan's PDF briefing. Needs Debian's chromium (apt-get install
+# chromium) and pypdfium2 (the test extra).
+GEOEXPOSE_REALDATA ?= $(abspath ../shared/realdata)
+screenshots: $(VENV)/.installed-test
+	GEOEXPOSE_REALDATA=$(GEOEXPOSE_REALDATA) $(BIN)/python examples/screenshots.py

@@ -11,9 +11,19 @@ __all__ = [
     "InputWarning",
     "OutputExistsError",
     "UsageError",
+    "counted",
     "one_line",
     "printable",
 ]
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """Return ``n`` and its noun, singular for one: the count in a message.
+
+    >>> counted(1, "file"), counted(3, "file"), counted(2, "capture x site", "captures x site")
+    ('1 file', '3 files', '2 captures x site')
+    """
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
 def printable(text: str) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from geoexpose._files import expand_paths
-from geoexpose.errors import InputError, UsageError, one_line
+from geoexpose.errors import InputError, UsageError, counted, one_line
 from geoexpose.imagery import (
     IMAGE_SUFFIXES,
     camera_from_tags,
@@ -152,7 +152,11 @@ def _folder(folder: Path, time_zone: str | None) -> dict[str, Any]:
     report: dict[str, Any] = {"path": str(folder), "format": "folder", "files": files}
     if any(f["status"] in _READ for f in files):
         return {**report, "status": "read"}
-    reason = _none_found(folder) if not files else f"nothing readable: {len(files)} files skipped"
+    reason = (
+        _none_found(folder)
+        if not files
+        else f"nothing readable: {counted(len(files), 'file')} skipped"
+    )
     return {**report, "status": "skipped", "reason": reason}
 
 

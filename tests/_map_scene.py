@@ -163,7 +163,7 @@ def layer_specs(text: str) -> dict[str, dict]:
     for name, group in _OVERLAY.findall(control):
         fn, spec = by_group[group]
         name = json.loads(f'"{name}"')  # as the page's JSON spells it
-        out[name] = {"fn": fn, **spec}
+        out[name] = {"fn": fn, **spec, "shown": f"{group}.addTo(" in text}
         table = spec.get("table")
         if isinstance(table, str):
             out[name]["table"] = data[table]

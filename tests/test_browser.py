@@ -19,6 +19,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 
 import geoexpose as gx
 from geoexpose import maps
@@ -143,7 +144,7 @@ def test_overview_loads_nothing_and_has_one_toggle_per_family(opened, scene_map)
         *FAMILY_LAYERS,
         "bees sites",
         "flights",
-        "capture footprints",
+        *maps.FOOTPRINT_LAYERS,  # those that show a site, and the others (off)
         "camera positions",
     ]
     assert page.page.locator(".leaflet-control-scale-line").count() >= 1
@@ -254,4 +255,134 @@ def test_a_link_with_a_site_fragment_opens_that_sites_popup(opened, demo_folder)
     page = opened(demo_folder / "map.html", "#site=brenmoor-depot")
     page.page.wait_for_selector(".leaflet-popup-content", timeout=5000)
     assert page.page.text_content(".leaflet-popup-content b") == "Brenmoor Depot"
+    page.check_private()
+
+
+# --- the time slider, labels, legend and footprint layers (issue 14) ----------------
+
+_T0_MS = int(pd.Timestamp("2024-05-01T10:00:00Z").value // 1_000_000)  # tests/_map_scene T0
+
+
+def _slide(page, ms: int) -> dict:
+    """Move the time slider to ``ms`` as a reader would (an input event); return the state."""
+    page.page.evaluate(
+        "ms => { const s = document.querySelector('.gx-time input[type=range]');"
+        " s.value = String(ms); s.dispatchEvent(new Event('input', {bubbles: true})); }",
+        ms,
+    )
+    return page.page.evaluate(
+        "({t: geoexpose.time.t, marks: geoexpose.time.marks, trail: geoexpose.time.trail,"
+        " captures: geoexpose.time.captures, utc: document.querySelector('.gx-utc').textContent,"
+        " drawn: document.querySelectorAll('.leaflet-tooltip-pane *').length})"
+    )
+
+
+def test_moving_the_time_slider_moves_the_aircraft_and_shows_the_captures(opened, scene_map):
+    page = opened(scene_map)
+    slider = page.page.locator(".gx-time input[type=range]")
+    assert slider.count() == 1
+    # The scene's fixes: one a second from T0 for 49 s, going north 0.0001 degrees a
+    # second from 50.0 N, 8.0 E; its photos: c1 at T0 and c2 at T0 + 5 s (c3 has no
+    # camera position).
+    assert int(slider.get_attribute("min")) == _T0_MS
+    assert int(slider.get_attribute("max")) == _T0_MS + 49_000
+    start = _slide(page, _T0_MS)
+    assert start["trail"] == 1 and start["captures"] == 1
+    assert start["marks"] == [[pytest.approx(50.0, abs=1e-6), pytest.approx(8.0, abs=1e-6)]]
+    assert start["utc"] == "2024-05-01 10:00:00 UTC"
+    later = _slide(page, _T0_MS + 20_000)
+    assert later["trail"] == 21 and later["captures"] == 2
+    assert later["marks"][0][0] == pytest.approx(50.0020, abs=1e-6)
+    assert later["utc"] == "2024-05-01 10:00:20 UTC"
+    # Back again: the trail shortens and the later photo goes.
+    again = _slide(page, _T0_MS + 2_000)
+    assert again["trail"] == 3 and again["captures"] == 1
+    page.check_private()
+
+
+def test_play_advances_the_time_and_pause_stops_it(opened, scene_map):
+    page = opened(scene_map)
+    _slide(page, _T0_MS)
+    page.page.select_option(".gx-time select", "10")
+    page.page.click(".gx-time button")
+    page.page.wait_for_function(f"geoexpose.time.t > {_T0_MS + 1000}", timeout=5000)
+    page.page.click(".gx-time button")  # pause
+    stopped = page.page.evaluate("geoexpose.time.t")
+    page.page.wait_for_timeout(400)
+    assert page.page.evaluate("geoexpose.time.t") == stopped < _T0_MS + 49_000
+    assert page.page.evaluate("geoexpose.time.trail") > 1
+    page.check_private()
+
+
+def test_exposed_sites_are_labelled_by_name_as_text(opened, scene_map):
+    page = opened(scene_map)
+    labels = page.page.eval_on_selector_all(".gx-label", "els => els.map(e => e.textContent)")
+    # W1 (72), M1 (95) and R1 (15, renamed to an <img> tag) are exposed; the others not.
+    assert sorted(labels) == sorted(["Works <A&B>", "Camp", '<img src=x onerror="window.pwned=1">'])
+    assert page.page.evaluate("window.pwned") is None
+    page.check_private()
+
+
+def test_legend_folds_and_starts_folded_on_a_small_screen(opened, scene_map, browser):
+    page = opened(scene_map)
+    assert page.page.evaluate("document.querySelector('details.gx-legend').open") is True
+    page.page.click("details.gx-legend summary")
+    assert page.page.evaluate("document.querySelector('details.gx-legend').open") is False
+    small = browser.new_context(offline=True, viewport={"width": 600, "height": 500})
+    try:
+        p = small.new_page()
+        p.goto(scene_map.resolve().as_uri(), wait_until="load")
+        assert p.evaluate("document.querySelector('details.gx-legend').open") is False
+    finally:
+        small.close()
+
+
+def test_footprints_showing_no_site_are_a_layer_off_at_first(opened, scene_map):
+    page = opened(scene_map)
+    checked = page.page.evaluate(
+        "Object.fromEntries(Array.from(document.querySelectorAll("
+        "'.leaflet-control-layers-overlays label')).map(l => [l.textContent.trim(),"
+        " l.querySelector('input').checked]))"
+    )
+    assert checked["capture footprints showing a site"] is True
+    assert checked["other capture footprints"] is False
+    # Asking for such a footprint's popup switches its layer on.
+    assert "DJI_0002.JPG" in page.open_popup("footprint", "c2")
+    page.check_private()
+
+
+def test_the_demo_site_map_has_a_time_slider_that_replays_the_zone(opened, demo_folder):
+    page = opened(demo_folder / "sites" / "brenmoor-substation.html")
+    slider = page.page.locator(".gx-time input[type=range]")
+    assert slider.count() == 1
+    lo, hi = int(slider.get_attribute("min")), int(slider.get_attribute("max"))
+    first, last = _slide(page, lo), _slide(page, hi)
+    assert first["trail"] < last["trail"] and last["captures"] >= first["captures"]
+    page.check_private()
+
+
+def test_a_label_that_would_cover_a_more_exposed_sites_label_is_hidden(opened, tmp_path):
+    sites = gpd.GeoDataFrame(
+        {
+            "site_id": ["low", "high", "far"],
+            "family": ["water", "power", "rail"],
+            "name": ["Low scorer", "High scorer", "Far away"],
+            "exposure_score": [30.0, 90.0, 50.0],
+        },
+        # low and high overlap (their labels sit at the same centre); far is 5 km east
+        geometry=[
+            shapely.box(8.0, 50.0, 8.001, 50.001),
+            shapely.box(8.0, 50.0, 8.001, 50.001),
+            shapely.box(8.07, 50.0, 8.071, 50.001),
+        ],
+        crs="EPSG:4326",
+    )
+    path = maps.write_map(maps.explore(sites=sites), tmp_path / "map.html")
+    page = opened(path)
+    shown = page.page.eval_on_selector_all(
+        ".gx-label",
+        "els => els.filter(e => getComputedStyle(e).visibility !== 'hidden')"
+        ".map(e => e.textContent)",
+    )
+    assert sorted(shown) == ["Far away", "High scorer"]
     page.check_private()

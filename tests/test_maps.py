@@ -149,6 +149,23 @@ def test_osm_basemap_adds_tiles_and_privacy_note(tmp_path, scene):
     assert note and "tile.openstreetmap.org" in note.group(1) and "sees the area" in note.group(1)
 
 
+def footprints(specs: dict[str, dict]) -> dict:
+    """The two footprint layers as one: their table, each capture's geometry and colour."""
+    parts = {n: specs[n] for n in maps.FOOTPRINT_LAYERS if n in specs}
+    table = next(iter(parts.values()))["table"]
+    geoms: list = [None] * len(table["title"])
+    colors: list = [None] * len(table["title"])
+    for part in parts.values():
+        assert part["table"] == table
+        for row, g, s in zip(part["rows"], decode(part["g"]), part["s"], strict=True):
+            geoms[row], colors[row] = g, part["styles"][s]["color"]
+    return {"table": table, "geoms": geoms, "colors": colors, "on": _shown_at_first(specs)}
+
+
+def _shown_at_first(specs: dict[str, dict]) -> dict[str, bool]:
+    return {n: specs[n]["shown"] for n in maps.FOOTPRINT_LAYERS if n in specs}
+
+
 def test_one_layer_per_family_then_flights_and_captures(tmp_path, scene):
     sites = scene[0]
     captures, capture_sites = make_captures(tmp_path)
@@ -161,7 +178,7 @@ def test_one_layer_per_family_then_flights_and_captures(tmp_path, scene):
         "military sites",
         "bees sites",
         "flights",
-        "capture footprints",
+        *maps.FOOTPRINT_LAYERS,  # c1 shows a site, c2 and c3 none
         "camera positions",
     ]
     # Each family's layer holds exactly that family's sites, each drawn where it is.
@@ -222,7 +239,7 @@ def test_names_that_look_like_templates_stay_as_they_are(tmp_path, scene):
     )
     # the layer control shows it as it reads (with zero-width spaces after the braces)
     assert "{{ 6*6 }} sites" in {name.replace("\u200b", "") for name in specs}
-    legend = re.search(r"<div class='gx-legend'>.*?</div></div>", text, re.S).group(0)
+    legend = re.search(r"<details class='gx-legend' open>.*?</details>", text, re.S).group(0)
     assert "{{ 6*6 }}" in legend
     bare = re.sub(r"[0-9a-f]{32}", "ID", text)  # folium's random ids may hold "49"
     assert "49 " not in bare and "36 sites" not in bare and ">36<" not in bare
@@ -239,7 +256,10 @@ def test_exposed_sites_filled_by_score_class(tmp_path, scene):
     # Score classes of 20 points: 72 -> 60-80 (4th), 95 -> 80-100 (5th), 15 -> 0-20 (1st).
     assert style["W1"]["fillColor"] == maps.SCORE_COLORS[3]
     assert style["M1"]["fillColor"] == maps.SCORE_COLORS[4]
-    assert style["R1"]["color"] == maps.SCORE_COLORS[0]  # an exposed line: its class colour
+    # An exposed line keeps its family's colour, in a casing of its class colour.
+    assert style["R1"]["color"] == maps.family_colors(["rail"], None)["rail"]
+    assert style["R1"]["casing"] == maps.SCORE_COLORS[0]
+    assert style["W1"]["casing"] == ""  # a polygon: filled
     assert style["W1"]["color"] == "#123456"  # outline: the family colour given
     assert style["W2"]["fillColor"] == "#123456"
     assert style["W2"]["fillOpacity"] < style["W1"]["fillOpacity"]
@@ -342,10 +362,12 @@ def test_captures_have_footprints_cameras_and_popups_with_thumbnails(tmp_path, s
     captures, capture_sites = make_captures(tmp_path)
     text = written_with_captures(tmp_path, scene, captures, capture_sites)
     specs = layer_specs(text)
-    foot, cams = specs["capture footprints"], specs["camera positions"]
+    foot, cams = footprints(specs), specs["camera positions"]
     assert foot["table"] is cams["table"] or foot["table"] == cams["table"]
-    for got, want in zip(decode(foot["g"]), captures.geometry, strict=True):
+    for got, want in zip(foot["geoms"], captures.geometry, strict=True):
         assert shapely.hausdorff_distance(got, want) < 2e-6
+    # The footprint that shows a site is drawn at first; the others are a layer off.
+    assert foot["on"] == {maps.FOOTPRINT_LAYERS[0]: True, maps.FOOTPRINT_LAYERS[1]: False}
     cam_points = decode(cams["g"])
     assert cam_points[2] is None  # no camera position known
     assert cam_points[0].equals_exact(shapely.Point(8.005, 50.005), 1e-7)
@@ -354,7 +376,7 @@ def test_captures_have_footprints_cameras_and_popups_with_thumbnails(tmp_path, s
     assert rows["c1"]["gsd_cm"] == "1.65" and rows["c1"]["time_utc"] == "2024-05-01 10:00:00 UTC"
     assert rows["c1"]["sites shown"] == "W1" and rows["c2"]["sites shown"] == "\u2013"
     # A footprint that shows a site is drawn in the second colour.
-    colours = [foot["styles"][s]["color"] for s in foot["s"]]
+    colours = foot["colors"]
     assert colours == [maps.CAPTURE_COLORS[1], maps.CAPTURE_COLORS[0], maps.CAPTURE_COLORS[0]]
     # Only the readable photo has a thumbnail: a small JPEG of its colour.
     thumbs = blocks(text)[foot["table"]["thumbs"]]
@@ -385,7 +407,7 @@ def test_thumbnail_budget_keeps_captures_that_show_a_site_first(tmp_path):
     one = len(Thumbnails()._one(str(paths[0])) or "")
     budget = Thumbnails(budget_bytes=int(2.5 * one))
     text = written(tmp_path, captures=captures, capture_sites=shows, thumbnails=budget)
-    table = layer_specs(text)["capture footprints"]["table"]
+    table = footprints(layer_specs(text))["table"]
     thumbs = blocks(text)[table["thumbs"]]
     assert sorted(thumbs["of"]) == ["0", "1"]  # the two that show a site, within the budget
     assert len(set(thumbs["uris"])) == 2
@@ -401,7 +423,7 @@ def test_a_photo_shown_by_many_captures_is_stored_once(tmp_path):
         crs="EPSG:4326",
     )
     text = written(tmp_path, captures=captures)
-    thumbs = blocks(text)[layer_specs(text)["capture footprints"]["table"]["thumbs"]]
+    thumbs = blocks(text)[footprints(layer_specs(text))["table"]["thumbs"]]
     assert thumbs["of"] == {"0": 0, "1": 0, "2": 0} and len(thumbs["uris"]) == 1
     assert text.count("data:image/jpeg") == 1
 
@@ -536,7 +558,7 @@ def test_site_map_shows_zone_fixes_inside_footprints_and_numbers(tmp_path):
         agl = float(dict(zip(spec["table"]["cols"], row, strict=True))["alt_agl_m"])
         assert spec["styles"][s]["color"] == maps.AGL_COLORS[expected_class(agl)], p
     # Footprints touching the zone: c2 (55 m north of the site) only.
-    assert popups(specs["capture footprints"]).keys() == {"c2"}
+    assert popups(footprints(specs)).keys() == {"c2"}
     # The panel: the site's numbers, its flights, a link back.
     panel = re.search(r"<div class='gx-panel'>.*?</table>(?:.*?</table>)?", text, re.S).group(0)
     assert "<th>dwell_s</th><td>42.5</td>" in panel

@@ -191,7 +191,10 @@ def new_map(basemap: str | Path) -> tuple[folium.Map, Canvas]:
     """Make an empty map with a scale bar, canvas rendering and the basemap's tiles."""
     import folium
 
-    m = folium.Map(tiles=None, prefer_canvas=True, control_scale=True, maxZoom=MAX_ZOOM)
+    # Quarter zoom steps: the first view fits its sites closely between the panels.
+    m = folium.Map(
+        tiles=None, prefer_canvas=True, control_scale=True, maxZoom=MAX_ZOOM, zoom_snap=0.25
+    )
     if basemap == "osm":
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap (online)", max_zoom=MAX_ZOOM).add_to(
             m

@@ -64,10 +64,21 @@ _DECOR_CSS = """<style>
 .gx-legend, .gx-note {position: absolute; z-index: 1000; background: rgba(255,255,255,.92);
   font: 12px/1.4 sans-serif; padding: 6px 9px; border-radius: 4px;
   box-shadow: 0 1px 4px rgba(0,0,0,.35);}
-.gx-legend {right: 10px; bottom: 28px; max-width: 220px;}
+.gx-legend {right: 10px; bottom: 24px; width: 196px; max-height: max(120px, calc(100% - 290px));
+  overflow: auto;}
+.gx-legend summary {cursor: pointer; font-weight: bold;}
 .gx-legend b {display: block; margin-top: 4px;}
 .gx-legend i {display: inline-block; width: 14px; height: 10px; margin-right: 6px;
   vertical-align: middle; border: 1px solid #555;}
+.gx-label {background: rgba(255,255,255,.85); border: 1px solid #444; border-radius: 3px;
+  padding: 0 4px; font: bold 11px/1.4 sans-serif; color: #111; box-shadow: none;}
+.gx-label::before {display: none;}
+.gx-time {background: rgba(255,255,255,.94); padding: 4px 8px; border-radius: 4px;
+  box-shadow: 0 1px 4px rgba(0,0,0,.35); font: 12px/1.4 sans-serif; display: flex;
+  align-items: center; gap: 6px;}
+.gx-time .gx-slider {width: 300px;}
+.gx-time .gx-utc {font-variant-numeric: tabular-nums; min-width: 170px;}
+.gx-time button {min-width: 32px;}
 .gx-note {left: 50%; top: 10px; transform: translateX(-50%); color: #7a1f00;}
 .gx-popup th, .gx-panel th {text-align: left; padding-right: 8px; font-weight: normal;
   color: #555;}
@@ -75,13 +86,15 @@ _DECOR_CSS = """<style>
 .gx-thumb {display: block; margin-top: 6px; max-width: 200px; max-height: 200px;}
 .gx-muted {color: #777; margin-top: 4px;}
 .gx-link {display: block; margin-top: 6px;}
-.gx-panel {position: absolute; z-index: 1000; left: 54px; top: 10px; max-width: 340px;
-  max-height: calc(100% - 90px); overflow: auto; background: rgba(255,255,255,.94);
+.gx-panel {position: absolute; z-index: 1000; left: 54px; top: 10px; max-width: 560px;
+  max-height: calc(100% - 150px); overflow: auto; background: rgba(255,255,255,.94);
   font: 11px/1.3 sans-serif; padding: 6px 9px; border-radius: 4px;
   box-shadow: 0 1px 4px rgba(0,0,0,.35);}
 .gx-panel h1 {font-size: 14px; margin: 0 0 4px 0;}
 .gx-panel h2 {font-size: 12px; margin: 6px 0 2px 0;}
-.gx-panel table.gx-wide td, .gx-panel table.gx-wide th {padding-right: 6px;}
+.gx-panel table.gx-wide td, .gx-panel table.gx-wide th {padding-right: 6px;
+  white-space: nowrap; overflow-wrap: normal; vertical-align: bottom;}
+.gx-panel table.gx-wide th {white-space: normal;}
 </style>"""
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -107,11 +108,18 @@ def _time_text(values: pd.Series) -> pd.Series:
     return pd.Series(text[which.reshape(-1)], index=values.index, dtype=object)
 
 
-def panel_html(title: str, sections: list[tuple[str, pd.DataFrame, bool]]) -> str:
+def panel_html(
+    title: str,
+    sections: list[tuple[str, pd.DataFrame, bool]],
+    *,
+    hover: Mapping[str, list[str | None]] | None = None,
+) -> str:
     """Write a fixed panel: a title, then per section a heading and a table of display text.
 
     A section ``(heading, frame, wide)`` is shown as a table with a header row when
-    ``wide``, else as column / value pairs of its first row.
+    ``wide``, else as column / value pairs of its first row. ``hover``: for a
+    column of a wide table, the text shown on hovering each cell (its ``title``),
+    e.g. the full id of a shortened label.
     """
     parts = [f"<div class='gx-panel'><h1>{html.escape(title)}</h1>"]
     for heading, frame, wide in sections:
@@ -129,6 +137,13 @@ def panel_html(title: str, sections: list[tuple[str, pd.DataFrame, bool]]) -> st
         else:
             head = "".join(f"<th>{html.escape(c)}</th>" for c in frame.columns)
             parts.append(f"<table class='gx-wide'><tr>{head}</tr>")
+            for c, col in enumerate(frame.columns):
+                full = (hover or {}).get(str(col))
+                if full is not None:
+                    cells[c] = [
+                        v if t is None else f'<span title="{str(t).translate(_ESCAPES)}">{v}</span>'
+                        for v, t in zip(cells[c], full, strict=True)
+                    ]
             rows = zip(*cells, strict=True) if cells else [()] * len(frame)
             parts += ["<tr>" + "".join(f"<td>{v}</td>" for v in row) + "</tr>" for row in rows]
         parts.append("</table>")
@@ -141,14 +156,14 @@ def legend_html(sections: list[tuple[str, list[tuple[str, str]]]], note: str | N
 
     ``note``, when given, is shown in a box at the top of the map.
     """
-    parts = ["<div class='gx-legend'>"]
+    parts = ["<details class='gx-legend' open><summary>Legend</summary>"]
     for title, rows in sections:
         parts.append(f"<b>{html.escape(title)}</b>")
         parts += [
             f'<div><i style="{html.escape(css)}"></i>{html.escape(label)}</div>'
             for css, label in rows
         ]
-    parts.append("</div>")
+    parts.append("</details>")
     if note:
         parts.append(f"<div class='gx-note'>{html.escape(note)}</div>")
     return "".join(parts)

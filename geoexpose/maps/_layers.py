@@ -53,6 +53,9 @@ __all__ = [
     "AGL_EDGES",
     "CAPTURE_COLORS",
     "FLIGHT_COLOR",
+    "FOOTPRINT_LAYERS",
+    "MAX_LABELS",
+    "REPLAY_COLOR",
     "SCORE_COLORS",
     "SCORE_EDGES",
     "SIMPLIFY_M",
@@ -62,16 +65,24 @@ __all__ = [
     "base_names",
     "exposed_mask",
     "legend",
+    "score_colors",
     "site_spec",
     "table",
 ]
 
 SCORE_EDGES = (20.0, 40.0, 60.0, 80.0)
-SCORE_COLORS = ("#fdd049", "#fd9a3c", "#f0592b", "#c8102e", "#67000d")
+# Grey to black: no hue, so no family colour (each family is an outline colour), no
+# height class and no capture colour can be mistaken for a score; darker reads as
+# worse without a legend, in colour-blind eyes and on a black-and-white print.
+SCORE_COLORS = ("#d4d4d4", "#a3a3a3", "#737373", "#404040", "#0d0d0d")
 AGL_EDGES = (30.0, 60.0, 120.0)
 AGL_COLORS = ("#440154", "#3b528b", "#21918c", "#5ec962", "#8c8c8c")  # viridis; last: unknown
 FLIGHT_COLOR = "#3b3b8f"
-CAPTURE_COLORS = ("#2b8cbe", "#d7301f")  # footprint; footprint that shows a site
+# footprint; footprint that shows a site: greens, a hue that no family uses
+CAPTURE_COLORS = ("#74c476", "#00843d")
+REPLAY_COLOR = "#f5e400"  # the replay's aircraft and trail: yellow, drawn over everything
+FOOTPRINT_LAYERS = ("capture footprints showing a site", "other capture footprints")
+MAX_LABELS = 60  # exposed sites labelled by name on a map, the most exposed first
 SIMPLIFY_M = 1.0
 TRACK_LEVELS_M = (SIMPLIFY_M, 4.0, 16.0, 64.0, 256.0, 1024.0)
 _FOOTPRINT_SIMPLIFY_M = 0.5
@@ -117,7 +128,7 @@ def table(frame: pd.DataFrame, columns: list[str], title: pd.Series) -> dict[str
     return {"title": titles.tolist(), "cols": columns, "rows": rows}
 
 
-def _score_colors(scores: np.ndarray) -> np.ndarray:
+def score_colors(scores: Any) -> np.ndarray:
     """Fill colour of each exposure score, by classes of ``SCORE_EDGES`` (NaN as 0)."""
     scores = np.nan_to_num(np.asarray(scores, dtype="float64"), nan=0.0)
     return np.asarray(SCORE_COLORS)[np.digitize(scores, SCORE_EDGES, right=True)]
@@ -139,8 +150,12 @@ def site_spec(
     family_colors: Mapping[str, str],
     *,
     links: Mapping[str, str] | None = None,
+    labels: int = MAX_LABELS,
 ) -> dict[str, Any]:
-    """Make the data of a site layer: geometry, styles (exposed ones filled by score), popups."""
+    """Make the data of a site layer: geometry, styles (exposed ones filled by score), popups.
+
+    The ``labels`` most exposed sites get a label with their name (or id).
+    """
     score = (
         pd.to_numeric(sites[EXPOSURE_SCORE], errors="coerce").to_numpy("float64")
         if EXPOSURE_SCORE in sites.columns
@@ -148,17 +163,20 @@ def site_spec(
     )
     exposed = exposed_mask(sites)
     color = sites[FAMILY].astype(str).map(dict(family_colors)).to_numpy(dtype=object)
-    fill = np.where(exposed, _score_colors(score), color)
+    fill = np.where(exposed, score_colors(score), color)
     line = np.isin(shapely.get_type_id(sites.geometry.values), (1, 2, 5))
+    # The family is the outline; the score, the fill (a line site: a casing of its
+    # score colour around the line of its family's colour).
     styles, s = _styles(
         pd.DataFrame(
             {
-                "color": np.where(line & exposed, fill, color),
-                "weight": np.select([line & exposed, line, exposed], [5.0, 3.0, 2.5], 1.5),
+                "color": color,
+                "casing": np.where(line & exposed, fill, ""),
+                "weight": np.select([line & exposed, line, exposed], [3.0, 3.0, 3.0], 1.5),
                 "opacity": 1.0,
                 "fillColor": fill,
-                "fillOpacity": np.where(exposed, 0.7, 0.15),
-                "radius": np.where(exposed, 8, 6),
+                "fillOpacity": np.where(exposed, 0.75, 0.15),
+                "radius": np.where(exposed, 9, 6),
             }
         )
     )
@@ -171,11 +189,19 @@ def site_spec(
     )
     popup = table(frame, columns, title)
     popup["ids"] = sites[SITE_ID].astype(str).tolist()
+    spec: dict[str, Any] = {"kind": "site", "front": True}
+    if labels and exposed.any():
+        rank = np.argsort(-np.nan_to_num(score, nan=0.0), kind="stable")
+        top = rank[exposed[rank]][:labels]
+        names = np.full(len(sites), None, dtype=object)
+        names[top] = np.asarray(popup["title"], dtype=object)[top]
+        spec["labels"] = names.tolist()
+        spec["label_rank"] = np.round(100.0 - np.nan_to_num(score, nan=0.0), 3)
     if links:
         popup["links"] = [links.get(i) for i in popup["ids"]]
         popup["links_label"] = "open the site's map"
     geoms = simplify_m(sites.geometry.values, SIMPLIFY_M, preserve_topology=True)
-    return {"g": encode_geometries(geoms), "styles": styles, "s": s, "table": popup, "kind": "site"}
+    return spec | {"g": encode_geometries(geoms), "styles": styles, "s": s, "table": popup}
 
 
 def agl_class(agl: np.ndarray) -> np.ndarray:
@@ -213,7 +239,10 @@ def add_captures(
     capture_sites: pd.DataFrame | None,
     thumbnails: Thumbnails | None,
 ) -> None:
-    """Capture footprints and camera positions, two layers sharing one popup table."""
+    """Capture footprints (those that show a site, then the others, off) and camera positions.
+
+    The layers share one popup table.
+    """
     shown = _sites_shown(captures, capture_sites)
     shows_site = (shown != "").to_numpy()
     names = (
@@ -256,25 +285,35 @@ def add_captures(
         pd.DataFrame(
             {
                 "color": color,
-                "weight": np.where(shows_site, 2.0, 1.0),
-                "opacity": 0.9,
+                "weight": np.where(shows_site, 1.5, 1.0),
+                "opacity": 0.75,
                 "fillColor": color,
-                "fillOpacity": 0.08,
+                "fillOpacity": 0.0,  # outlines: many overlap, and fills would add up
             }
         )
     )
     footprints = simplify_m(captures.geometry.values, _FOOTPRINT_SIMPLIFY_M, preserve_topology=True)
-    canvas.layer(
-        "capture footprints",
-        "features",
-        {
-            "g": encode_geometries(footprints),
-            "styles": foot_styles,
-            "s": foot_s,
-            "table": table_id,
-            "kind": "footprint",
-        },
-    )
+    # Those that show a site are drawn; the others (often many, and large where the
+    # camera was near level) are a layer switched off.
+    for name, rows in (
+        (FOOTPRINT_LAYERS[0], np.flatnonzero(shows_site)),
+        (FOOTPRINT_LAYERS[1], np.flatnonzero(~shows_site)),
+    ):
+        if len(rows) == 0:
+            continue
+        canvas.layer(
+            name,
+            "features",
+            {
+                "g": encode_geometries(footprints[rows]),
+                "styles": foot_styles,
+                "s": foot_s[rows],
+                "rows": rows,
+                "table": table_id,
+                "kind": "footprint",
+            },
+            show=name == FOOTPRINT_LAYERS[0],
+        )
     if CAM_LON in captures and CAM_LAT in captures:
         lon = pd.to_numeric(captures[CAM_LON], errors="coerce").to_numpy("float64")
         lat = pd.to_numeric(captures[CAM_LAT], errors="coerce").to_numpy("float64")
@@ -319,15 +358,15 @@ def legend(
     edges = [0, *SCORE_EDGES, 100]
     sections = [
         (
-            "exposure_score",
+            "exposure_score (fill)",
             [
                 (f"background:{c}", f"{a:g}{DASH}{b:g}")
                 for c, (a, b) in zip(SCORE_COLORS, itertools.pairwise(edges), strict=True)
             ],
         ),
         (
-            "Sites by family",
-            [(f"background:{c}40;border:2px solid {c}", f) for f, c in family_colors.items()],
+            "Sites by family (outline)",
+            [(f"background:#fff;border:2px solid {c}", f) for f, c in family_colors.items()],
         ),
     ]
     if heights:
@@ -345,11 +384,11 @@ def legend(
                 "Captures",
                 [
                     (
-                        f"background:{CAPTURE_COLORS[0]}20;border:2px solid {CAPTURE_COLORS[0]}",
-                        "footprint",
+                        f"border:2px solid {CAPTURE_COLORS[0]}",
+                        "footprint showing no site (layer off at first)",
                     ),
                     (
-                        f"background:{CAPTURE_COLORS[1]}20;border:2px solid {CAPTURE_COLORS[1]}",
+                        f"border:2px solid {CAPTURE_COLORS[1]}",
                         "footprint showing a site",
                     ),
                     (f"background:{CAPTURE_COLORS[0]};border-radius:50%", "camera position"),

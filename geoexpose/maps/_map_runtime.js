@@ -48,7 +48,16 @@ var geoexpose = (function () {
   function featureLayer(parts, style) {
     var layers = [];
     if (parts[2].length) layers.push(L.polygon(parts[2].length === 1 ? parts[2][0] : parts[2], style));
-    if (parts[1].length) layers.push(L.polyline(parts[1].length === 1 ? parts[1][0] : parts[1], style));
+    if (parts[1].length) {
+      var lines = parts[1].length === 1 ? parts[1][0] : parts[1];
+      /* A casing: a wider line of another colour under the line (an exposed line
+         site: its score around its family's colour). */
+      if (style.casing) {
+        layers.push(L.polyline(lines, L.extend({}, style, {
+          color: style.casing, weight: style.weight + 6, opacity: 1})));
+      }
+      layers.push(L.polyline(lines, style));
+    }
     for (var i = 0; i < parts[0].length; i++) layers.push(L.circleMarker(parts[0][i], style));
     if (layers.length === 1) return layers[0];
     return L.featureGroup(layers);
@@ -102,20 +111,57 @@ var geoexpose = (function () {
     return typeof spec.table === "string" ? data(spec.table) : spec.table;
   }
 
-  function bind(layer, table, i, spec) {
+  var groups = {};
+  var fronts = [];  /* layers drawn above the others (the sites), whenever one is added */
+  var tops = [];  /* ... and above those (the replay) */
+  var labels = [];  /* the sites' permanent labels, with their rank (0: most exposed) */
+
+  /* Labels that would cover one of a lower rank (a more exposed site) are hidden. */
+  function declutter() {
+    var kept = [], order = labels.slice().sort(function (a, b) { return a.rank - b.rank; });
+    for (var i = 0; i < order.length; i++) {
+      var tip = order[i].layer.getTooltip(), el = tip && tip.getElement();
+      if (!el || !order[i].layer._map) continue;
+      el.style.visibility = "";
+      var r = el.getBoundingClientRect(), clash = false;
+      for (var k = 0; k < kept.length && !clash; k++) {
+        var q = kept[k];
+        clash = r.left < q.right && q.left < r.right && r.top < q.bottom && q.top < r.bottom;
+      }
+      if (clash) el.style.visibility = "hidden";
+      else kept.push(r);
+    }
+  }
+
+  function raise() {
+    var all = fronts.concat(tops);
+    for (var i = 0; i < all.length; i++) if (all[i]._map) all[i].bringToFront();
+  }
+
+  function bind(layer, table, i, spec, group) {
     if (table && spec.interactive !== false) {
       layer.bindPopup(function () { return popup(table, i); }, {maxWidth: 420});
     }
-    if (spec.kind && table && table.ids) registry[spec.kind + ":" + table.ids[i]] = layer;
+    if (spec.kind && table && table.ids) {
+      registry[spec.kind + ":" + table.ids[i]] = layer;
+      if (group) groups[spec.kind + ":" + table.ids[i]] = group;
+    }
+    /* A permanent label (text, never HTML), e.g. an exposed site's name. */
+    if (spec.labels && typeof spec.labels[i] === "string" && !spec.rows) {
+      layer.bindTooltip(text("span", spec.labels[i]), {
+        permanent: true, direction: "center", className: "gx-label", interactive: false
+      });
+      labels.push({layer: layer, rank: spec.label_rank ? spec.label_rank[i] : 0});
+    }
   }
 
-  function build(spec, g) {
+  function build(spec, g, group) {
     var feats = decode(g), table = tableOf(spec), out = [];
     var opts = spec.interactive === false ? {interactive: false} : {};
     for (var i = 0; i < feats.length; i++) {
       var style = L.extend({}, spec.styles[spec.s ? spec.s[i] : 0], opts);
       var layer = featureLayer(feats[i], style);
-      bind(layer, table, i, spec);
+      bind(layer, table, spec.rows ? spec.rows[i] : i, spec, group);
       out.push(layer);
     }
     return out;
@@ -123,7 +169,8 @@ var geoexpose = (function () {
 
   /* Features of one data block, added to a layer group. */
   function features(group, id) {
-    var spec = data(id), layers = build(spec, spec.g);
+    var spec = data(id), layers = build(spec, spec.g, group);
+    if (spec.front) fronts.push(group);
     for (var i = 0; i < layers.length; i++) group.addLayer(layers[i]);
     return group;
   }
@@ -180,20 +227,171 @@ var geoexpose = (function () {
     return group;
   }
 
-  /* Open the popup of a registered feature, e.g. open("site", "osm:way/1"). */
+  function theMap() {
+    for (var k in window) {
+      try { if (window[k] instanceof L.Map) return window[k]; } catch (e) { /* next */ }
+    }
+    return null;
+  }
+
+  /* Open the popup of a registered feature, e.g. open("site", "osm:way/1"); a layer
+     switched off (such as the footprints that show no site) is switched on first. */
   function open(kind, id) {
-    var layer = registry[kind + ":" + id];
+    var layer = registry[kind + ":" + id], group = groups[kind + ":" + id];
     if (!layer) return false;
+    if (!layer._map && group && !group._map) {
+      var map = theMap();
+      if (map) map.addLayer(group);
+    }
     layer.openPopup();
     return true;
   }
 
+  /* The legend folds (a <details>); folded at first on a small screen. */
+  function legendFold() {
+    var box = document.querySelector("details.gx-legend");
+    if (box && (window.innerWidth < 900 || window.innerHeight < 600)) box.open = false;
+  }
+
   /* A page opened as map.html#site=ID (or #footprint=, #camera=) opens that popup. */
   window.addEventListener("load", function () {
+    legendFold();
+    var map = theMap();
+    if (map) {
+      raise();
+      declutter();
+      map.on("overlayadd", raise);
+      map.on("zoomend overlayadd overlayremove", declutter);
+    }
     var m = /^#(site|footprint|camera)=(.+)$/.exec(window.location.hash);
     if (m) open(m[1], decodeURIComponent(m[2]));
   });
 
+  /* The replay: a time slider that draws each aircraft's position and trail up to
+     the time chosen, and the captures taken by then (data: geoexpose/maps/_replay.py). */
+  function utc(ms) {
+    return new Date(ms).toISOString().replace("T", " ").slice(0, 19) + " UTC";
+  }
+
+  function replay(map, id) {
+    var spec = data(id), state = {t: spec.start, playing: false, speed: 60};
+    var flights = [], layer = L.featureGroup().addTo(map), k, i;
+    tops.push(layer);
+    for (k = 0; k < spec.flights.length; k++) {
+      var f = spec.flights[k], n = f.dt.length + 1, t = new Array(n), pts = new Array(n);
+      var x = 0, y = 0, tt = f.t0;
+      for (i = 0; i < n; i++) {
+        if (i > 0) tt += f.dt[i - 1];
+        x += f.d[2 * i]; y += f.d[2 * i + 1];
+        t[i] = tt; pts[i] = L.latLng(y / 1e6, x / 1e6);
+      }
+      var trail = L.polyline([], {color: spec.color, weight: 3, opacity: 0.9, interactive: false});
+      var mark = L.circleMarker(pts[0], {radius: 7, color: "#000", weight: 2, fillColor: spec.color,
+                                         fillOpacity: 1, interactive: false});
+      mark.bindTooltip(text("span", f.label), {direction: "top", offset: [0, -8]});
+      flights.push({t: t, pts: pts, trail: trail, mark: mark, shown: -2});
+      layer.addLayer(trail);
+    }
+    var caps = spec.captures || {}, shots = [];
+    var ct = caps.t || [];
+    for (i = 0; i < ct.length; i++) {
+      var c = L.circleMarker(L.latLng(caps.xy[2 * i + 1] / 1e6, caps.xy[2 * i] / 1e6), {
+        radius: 5, color: "#fff", weight: 1.5, fillColor: spec.capture_color, fillOpacity: 1
+      });
+      c.bindTooltip(text("span", caps.name[i] + ", " + utc(ct[i])));
+      shots.push(c);
+    }
+    var nShots = 0;
+
+    function upTo(t, x) {  /* how many of the sorted times t are at most x */
+      var lo = 0, hi = t.length;
+      while (lo < hi) { var mid = (lo + hi) >> 1; if (t[mid] <= x) lo = mid + 1; else hi = mid; }
+      return lo;
+    }
+
+    function draw() {
+      var now = state.t, j;
+      for (j = 0; j < flights.length; j++) {
+        var f = flights[j], m = upTo(f.t, now);
+        var on = m > 0 && (m < f.t.length || now - f.t[f.t.length - 1] < 1000);
+        if (m !== f.shown) {
+          f.trail.setLatLngs(f.pts.slice(0, m));
+          f.shown = m;
+        }
+        if (m > 0) f.mark.setLatLng(f.pts[m - 1]);
+        if (on && !layer.hasLayer(f.mark)) layer.addLayer(f.mark);
+        if (!on && layer.hasLayer(f.mark)) layer.removeLayer(f.mark);
+      }
+      var want = upTo(ct, now);
+      for (j = nShots; j < want; j++) layer.addLayer(shots[j]);
+      for (j = want; j < nShots; j++) layer.removeLayer(shots[j]);
+      nShots = want;
+      slider.value = String(now);
+      readout.textContent = utc(now);
+      state.marks = flights.filter(function (f) { return layer.hasLayer(f.mark); })
+        .map(function (f) { var p = f.mark.getLatLng(); return [p.lat, p.lng]; });
+      state.trail = flights.reduce(function (s, f) { return s + f.shown; }, 0);
+      state.captures = nShots;
+    }
+
+    var box = L.DomUtil.create("div", "gx-time");
+    var play = L.DomUtil.create("button", "gx-play", box);
+    play.type = "button";
+    play.textContent = "\u25b6";
+    play.title = "play / pause";
+    var slider = L.DomUtil.create("input", "gx-slider", box);
+    slider.type = "range";
+    slider.min = String(spec.start);
+    slider.max = String(Math.max(spec.end, spec.start + 1));
+    slider.step = "100";
+    slider.value = String(spec.start);
+    slider.title = "time (UTC)";
+    var speed = L.DomUtil.create("select", "gx-speed", box);
+    [1, 10, 60, 300].forEach(function (v) {
+      var o = text("option", v + "\u00d7");
+      o.value = String(v);
+      if (v === state.speed) o.selected = true;
+      speed.appendChild(o);
+    });
+    speed.title = "replay speed";
+    var readout = L.DomUtil.create("span", "gx-utc", box);
+    L.DomEvent.disableClickPropagation(box);
+    L.DomEvent.disableScrollPropagation(box);
+
+    var last = null;
+    function tick(stamp) {
+      if (!state.playing) return;
+      if (last !== null) state.t = Math.min(spec.end, state.t + (stamp - last) * state.speed);
+      last = stamp;
+      draw();
+      if (state.t >= spec.end) { setPlaying(false); return; }
+      window.requestAnimationFrame(tick);
+    }
+    function setPlaying(on) {
+      state.playing = on;
+      play.textContent = on ? "\u275a\u275a" : "\u25b6";
+      last = null;
+      if (on) {
+        if (state.t >= spec.end) state.t = spec.start;
+        window.requestAnimationFrame(tick);
+      }
+    }
+    play.addEventListener("click", function () { setPlaying(!state.playing); });
+    slider.addEventListener("input", function () { state.t = Number(slider.value); draw(); });
+    speed.addEventListener("change", function () { state.speed = Number(speed.value); });
+
+    var Control = L.Control.extend({onAdd: function () { return box; }});
+    new Control({position: "bottomleft"}).addTo(map);
+    /* A page opened as map.html#time=2021-09-06T02:40:00Z starts at that time. */
+    var asked = /^#time=(.+)$/.exec(window.location.hash);
+    var at = asked ? Date.parse(decodeURIComponent(asked[1])) : NaN;
+    if (isFinite(at)) state.t = Math.min(spec.end, Math.max(spec.start, at));
+    draw();
+    state.draw = draw;
+    geoexpose.time = state;
+    return state;
+  }
+
   return {data: data, decode: decode, features: features, levels: levels, image: image,
-          open: open, registry: registry};
+          open: open, registry: registry, replay: replay, time: null};
 })();

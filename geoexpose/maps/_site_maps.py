@@ -32,7 +32,7 @@ from geoexpose.maps._canvas import (
     thumbnails_of,
 )
 from geoexpose.maps._encode import encode_geometries, encode_points_xy, to_lonlat, to_metric
-from geoexpose.maps._html_text import DASH, escape, panel_html
+from geoexpose.maps._html_text import DASH, escape, panel_html, text_array
 from geoexpose.maps._layers import (
     AGL_COLORS,
     add_captures,
@@ -42,16 +42,25 @@ from geoexpose.maps._layers import (
     site_spec,
     table,
 )
+from geoexpose.maps._replay import add_replay, flight_label, replay_data
 from geoexpose.maps._site_data import FixIndex, SiteMapData
 from geoexpose.maps._tracks import draw_flights
 from geoexpose.schema import (
     ALT_AGL_M,
+    BEST_GSD_CM,
+    DWELL_S,
     EXPOSURE_COLUMNS,
     FAMILY,
+    FIRST_SEEN_UTC,
     FLIGHT_ID,
     KIND,
+    LAST_SEEN_UTC,
     LAT,
     LON,
+    MIN_AGL_M,
+    MIN_DISTANCE_M,
+    N_CAPTURES,
+    N_FIXES,
     NAME,
     PAIR_COLUMNS,
     SITE_ID,
@@ -77,6 +86,19 @@ __all__ = [
 
 MAX_SITE_FIXES = 20_000  # fixes drawn in the zone, at most; one in k when there are more
 MAX_FIX_POPUPS = 1_000  # of those, fixes with a popup (see popup_fixes)
+REPLAY_SITE_POINTS = 5_000  # fixes in the zone replayed by the time slider, at most
+# The panel's flight table: short headers, the unit in brackets.
+_HEADERS = {
+    FLIGHT_ID: "flight",
+    N_FIXES: "fixes",
+    DWELL_S: "dwell (s)",
+    MIN_DISTANCE_M: "min dist. (m)",
+    MIN_AGL_M: "min AGL (m)",
+    FIRST_SEEN_UTC: "first seen",
+    LAST_SEEN_UTC: "last seen",
+    N_CAPTURES: "photos",
+    BEST_GSD_CM: "best GSD (cm)",
+}
 _ZONE_STYLE = {
     "color": "#333333",
     "weight": 2.0,
@@ -220,11 +242,13 @@ def _panel(
     numbers["footprints touching the zone"] = n["captures"]
     sections: list[tuple[str, pd.DataFrame, bool]] = [("Numbers", numbers, False)]
     mine = data.pairs_of(site_id)
+    hover = None
     if mine is not None and len(mine):
         cols = [c for c in PAIR_COLUMNS if c in mine and c != SITE_ID]
-        sections.append(("Flights", pd.DataFrame(mine[cols]).reset_index(drop=True), True))
+        flights, hover = flights_table(pd.DataFrame(mine[cols]).reset_index(drop=True))
+        sections.append(("Flights (times UTC)", flights, True))
     title = row[NAME].iloc[0] if NAME in row and pd.notna(row[NAME].iloc[0]) else site_id
-    body = panel_html(str(title), sections)
+    body = panel_html(str(title), sections, hover=hover)
     if n.get("note"):
         body = body.replace("</h1>", f"</h1><div class='gx-muted'>{_esc(n['note'])}</div>", 1)
     if overview:
@@ -232,6 +256,44 @@ def _panel(
         link = f"<a class='gx-link' href='{_esc(href)}'>overview map</a>"
         body = body.replace("</div>", link + "</div>", 1)
     return body
+
+
+def flights_table(pairs: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, list[str | None]]]:
+    """Make the panel's table of flights: short labels, units in the headers, times of day.
+
+    Returns the table (display text) and, for its first column, each flight's full
+    id where the label is shorter (shown on hover).
+
+    >>> t, hover = flights_table(pd.DataFrame({"flight_id": ["a-rather-long-flight-id.csv#1"],
+    ...     "dwell_s": [1.25], "first_seen_utc": ["2021-09-06T02:23:48.6Z"]}))
+    >>> t.columns.tolist(), t.iloc[0].tolist()
+    (['flight', 'dwell (s)', 'first seen'], ['a-rathe\u2026d.csv#1', '1.2', '02:23:48'])
+    >>> hover
+    {'flight': ['a-rather-long-flight-id.csv#1']}
+    """
+    out = pd.DataFrame(index=pairs.index)
+    hover: dict[str, list[str | None]] = {}
+    times = [c for c in pairs.columns if c.endswith("_utc")]
+    stamps = [str(v) for c in times for v in text_array(pairs[c], c).tolist() if v != DASH]
+    one_day = len({v[:10] for v in stamps}) <= 1
+    for col in pairs.columns:
+        text = text_array(pairs[col], col)
+        head = _HEADERS.get(col, col)
+        if col == FLIGHT_ID:
+            full = [str(v) for v in text.tolist()]
+            short = flight_label(full)
+            out[head] = short
+            hover[head] = [f if f != s else None for f, s in zip(full, short, strict=True)]
+        elif col in times:  # "2021-09-06 02:23:48 UTC": the time of day, or month-day time
+            out[head] = [v if v == DASH else v[11:19] if one_day else v[5:19] for v in text]
+        else:
+            out[head] = text
+    first, last = _HEADERS[FIRST_SEEN_UTC], _HEADERS[LAST_SEEN_UTC]
+    if first in out and last in out:  # one column "from-to": the table stays narrow
+        seen = out[first].astype(str) + "\u2013" + out[last].astype(str)
+        out = out.drop(columns=[last]).rename(columns={first: "seen"})
+        out["seen"] = seen
+    return out, hover
 
 
 def site_map(
@@ -264,7 +326,7 @@ def site_map(
     w, s, e, n = shapely.bounds(zone)
     pad_x, pad_y = (e - w) * 0.5, (n - s) * 0.5
     around = (w - pad_x, s - pad_y, e + pad_x, n + pad_y)
-    fit(m, np.array([w, s, e, n]), max_zoom=19, padding=((380, 10), (230, 10)))
+    fit(m, np.array([w, s, e, n]), max_zoom=19, padding=((560, 10), (240, 90)))
     add_raster(canvas, basemap, around)
     canvas.layer(
         "zone",
@@ -277,9 +339,9 @@ def site_map(
     )
     touch = data.captures_touching(zone)
     n_captures = len(touch)
-    if n_captures and data.captures is not None:
-        cs = data.capture_sites_of(site_id)
-        add_captures(canvas, data.captures.iloc[touch], cs, thumbs)
+    mine = data.captures.iloc[touch] if n_captures and data.captures is not None else None
+    if mine is not None:
+        add_captures(canvas, mine, data.capture_sites_of(site_id), thumbs)
     colours = family_colors([str(site[FAMILY].iloc[0])], colors)
     canvas.layer(f"{site[FAMILY].iloc[0]} site", "features", site_spec(site, colours))
     part = data.footprints_of(site_id)
@@ -301,6 +363,15 @@ def site_map(
     label = data.fix_label
     inside = index.inside(zone)
     note = _fix_layer(canvas, index.fixes, inside, label) if len(inside) else None
+    add_replay(
+        canvas,
+        replay_data(
+            index.fixes if len(inside) else None,
+            mine,
+            rows=inside,
+            max_points=REPLAY_SITE_POINTS,
+        ),
+    )
     counts = {label: len(inside), "captures": n_captures, "note": note}
     rows = [("border:2px dashed #333", "zone (site + standoff)")]
     if has_imaged:

@@ -48,6 +48,7 @@ from geoexpose.maps._canvas import (
 )
 from geoexpose.maps._context import CONTEXT_M, OVERVIEW_SITES, context_note, sites_to_draw
 from geoexpose.maps._layers import add_captures, exposed_mask, legend, site_spec
+from geoexpose.maps._replay import add_replay, replay_data
 from geoexpose.maps._tracks import FlightPieces, draw_flights, flight_pieces
 from geoexpose.schema import ALT_AGL_M, FAMILY, FLIGHT_ID, SITE_ID, TIME_UTC
 
@@ -57,7 +58,11 @@ if TYPE_CHECKING:
 
     from geoexpose.maps._thumbnails import Thumbnails
 
-__all__ = ["explore", "overview_map", "write_map"]
+__all__ = ["FIT_PADDING", "explore", "overview_map", "write_map"]
+
+# Pixels kept free when the view is fitted: (left, top), (right, bottom): the zoom
+# buttons, the layer control and legend on the right, the time slider at the bottom.
+FIT_PADDING = ((60, 40), (350, 80))
 
 
 def _frames(result: Any, **given: Any) -> dict[str, Any]:
@@ -190,14 +195,15 @@ def overview_map(
     thumbs = thumbnails_of(thumbnails)
 
     m, canvas = new_map(basemap)
-    # The view is set before the layers are added, so that they are projected once.
+    # The view is set before the layers are added, so that they are projected once:
+    # on the exposed sites, else on what was flown, clear of the legend and controls.
     active = [fr for fr in (flights, fixes, captures) if fr is not None]
     if sites is not None and exposed_mask(sites).any():
-        active.append(sites[exposed_mask(sites)])
+        active = [sites[exposed_mask(sites)]]
     drawn = active or ([sites] if sites is not None else [])
     if drawn:
         b = np.array([frame_bounds(fr) for fr in drawn])
-        fit(m, np.r_[b[:, :2].min(axis=0), b[:, 2:].max(axis=0)])
+        fit(m, np.r_[b[:, :2].min(axis=0), b[:, 2:].max(axis=0)], padding=FIT_PADDING)
     add_raster(canvas, basemap, None)
     families = ordered_families(sites)
     colours = family_colors(families, colors)
@@ -219,8 +225,9 @@ def overview_map(
             canvas.layer(f"{name} sites", "features", spec)
     if pieces is not None:
         draw_flights(canvas, pieces)
-    if captures is not None:
+    if captures is not None:  # drawn under the sites (site_spec's "front")
         add_captures(canvas, captures, f["capture_sites"], thumbs)
+    add_replay(canvas, replay_data(fixes, captures))
     for name, data, _ in layers:
         canvas.layer(name, "features", dict(data))
 

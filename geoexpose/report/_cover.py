@@ -10,6 +10,7 @@ import pandas as pd
 import shapely
 
 from geoexpose._version import __version__
+from geoexpose.errors import counted
 from geoexpose.maps import SCORE_COLORS, SCORE_EDGES
 from geoexpose.report._drawing import (
     draw_lines,
@@ -44,6 +45,11 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = ["COVER_ROWS", "cover_page"]
+
+# Sites not exposed: white, outlined in grey; the exposed are filled by the maps'
+# grey-to-black score ramp (SCORE_COLORS), which no white fill can be taken for.
+_QUIET_FILL = "#ffffff"
+_QUIET_EDGE = "#8c8c8c"
 
 #: Most sites in the cover's table.
 COVER_ROWS = 15
@@ -82,7 +88,7 @@ def _scanned(b: Briefing) -> list[str]:
         lines.append(f"Audit: {len(b.findings)} findings ({parts}); every one in findings.csv.")
     skipped = s.get("files_skipped")
     if isinstance(skipped, list) and skipped:
-        lines.append(f"{len(skipped)} files skipped (see summary.json, files_skipped).")
+        lines.append(f"{counted(len(skipped), 'file')} skipped (see summary.json, files_skipped).")
     return lines
 
 
@@ -143,16 +149,18 @@ def _overview(fig: Figure, b: Briefing, cache: BandCache, top: float) -> dict[st
     ax = map_axes(fig, rect, extent)
     near = cache.within("sites", b.sites.geometry.to_numpy(), band, extent)
     quiet = near[~np.isin(near, exposed_rows)]
-    draw_polygons(ax, sites_m[quiet], facecolor="#d9d9d9", edgecolor="#999999", lw=0.4, zorder=2)
-    draw_lines(ax, sites_m[quiet], color="#aaaaaa", lw=1.0, zorder=2)
-    draw_points(ax, sites_m[quiet], color="#bbbbbb", s=8, zorder=2)
+    draw_polygons(
+        ax, sites_m[quiet], facecolor=_QUIET_FILL, edgecolor=_QUIET_EDGE, lw=0.5, zorder=2
+    )
+    draw_lines(ax, sites_m[quiet], color=_QUIET_EDGE, lw=0.8, linestyle=(0, (2, 2)), zorder=2)
+    draw_points(ax, sites_m[quiet], color=_QUIET_FILL, edgecolors=_QUIET_EDGE, s=8, zorder=2)
     if len(b.flights):
         flights = cache.clipped("flights", b.flights.geometry.to_numpy(), band, extent)
         draw_lines(ax, flights, color="#1f4e9c", lw=0.7, alpha=0.8, zorder=3)
     colors = (
         [score_color(v) for v in b.sites[EXPOSURE_SCORE].iloc[exposed_rows]]
         if EXPOSURE_SCORE in b.sites
-        else ["#c8102e"] * len(exposed_rows)
+        else [SCORE_COLORS[-1]] * len(exposed_rows)
     )
     for colour in sorted(set(colors)):
         rows = exposed_rows[np.array(colors) == colour]
@@ -184,7 +192,7 @@ def _overview(fig: Figure, b: Briefing, cache: BandCache, top: float) -> dict[st
         for i, c in enumerate(SCORE_COLORS)
     ]
     handles += [
-        mpl().Patch(facecolor="#d9d9d9", edgecolor="#999999", label="site not exposed"),
+        mpl().Patch(facecolor=_QUIET_FILL, edgecolor=_QUIET_EDGE, label="site not exposed"),
         mpl().Line2D([], [], color="#1f4e9c", lw=1.0, label="flights"),
     ]
     fig.legend(

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geoexpose.maps import SCORE_COLORS, SCORE_EDGES
+from geoexpose.maps import flight_label, score_colors
 from geoexpose.report._drawing import (
     draw_lines,
     draw_points,
@@ -63,8 +63,7 @@ _FLIGHT_COLORS = ("#1f4e9c", "#2a9d8f", "#7b2cbf", "#e76f51", "#3a86ff", "#8d6e6
 
 def score_color(score: Any) -> str:
     """Return the colour of an exposure score, as on the HTML maps."""
-    s = float(score) if pd.notna(score) else 0.0
-    return SCORE_COLORS[int(np.searchsorted(SCORE_EDGES, s, side="right"))]
+    return str(score_colors([score if pd.notna(score) else 0.0])[0])
 
 
 def site_numbers(site: pd.Series) -> list[tuple[str, str]]:
@@ -247,9 +246,10 @@ def _flights(fig: Figure, b: Briefing, site_id: str, y: float) -> float:
         text(fig, 0.5, y - 0.02, "No flight in the zone.", fontsize=8)
         return y - 0.04
     pairs = pairs.sort_values(DWELL_S, ascending=False, kind="stable")
+    labels = flight_label(pairs[FLIGHT_ID].astype(str).tolist())  # as on the site maps
     rows = [
         [
-            clean_id(r.get(FLIGHT_ID), 25),
+            clean_id(label, 18),
             number(r.get(N_FIXES), 0),
             number(r.get(DWELL_S), 1),
             number(r.get(MIN_DISTANCE_M), 1),
@@ -257,10 +257,10 @@ def _flights(fig: Figure, b: Briefing, site_id: str, y: float) -> float:
             number(r.get(N_CAPTURES), 0),
             number(r.get(BEST_GSD_CM), 2),
         ]
-        for _, r in pairs.head(FLIGHT_ROWS).iterrows()
+        for label, (_, r) in zip(labels, pairs.head(FLIGHT_ROWS).iterrows(), strict=False)
     ]
     headers = ["flight", "fixes", "dwell s", "dist m", "AGL m", "capt", "GSD cm"]
-    widths = [0.17, 0.04, 0.05, 0.048, 0.045, 0.032, 0.05]
+    widths = [0.125, 0.06, 0.065, 0.05, 0.045, 0.035, 0.05]  # 0.43: to the right margin
     y = table(
         fig, 0.5, y - 0.02, headers, rows, widths, right=range(1, 7), fontsize=6.5, row_h=0.012
     )
@@ -349,7 +349,8 @@ def _photos(fig: Figure, b: Briefing, site_id: str) -> None:
             )
         else:
             ax.imshow(image, aspect="equal", interpolation="antialiased")
-        label = f"{number(r.get(gsd), 2, 'cm') if gsd else DASH} GSD\n{clean_id(cid, 30)}"
+        # 22 characters fit under a thumbnail
+        label = f"{number(r.get(gsd), 2, 'cm') if gsd else DASH} GSD\n{clean_id(cid, 22)}"
         text(fig, x, 0.043, label, fontsize=6.5)
 
 
