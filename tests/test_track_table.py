@@ -32,6 +32,9 @@ EXTRAS = [
     "drone_id",
     "operator_lon",
     "operator_lat",
+    "aircraft_id",
+    "aircraft_model",
+    "operator_id",
 ]
 
 
@@ -96,7 +99,11 @@ def test_fix_table_columns_and_dtypes(tmp_path):
     assert list(fixes.columns) == FIX_COLUMNS + EXTRAS
     assert fixes[TIME_UTC].dtype == TIME_DTYPE
     text = pd.Series(["x"]).astype("str").dtype
-    assert fixes[FLIGHT_ID].dtype == text and fixes[SOURCE].dtype == text
+    assert fixes[FLIGHT_ID].dtype == text
+    # source: one code a fix, a categorical of texts whose values compare equal to them
+    assert isinstance(fixes[SOURCE].dtype, pd.CategoricalDtype)
+    assert fixes[SOURCE].cat.categories.dtype == text
+    assert (fixes[SOURCE] == str(tmp_path / "one.csv")).all()
     assert fixes["alt_ref"].dtype == text
     assert fixes["is_photo"].dtype == "boolean" and fixes["drone_id"].dtype == "string"
     assert fixes["operator_lon"].dtype == np.float64

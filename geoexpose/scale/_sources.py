@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +27,24 @@ from geoexpose.errors import InputError, UsageError
 from geoexpose.scale._copies import flight_spans
 from geoexpose.scale._parquet import is_geoparquet
 from geoexpose.scale._parquet_fixes import FixFile, fix_files, read_fixes
+from geoexpose.scale._pieces import Loaded, PiecedFile
 from geoexpose.schema import ALT_AGL_M, CAPTURE_ID, FLIGHT_ID, SOURCE, TIME_UTC
-from geoexpose.tracks import drop_duplicate_flights, read_tracks, read_trigger_poses, track_files
+from geoexpose.tracks import (
+    GAP_FACTOR,
+    MAX_GAP_S,
+    PIECE_FIXES,
+    drop_duplicate_flights,
+    read_tracks,
+    read_trigger_poses,
+    sniff_format,
+    track_files,
+    track_format,
+)
 
 __all__ = [
     "BYTES_PER_FIX",
     "Loaded",
+    "Pieces",
     "TrackFiles",
     "file_order",
     "plan_batches",
@@ -42,22 +54,6 @@ __all__ = [
 #: Rough size of a fix in a track file, to cut track files into batches before reading.
 BYTES_PER_FIX = 80
 _READ = [FLIGHT_ID, TIME_UTC, ALT_AGL_M]
-
-
-@dataclass
-class Loaded:
-    """The fixes of a batch, the file entries of the reader, and photo triggers.
-
-    Track files read with ``duplicates="drop"`` also give ``spans``, a summary of
-    each flight read (before copies were dropped), and ``kept``, the fixes kept
-    of each file.
-    """
-
-    fixes: pd.DataFrame
-    files: list[dict[str, Any]] = field(default_factory=list)
-    triggers: pd.DataFrame | None = None
-    spans: pd.DataFrame | None = None
-    kept: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -128,7 +124,8 @@ class _TrackBatch:
             spans = flight_spans(fixes).assign(group=self.group, batch=self.number)
             fixes = drop_duplicate_flights(fixes)
             entries = fixes.attrs["geoexpose"]["files"]
-            kept = {str(k): int(v) for k, v in fixes[SOURCE].value_counts(sort=False).items()}
+            counts = fixes[SOURCE].value_counts(sort=False).items()  # a categorical: 0s too
+            kept = {str(k): int(v) for k, v in counts if v}
         triggers = None
         if s.triggers:
             triggers = read_trigger_poses(
@@ -205,14 +202,35 @@ def _frame_batches(fixes: pd.DataFrame, batch_fixes: int) -> Iterator[_FrameBatc
         yield _FrameBatch(part)
 
 
-def plan_batches(source: Any, batch_fixes: int) -> tuple[Iterator[Any], dict[str, Any]]:
+@dataclass(frozen=True)
+class Pieces:
+    """How track files larger than a batch are read in pieces (see :mod:`._pieces`).
+
+    ``piece_fixes``: fixes per piece, and the size (estimated from the file's bytes)
+    above which a file is read in pieces (None: :data:`geoexpose.tracks.PIECE_FIXES`).
+    The rest is what the pieces need: the recording-gap rule, seconds of neighbouring
+    fixes, a progress bar.
+    """
+
+    piece_fixes: int | None = None
+    max_gap_s: float = MAX_GAP_S
+    gap_factor: float = GAP_FACTOR
+    context_s: float = 0.0
+    progress: bool = False
+
+
+def plan_batches(
+    source: Any, batch_fixes: int, pieces: Pieces | None = None
+) -> tuple[Iterator[Any], dict[str, Any]]:
     """Cut a source of fixes into batches of whole flights of about ``batch_fixes`` fixes.
 
     ``source`` is a DataFrame or GeoDataFrame of fixes; :class:`TrackFiles`; a path or
     a list of paths (GeoParquet files and folders, else track files and folders); or
     an iterable of DataFrames (each one batch). Returns the batches (made lazily) and
     what is known of the input up front (``"files"``: reader entries of a frame;
-    ``"tracks"``: each :class:`TrackFiles` with its files and their labels).
+    ``"tracks"``: each :class:`TrackFiles` with its files and their labels). A track
+    file larger than a piece (``pieces``) is read once and given as batches of pieces
+    of it, flights cut where a piece is full.
     """
     if isinstance(source, pd.DataFrame):
         files = reader_files(source)
@@ -232,9 +250,15 @@ def plan_batches(source: Any, batch_fixes: int) -> tuple[Iterator[Any], dict[str
             rows = np.array([f.rows for f in found], dtype="int64")
             batches += [_ParquetBatch(tuple(found[a:b])) for a, b in _group(rows, batch_fixes)]
         listed = [_listed(t) for t in tracks]
+        pieces = pieces or Pieces()
+        size = PIECE_FIXES if pieces.piece_fixes is None else pieces.piece_fixes
+        pieces = replace(pieces, piece_fixes=max(size, 2))
         for group, (track_files, names, labels) in enumerate(listed):
-            batches += _track_batches(track_files, names, labels, batch_fixes, group, len(batches))
-        return iter(batches), {"tracks": listed}
+            batches += _track_batches(
+                track_files, names, labels, batch_fixes, group, len(batches), pieces
+            )
+        expanded = (b.batches() if isinstance(b, PiecedFile) else (b,) for b in batches)
+        return itertools.chain.from_iterable(expanded), {"tracks": listed}
     if isinstance(source, Iterable):
         return (_FrameBatch(frame) for frame in source), {}
     raise InputError(
@@ -253,6 +277,15 @@ def _sizes(files: Iterable[str]) -> np.ndarray:
     return np.array(sizes, dtype="int64") // BYTES_PER_FIX
 
 
+def _in_pieces(source: TrackFiles, path: str) -> bool:
+    """Whether a track file may be read in pieces: not an autopilot log with camera records."""
+    try:
+        name = sniff_format(path) if source.format == "auto" else source.format
+        return track_format(name).camera_events is None
+    except (InputError, UsageError, OSError):
+        return False  # read whole, where the reader says what is wrong
+
+
 def _track_batches(
     source: TrackFiles,
     files: tuple[str, ...],
@@ -260,12 +293,24 @@ def _track_batches(
     batch_fixes: int,
     group: int,
     first: int,
-) -> list[_TrackBatch]:
-    ranges = _group(_sizes(files), batch_fixes)
-    return [
-        _TrackBatch(source, files[a:b], labels[a:b], group, first + k)
-        for k, (a, b) in enumerate(ranges)
-    ]
+    pieces: Pieces,
+) -> list[_TrackBatch | PiecedFile]:
+    """Batches of whole files, each file larger than a piece a :class:`PiecedFile` alone."""
+    sizes = _sizes(files)
+    limit = int(pieces.piece_fixes or PIECE_FIXES)
+    big = [i for i in np.flatnonzero(sizes > limit).tolist() if _in_pieces(source, files[i])]
+    out: list[_TrackBatch | PiecedFile] = []
+    begin = 0
+    for end in [*big, len(files)]:  # the runs of files between the large ones
+        for a, b in _group(sizes[begin:end], batch_fixes):
+            rows = slice(begin + a, begin + b)
+            out.append(_TrackBatch(source, files[rows], labels[rows], group, first + len(out)))
+        if end < len(files):
+            number = first + len(out)
+            piece = (limit, pieces.max_gap_s, pieces.gap_factor, pieces.context_s, pieces.progress)
+            out.append(PiecedFile(files[end], labels[end], source, group, number, *piece))
+        begin = end + 1
+    return out
 
 
 def file_order(known: dict[str, Any]) -> dict[str, int]:

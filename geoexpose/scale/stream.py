@@ -38,30 +38,47 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from tqdm import tqdm
 
 from geoexpose._frames import concat_keeping_files, reader_files, without_attrs
 from geoexpose.errors import InputError, UsageError
 from geoexpose.exposure import (
+    DETAIL_GSD_CM,
+    MATCH_TOLERANCE_S,
+    MAX_GSD_CM,
     PreparedSites,
     StreamResult,
     expose,
-    fix_pairs,
     prepare_sites,
     site_table,
     validate_captures,
-    validate_fixes,
 )
 from geoexpose.imagery import captures_from_triggers, empty_captures
-from geoexpose.projection import M_PER_DEG
 from geoexpose.scale._copies import files_to_reread, replace_files, sort_by_file
 from geoexpose.scale._match import CaptureWindows, match_captures
-from geoexpose.scale._merge import combine_footprints, combine_pairs, sort_captures
-from geoexpose.scale._sources import Loaded, TrackFiles, file_order, plan_batches, reread_batches
+from geoexpose.scale._merge import (
+    combine_details,
+    combine_footprints,
+    combine_pairs,
+    sort_captures,
+)
+from geoexpose.scale._pieces import (
+    PieceMark,
+    merge_flight_rows,
+    merge_spans,
+    renumber_triggers,
+)
+from geoexpose.scale._sources import (
+    Pieces,
+    TrackFiles,
+    file_order,
+    plan_batches,
+    reread_batches,
+)
+from geoexpose.scale._tasks import CapturePart, Shared, capture_task, fix_task
 from geoexpose.scale.dask_engine import DaskRunner
 from geoexpose.schema import CRS_LONLAT, FLIGHT_ID, TIME_UTC
-from geoexpose.tracks import GAP_FACTOR, MAX_GAP_S, fix_arrays, flight_lines
+from geoexpose.tracks import GAP_FACTOR, MAX_GAP_S, flight_lines
 
 __all__ = ["ENGINES", "StreamResult", "TrackFiles", "expose_stream"]
 
@@ -71,72 +88,11 @@ ENGINES = ("local", "dask")
 
 
 @dataclass(frozen=True)
-class Shared:
-    """What every batch needs, shipped to each worker once."""
-
-    sites: PreparedSites
-    windows: CaptureWindows | None
-    max_gap_s: float
-    gap_factor: float
-    threads: int
-    simplify_m: float | None
-
-
-@dataclass
-class FixPart:
-    """What one batch of fixes gives."""
-
-    pairs: pd.DataFrame
-    flights: gpd.GeoDataFrame
-    near: pd.DataFrame | None
-    n_fixes: int
-    flight_ids: list[str]
-    files: list[dict[str, Any]]
-    triggers: pd.DataFrame | None
-    spans: pd.DataFrame | None = None
-    kept: dict[str, int] | None = None
-
-
-@dataclass
-class CapturePart:
-    """What one batch of captures gives."""
-
-    pairs: pd.DataFrame
-    footprints: gpd.GeoDataFrame
-    captures: gpd.GeoDataFrame
-    capture_sites: pd.DataFrame
-
-
-@dataclass(frozen=True)
 class _Captures:
     frame: gpd.GeoDataFrame
 
     def load(self) -> gpd.GeoDataFrame:
         return self.frame
-
-
-def fix_task(loaded: Loaded, shared: Shared) -> FixPart:
-    """Expose one batch of fixes: its pairs, flight lines and fixes near captures."""
-    fixes = validate_fixes(loaded.fixes)
-    a = fix_arrays(fixes, max_gap_s=shared.max_gap_s, gap_factor=shared.gap_factor)
-    pairs = fix_pairs(shared.sites, a, threads=shared.threads)
-    lines = flight_lines(fixes.iloc[a.order], seg_ok=a.seg_ok, xy=a.xy, codes=a.codes)
-    if shared.simplify_m and len(lines):
-        tolerance = shared.simplify_m / M_PER_DEG  # degrees: at most that many metres
-        simple = shapely.simplify(lines.geometry.to_numpy(), tolerance, preserve_topology=False)
-        lines = lines.set_geometry(gpd.GeoSeries(simple, index=lines.index, crs=CRS_LONLAT))
-    near = shared.windows.near(fixes) if shared.windows is not None and len(fixes) else None
-    ids = pd.unique(fixes[FLIGHT_ID].astype(str)).tolist() if len(fixes) else []
-    return FixPart(
-        pairs, lines, near, len(fixes), ids, loaded.files, loaded.triggers, loaded.spans,
-        loaded.kept,
-    )  # fmt: skip
-
-
-def capture_task(captures: gpd.GeoDataFrame, shared: Shared) -> CapturePart:
-    """Measure one batch of captures (flights already matched) against the sites."""
-    r = expose(shared.sites, None, captures=captures, threads=shared.threads)
-    return CapturePart(r.pairs, r.footprints, r.captures, r.capture_sites)
 
 
 class LocalRunner:
@@ -198,6 +154,7 @@ def expose_stream(
     scheduler: Any = None,
     batch_fixes: int = 2_000_000,
     batch_captures: int = 20_000,
+    piece_fixes: int | None = None,
     max_gap_s: float = MAX_GAP_S,
     gap_factor: float = GAP_FACTOR,
     threads: int | None = None,
@@ -205,6 +162,8 @@ def expose_stream(
     simplify_m: float | None = 1.0,
     triggers_dem: Any = None,
     progress: bool = False,
+    max_gsd_cm: float = MAX_GSD_CM,
+    detail_gsd_cm: float = DETAIL_GSD_CM,
 ) -> StreamResult:
     """Compute the exposure of :func:`geoexpose.expose`, streaming the fixes in batches.
 
@@ -233,7 +192,14 @@ def expose_stream(
         it, not with the number of fixes.
     batch_captures
         About this many captures per batch.
-    max_gap_s, gap_factor
+    piece_fixes
+        A track file larger than this many fixes (estimated from its size) is read
+        once and worked on in pieces of this many fixes, flights cut where a piece is
+        full and added up exactly (see :mod:`geoexpose.scale._pieces`); default:
+        :data:`geoexpose.tracks.PIECE_FIXES` (250,000). Memory
+        then grows with the piece, plus the reader's plain columns of the file
+        (about 60 bytes a fix for GPX).
+    max_gap_s, gap_factor, max_gsd_cm, detail_gsd_cm
         As for :func:`geoexpose.expose`.
     threads
         Threads per batch (default: the CPUs, at most 4, for ``"local"``; 1 per task
@@ -247,7 +213,8 @@ def expose_stream(
         Elevation model for the footprints of photo triggers read from logs
         (:class:`TrackFiles` with ``triggers=True``).
     progress
-        Show a progress bar over the batches on a terminal.
+        Show a progress bar over the batches on a terminal, and one of the fixes
+        given out of each file read in pieces.
 
     Returns
     -------
@@ -255,7 +222,8 @@ def expose_stream(
         An :class:`ExposureResult` with ``fixes=None``; ``.flights`` is a table.
         ``.stats``: ``engine``, ``workers``, ``batches``, ``capture_batches``,
         ``reread_batches`` and ``reread_files`` (track files read again to count
-        copies of a flight once), ``fixes``, ``seconds``.
+        copies of a flight once), ``pieces`` (batches that were pieces of a file),
+        ``fixes``, ``seconds``.
 
     Notes
     -----
@@ -273,18 +241,33 @@ def expose_stream(
         captures = without_attrs(captures)
     if batch_fixes < 1 or batch_captures < 1:
         raise UsageError("batch_fixes and batch_captures must be at least 1")
-    batches, known = plan_batches(fixes, batch_fixes)
+    if piece_fixes is not None and piece_fixes < 2:
+        raise UsageError("piece_fixes must be at least 2")
+    context_s = 2 * MATCH_TOLERANCE_S if captures is not None else 0.0
+    pieces = Pieces(piece_fixes, max_gap_s, gap_factor, context_s, progress)
+    batches, known = plan_batches(fixes, batch_fixes, pieces)
     runner = _runner(engine, scheduler, threads, workers)
     params = {
         "max_gap_s": max_gap_s, "gap_factor": gap_factor, "engine": engine,
         "batch_fixes": batch_fixes, "batch_captures": batch_captures,
-        "simplify_m": simplify_m, "threads": runner.threads,
+        "simplify_m": simplify_m, "threads": runner.threads, "piece_fixes": piece_fixes,
+        "max_gsd_cm": float(max_gsd_cm) if max_gsd_cm < float("inf") else None,
+        "detail_gsd_cm": float(detail_gsd_cm),
     }  # fmt: skip
     parts: list[CapturePart] = []
     try:
         windows = CaptureWindows.of(captures)
         handle = runner.share(
-            Shared(prepared, windows, max_gap_s, gap_factor, runner.threads, simplify_m)
+            Shared(
+                prepared,
+                windows,
+                max_gap_s,
+                gap_factor,
+                runner.threads,
+                simplify_m,
+                max_gsd_cm,
+                detail_gsd_cm,
+            )
         )
         fixed = _run_fixes(runner, batches, handle, progress)
         _recount_copies(runner, fixed, known, batch_fixes, handle, progress)
@@ -311,20 +294,28 @@ def _run_fixes(runner: Any, batches: Iterator[Any], handle: Any, progress: bool)
     out: dict[str, Any] = {
         "pairs": [], "flights": [], "near": [], "files": [], "triggers": [], "fixes": 0,
         "batches": 0, "spans": [], "kept": {}, "reread_files": 0, "reread_batches": 0,
+        "pieces": 0,
     }  # fmt: skip
-    seen: set[str] = set()
+    seen: dict[str, str | None] = {}  # flight: the file read in pieces that holds it
+    marks: list[PieceMark | None] = []
+    labels: dict[str, str] = {}  # of the files read in pieces
     parts = runner.map(fix_task, batches, handle)
     for part in tqdm(parts, desc="batches", unit="batch", disable=None if progress else True):
-        again = seen.intersection(part.flight_ids)
+        mine = part.piece.path if part.piece is not None else None
+        again = [f for f in part.flight_ids if f in seen and (mine is None or seen[f] != mine)]
         if again:
             flight = sorted(again)[0]
             raise InputError(
                 f"fixes: flight {flight!r} is in two batches; each flight must be in one "
                 "file or frame (write GeoParquet with geoexpose.geoparquet.write_fixes)"
             )
-        seen.update(part.flight_ids)
+        seen.update(dict.fromkeys(part.flight_ids, mine))
         out["pairs"].append(part.pairs)
         out["flights"].append(part.flights)
+        marks.append(part.piece)
+        if part.piece is not None:
+            out["pieces"] += 1
+            labels[part.piece.path] = part.piece.label
         if part.near is not None and len(part.near):
             out["near"].append(part.near)
         out["files"] += part.files
@@ -334,11 +325,14 @@ def _run_fixes(runner: Any, batches: Iterator[Any], handle: Any, progress: bool)
         out["batches"] += 1
         if part.spans is not None and len(part.spans):
             out["spans"].append(part.spans)
-        out["kept"].update(part.kept or {})
+        for path, n in (part.kept or {}).items():  # a file read in pieces: summed
+            out["kept"][path] = out["kept"].get(path, 0) + n
+    out["flights"] = merge_flight_rows(out["flights"], marks)
+    out["triggers"] = renumber_triggers(out["triggers"], labels)
     near = out["near"]
     out["near"] = pd.concat(near, ignore_index=True) if near else pd.DataFrame()
     spans = out["spans"]
-    out["spans"] = pd.concat(spans, ignore_index=True) if spans else pd.DataFrame()
+    out["spans"] = merge_spans(pd.concat(spans, ignore_index=True)) if spans else pd.DataFrame()
     return out
 
 
@@ -395,7 +389,9 @@ def _assemble(
     pair_parts = list(fixed["pairs"]) + [p.pairs for p in parts]
     pairs = combine_pairs(pair_parts, sites, by_site_id=captures is not None)
     if captures is not None and parts:
-        footprints = combine_footprints([p.footprints for p in parts], sites)
+        details = [p.detail_footprints for p in parts if p.detail_footprints is not None]
+        footprints = combine_footprints([p.footprints for p in parts], sites, details)
+        detail_footprints = combine_details(details, sites)
         caps, capture_sites = sort_captures(
             [p.captures for p in parts],
             [p.capture_sites for p in parts],
@@ -403,6 +399,7 @@ def _assemble(
         )
     else:
         footprints, caps, capture_sites = empty
+        detail_footprints = combine_details([], sites)
     out = site_table(sites, pairs, footprints if captures is not None else None)
     lines = [f for f in fixed["flights"] if len(f)]
     flights = (
@@ -418,6 +415,7 @@ def _assemble(
         "capture_batches": len(parts),
         "reread_batches": fixed["reread_batches"],
         "reread_files": fixed["reread_files"],
+        "pieces": fixed["pieces"],
         "fixes": fixed["fixes"],
         "seconds": round(seconds, 3),
     }
@@ -434,6 +432,7 @@ def _assemble(
         inputs=inputs,
         captures=caps,
         capture_sites=capture_sites,
+        detail_footprints=detail_footprints,
         flight_table=gpd.GeoDataFrame(flights, geometry="geometry", crs=CRS_LONLAT),
         stats=stats,
     )

@@ -8,7 +8,8 @@ fixes and numbers the flights; :func:`read_routes` reads the files that hold
 positions without times (planned missions, untimed tracks);
 :func:`read_trigger_poses` the photos the logs say were taken. :func:`fix_arrays`
 gives fixes as plain arrays ordered by flight and time, the form the exposure, the
-maps and the audit work on, with the recording-gap rule.
+maps and the audit work on, with the recording-gap rule; :func:`read_track_pieces`
+gives one large file as pieces of a bounded number of fixes, for the streamed engine.
 """
 
 from geoexpose.tracks._srt import sniff_srt, srt_frames
@@ -21,6 +22,7 @@ from geoexpose.tracks.fix_arrays import (
     FixArrays,
     fix_arrays,
     fix_lonlat,
+    gap_limits,
     lonlat_problems,
     reduce_ranges,
 )
@@ -36,6 +38,7 @@ from geoexpose.tracks.formats import (
     track_format,
 )
 from geoexpose.tracks.normalize import RawTrack
+from geoexpose.tracks.pieces import PIECE_FIXES, TrackPiece, read_track_pieces
 from geoexpose.tracks.read import read_tracks
 from geoexpose.tracks.routes import ROUTE_COLUMNS, read_routes
 from geoexpose.tracks.triggers import FROM_LOG, read_trigger_poses
@@ -45,6 +48,7 @@ __all__ = [
     "FROM_LOG",
     "GAP_FACTOR",
     "MAX_GAP_S",
+    "PIECE_FIXES",
     "ROUTE_COLUMNS",
     "TRACK_FORMATS",
     "TRACK_SUFFIXES",
@@ -52,16 +56,19 @@ __all__ = [
     "RawTrack",
     "ReadOptions",
     "TrackFormat",
+    "TrackPiece",
     "check_time_zone",
     "drop_duplicate_flights",
     "find_duplicate_flights",
     "fix_arrays",
     "fix_lonlat",
     "flight_lines",
+    "gap_limits",
     "lonlat_problems",
     "parse_times",
     "read_routes",
     "read_track_file",
+    "read_track_pieces",
     "read_tracks",
     "read_trigger_poses",
     "reduce_ranges",

@@ -131,7 +131,7 @@ def read_gpx(path: Path, *, time_zone: str | None = None, alt_ref: str | None = 
     points, route_points = read_gpx_points(path, time_zone=time_zone)
     if len(points) == 0:
         return _gpx_route(route_points, alt_ref)
-    frame = pd.DataFrame({LAT: points.lat, LON: points.lon})
+    frame = pd.DataFrame({LAT: points.lat, LON: points.lon}, copy=False)  # no copy
     route, basis, notes = None, TIME_BASIS_UTC, []
     if not points.timed:
         frame[TIME_UTC] = pd.Series(pd.NaT, index=frame.index, dtype=TIME_DTYPE)

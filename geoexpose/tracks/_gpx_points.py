@@ -1,7 +1,9 @@
 """Stream the points of a GPX file into arrays, in memory bounded by the points kept.
 
-One pass with expat callbacks (no element tree is built), fed in growing chunks (a
-giant token costs linear time, see :mod:`geoexpose.tracks._kml_parse`): per
+One pass with expat callbacks (no element tree is built), fed in chunks of 1 MiB that
+grow only while a token is cut (a giant token costs linear time, see
+:mod:`geoexpose.tracks._kml_parse`; the text held is bounded by the largest token, not
+the file): per
 ``<trkpt>`` (or ``<rtept>``) its ``lat`` and ``lon`` attributes, its ``<ele>`` and
 ``<time>`` children, and the number of its ``<trk>`` (``<rte>``) from 0. Names are
 matched without their namespace (GPX 1.0 and 1.1). Times are parsed in batches of
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from xml.parsers import expat
 
 import numpy as np
@@ -26,6 +29,8 @@ __all__ = ["GpxPoints", "read_gpx_points"]
 
 _FIRST_FEED = 1 << 20
 _BATCH = 100_000  # points whose time texts are held before they are parsed
+_MIN_POINT_BYTES = 24  # '<trkpt lat="1" lon="1"/>'
+_MAX_ROOM = 1 << 24  # points of the first room at most (then it doubles)
 
 
 @dataclass
@@ -44,14 +49,44 @@ class GpxPoints:
         return len(self.lon)
 
 
+class _Column:
+    """A growing array of one value per point, written batch by batch.
+
+    Its room doubles when full (the old array let go), so the points are held once
+    in a few large arrays: not in a list of small ones joined at the end, whose
+    memory the allocator keeps after they are let go.
+    """
+
+    def __init__(self, dtype: str, room: int) -> None:
+        self.values = np.empty(max(room, 1024), dtype=dtype)
+        self.n = 0
+
+    def extend(self, batch: Any) -> None:
+        """Add a batch of values."""
+        batch = np.asarray(batch, dtype=self.values.dtype)
+        end = self.n + len(batch)
+        if end > len(self.values):
+            grown = np.empty(max(2 * len(self.values), end), dtype=self.values.dtype)
+            grown[: self.n] = self.values[: self.n]
+            self.values = grown
+        self.values[self.n : end] = batch
+        self.n = end
+
+    def array(self) -> np.ndarray:
+        """Return the values written (pages of the room left unwritten take no memory)."""
+        return self.values[: self.n]
+
+
+_DTYPES = {"lon": "float64", "lat": "float64", "ele": "float64", "group": "int64"}
+
+
 @dataclass
 class _Gather:
-    """Arrays filled batch by batch."""
+    """Columns filled batch by batch (``room``: points expected, a first size)."""
 
     time_zone: str | None
-    parts: dict[str, list[np.ndarray]] = field(
-        default_factory=lambda: {k: [] for k in ("lon", "lat", "ele", "group", "ns")}
-    )
+    room: int = 0
+    columns: dict[str, _Column] = field(init=False)
     rows: dict[str, list[float]] = field(
         default_factory=lambda: {k: [] for k in ("lon", "lat", "ele", "group")}
     )
@@ -59,6 +94,9 @@ class _Gather:
     basis: str = TIME_BASIS_UTC
     timed: bool = False
     first_text: str | None = None
+
+    def __post_init__(self) -> None:
+        self.columns = {k: _Column(d, self.room) for k, d in {**_DTYPES, "ns": "int64"}.items()}
 
     def add(self, lon: float, lat: float, ele: float, group: int, text: str | None) -> None:
         for key, value in (("lon", lon), ("lat", lat), ("ele", ele), ("group", group)):
@@ -71,7 +109,7 @@ class _Gather:
         if not self.texts:
             return
         for key, values in self.rows.items():
-            self.parts[key].append(np.asarray(values, dtype="float64"))
+            self.columns[key].extend(values)
             values.clear()
         text = pd.Series(self.texts, dtype=object)
         ns = np.full(len(text), np.iinfo(np.int64).min, dtype=np.int64)  # NaT
@@ -88,31 +126,25 @@ class _Gather:
                 ns = times.to_numpy(dtype="datetime64[ns]").view("int64")
                 if basis != TIME_BASIS_UTC:
                     self.basis = basis
-        self.parts["ns"].append(ns)
+        self.columns["ns"].extend(ns)
         self.texts = []
 
     def points(self) -> GpxPoints:
         self.flush()
-
-        def joined(key: str, dtype: str) -> np.ndarray:
-            return (
-                np.concatenate(self.parts[key]).astype(dtype)
-                if self.parts[key]
-                else (np.empty(0, dtype=dtype))
-            )
-
-        ns = joined("ns", "int64")
-        times = pd.Series(ns.view("datetime64[ns]")).dt.tz_localize("UTC").astype(TIME_DTYPE)
+        ns = self.columns.pop("ns").array()
+        times = pd.Series(ns.view("datetime64[ns]"), copy=False).dt.tz_localize("UTC")
+        times = times.astype(TIME_DTYPE)
+        del ns
         if self.timed and times.isna().all():
             raise InputError(
                 f"column 'time': no value reads as a date-time (first {self.first_text!r})"
             )
         return GpxPoints(
-            lon=joined("lon", "float64"),
-            lat=joined("lat", "float64"),
-            ele=joined("ele", "float64"),
+            lon=self.columns.pop("lon").array(),
+            lat=self.columns.pop("lat").array(),
+            ele=self.columns.pop("ele").array(),
             times=times,
-            group=joined("group", "int64"),
+            group=self.columns.pop("group").array(),
             basis=self.basis,
             timed=self.timed,
         )
@@ -121,8 +153,8 @@ class _Gather:
 class _Handler:
     """Expat callbacks that gather the points, no element objects built."""
 
-    def __init__(self, time_zone: str | None) -> None:
-        self.gathers = {"trkpt": _Gather(time_zone), "rtept": _Gather(time_zone)}
+    def __init__(self, time_zone: str | None, room: int) -> None:
+        self.gathers = {"trkpt": _Gather(time_zone, room), "rtept": _Gather(time_zone)}
         self.counts = {"trk": -1, "rte": -1}
         self.point: str | None = None  # "trkpt" or "rtept" while inside one
         self.attrs: dict[str, str] = {}
@@ -183,18 +215,23 @@ def read_gpx_points(path: Path, *, time_zone: str | None = None) -> tuple[GpxPoi
     InputError
         Malformed XML (the message names its line and column).
     """
-    handler = _Handler(time_zone)
+    # a first room for the track points: as many as the file could hold, within a bound
+    # (pages of an array not written to take no memory)
+    handler = _Handler(time_zone, min(path.stat().st_size // _MIN_POINT_BYTES, _MAX_ROOM))
     parser = expat.ParserCreate(namespace_separator=" ")
     parser.buffer_text = True
     parser.StartElementHandler = handler.start
     parser.EndElementHandler = handler.end
     parser.CharacterDataHandler = handler.data
-    fed = 0
+    fed, size = 0, _FIRST_FEED
     try:
         with path.open("rb") as handle:
-            while chunk := handle.read(max(_FIRST_FEED, fed // 2)):
+            while chunk := handle.read(size):
                 fed += len(chunk)
                 parser.Parse(chunk, False)
+                # bytes fed since the last event: a token cut by the feeds (twice that
+                # next, so a giant token is fed in growing chunks, in linear time)
+                size = max(_FIRST_FEED, 2 * (fed - parser.CurrentByteIndex))
             parser.Parse(b"", True)
     except expat.ExpatError as exc:
         raise InputError(f"not a readable GPX file (malformed XML: {exc})") from exc

@@ -31,7 +31,9 @@ from geoexpose.schema import (
     TIME_UTC,
 )
 from geoexpose.tracks._columns import ALT_REF_MSL
-from geoexpose.tracks._values import check_time_zone
+from geoexpose.tracks._kept import drop_empty_heights, take_kept
+from geoexpose.tracks._takeoff import takeoff_heights
+from geoexpose.tracks._values import TIME_BASIS_ASSUMED_UTC, check_time_zone
 from geoexpose.tracks.files import track_files
 from geoexpose.tracks.formats import ReadOptions, format_of, track_format
 from geoexpose.tracks.normalize import (
@@ -42,13 +44,42 @@ from geoexpose.tracks.normalize import (
     ROUTE_UNTIMED,
     RawTrack,
     blank_bad_heights,
+    clean_fixes,
     clean_positions,
+    clean_rows,
 )
 
-__all__ = ["blank_heights_noted", "check_options", "read_files", "read_route", "warn"]
+__all__ = [
+    "blank_heights_noted",
+    "check_options",
+    "clean_read",
+    "read_files",
+    "read_route",
+    "warn",
+]
 
 _COLUMN_KEYS = ("lat", "lon", "time", "alt", "alt_msl", "date")
 _ALT_REFS = (ALT_REF_GROUND, ALT_REF_TAKEOFF, ALT_REF_MSL)
+_DROP_WORDS = {
+    "no_fix": "without a position or time",
+    "null_island": "at 0/0, logged without a GNSS fix",
+    "out_of_range": "coordinates out of range",
+    "time_out_of_range": "dated before 2000 or in the future",
+    "time_ahead": "dated ahead of the rest of their track",
+    "duplicate_time": "repeating a time",
+    "time_backwards": "going back in time",
+    "gps_jump": "GPS jumps",
+    "truncated_row": "cut short",
+    "bad_row": "malformed",
+}
+
+
+def _no_fix_reason(entry: dict[str, Any]) -> str:
+    counts = sorted(((v, k) for k, v in entry["dropped"].items() if v), reverse=True)
+    detail = ", ".join(f"{v} {k}: {_DROP_WORDS.get(k, k)}" for v, k in counts)
+    return f"no fix kept of {entry['rows_read']} rows ({detail or 'the file has no rows'})"
+
+
 _ROUTE_WHAT = {
     "dji_wpml": "DJI WPML mission",
     "litchi_mission": "Litchi mission",
@@ -104,9 +135,12 @@ def _entry(path: Path) -> dict[str, Any]:
     }
 
 
-def warn(path: Path, message: str) -> None:
-    """Warn about a file with an InputWarning, attributed to the caller's caller."""
-    warnings.warn(InputWarning(f"{path}: {message}"), stacklevel=3)
+def warn(path: Path, message: str, *, depth: int = 0) -> None:
+    """Warn about a file with an InputWarning, attributed to the caller's caller.
+
+    ``depth``: that many more frames up (from a helper of the caller).
+    """
+    warnings.warn(InputWarning(f"{path}: {message}"), stacklevel=3 + depth)
 
 
 def read_files(
@@ -204,3 +238,59 @@ def read_route(raw: RawTrack, entry: dict[str, Any]) -> pd.DataFrame:
         route=_route_summary(positions, str(raw.route), n_routes),
     )
     return positions
+
+
+def clean_read(
+    path: Path,
+    entry: dict[str, Any],
+    raw: RawTrack | None,
+    *,
+    split_gap_s: float,
+    max_speed_m_s: float,
+    in_place: bool = False,
+) -> pd.DataFrame | None:
+    """Clean what a reader found in one file as ``read_tracks`` does, filling its entry.
+
+    Warns of the reader's problems; a route is summarised (None returned). The kept
+    fixes (with ``flight_no``) get their absurd heights emptied and, for a drone
+    app's file of heights above sea level, heights above take-off; ``entry`` gets
+    ``status``, ``rows_read``, ``rows_kept``, ``dropped`` and ``time_basis`` (the
+    caller names the flights). ``in_place``: the reader's frame is emptied as the
+    kept rows are taken out of it (:mod:`geoexpose.tracks._kept`: ``alt_ref`` then a
+    categorical, no ``segment``) and the kept frame is changed where it is (no copy
+    for the take-off heights).
+    """
+    if raw is None:
+        return None
+    for problem in raw.warnings:
+        warn(path, problem, depth=1)
+    if raw.route is not None:
+        read_route(raw, entry)
+        warn(path, entry["reason"], depth=1)
+        return None
+    if raw.time_basis == TIME_BASIS_ASSUMED_UTC:
+        warn(path, "times have no time zone; taken as UTC (pass time_zone=)", depth=1)
+    rows_read = len(raw.frame) + sum(raw.dropped.values())
+    if in_place:  # the reader's frame goes column by column as the kept one is made
+        empty = drop_empty_heights(raw.frame)
+        rows, flight_no, dropped = clean_rows(
+            raw.frame, split_gap_s=split_gap_s, max_speed_m_s=max_speed_m_s
+        )
+        kept = take_kept(raw.frame, rows, flight_no, empty)
+        del rows, flight_no
+    else:
+        kept, dropped = clean_fixes(raw.frame, split_gap_s=split_gap_s, max_speed_m_s=max_speed_m_s)
+    blank_heights_noted(kept, entry["notes"])
+    if raw.takeoff_from is not None:
+        kept = takeoff_heights(kept, raw.takeoff_from, entry["notes"], in_place=in_place)
+    entry["dropped"].update({**raw.dropped, **dropped})
+    entry.update(
+        status="read",
+        rows_read=rows_read,
+        rows_kept=len(kept),
+        time_basis=raw.time_basis,
+    )
+    if not entry["rows_kept"]:
+        entry["reason"] = _no_fix_reason(entry)
+        warn(path, entry["reason"], depth=1)
+    return kept

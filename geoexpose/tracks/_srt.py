@@ -35,7 +35,9 @@ option says: the file states it); ``alt_msl_m`` is ``abs_alt`` as written, which
 is often not above mean sea level (-124.7 m at a sea-level site on an Avata 360).
 Values cut short by a truncated file are not read (each needs its closing
 ``]``, ``)`` or unit). Blocks with no position stay as rows with missing
-``lat``/``lon``, which cleaning drops as ``no_fix``.
+``lat``/``lon``, which cleaning drops as ``no_fix``. The file is read whole (a
+subtitle track of an hour's video is a few tens of megabytes); a line longer than
+:data:`geoexpose._limits.MAX_LINE_BYTES` refuses it.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from geoexpose._limits import LimitError, check_line_bytes
 from geoexpose.errors import InputError, UsageError
 from geoexpose.schema import (
     ALT_AGL_M,
@@ -245,6 +248,10 @@ def _parse(path: Path, time_zone: str | None) -> tuple[pd.DataFrame, str, list[s
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read ({exc.strerror})") from exc
+    try:
+        check_line_bytes(data)  # a subtitle line is short: a giant one is no SRT
+    except LimitError as exc:
+        raise InputError(str(exc)) from exc
     text, notes = _decode(data)
     blocks, more = _blocks(text)
     notes += more

@@ -19,7 +19,16 @@ import numpy as np
 import pandas as pd
 
 from geoexpose._geodesy import geodesic_m
-from geoexpose.schema import ALT_AGL_M, ALT_MSL_M, ALT_REF, ALT_REF_TAKEOFF, LAT, LON, TIME_UTC
+from geoexpose.schema import (
+    ALT_AGL_M,
+    ALT_MSL_M,
+    ALT_REF,
+    ALT_REF_TAKEOFF,
+    LAT,
+    LON,
+    TIME_DTYPE,
+    TIME_UTC,
+)
 from geoexpose.tracks.normalize import FLIGHT_NO
 
 __all__ = ["BELOW_START_M", "START_CLIMB_M", "START_MOVE_M", "START_S", "takeoff_heights"]
@@ -40,18 +49,23 @@ def _per_flight(values: np.ndarray, starts: np.ndarray, how: np.ufunc) -> np.nda
     return how.reduceat(values, starts)
 
 
-def takeoff_heights(fixes: pd.DataFrame, what: str, notes: list[str]) -> pd.DataFrame:
+def takeoff_heights(
+    fixes: pd.DataFrame, what: str, notes: list[str], *, in_place: bool = False
+) -> pd.DataFrame:
     """Fill ``alt_agl_m`` above take-off from ``alt_msl_m`` for flights starting on the ground.
 
     Parameters
     ----------
     fixes
         Cleaned fixes of one file (as :func:`geoexpose.tracks.normalize.clean_fixes`
-        gives them: grouped by flight, in time order within one), not modified.
+        gives them: grouped by flight, in time order within one), not modified
+        unless ``in_place``.
     what
         What ``alt_msl_m`` was read from, for the notes (e.g. ``"GPX <ele>"``).
     notes
         The file's notes, to which how the heights were derived is added.
+    in_place
+        Fill the heights in ``fixes`` itself (no copy of a large frame).
 
     Returns
     -------
@@ -63,30 +77,46 @@ def takeoff_heights(fixes: pd.DataFrame, what: str, notes: list[str]) -> pd.Data
     if not len(fixes):
         return fixes
     flight = fixes[FLIGHT_NO].to_numpy()
-    starts = np.flatnonzero(np.r_[True, flight[1:] != flight[:-1]])
-    code = np.cumsum(np.r_[True, flight[1:] != flight[:-1]]) - 1
-    first = starts[code]
+    change = np.r_[True, flight[1:] != flight[:-1]]
+    starts = np.flatnonzero(change)
+    code = np.cumsum(change) - 1
+    del change
     msl = fixes[ALT_MSL_M].to_numpy(dtype="float64")
+    ns = fixes[TIME_UTC].array.asi8 if fixes[TIME_UTC].dtype == TIME_DTYPE else None
+    if ns is None:
+        ns = fixes[TIME_UTC].to_numpy(dtype="datetime64[ns]").view("int64")
+    early = np.flatnonzero((ns - ns[starts][code]) <= START_S * 1e9)  # few rows a flight
+    first = starts[code[early]]
     lon = fixes[LON].to_numpy(dtype="float64")
     lat = fixes[LAT].to_numpy(dtype="float64")
-    ns = fixes[TIME_UTC].to_numpy(dtype="datetime64[ns]").view("int64")
-    early = (ns - ns[first]) <= START_S * 1e9
-    moved = np.where(early, geodesic_m(lon[first], lat[first], lon, lat), 0.0)
-    climbed = np.where(early, np.abs(msl - msl[first]), 0.0)  # NaN where unknown
-    height = msl - msl[first]
-    n_early = _per_flight(early.astype("int64"), starts, np.add)
-    still = (_per_flight(moved, starts, np.maximum) <= START_MOVE_M) & (
-        _per_flight(climbed, starts, np.fmax) <= START_CLIMB_M
-    )
-    lowest = _per_flight(np.where(np.isnan(height), np.inf, height), starts, np.minimum)
+    moved = geodesic_m(lon[first], lat[first], lon[early], lat[early])
+    climbed = np.abs(msl[early] - msl[first])  # NaN where unknown
+    n_flights = len(starts)
+    n_early = np.bincount(code[early], minlength=n_flights)
+    most_moved = np.zeros(n_flights)
+    np.maximum.at(most_moved, code[early], moved)
+    most_climbed = np.full(n_flights, np.nan)
+    np.fmax.at(most_climbed, code[early], climbed)
+    still = (most_moved <= START_MOVE_M) & (most_climbed <= START_CLIMB_M)
+    height = msl - msl[starts][code]
+    lowest = np.fmin.reduceat(height, starts)  # NaN only where no height is known
+    lowest = np.where(np.isnan(lowest), np.inf, lowest)
     has_agl = _per_flight(fixes[ALT_AGL_M].notna().to_numpy(), starts, np.logical_or)
     ground = ~has_agl & np.isfinite(msl[starts]) & (n_early >= 2) & still
     ground &= lowest >= -BELOW_START_M
     if ground.any():
         rows = ground[code]
-        out = fixes.copy()
-        out.loc[rows, ALT_AGL_M] = height[rows]
-        out.loc[rows, ALT_REF] = ALT_REF_TAKEOFF
+        out = fixes if in_place else fixes.copy()
+        np.copyto(height, out[ALT_AGL_M].to_numpy(dtype="float64"), where=~rows)
+        out[ALT_AGL_M] = height  # the flights on the ground get theirs, the rest keep theirs
+        del height
+        refs = out[ALT_REF]
+        if isinstance(refs.dtype, pd.CategoricalDtype):
+            if ALT_REF_TAKEOFF not in refs.cat.categories:
+                refs = refs.cat.add_categories([ALT_REF_TAKEOFF])
+            out[ALT_REF] = refs.mask(rows, ALT_REF_TAKEOFF)
+        else:
+            out.loc[rows, ALT_REF] = ALT_REF_TAKEOFF
         n_ground = int(ground.sum())
         at = ", ".join(f"{v:.1f}" for v in msl[starts[ground]][:5])
         at += ", ..." if n_ground > 5 else ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -19,6 +20,7 @@ __all__ = [
     "FixArrays",
     "fix_arrays",
     "fix_lonlat",
+    "gap_limits",
     "lonlat_problems",
     "reduce_ranges",
     "segment_ok",
@@ -82,18 +84,61 @@ def segment_ok(
     return _gap_rule(codes, dt, max_gap_s, gap_factor), dt
 
 
-def _gap_rule(codes: np.ndarray, dt: np.ndarray, max_gap_s: float, gap_factor: float):
-    """Return the mask of :func:`segment_ok` from the intervals ``dt`` to the next fix."""
+def gap_limits(
+    codes: np.ndarray, t_ns: np.ndarray, *, max_gap_s: float, gap_factor: float
+) -> np.ndarray:
+    """Return the longest interval (seconds) that is no recording gap, per flight code.
+
+    ``codes`` (flight numbers from 0) and ``t_ns`` (nanoseconds) are fixes ordered by
+    flight then time. The limit is ``max(max_gap_s, gap_factor * median)`` of the
+    flight's intervals that move on in time, as :func:`segment_ok` uses it; a reader
+    of a file in pieces works it out on the whole file and gives it to
+    :func:`fix_arrays` for each piece.
+
+    >>> gap_limits(np.array([0, 0, 0, 1, 1]), np.array([0, 1, 2, 0, 4]) * 10**9,
+    ...            max_gap_s=2.0, gap_factor=3.0).tolist()
+    [3.0, 12.0]
+    """
     n = len(codes)
-    moving = np.zeros(n, dtype=bool)
-    if n < 2:
-        return moving
+    if not n:
+        return np.zeros(0)
+    dt = np.zeros(n)
+    if n >= 2:
+        dt[:-1] = np.diff(t_ns) / 1e9
+    moving, change = _moving(codes, dt)
+    first = np.r_[0, np.flatnonzero(change) + 1]
+    return _gap_limits(codes, first, dt, moving, max_gap_s, gap_factor)
+
+
+def _moving(codes: np.ndarray, dt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Intervals to the next fix of the same flight that move on in time; flight changes."""
+    moving = np.zeros(len(codes), dtype=bool)
     change = codes[1:] != codes[:-1]
     np.greater(dt[:-1], 0.0, out=moving[:-1])
     moving[:-1] &= ~change
+    return moving, change
+
+
+def _gap_rule(
+    codes: np.ndarray,
+    dt: np.ndarray,
+    max_gap_s: float,
+    gap_factor: float,
+    known: np.ndarray | None = None,
+):
+    """Return the mask of :func:`segment_ok` from the intervals ``dt`` to the next fix.
+
+    ``known``: a limit per flight code worked out beforehand (NaN: work it out here).
+    """
+    n = len(codes)
+    if n < 2:
+        return np.zeros(n, dtype=bool)
+    moving, change = _moving(codes, dt)
     limit = _gap_limits(
         codes, np.r_[0, np.flatnonzero(change) + 1], dt, moving, max_gap_s, gap_factor
     )
+    if known is not None:
+        limit = np.where(np.isnan(known), limit, known)
     if (limit == limit[0]).all():
         return moving & (dt <= limit[0])
     return moving & (dt <= limit[np.maximum(codes, 0)])
@@ -209,10 +254,19 @@ def lonlat_problems(fixes: pd.DataFrame) -> list[str]:
     return []
 
 
-def fix_arrays(fixes: pd.DataFrame, *, max_gap_s: float, gap_factor: float) -> FixArrays:
+def fix_arrays(
+    fixes: pd.DataFrame,
+    *,
+    max_gap_s: float,
+    gap_factor: float,
+    limits: Mapping[str, float] | None = None,
+) -> FixArrays:
     """Arrays of EPSG:4326 fixes (validated), ordered by flight then time.
 
     ``fixes`` is a GeoDataFrame of Points or a DataFrame with ``lon``/``lat`` columns.
+    ``limits``: the recording-gap limit (seconds, :func:`gap_limits`) of some flights
+    by flight id, worked out on more fixes than these (a flight read in pieces); the
+    other flights' limits come from these fixes.
     """
     codes, names, first = _flight_codes(fixes[FLIGHT_ID])
     t_ns = fixes[TIME_UTC].dt.tz_convert("UTC").astype("datetime64[ns, UTC]").array.asi8
@@ -232,7 +286,10 @@ def fix_arrays(fixes: pd.DataFrame, *, max_gap_s: float, gap_factor: float) -> F
     if len(t_ns) >= 2:
         np.divide(step_t if ordered else np.diff(t_ns), 1e9, out=dt[:-1])
     del step_t
-    ok = _gap_rule(codes, dt, max_gap_s, gap_factor)
+    known = None
+    if limits:
+        known = np.array([limits.get(str(name), np.nan) for name in names], dtype="float64")
+    ok = _gap_rule(codes, dt, max_gap_s, gap_factor, known)
     return FixArrays(order, codes, names, t_ns, xy, alt, ok, dt)
 
 

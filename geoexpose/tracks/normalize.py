@@ -64,7 +64,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from geoexpose._geodesy import geodesic_m
 from geoexpose.schema import (
     ALT_AGL_M,
     ALT_MSL_M,
@@ -83,6 +82,8 @@ from geoexpose.schema import (
     TIME_UTC,
     YAW_DEG,
 )
+from geoexpose.tracks._jumps import lone_spikes
+from geoexpose.tracks._time_order import ahead_of_track, running_max
 from geoexpose.tracks._values import TIME_BASIS_UTC
 
 __all__ = [
@@ -100,6 +101,7 @@ __all__ = [
     "blank_bad_heights",
     "clean_fixes",
     "clean_positions",
+    "clean_rows",
 ]
 
 logger = logging.getLogger(__name__)
@@ -210,8 +212,12 @@ def _ordered_segments(frame: pd.DataFrame) -> np.ndarray:
     """Track number of each row: 0, 1, ... in order of first appearance."""
     if SEGMENT not in frame:
         return np.zeros(len(frame), dtype=np.int64)
+    values = frame[SEGMENT].to_numpy()
+    if values.dtype.kind in "iu" and bool(np.all(values[1:] >= values[:-1])):
+        # numbers that only rise (a GPX's <trk> count): their runs, with no hash table
+        return np.cumsum(np.r_[False, values[1:] != values[:-1]], dtype=np.int64)
     codes, _ = pd.factorize(frame[SEGMENT], use_na_sentinel=False)
-    return codes.astype(np.int64)
+    return codes.astype(np.int64, copy=False)
 
 
 def _floats(values: pd.Series) -> np.ndarray:
@@ -229,41 +235,6 @@ def _placed(raw: pd.DataFrame, *, need_time: bool) -> tuple[np.ndarray, ...]:
     null_island = ~no_fix & (lat == 0) & (lon == 0)
     out_of_range = ~no_fix & ~null_island & ((np.abs(lat) > 90) | (np.abs(lon) > 180))
     return lat, lon, no_fix, null_island, out_of_range
-
-
-def _running_max(values: np.ndarray, group: np.ndarray) -> np.ndarray:
-    """Return the running maximum of ``values`` within each run of equal ``group``."""
-    if len(group) == 0 or group[0] == group[-1]:
-        return np.maximum.accumulate(values) if len(values) else values
-    return pd.Series(values).groupby(group).cummax().to_numpy(dtype="int64")
-
-
-def _running_min_after(values: np.ndarray, group: np.ndarray) -> np.ndarray:
-    """Minimum of the later values of the same run of ``group`` (int64 max for the last)."""
-    out = np.full(len(values), np.iinfo(np.int64).max, dtype=np.int64)
-    if len(values) < 2:
-        return out
-    backwards = _running_max(-values[::-1], group[::-1])[::-1] * -1  # suffix minimum
-    same = group[1:] == group[:-1]
-    out[:-1] = np.where(same, backwards[1:], out[:-1])
-    return out
-
-
-def _ahead(ns: np.ndarray, segment: np.ndarray) -> np.ndarray:
-    """Rows (in track order) to drop as ``time_ahead``: see module notes."""
-    n = len(ns)
-    if n < 3:
-        return np.zeros(n, dtype=bool)
-    ahead = ns > _running_min_after(ns, segment)
-    if not ahead.any():
-        return ahead
-    before = np.roll(_running_max(ns, segment), 1)
-    first = np.ones(n, dtype=bool)
-    first[1:] = segment[1:] != segment[:-1]
-    behind = ~first & (ns < before)
-    n_ahead = np.bincount(segment, weights=ahead, minlength=segment.max() + 1)
-    n_behind = np.bincount(segment, weights=behind, minlength=segment.max() + 1)
-    return ahead & (n_ahead < n_behind)[segment]
 
 
 def blank_bad_heights(frame: pd.DataFrame) -> int:
@@ -334,54 +305,104 @@ def clean_fixes(
     dropped : dict
         Rows dropped by reason, for the reasons decided here (see module notes).
     """
-    lat, lon, no_fix, null_island, out_of_range = _placed(raw, need_time=True)
-    times = raw[TIME_UTC]
+    kept, flight_no, dropped = clean_rows(raw, split_gap_s=split_gap_s, max_speed_m_s=max_speed_m_s)
+    fixes = raw.iloc[kept].reset_index(drop=True)
+    fixes[FLIGHT_NO] = flight_no
+    return _typed(fixes), dropped
+
+
+def _nanoseconds(times: pd.Series) -> np.ndarray:
+    """UTC nanoseconds of a time column (NaT: int64 min), a view where it is typed."""
     if times.dtype != TIME_DTYPE:
         times = times.astype(TIME_DTYPE)
-    ns = times.to_numpy(dtype="datetime64[ns]").view("int64")
+    return np.asarray(times.array.asi8)
+
+
+def clean_rows(
+    raw: pd.DataFrame, *, split_gap_s: float, max_speed_m_s: float = MAX_SPEED_M_S
+) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+    """Decide what :func:`clean_fixes` keeps, without copying the frame.
+
+    Parameters
+    ----------
+    raw, split_gap_s, max_speed_m_s
+        As for :func:`clean_fixes`.
+
+    Returns
+    -------
+    rows : numpy.ndarray
+        Positions (int64) of the kept rows in ``raw``, in the order of
+        :func:`clean_fixes`.
+    flight_no : numpy.ndarray
+        The flight number (int64, 1, 2, ... within the file) of each kept row.
+    dropped : dict
+        Rows dropped by reason, as :func:`clean_fixes` counts them.
+
+    Examples
+    --------
+    >>> t = pd.to_datetime(["2024-05-01 08:00:00", "2024-05-01 08:00:00",
+    ...                     "2024-05-01 08:00:01", "2024-05-01 09:00:00"], utc=True)
+    >>> raw = pd.DataFrame({"lat": [50.0, 50.0, 0.0, 50.0], "lon": [8.0, 8.0, 0.0, 8.0],
+    ...                     "time_utc": t})
+    >>> rows, flight_no, dropped = clean_rows(raw, split_gap_s=60.0)
+    >>> rows.tolist(), flight_no.tolist(), dropped["duplicate_time"], dropped["null_island"]
+    ([0, 3], [1, 2], 1, 1)
+    """
+    lat, lon, no_fix, null_island, out_of_range = _placed(raw, need_time=True)
+    ns = _nanoseconds(raw[TIME_UTC])
     placed = ~(no_fix | null_island | out_of_range)
     latest = (pd.Timestamp.now(tz="UTC") + LATEST_AHEAD).value
     out_of_time = placed & ((ns < EARLIEST_TIME.value) | (ns > latest))
     placed &= ~out_of_time
-
-    segment = _ordered_segments(raw)
-    order = np.argsort(segment, kind="stable")
-    order = order[placed[order]]
-    ahead = _ahead(ns[order], segment[order])
-    order = order[~ahead]
-    seg_sorted = segment[order]
-    ns_sorted = ns[order]
-    # A fix is kept when it is later than every earlier placed fix of its track:
-    # the running maximum is then the previous kept fix (see module notes).
-    running = _running_max(ns_sorted, seg_sorted)
-    previous = np.roll(running, 1)
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = seg_sorted[1:] != seg_sorted[:-1]
-    duplicate = ~first & (ns_sorted == previous)
-    backwards = ~first & (ns_sorted < previous)
-    kept = order[~(duplicate | backwards)]
-    jump = _spikes(lon[kept], lat[kept], ns[kept], segment[kept], max_speed_m_s)
-    kept = kept[~jump]
-
-    kept_ns = ns[kept]
-    kept_seg = segment[kept]
-    new_flight = np.ones(len(kept), dtype=bool)
-    if len(kept) > 1:
-        gap_s = np.diff(kept_ns) / 1e9
-        new_flight[1:] = (gap_s > split_gap_s) | (np.diff(kept_seg) != 0)
-    fixes = raw.iloc[kept].reset_index(drop=True)
-    fixes[FLIGHT_NO] = np.cumsum(new_flight)
     dropped = {
         "no_fix": int(no_fix.sum()),
         "null_island": int(null_island.sum()),
         "out_of_range": int(out_of_range.sum()),
         "time_out_of_range": int(out_of_time.sum()),
-        "time_ahead": int(ahead.sum()),
-        "duplicate_time": int(duplicate.sum()),
-        "time_backwards": int(backwards.sum()),
-        "gps_jump": int(jump.sum()),
     }
-    return _typed(fixes), dropped
+    del no_fix, null_island, out_of_range, out_of_time  # the working arrays go early
+
+    segment = _ordered_segments(raw)
+    if len(segment) < 2 or bool(np.all(segment[1:] >= segment[:-1])):
+        order = np.flatnonzero(placed)  # the tracks follow each other already
+    else:
+        order = np.argsort(segment, kind="stable")
+        order = order[placed[order]]
+    del placed
+    ahead = ahead_of_track(ns[order], segment[order])
+    order = order[~ahead]
+    dropped["time_ahead"] = int(ahead.sum())
+    del ahead
+    seg_sorted = segment[order]
+    ns_sorted = ns[order]
+    # A fix is kept when it is later than every earlier placed fix of its track:
+    # the running maximum is then the previous kept fix (see module notes).
+    previous = np.roll(running_max(ns_sorted, seg_sorted), 1)
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = seg_sorted[1:] != seg_sorted[:-1]
+    del seg_sorted
+    duplicate = ~first & (ns_sorted == previous)
+    backwards = ~first & (ns_sorted < previous)
+    del first, previous, ns_sorted
+    dropped["duplicate_time"] = int(duplicate.sum())
+    dropped["time_backwards"] = int(backwards.sum())
+    kept = order[~(duplicate | backwards)]
+    del order, duplicate, backwards
+    jump = lone_spikes(kept, lon, lat, ns, segment, max_speed_m_s)
+    dropped["gps_jump"] = int(jump.sum())
+    kept = kept[~jump]
+    del jump
+
+    new_flight = np.ones(len(kept), dtype=bool)
+    if len(kept) > 1:
+        kept_ns = ns[kept]
+        gap_s = np.diff(kept_ns) / 1e9
+        del kept_ns
+        new_flight[1:] = gap_s > split_gap_s
+        del gap_s
+        kept_seg = segment[kept]
+        new_flight[1:] |= kept_seg[1:] != kept_seg[:-1]
+    return kept, np.cumsum(new_flight), dropped
 
 
 def clean_positions(raw: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
@@ -414,17 +435,3 @@ def clean_positions(raw: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
         "out_of_range": int(out_of_range.sum()),
     }
     return _typed(positions), dropped
-
-
-def _spikes(lon, lat, ns, track, limit: float) -> np.ndarray:
-    """Find fixes beyond ``limit`` m/s from both neighbours, which are within it of each other."""
-    n = len(lon)
-    spike = np.zeros(n, dtype=bool)
-    if n < 3 or not np.isfinite(limit):
-        return spike
-    with np.errstate(divide="ignore", invalid="ignore"):
-        step = geodesic_m(lon[:-1], lat[:-1], lon[1:], lat[1:]) / (np.diff(ns) / 1e9)
-        skip = geodesic_m(lon[:-2], lat[:-2], lon[2:], lat[2:]) / ((ns[2:] - ns[:-2]) / 1e9)
-    same = (track[:-2] == track[1:-1]) & (track[1:-1] == track[2:])
-    spike[1:-1] = same & (step[:-1] > limit) & (step[1:] > limit) & (skip <= limit)
-    return spike

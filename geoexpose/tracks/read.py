@@ -20,50 +20,19 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 import geopandas as gpd
 
 from geoexpose.errors import UsageError
 from geoexpose.tracks._fix_table import FixTable
-from geoexpose.tracks._reading import (
-    blank_heights_noted,
-    check_options,
-    read_files,
-    read_route,
-    warn,
-)
-from geoexpose.tracks._takeoff import takeoff_heights
-from geoexpose.tracks._values import TIME_BASIS_ASSUMED_UTC
+from geoexpose.tracks._reading import check_options, clean_read, read_files
 from geoexpose.tracks.duplicates import drop_duplicate_flights
 from geoexpose.tracks.formats import ReadOptions
-from geoexpose.tracks.normalize import (
-    MAX_SPEED_M_S,
-    clean_fixes,
-)
+from geoexpose.tracks.normalize import MAX_SPEED_M_S
 
 __all__ = ["read_tracks"]
 
 logger = logging.getLogger(__name__)
-
-_DROP_WORDS = {
-    "no_fix": "without a position or time",
-    "null_island": "at 0/0, logged without a GNSS fix",
-    "out_of_range": "coordinates out of range",
-    "time_out_of_range": "dated before 2000 or in the future",
-    "time_ahead": "dated ahead of the rest of their track",
-    "duplicate_time": "repeating a time",
-    "time_backwards": "going back in time",
-    "gps_jump": "GPS jumps",
-    "truncated_row": "cut short",
-    "bad_row": "malformed",
-}
-
-
-def _no_fix_reason(entry: dict[str, Any]) -> str:
-    counts = sorted(((v, k) for k, v in entry["dropped"].items() if v), reverse=True)
-    detail = ", ".join(f"{v} {k}: {_DROP_WORDS.get(k, k)}" for v, k in counts)
-    return f"no fix kept of {entry['rows_read']} rows ({detail or 'the file has no rows'})"
 
 
 def read_tracks(
@@ -183,39 +152,18 @@ def read_tracks(
     found = read_files(paths, options, strict=strict, progress=progress, what="tracks")
     for path, label, entry, raw in found:
         entries.append(entry)
-        if raw is None:
-            continue
-        for problem in raw.warnings:
-            warn(path, problem)
-        if raw.route is not None:
-            read_route(raw, entry)
-            warn(path, entry["reason"])
-            continue
-        if raw.time_basis == TIME_BASIS_ASSUMED_UTC:
-            warn(path, "times have no time zone; taken as UTC (pass time_zone=)")
-        kept, dropped = clean_fixes(raw.frame, split_gap_s=split_gap_s, max_speed_m_s=max_speed_m_s)
-        blank_heights_noted(kept, entry["notes"])
-        if raw.takeoff_from is not None:
-            kept = takeoff_heights(kept, raw.takeoff_from, entry["notes"])
-        entry["dropped"].update({**raw.dropped, **dropped})
-        entry.update(
-            status="read",
-            rows_read=len(raw.frame) + sum(raw.dropped.values()),
-            rows_kept=len(kept),
-            flights=table.add(kept, label, path, raw.meta),
-            time_basis=raw.time_basis,
-        )
+        kept = clean_read(path, entry, raw, split_gap_s=split_gap_s, max_speed_m_s=max_speed_m_s)
+        if kept is not None and raw is not None:
+            entry["flights"] = table.add(kept, label, path, raw.meta)
         del raw, kept  # this file's frames go before the next file is read
-        logger.info(
-            "%s: %d of %d rows kept, %d flights",
-            path,
-            entry["rows_kept"],
-            entry["rows_read"],
-            len(entry["flights"]),
-        )
-        if not entry["rows_kept"]:
-            entry["reason"] = _no_fix_reason(entry)
-            warn(path, entry["reason"])
+        if entry["status"] == "read":
+            logger.info(
+                "%s: %d of %d rows kept, %d flights",
+                path,
+                entry["rows_kept"],
+                entry["rows_read"],
+                len(entry["flights"]),
+            )
     fixes = table.frame()
     del table
     fixes.attrs["geoexpose"] = {"files": entries}
