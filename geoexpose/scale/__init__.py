@@ -6,6 +6,15 @@ writes fixes, captures and results as GeoParquet partitioned by flight.
 """
 
 from geoexpose.scale import geoparquet
+from geoexpose.scale._merge import combine_footprints, combine_pairs
 from geoexpose.scale.stream import ENGINES, StreamResult, TrackFiles, expose_stream
 
-__all__ = ["ENGINES", "StreamResult", "TrackFiles", "expose_stream", "geoparquet"]
+__all__ = [
+    "ENGINES",
+    "StreamResult",
+    "TrackFiles",
+    "combine_footprints",
+    "combine_pairs",
+    "expose_stream",
+    "geoparquet",
+]

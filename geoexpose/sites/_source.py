@@ -50,14 +50,16 @@ from geoexpose.errors import InputError, UsageError
 from geoexpose.schema import CRS_LONLAT, GPKG_LAYERS
 from geoexpose.sites.catalog import normalize_label
 from geoexpose.sites.osm import OSM_SUFFIXES, osm_table
+from geoexpose.sites.postgis import is_postgis_url, postgis_source
 
 __all__ = ["LAT_NAMES", "LON_NAMES", "Loaded", "read_source"]
 
 logger = logging.getLogger(__name__)
 
-# Coordinate columns of tables, as labels, in the order they are looked for.
-LON_NAMES = ("longitude", "lon", "lng", "long", "x")
-LAT_NAMES = ("latitude", "lat", "y")
+# Coordinate columns of tables, as labels, in the order they are looked for
+# (longdd/latdd: decimal degrees in the BTS NTAD National Bridge Inventory).
+LON_NAMES = ("longitude", "lon", "lng", "long", "x", "longdd")
+LAT_NAMES = ("latitude", "lat", "y", "latdd")
 
 _CSV_SUFFIXES = {".csv": ",", ".tsv": "\t", ".txt": None}
 _SPREADSHEET_SUFFIXES = (".xlsx",)
@@ -100,6 +102,8 @@ def read_source(
         if layer is not None:
             raise UsageError("layer= applies to files with several layers, not to a frame")
         label, stem, table, rows = _FRAME_LABEL, _FRAME_PREFIX, source, None
+    elif is_postgis_url(source):  # a table or query of a PostGIS database, in any SRID
+        label, stem, table, rows = postgis_source(str(source))
     else:
         path = Path(source)
         label, stem = os.fspath(source), path.stem or path.name
