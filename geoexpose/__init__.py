@@ -5,7 +5,7 @@ drones were there, how close and how low they came, and an exposure score.
 
 >>> import geoexpose as gx
 >>> sorted(gx.load_catalog())
-['military', 'power', 'rail', 'water']
+['emergency', 'hazmat', 'military', 'power', 'rail', 'transport', 'water']
 """
 
 import logging
@@ -51,6 +51,7 @@ from geoexpose.sites import (
     read_registry,
     read_sites,
 )
+from geoexpose.store import Store
 from geoexpose.tracks import read_routes, read_tracks, read_trigger_poses
 
 __all__ = [
@@ -69,6 +70,7 @@ __all__ = [
     "PreparedSites",
     "ScanInputs",
     "ScanResult",
+    "Store",
     "StreamResult",
     "TrackFiles",
     "UsageError",

@@ -1,4 +1,4 @@
-"""The output folder: exposure.gpkg, site_exposure.csv, summary.json and map.html.
+"""The output folder: exposure.gpkg, site_exposure.csv, aircraft_exposure.csv, summary.json, maps.
 
 The folder is written as one transaction (:func:`output_transaction`): locked against
 a second writer, every file written into a hidden staging folder beside the outputs
@@ -37,8 +37,11 @@ import pyogrio
 from geoexpose._atomic import atomic_path, check_targets, output_folder, write_text_atomic
 from geoexpose._version import __version__
 from geoexpose.errors import OutputExistsError
+from geoexpose.exposure import attribute_captures
 from geoexpose.maps import SITE_MAPS_CAP, pick_site_maps, site_maps_record, write_maps
 from geoexpose.schema import (
+    AIRCRAFT_CSV,
+    AIRCRAFT_ID,
     EXPOSURE_COLUMNS,
     FAMILY,
     FLIGHT_ID,
@@ -196,6 +199,7 @@ def summary(result: ExposureResult, extra: Mapping[str, Any] | None = None) -> d
             "flight_site_pairs": len(result.pairs),
             "capture_site_pairs": len(result.capture_sites),
             "imaged_sites": len(result.footprints),
+            "aircraft": int(result.aircraft[AIRCRAFT_ID].notna().sum()),
         },
         "versions": _versions(),
     }
@@ -353,6 +357,8 @@ def _write_files(
         write_text_atomic(
             folder / PAIRS_CSV, csv_table(result.pairs).to_csv(index=False, lineterminator="\n")
         )
+        aircraft = csv_table(result.aircraft).to_csv(index=False, lineterminator="\n")
+        write_text_atomic(folder / AIRCRAFT_CSV, aircraft)
         extra = {}
         if map_html:
             maps = write_maps(result, folder, basemap=basemap, site_maps=site_maps)
@@ -369,8 +375,11 @@ def _write_gpkg(result: ExposureResult, path: Path) -> None:
     # the imagery layers, written also when empty so that scripts find them
     for table in ("footprints", "captures", "capture_sites"):
         frame = getattr(result, table)
+        if table == "captures":  # with the aircraft of its flight where it names none
+            frame = attribute_captures(frame, result.flights)
         unknown = isinstance(frame, gpd.GeoDataFrame)
         write_layer(gpkg_table(frame), path, layers[table], unknown_geometry=unknown)
+    write_layer(gpkg_table(result.aircraft), path, layers["aircraft"])  # one row per aircraft
 
 
 def _can_fork() -> bool:

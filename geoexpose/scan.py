@@ -30,7 +30,7 @@ import pandas as pd
 from geoexpose._atomic import MANIFEST_FILE, listed_files
 from geoexpose._frames import concat_keeping_files, reader_files
 from geoexpose.errors import InputError, OutputExistsError, UsageError
-from geoexpose.exposure import ExposureResult, PreparedSites, StreamResult, expose
+from geoexpose.exposure import MAX_GSD_CM, ExposureResult, PreparedSites, StreamResult, expose
 from geoexpose.imagery import captures_from_triggers, read_captures
 from geoexpose.inventory import account_files, files_record, nothing_to_scan, walk_inputs
 from geoexpose.outputs import check_outputs, output_names, output_transaction
@@ -309,6 +309,7 @@ def _scan_streamed(
     dem: Any,
     progress: bool,
     layers: Mapping[str, Iterable[Any]],
+    max_gsd_cm: float,
 ) -> ScanResult:
     """Scan with a streaming engine: tracks and GeoParquet fixes read batch by batch."""
     parquet = [i for i in items if geoparquet.is_geoparquet(i)]
@@ -328,6 +329,7 @@ def _scan_streamed(
     result = expose_stream(
         sites, source, captures=captures, engine=engine, scheduler=scheduler,
         batch_fixes=batch_fixes, max_gap_s=max_gap_s, triggers_dem=dem, progress=progress,
+        max_gsd_cm=max_gsd_cm,
     )  # fmt: skip
     from_triggers = 0
     if triggers:
@@ -351,6 +353,7 @@ def scan(
     scheduler: Any = None,
     batch_fixes: int = 2_000_000,
     max_gap_s: float = MAX_GAP_S,
+    max_gsd_cm: float = MAX_GSD_CM,
     split_gap_s: float = 60.0,
     time_zone: str | None = None,
     every_s: float = 1.0,
@@ -378,7 +381,7 @@ def scan(
         :func:`geoexpose.expose_stream`).
     scheduler, batch_fixes
         Streaming engines only, as for :func:`geoexpose.expose_stream`.
-    max_gap_s
+    max_gap_s, max_gsd_cm
         As for :func:`geoexpose.expose`.
     split_gap_s, time_zone, strict
         As for :func:`geoexpose.read_tracks`.
@@ -413,7 +416,7 @@ def scan(
         return _scan_streamed(
             items, sites, engine=engine, scheduler=scheduler, batch_fixes=batch_fixes,
             max_gap_s=max_gap_s, read=read, every_s=every_s, dem=dem, progress=progress,
-            layers=layers,
+            layers=layers, max_gsd_cm=max_gsd_cm,
         )  # fmt: skip
     if any(geoparquet.is_geoparquet(item) for item in items):
         raise UsageError("GeoParquet inputs are read with --engine local or --engine dask")
@@ -421,5 +424,7 @@ def scan(
         items, strict=strict, split_gap_s=split_gap_s, time_zone=time_zone, every_s=every_s,
         dem=dem, progress=progress, layers=layers,
     )  # fmt: skip
-    result = expose(sites, found.fixes, captures=found.captures, max_gap_s=max_gap_s)
+    result = expose(
+        sites, found.fixes, captures=found.captures, max_gap_s=max_gap_s, max_gsd_cm=max_gsd_cm
+    )
     return ScanResult(result, found.files, found.from_triggers, found.other_files)

@@ -7,6 +7,11 @@ folder; the rest of the package imports the constants.
 
 __all__ = [
     "AIRCRAFT",
+    "AIRCRAFT_COLUMNS",
+    "AIRCRAFT_CSV",
+    "AIRCRAFT_ID",
+    "AIRCRAFT_ID_SOURCE",
+    "AIRCRAFT_MODEL",
     "ALT_AGL_M",
     "ALT_MSL_M",
     "ALT_REF",
@@ -15,6 +20,7 @@ __all__ = [
     "ALT_REF_TAKEOFF",
     "AREA_ID",
     "BEST_GSD_CM",
+    "BEST_NIIRS",
     "CAM_LAT",
     "CAM_LON",
     "CAPACITY_MW",
@@ -26,6 +32,7 @@ __all__ = [
     "CRS_LONLAT",
     "CX_PX",
     "CY_PX",
+    "DETAIL_AREA_M2",
     "DRONE_ID",
     "DURATION_S",
     "DWELL_S",
@@ -44,6 +51,7 @@ __all__ = [
     "FLAGS",
     "FLIGHT_COLUMNS",
     "FLIGHT_ID",
+    "FLIGHT_TIME_S",
     "FOCAL_PX",
     "GEOMETRY",
     "GIMBAL_PITCH_DEG",
@@ -51,6 +59,7 @@ __all__ = [
     "GPKG_FILE",
     "GPKG_LAYERS",
     "GSD_CM",
+    "IDENTITY_COLUMNS",
     "IMAGED_AREA_M2",
     "IMAGED_FRACTION",
     "IMAGE_HEIGHT_PX",
@@ -69,10 +78,13 @@ __all__ = [
     "MIN_AGL_M",
     "MIN_DISTANCE_M",
     "NAME",
+    "NIIRS",
     "N_CAPTURES",
     "N_FIXES",
     "N_FLIGHTS",
+    "N_SITES",
     "OPERATOR",
+    "OPERATOR_ID",
     "OPERATOR_LAT",
     "OPERATOR_LON",
     "OSM_ID",
@@ -118,7 +130,9 @@ NAME = "name"
 OPERATOR = "operator"
 STANDOFF_M = "standoff_m"
 SOURCE = "source"
-FAMILIES = ("water", "rail", "power", "military")
+# The site families of the layer catalog (layers/catalog.toml), in the order maps list them;
+# tests/test_new_families.py checks that the two agree.
+FAMILIES = ("water", "rail", "power", "military", "hazmat", "transport", "emergency")
 SITE_COLUMNS = [SITE_ID, FAMILY, KIND, NAME, OPERATOR, STANDOFF_M, SOURCE, GEOMETRY]
 
 # Fixes: one row per position
@@ -131,6 +145,17 @@ ALT_REF_GROUND = "ground"
 ALT_REF_TAKEOFF = "takeoff"
 ALT_REFS = (ALT_REF_GROUND, ALT_REF_TAKEOFF)
 FIX_COLUMNS = [FLIGHT_ID, TIME_UTC, ALT_AGL_M, ALT_REF, ALT_MSL_M, SOURCE, GEOMETRY]
+
+# Who flew: the aircraft's id (its serial, Remote ID UAS ID or flight-controller id, as
+# the file gives it; hashed with ``--hash-ids``), its model, and the operator's id
+# (Remote ID Operator ID). On fixes (one value per flight), flights and captures.
+AIRCRAFT_ID = "aircraft_id"
+AIRCRAFT_MODEL = "aircraft_model"
+OPERATOR_ID = "operator_id"
+IDENTITY_COLUMNS = [AIRCRAFT_ID, AIRCRAFT_MODEL, OPERATOR_ID]
+# where a capture's aircraft_id comes from: "photo" (its own tags) or "flight" (the
+# flight it was matched to by time)
+AIRCRAFT_ID_SOURCE = "aircraft_id_source"
 
 # Optional columns of fixes (gx.read_tracks) and sites (gx.read_sites)
 SPEED_M_S = "speed_m_s"
@@ -187,6 +212,11 @@ MIN_AGL_M = "min_agl_m"
 BEST_GSD_CM = "best_gsd_cm"
 IMAGED_AREA_M2 = "imaged_area_m2"
 IMAGED_FRACTION = "imaged_fraction"
+# resolution: a NIIRS estimate per capture x site (GIQE 5, geoexpose.imagery.niirs), the
+# best per site, and the area of the site imaged finer than the detail GSD
+NIIRS = "niirs"
+BEST_NIIRS = "best_niirs"
+DETAIL_AREA_M2 = "detail_area_m2"
 FIRST_SEEN_UTC = "first_seen_utc"
 LAST_SEEN_UTC = "last_seen_utc"
 EXPOSURE_SCORE = "exposure_score"
@@ -197,8 +227,10 @@ EXPOSURE_COLUMNS = [
     MIN_DISTANCE_M,
     MIN_AGL_M,
     BEST_GSD_CM,
+    BEST_NIIRS,
     IMAGED_AREA_M2,
     IMAGED_FRACTION,
+    DETAIL_AREA_M2,
     FIRST_SEEN_UTC,
     LAST_SEEN_UTC,
     EXPOSURE_SCORE,
@@ -230,7 +262,25 @@ FLIGHT_COLUMNS = [
     LENGTH_M,
     MAX_AGL_M,
     ALT_REF,
+    *IDENTITY_COLUMNS,
     GEOMETRY,
+]
+
+# Aircraft: one row per aircraft (aircraft_exposure.csv, layer "aircraft")
+N_SITES = "n_sites"
+FLIGHT_TIME_S = "flight_time_s"
+AIRCRAFT_COLUMNS = [
+    AIRCRAFT_ID,
+    AIRCRAFT_MODEL,
+    OPERATOR_ID,
+    N_FLIGHTS,
+    FLIGHT_TIME_S,
+    N_SITES,
+    DWELL_S,
+    N_CAPTURES,
+    BEST_GSD_CM,
+    FIRST_SEEN_UTC,
+    LAST_SEEN_UTC,
 ]
 
 # Fixes given as plain lon/lat columns (EPSG:4326, degrees) instead of Point geometry
@@ -293,10 +343,11 @@ FINDING_COLUMNS = [
 GPKG_FILE = "exposure.gpkg"
 SITES_CSV = "site_exposure.csv"
 PAIRS_CSV = "flight_site_exposure.csv"
+AIRCRAFT_CSV = "aircraft_exposure.csv"
 SUMMARY_FILE = "summary.json"
 MAP_FILE = "map.html"
 SITE_MAPS_FOLDER = "sites"  # sites/<site_id>.html, one map per exposed site
-OUTPUT_FILES = (GPKG_FILE, SITES_CSV, PAIRS_CSV, SUMMARY_FILE, MAP_FILE)
+OUTPUT_FILES = (GPKG_FILE, SITES_CSV, PAIRS_CSV, AIRCRAFT_CSV, SUMMARY_FILE, MAP_FILE)
 # ... and the files an audit adds to it
 FINDINGS_CSV = "findings.csv"
 REPORT_FILE = "report.html"
@@ -308,4 +359,5 @@ GPKG_LAYERS = {
     "footprints": "footprints",
     "captures": "captures",
     "capture_sites": "capture_sites",
+    "aircraft": "aircraft",
 }

@@ -445,6 +445,8 @@ def test_audit_of_the_demo_finds_the_depot(tmp_path):
         fixes,
         gx.read_captures(demo.sites.parent / "photos"),
         authorized="brenmoor-substation",
+        # the depot is seen at 45 m per pixel only: imaged once the bound allows that
+        policy={"imaging": {"max_gsd_cm": 10_000.0}},
     )
     f = result.findings
     depot = f[f["site_id"] == "brenmoor-depot"]

@@ -57,6 +57,9 @@ EXPECTED_KINDS = {
         "bunker",
         "other",
     },
+    "hazmat": {"storage_tank", "refinery", "chemical_plant", "oil_gas_site"},
+    "transport": {"bridge", "tunnel", "highway_construction", "rail_construction"},
+    "emergency": {"fire_station", "police_station", "ambulance_station"},
 }
 
 

@@ -36,6 +36,7 @@ def test_demo_writes_the_whole_output_folder(tmp_path):
     depot = table.set_index("site_id").loc["brenmoor-depot"]
     assert depot["dwell_s"] > 30 and depot["n_flights"] == 1
     assert sorted(gpd.list_layers(out / "exposure.gpkg")["name"]) == [
+        "aircraft",
         "capture_sites",
         "captures",
         "flight_sites",
@@ -156,7 +157,10 @@ def test_inspect_reports_format_rows_and_problems(tmp_path, demo_inputs):
 def test_layers_list_shows_every_family():
     result = run("layers", "list", "--json")
     rows = json.loads(result.stdout)
-    assert {r["family"] for r in rows} == {"water", "rail", "power", "military"}
+    assert {r["family"] for r in rows} == {
+        *("water", "rail", "power", "military"),
+        *("hazmat", "transport", "emergency"),
+    }
     sub = next(r for r in rows if r["kind"] == "substation")
     assert sub["standoff_m"] == gx.default_standoff("power", "substation")
 

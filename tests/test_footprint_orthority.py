@@ -40,6 +40,10 @@ from geoexpose.imagery.dem import footprints_on_dem
 from geoexpose.imagery.read import read_captures
 from tests._odm import Odm
 
+# Importing Orthority sets process-wide variables (PROJ_NETWORK=ON among them: PROJ may
+# then fetch grids over the network, and the tests' child processes inherit it): they
+# are put back as they were at once, so the rest of the suite runs offline as before.
+_environ = dict(os.environ)
 try:
     from orthority.factory import FrameCameras
     from orthority.ortho import Ortho
@@ -47,6 +51,9 @@ except ImportError:
     if os.environ.get("CI", "").lower() == "true":
         raise
     pytest.skip("needs orthority: pip install 'geoexpose[test]'", allow_module_level=True)
+finally:
+    os.environ.clear()
+    os.environ.update(_environ)
 
 SET = "dji_images/orthority_odm_p4rtk"
 ORTHO_RES_M = 0.8

@@ -71,6 +71,12 @@ NWR, N_W, W = {"n", "w", "r"}, {"n", "w"}, {"w"}
 RAIL_TRACK = {"rail", "narrow_gauge", "light_rail", "subway"}
 LARGE = {"nuclear", "hydro", "coal", "gas", "oil", "biomass", "waste"}
 PLANT_TAGS = ("plant:source", "generator:source", "plant:output:electricity")
+NOT_HAZMAT = {
+    "water", "drinking_water", "rainwater", "hot_water", "fire_water", "firefighting_water",
+    "wastewater", "waste_water", "sewage", "sludge", "manure", "slurry", "silage", "fodder",
+    "feed", "grain", "digestate",
+}  # fmt: skip
+MAJOR_ROADS = {"motorway", "trunk", "primary", "motorway_link", "trunk_link", "primary_link"}
 # (family, kind, elements, closed ways are areas, predicate), first match wins
 TAG_TABLE = [
     (MIL, "ammunition_depot", NWR, True,
@@ -121,8 +127,57 @@ TAG_TABLE = [
     ("rail", "line", W, False, lambda t: t.get("railway") in {"rail", "narrow_gauge"}),
     ("rail", "urban_line", W, False,
      lambda t: t.get("railway") in {"light_rail", "subway", "tram", "monorail", "funicular"}),
+    ("hazmat", "storage_tank", NWR, True,
+     lambda t: t.get("man_made") in {"storage_tank", "tank"} and "content" in t
+     and t["content"] not in NOT_HAZMAT and t.get("disused") != "yes"
+     and t.get("abandoned") != "yes"),
+    ("hazmat", "storage_tank", NWR, True,
+     lambda t: t.get("man_made") == "gasometer" and not _old(t)),
+    ("hazmat", "oil_gas_site", NWR, True,
+     lambda t: t.get("man_made") == "pumping_station"
+     and t.get("substance") in {"gas", "oil", "fuel", "natural_gas"}),
+    ("hazmat", "oil_gas_site", NWR, True,
+     lambda t: t.get("man_made") == "petroleum_well" and t.get("disused") != "yes"
+     and t.get("abandoned") != "yes"),
+    ("hazmat", "refinery", NWR, True, lambda t: t.get("industrial") == "refinery"),
+    ("hazmat", "chemical_plant", NWR, True, lambda t: t.get("industrial") == "chemical"),
+    ("hazmat", "oil_gas_site", NWR, True,
+     lambda t: t.get("industrial") in {"oil", "gas", "fuel_depot", "oil_storage", "tank_farm",
+                                       "wellsite"}),
+    ("transport", "bridge", W, False,
+     lambda t: t.get("highway") in MAJOR_ROADS and "bridge" in t and t["bridge"] != "no"),
+    ("transport", "tunnel", W, False,
+     lambda t: t.get("highway") in MAJOR_ROADS and "tunnel" in t
+     and t["tunnel"] not in {"no", "building_passage"}),
+    ("transport", "highway_construction", W, False,
+     lambda t: t.get("highway") == "construction"
+     and (t.get("construction") in MAJOR_ROADS or t.get("construction:highway") in MAJOR_ROADS)),
+    ("transport", "rail_construction", W, False,
+     lambda t: t.get("railway") == "construction"
+     and t.get("construction") not in {"tram", "miniature", "platform"}),
+    ("emergency", "fire_station", NWR, True,
+     lambda t: t.get("amenity") == "fire_station" and t.get("disused") != "yes"
+     and t.get("abandoned") != "yes"),
+    ("emergency", "police_station", NWR, True,
+     lambda t: t.get("amenity") == "police" and t.get("disused") != "yes"
+     and t.get("abandoned") != "yes"),
+    ("emergency", "ambulance_station", NWR, True,
+     lambda t: t.get("emergency") == "ambulance_station" and t.get("disused") != "yes"
+     and t.get("abandoned") != "yes"),
 ]  # fmt: skip
-KEYS = ("military", "landuse", "power", "man_made", "water", "waterway", "railway")
+KEYS = (
+    "military",
+    "landuse",
+    "power",
+    "man_made",
+    "water",
+    "waterway",
+    "railway",
+    "industrial",
+    "highway",
+    "amenity",
+    "emergency",
+)
 
 
 def _rule(tags: dict, element: str):
@@ -244,8 +299,9 @@ def test_real_counts_per_family(expected, extracted):
     table = {key: Counter(f for f, _, _, _ in h.sites.values()) for key, h in expected.items()}
     for key, sites in extracted.items():
         assert Counter(sites[FAMILY]) == table[key]
-    assert {f for f in table["monaco"]} == {"water", "rail", "power", "military"}
-    assert {f for f in table["krems"]} == {"water", "rail", "power", "military"}
+    first_four = {"water", "rail", "power", "military"}
+    assert {f for f in table["monaco"]} == first_four | {"transport", "emergency"}
+    assert {f for f in table["krems"]} == first_four | {"transport", "emergency"}
     assert table["liechtenstein"]["military"] == 0  # a country without an army
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
+import threading
 
 import geopandas as gpd
 import numpy as np
@@ -14,7 +16,16 @@ from conftest import make_sites, make_track
 import geoexpose as gx
 from geoexpose import outputs
 
-pytestmark = pytest.mark.skipif(not outputs._can_fork(), reason="forks on Linux only")
+pytestmark = pytest.mark.skipif(
+    not (hasattr(os, "fork") and sys.platform.startswith("linux")), reason="forks on Linux only"
+)
+
+
+@pytest.fixture(autouse=True)
+def forking(monkeypatch):
+    """Fork even for three sites, and whatever threads earlier tests left running."""
+    monkeypatch.setattr(outputs, "FORK_SITES", 0)
+    monkeypatch.setattr(outputs, "_can_fork", lambda: True)
 
 
 @pytest.fixture()
@@ -30,7 +41,6 @@ def result():
 
 
 def test_forked_writer_writes_every_layer(tmp_path, result, monkeypatch):
-    monkeypatch.setattr(outputs, "FORK_SITES", 0)  # fork even for three sites
     parent = os.getpid()
     out = result.write(tmp_path / "out")
     assert os.getpid() == parent  # the child never comes back here
@@ -49,8 +59,6 @@ def test_forked_writer_writes_every_layer(tmp_path, result, monkeypatch):
 def test_an_error_of_the_forked_writer_is_raised_and_nothing_is_written(
     tmp_path, result, monkeypatch
 ):
-    monkeypatch.setattr(outputs, "FORK_SITES", 0)
-
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
@@ -59,3 +67,22 @@ def test_an_error_of_the_forked_writer_is_raised_and_nothing_is_written(
     with pytest.raises(OSError, match=r"exposure\.gpkg: not written: RuntimeError: disk full"):
         result.write(out)
     assert not out.exists() or not any(p for p in out.iterdir() if not p.name.startswith("."))
+
+
+def test_a_threaded_caller_is_never_forked(tmp_path, result, monkeypatch):
+    monkeypatch.undo()  # the real rule
+    monkeypatch.setattr(outputs, "FORK_SITES", 0)
+
+    def no_fork():
+        raise AssertionError("forked a threaded process")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    stop = threading.Event()
+    worker = threading.Thread(target=stop.wait)
+    worker.start()
+    try:
+        out = result.write(tmp_path / "out")  # written in this process, in turn
+    finally:
+        stop.set()
+        worker.join()
+    assert sorted(gpd.read_file(out / "exposure.gpkg", layer="flights")["flight_id"]) == ["a", "b"]

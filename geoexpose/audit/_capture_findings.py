@@ -20,6 +20,7 @@ from geoexpose.schema import (
     FAMILY,
     FLIGHT_ID,
     GSD_CM,
+    IMAGED_AREA_M2,
     MIN_AGL_M,
     N_CAPTURES,
     N_FIXES,
@@ -73,8 +74,12 @@ def capture_findings(ctx: Context, result: ExposureResult) -> list[pd.DataFrame]
     authorized = _authorized(ctx, cs, drones)
     gsd = pd.to_numeric(cs[GSD_CM], errors="coerce").to_numpy("float64")
     fine = gsd < policy.max_gsd_cm if policy.max_gsd_cm > 0 else np.zeros(len(cs), dtype=bool)
+    # a capture images a site only where it is finer than the policy's [imaging] bound
+    imaged = np.ones(len(cs), dtype=bool)
+    if IMAGED_AREA_M2 in cs:
+        imaged = pd.to_numeric(cs[IMAGED_AREA_M2], errors="coerce").to_numpy("float64") > 0
     pick = {
-        "never_image": never & ~authorized,
+        "never_image": never & ~authorized & imaged,
         "max_gsd": ~never & ~authorized & fine,
     }
     caps = result.captures.set_index(CAPTURE_ID)

@@ -139,7 +139,14 @@ def audit(
     policy = read_policy(policy)
     sites = _with_standoffs(sites, policy)
     result = expose(
-        sites, fixes, captures, max_gap_s=max_gap_s, gap_factor=gap_factor, threads=threads
+        sites,
+        fixes,
+        captures,
+        max_gap_s=max_gap_s,
+        gap_factor=gap_factor,
+        threads=threads,
+        max_gsd_cm=policy.imaging_max_gsd_cm,
+        detail_gsd_cm=policy.imaging_detail_gsd_cm,
     )
     sites = result.sites
     _check_policy_names(policy, sites)

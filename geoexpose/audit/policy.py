@@ -6,7 +6,8 @@ them (:class:`~geoexpose.errors.InputError`).
 
 .. code-block:: toml
 
-    [families.military]   # one table per family (a catalog family, an alias, or your own)
+    [families.military]   # one table per family: a catalog family (water, rail, power,
+                          # military, hazmat, transport, emergency), an alias, or your own
     never_image = true    # a capture that shows such a site, outside authorized areas,
                           # is a finding (default: true for military, false otherwise)
     no_entry = true       # time inside such a site's zone, outside authorized areas, is a
@@ -20,6 +21,11 @@ them (:class:`~geoexpose.errors.InputError`).
                           # (default 10.0; 0 turns the rule off)
     flight_time = true    # time flown outside every authorized area is a finding
                           # (default true)
+
+    [imaging]
+    max_gsd_cm = 100.0    # a capture images a site only where its ground sample distance
+                          # is at most this (default 100); coarser views are no finding
+    detail_gsd_cm = 1.0   # the GSD of the detail area, detail_area_m2 (default 1.0)
 
     [standoff_m]          # zone widths, metres, by family or kind (kinds win); they
     military = 500        # replace the catalog defaults and the sites' own standoff_m
@@ -79,6 +85,8 @@ DEFAULT_FAMILY_RULES: Mapping[str, FamilyRules] = MappingProxyType(
     {"military": FamilyRules(never_image=True, no_entry=True)}
 )
 _DEFAULT_MAX_GSD_CM = 10.0
+_DEFAULT_IMAGING_GSD_CM = 100.0  # geoexpose.expose's max_gsd_cm
+_DEFAULT_DETAIL_GSD_CM = 1.0  # geoexpose.expose's detail_gsd_cm
 #: A policy file larger than this (bytes) is refused unread: a policy is a few tables.
 MAX_POLICY_BYTES = 1 << 20
 
@@ -101,6 +109,11 @@ class Policy:
         finding; 0: no limit.
     flight_time
         Time flown outside every authorized area is a finding.
+    imaging_max_gsd_cm
+        A capture images a site only where its GSD is at most this (``[imaging]
+        max_gsd_cm``, passed to :func:`geoexpose.expose`); coarser views are no finding.
+    imaging_detail_gsd_cm
+        The GSD of the detail area (``[imaging] detail_gsd_cm``).
     standoff_m
         Zone widths, metres, by family or kind label.
     source
@@ -110,6 +123,8 @@ class Policy:
     families: Mapping[str, FamilyRules] = field(default_factory=lambda: DEFAULT_FAMILY_RULES)
     max_gsd_cm: float = _DEFAULT_MAX_GSD_CM
     flight_time: bool = True
+    imaging_max_gsd_cm: float = _DEFAULT_IMAGING_GSD_CM
+    imaging_detail_gsd_cm: float = _DEFAULT_DETAIL_GSD_CM
     standoff_m: Mapping[str, float] = field(default_factory=lambda: _frozen({}))
     source: str = "defaults"
 
@@ -130,13 +145,18 @@ class Policy:
                 for name, r in sorted(self.families.items())
             },
             "outside_authorized": {"max_gsd_cm": self.max_gsd_cm, "flight_time": self.flight_time},
+            "imaging": {
+                "max_gsd_cm": self.imaging_max_gsd_cm,
+                "detail_gsd_cm": self.imaging_detail_gsd_cm,
+            },
             "standoff_m": dict(sorted(self.standoff_m.items())),
         }
 
 
 _FAMILY_KEYS = {"never_image": "bool", "no_entry": "bool", "min_agl_m": "metres"}
 _OUTSIDE_KEYS = {"max_gsd_cm": "centimetres", "flight_time": "bool"}
-_TABLES = ("families", "outside_authorized", "standoff_m")
+_IMAGING_KEYS = {"max_gsd_cm": "centimetres", "detail_gsd_cm": "centimetres"}
+_TABLES = ("families", "outside_authorized", "imaging", "standoff_m")
 
 
 def _expected(names: Any) -> str:
@@ -219,6 +239,18 @@ def _standoffs(source: str, value: Any) -> dict[str, float]:
     return out
 
 
+def _imaging(source: str, value: Any) -> dict[str, float]:
+    """Check the keys of the ``[imaging]`` table: GSD bounds, centimetres > 0."""
+    out = {}
+    for key, item in _table(source, "[imaging]", value).items():
+        if key not in _IMAGING_KEYS:
+            raise _unknown(source, "[imaging]", key, _IMAGING_KEYS)
+        out[key] = _check(source, "[imaging]", key, item, _IMAGING_KEYS[key])
+        if not out[key] > 0:
+            raise InputError(f"{source}: [imaging] {key} must be a number of centimetres > 0")
+    return out
+
+
 def _policy_text(path: Path) -> str:
     """Return the text of a policy file; refuse it unread beyond :data:`MAX_POLICY_BYTES`."""
     with path.open("rb") as handle:
@@ -273,7 +305,7 @@ def read_policy(
         if name not in _TABLES:
             raise InputError(
                 f"{source}: unknown table [{name}]; expected [families.<family>], "
-                "[outside_authorized] or [standoff_m]"
+                "[outside_authorized], [imaging] or [standoff_m]"
             )
     outside = _table(source, "[outside_authorized]", data.get("outside_authorized", {}))
     checked = {}
@@ -281,10 +313,13 @@ def read_policy(
         if key not in _OUTSIDE_KEYS:
             raise _unknown(source, "[outside_authorized]", key, _OUTSIDE_KEYS)
         checked[key] = _check(source, "[outside_authorized]", key, item, _OUTSIDE_KEYS[key])
+    imaging = _imaging(source, data.get("imaging", {}))
     return Policy(
         families=_frozen(_families(source, data.get("families", {}))),
         max_gsd_cm=checked.get("max_gsd_cm", _DEFAULT_MAX_GSD_CM),
         flight_time=checked.get("flight_time", True),
+        imaging_max_gsd_cm=imaging.get("max_gsd_cm", _DEFAULT_IMAGING_GSD_CM),
+        imaging_detail_gsd_cm=imaging.get("detail_gsd_cm", _DEFAULT_DETAIL_GSD_CM),
         standoff_m=_frozen(_standoffs(source, data.get("standoff_m", {}))),
         source=source,
     )

@@ -5,7 +5,8 @@ rule                        severity  finding
 ==========================  ========  ===================================================
 ``no_entry``                high      a span of fixes inside the zone of a site whose
                                       family has ``no_entry``, outside the authorized areas
-``never_image``             high      the captures of a flight that show a site whose
+``never_image``             high      the captures of a flight that image a site (finer
+                                      than the policy's ``[imaging] max_gsd_cm``) whose
                                       family has ``never_image``, that site not authorized
 ``min_agl``                 medium    a span of fixes inside a site's zone lower than its
                                       family's ``min_agl_m`` (authorized or not)

@@ -7,6 +7,7 @@ import sys
 import click
 
 from geoexpose.audit import SCRUB_LIST, SEVERITIES, audit, read_policy, scrub
+from geoexpose.cli.history import add_to_store, to_postgis
 from geoexpose.cli.options import (
     BASEMAP,
     MAX_GAP_S,
@@ -16,8 +17,10 @@ from geoexpose.cli.options import (
     SITES,
     SPLIT_GAP_S,
     STANDOFF,
+    STORE,
     STRICT,
     TIME_ZONE,
+    TO_POSTGIS,
     VERBOSITY,
     out_folder,
     run,
@@ -59,7 +62,8 @@ __all__ = ["audit_command", "scrub_command"]
     "--policy",
     type=click.Path(exists=True, dir_okay=False),
     default=None,
-    help="Audit policy (TOML). Default: military sites are neither entered nor imaged, "
+    help="Audit policy (TOML; a [families.F] table per family: military, hazmat, ... "
+    "or your own). Default: military sites are neither entered nor imaged, "
     "and no site outside the authorized areas is imaged finer than 10 cm.",
 )
 @out_folder("geoexpose_audit")
@@ -71,6 +75,8 @@ __all__ = ["audit_command", "scrub_command"]
 @SITE_MAPS
 @OVERWRITE
 @STRICT
+@STORE
+@TO_POSTGIS
 def audit_command(
     inputs,
     sites_layers,
@@ -85,6 +91,8 @@ def audit_command(
     site_maps,
     overwrite,
     strict,
+    store,
+    to_postgis_url,
 ):
     """Audit the flights and photos under INPUTS against a work order's authorized areas."""
 
@@ -116,6 +124,10 @@ def audit_command(
         result.write(
             out, overwrite=overwrite, basemap=basemap, extra_summary=extra, site_maps=site_maps
         )
+        if store:
+            add_to_store(store, result, files=found.files)
+        if to_postgis_url:
+            to_postgis(to_postgis_url, result, overwrite=overwrite)
         f = result.findings
         counts = ", ".join(f"{int((f[SEVERITY] == s).sum())} {s}" for s in SEVERITIES)
         click.echo(

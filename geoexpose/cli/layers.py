@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from geoexpose.cli.options import OVERWRITE, STANDOFF, VERBOSITY, run, standoffs
+from geoexpose.schema import FAMILIES
 from geoexpose.sites import extract_sites, load_catalog, load_osm_tags, load_registries, parse_bbox
 
 __all__ = ["layers"]
@@ -65,7 +66,7 @@ def layers_list(as_json):
     "families",
     multiple=True,
     metavar="FAMILY",
-    help="Only sites of this family (water, rail, power, military); repeatable.",
+    help=f"Only sites of this family ({', '.join(FAMILIES)}); repeatable.",
 )
 @click.option(
     "--bbox",

@@ -12,6 +12,7 @@ import click
 
 from geoexpose._version import __version__
 from geoexpose.cli.audit import audit_command, scrub_command
+from geoexpose.cli.history import history_command
 from geoexpose.cli.inspect import inspect_command
 from geoexpose.cli.layers import layers
 from geoexpose.cli.maps import map_command
@@ -26,7 +27,7 @@ __all__ = ["main"]
 @click.version_option(__version__, prog_name="geoexpose")
 @VERBOSITY
 def main() -> None:
-    """Report what drone flights exposed of water, rail, power and military sites."""
+    """Report what drone flights exposed of sensitive sites (`geoexpose layers list`)."""
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
     set_log_level()
 
@@ -39,6 +40,7 @@ for command in (
     map_command,
     audit_command,
     scrub_command,
+    history_command,
     report_command,
 ):
     main.add_command(command)

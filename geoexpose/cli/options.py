@@ -20,20 +20,25 @@ from typing import Any
 import click
 
 from geoexpose._files import file_labels
-from geoexpose.errors import GeoexposeError, GeoexposeWarning, UsageError, one_line
+from geoexpose.errors import GeoexposeError, GeoexposeWarning, UsageError, counted, one_line
 from geoexpose.maps import BASEMAPS, SITE_MAPS_CAP
+from geoexpose.schema import FAMILIES
 
 __all__ = [
     "BASEMAP",
+    "HASH_IDS",
     "MAX_GAP_S",
+    "MAX_GSD_CM",
     "OVERWRITE",
     "SITES",
     "SITE_FAMILY",
     "SITE_MAPS",
     "SPLIT_GAP_S",
     "STANDOFF",
+    "STORE",
     "STRICT",
     "TIME_ZONE",
+    "TO_POSTGIS",
     "VERBOSITY",
     "cli_words",
     "out_folder",
@@ -141,7 +146,9 @@ def say_skipped(other: list[dict[str, Any]]) -> None:
     skipped = [e for e in other if e.get("status") == "skipped"]
     if verbosity() < 0:
         if skipped:
-            click.echo(f"{len(skipped)} files skipped that no reader takes (-q)", err=True)
+            click.echo(
+                f"{counted(len(skipped), 'file')} skipped that no reader takes (-q)", err=True
+            )
         return
     labels = file_labels([Path(e["path"]) for e in skipped])
     by_reason: dict[str, list[str]] = {}
@@ -151,7 +158,9 @@ def say_skipped(other: list[dict[str, Any]]) -> None:
     for reason, names in by_reason.items():
         listed = ", ".join(names[:shown])
         more = f" and {len(names) - shown} more" if shown and len(names) > shown else ""
-        click.echo(one_line(f"skipped {len(names)} file(s), {reason}: {listed}{more}"), err=True)
+        click.echo(
+            one_line(f"skipped {counted(len(names), 'file')}, {reason}: {listed}{more}"), err=True
+        )
 
 
 def _report_warnings(caught: list[warnings.WarningMessage]) -> None:
@@ -220,6 +229,23 @@ SITE_MAPS = click.option(
 )
 OVERWRITE = click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
 STRICT = click.option("--strict", is_flag=True, help="Stop at the first file that cannot be read.")
+STORE = click.option(
+    "--store",
+    default=None,
+    metavar="STORE",
+    help="Also add what was found to this history store: a GeoPackage file (made if need "
+    "be) or postgresql://USER@HOST:PORT/DB (password from PGPASSWORD or ~/.pgpass). "
+    "Files already in the store add nothing.",
+)
+TO_POSTGIS = click.option(
+    "--to-postgis",
+    "to_postgis_url",
+    default=None,
+    metavar="DSN",
+    help="Also write the result tables (the layers of exposure.gpkg) into this PostGIS "
+    "database: postgresql://USER@HOST:PORT/DB[?schema=NAME]; existing tables are "
+    "replaced only with --overwrite.",
+)
 SITES = click.option(
     "--sites",
     "sites_layers",
@@ -234,7 +260,7 @@ SITE_FAMILY = click.option(
     "--site-family",
     default=None,
     metavar="FAMILY",
-    help="Family (water, rail, power, military or your own) of the sites in layers that "
+    help=f"Family ({', '.join(FAMILIES)}, or your own) of the sites in layers that "
     "carry no family attribute, e.g. a table of power plants.",
 )
 STANDOFF = click.option(
@@ -250,6 +276,13 @@ MAX_GAP_S = click.option(
     show_default=True,
     help="Intervals longer than this (and 3x the flight's median) are recording gaps: no dwell.",
 )
+MAX_GSD_CM = click.option(
+    "--max-gsd-cm",
+    type=click.FloatRange(min=0.0, min_open=True),
+    default=100.0,
+    show_default=True,
+    help="A capture images a site only where its ground sample distance is at most this (cm).",
+)
 SPLIT_GAP_S = click.option(
     "--split-gap-s",
     type=float,
@@ -259,6 +292,14 @@ SPLIT_GAP_S = click.option(
 )
 TIME_ZONE = click.option(
     "--time-zone", default=None, help="IANA zone of times written without one."
+)
+HASH_IDS = click.option(
+    "--hash-ids",
+    is_flag=True,
+    help="Write aircraft and operator ids (serials, Remote ID ids) as keyed hashes "
+    "(HMAC-SHA256) in every output, for sharing; the key is read from the environment "
+    "variable GEOEXPOSE_ID_KEY (16 characters or more): the same key gives the same "
+    "hashes in every report.",
 )
 
 

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
+from geoexpose.cli.history import add_to_store, to_postgis
 from geoexpose.cli.options import (
     BASEMAP,
+    HASH_IDS,
     MAX_GAP_S,
+    MAX_GSD_CM,
     OVERWRITE,
     SITE_FAMILY,
     SITE_MAPS,
     SITES,
     SPLIT_GAP_S,
     STANDOFF,
+    STORE,
     STRICT,
     TIME_ZONE,
+    TO_POSTGIS,
     VERBOSITY,
     out_folder,
     run,
@@ -28,6 +34,7 @@ from geoexpose.cli.options import (
 )
 from geoexpose.demo import make_demo_inputs
 from geoexpose.errors import one_line
+from geoexpose.exposure import hash_key, hash_result_ids, scrub_record
 from geoexpose.scan import SCAN_ENGINES, ScanResult, check_scan_outputs, scan
 from geoexpose.schema import EXPOSURE_SCORE, FAMILY, KIND, MAP_FILE, SITE_ID
 
@@ -44,12 +51,18 @@ def _scan_and_write(
     parquet: bool = False,
     standoff: dict[str, float] | None = None,
     site_maps: int | str | None = None,
+    store: str | None = None,
+    to_postgis_url: str | None = None,
+    hash_ids: bool = False,
     **options: Any,
 ) -> ScanResult:
     """Scan, write the output folder, and say what was found."""
     check_scan_outputs(out, overwrite=overwrite, parquet=parquet)
+    key = hash_key() if hash_ids else None  # a missing key is refused before reading
     progress = verbosity() >= 0
     done = scan(inputs, sites_layers, standoff=standoff, progress=progress, **options)
+    if key is not None:
+        done = _hashed(done, key)
     say_skipped(done.other_files)
     if done.from_triggers:
         click.echo(f"{done.from_triggers} photos from the logs' photo triggers", err=True)
@@ -58,6 +71,10 @@ def _scan_and_write(
         out, overwrite=overwrite, basemap=basemap, parquet=parquet, extra_summary=extra,
         site_maps=site_maps,
     )  # fmt: skip
+    if store:
+        add_to_store(store, done)
+    if to_postgis_url:
+        to_postgis(to_postgis_url, done, overwrite=overwrite)
     result = done.result
     exposed = result.exposed
     click.echo(
@@ -78,6 +95,17 @@ def _scan_and_write(
     return done
 
 
+def _hashed(done: ScanResult, key: bytes) -> ScanResult:
+    """Return a scan with every aircraft and operator id hashed (``--hash-ids``)."""
+    raw = done.result
+    return dataclasses.replace(
+        done,
+        result=hash_result_ids(raw, key),
+        files=scrub_record(done.files, raw, key),
+        other_files=scrub_record(done.other_files, raw, key),
+    )
+
+
 @click.command("scan")
 @VERBOSITY
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
@@ -86,8 +114,10 @@ def _scan_and_write(
 @SITE_FAMILY
 @STANDOFF
 @MAX_GAP_S
+@MAX_GSD_CM
 @SPLIT_GAP_S
 @TIME_ZONE
+@HASH_IDS
 @click.option(
     "--dem",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -107,6 +137,8 @@ def _scan_and_write(
 @SITE_MAPS
 @OVERWRITE
 @STRICT
+@STORE
+@TO_POSTGIS
 @click.option(
     "--engine",
     type=click.Choice(SCAN_ENGINES),

@@ -8,7 +8,11 @@ Definitions (SPEC, per-site columns):
 - ``gsd_cm`` of a capture x site pair is the GSD at the point of the site area inside the
   footprint that lies nearest the camera (over flat ground, the pinhole intrinsics of the
   capture); a capture without intrinsics (an orthomosaic) gives its own ``gsd_cm``.
-- The imaged part of a site is the union of its pairs' shared areas.
+- A capture images a site only where its GSD is at most ``max_gsd_cm``
+  (:mod:`geoexpose.exposure._capture_resolution`): the imaged part of a site is the
+  union of the site area inside its captures' imaging footprints, the detail part the
+  same inside their detail footprints. A pair's ``niirs`` is estimated where the site
+  lies finest in the frame.
 - A camera position inside a site's zone counts like a fix there: its distance to the
   site and its height enter ``min_distance_m`` and ``min_agl_m``.
 
@@ -26,6 +30,13 @@ import pandas as pd
 import shapely
 from pyproj import Geod
 
+from geoexpose.exposure._capture_resolution import (
+    DETAIL_GSD_CM,
+    MAX_GSD_CM,
+    capture_columns,
+    finer_than,
+    pair_niirs,
+)
 from geoexpose.exposure._site_distance import SiteDistance
 from geoexpose.exposure.prepared import PreparedSites
 from geoexpose.imagery import Camera, gsd_at_ground
@@ -65,13 +76,17 @@ class CaptureHits:
     capture, site, gsd_cm, shared_m2 : arrays
         One per capture x site pair whose footprint shows the site: the GSD there and
         the area of the site area inside the footprint.
+    niirs, imaged_pair_m2, detail_pair_m2 : arrays
+        Per pair: the NIIRS estimate, and the area of the site area inside the imaging
+        and the detail footprints.
     cam_capture, cam_site, cam_distance_m : arrays
         One per camera position inside a site's zone, with its distance to the site.
     site_area_m2 : float array
         Area of each site's site area.
     imaged : GeoSeries-like array of (site, geometry)
         ``imaged_site`` and ``imaged_geom`` (EPSG:4326): the imaged part of each site
-        shown by a capture, with ``imaged_m2`` its area.
+        shown by a capture (empty where no capture was fine enough), with ``imaged_m2``
+        its area; ``detail_geom`` and ``detail_m2`` the detail part.
     """
 
     capture: np.ndarray
@@ -85,6 +100,11 @@ class CaptureHits:
     imaged_site: np.ndarray
     imaged_geom: np.ndarray
     imaged_m2: np.ndarray
+    niirs: np.ndarray
+    imaged_pair_m2: np.ndarray
+    detail_pair_m2: np.ndarray
+    detail_geom: np.ndarray
+    detail_m2: np.ndarray
 
 
 def site_areas_in_band(geoms: np.ndarray, standoff_m: np.ndarray, band: int) -> np.ndarray:
@@ -128,7 +148,27 @@ def _nearest_gsd(
     return out
 
 
-def capture_hits(sites: PreparedSites, captures: gpd.GeoDataFrame) -> CaptureHits:
+def _unions(site: np.ndarray, parts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the sites in ``site`` (sorted) once each, and the union of their ``parts``."""
+    starts = np.flatnonzero(np.r_[True, site[1:] != site[:-1]])
+    ends = np.r_[starts[1:], len(site)]
+    union = np.array(
+        [
+            parts[a] if b - a == 1 else shapely.union_all(parts[a:b])
+            for a, b in zip(starts, ends, strict=True)
+        ],
+        dtype=object,
+    )
+    return site[starts], union
+
+
+def capture_hits(
+    sites: PreparedSites,
+    captures: gpd.GeoDataFrame,
+    *,
+    max_gsd_cm: float = MAX_GSD_CM,
+    detail_gsd_cm: float = DETAIL_GSD_CM,
+) -> CaptureHits:
     """Match capture footprints and camera positions with site areas and zones.
 
     Parameters
@@ -137,6 +177,8 @@ def capture_hits(sites: PreparedSites, captures: gpd.GeoDataFrame) -> CaptureHit
         The prepared sites (EPSG:4326).
     captures
         Captures in the schema of :func:`geoexpose.read_captures`, EPSG:4326.
+    max_gsd_cm, detail_gsd_cm
+        GSD bounds (geometric mean, cm) of the imaged and the detail parts.
     """
     site_geoms, standoff_m = sites.geometry, sites.standoff_m
     n_sites = len(site_geoms)
@@ -159,6 +201,12 @@ def capture_hits(sites: PreparedSites, captures: gpd.GeoDataFrame) -> CaptureHit
     bands = np.full(n_sites, -1)
     bands[wanted] = band_of_geometries(site_geoms[wanted])
     site_area_m2 = np.zeros(n_sites)
+    cols = capture_columns(captures)
+    shown = np.unique(fp_cap)
+    img = np.empty(len(fp), dtype=object)
+    img[shown] = finer_than(fp, cols, shown, max_gsd_cm)
+    det = np.empty(len(fp), dtype=object)
+    det[shown] = finer_than(fp, cols, shown, min(detail_gsd_cm, max_gsd_cm))
     pieces: list[tuple[np.ndarray, ...]] = []
     cams: list[tuple[np.ndarray, ...]] = []
     imaged: list[tuple[np.ndarray, ...]] = []
@@ -192,25 +240,42 @@ def capture_hits(sites: PreparedSites, captures: gpd.GeoDataFrame) -> CaptureHit
         c, s, shared, shared_m2 = c[keep], s[keep], shared[keep], shared_m2[keep]
         if not len(c):
             continue
+        # the parts finer than the bounds: imaged, and (inside that) detail
+        caps, inv = np.unique(c, return_inverse=True)
+        fine = shared.copy()
+        # a footprint finer than the bound all over comes back as the same object
+        whole = np.fromiter((img[k] is fp[k] for k in caps), dtype=bool, count=len(caps))[inv]
+        cut = ~whole
+        fine[cut] = shapely.intersection(
+            shared[cut], geometries_to_band(img[caps], int(band))[inv][cut]
+        )
+        fine_m2 = shapely.area(fine)
+        detail = np.full(len(c), shapely.Polygon(), dtype=object)
+        some = fine_m2 > 0
+        detail[some] = shapely.intersection(
+            fine[some], geometries_to_band(det[caps], int(band))[inv][some]
+        )
+        detail_m2 = shapely.area(detail)
         x, y = lonlat_to_band(cam_lon[c], cam_lat[c], int(band))
         near = shapely.shortest_line(shapely.points(np.nan_to_num(x), np.nan_to_num(y)), shared)
         end = shapely.get_point(near, 1)
         end_lonlat = from_band(end, int(band))
         gsd = _nearest_gsd(captures, c, shapely.get_x(end_lonlat), shapely.get_y(end_lonlat))
-        pieces.append((c, s, gsd, shared_m2))
+        niirs = pair_niirs(cols, c, shared, int(band), gsd)
+        pieces.append((c, s, gsd, shared_m2, niirs, fine_m2, detail_m2))
 
         order = np.argsort(s, kind="stable")
-        s_sorted, shared_sorted = s[order], shared[order]
-        starts = np.flatnonzero(np.r_[True, s_sorted[1:] != s_sorted[:-1]])
-        ends = np.r_[starts[1:], len(s_sorted)]
-        union = np.array(
-            [
-                shared_sorted[a] if b - a == 1 else shapely.union_all(shared_sorted[a:b])
-                for a, b in zip(starts, ends, strict=True)
-            ],
-            dtype=object,
+        ids, union = _unions(s[order], fine[order])
+        _, detail_union = _unions(s[order], detail[order])
+        imaged.append(
+            (
+                ids,
+                from_band(union, int(band)),
+                shapely.area(union),
+                from_band(detail_union, int(band)),
+                shapely.area(detail_union),
+            )
         )
-        imaged.append((s_sorted[starts], from_band(union, int(band)), shapely.area(union)))
 
     def cat(parts: list[tuple[np.ndarray, ...]], k: int, dtype: str) -> np.ndarray:
         return np.concatenate([p[k] for p in parts]) if parts else np.empty(0, dtype=dtype)
@@ -227,4 +292,9 @@ def capture_hits(sites: PreparedSites, captures: gpd.GeoDataFrame) -> CaptureHit
         imaged_site=cat(imaged, 0, "int64"),
         imaged_geom=cat(imaged, 1, "object"),
         imaged_m2=cat(imaged, 2, "float64"),
+        niirs=cat(pieces, 4, "float64"),
+        imaged_pair_m2=cat(pieces, 5, "float64"),
+        detail_pair_m2=cat(pieces, 6, "float64"),
+        detail_geom=cat(imaged, 3, "object"),
+        detail_m2=cat(imaged, 4, "float64"),
     )

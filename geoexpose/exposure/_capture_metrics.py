@@ -10,14 +10,17 @@ import pandas as pd
 
 from geoexpose.exposure._capture_flights import match_flights
 from geoexpose.exposure._capture_join import capture_hits
+from geoexpose.exposure._capture_resolution import DETAIL_GSD_CM, MAX_GSD_CM
 from geoexpose.exposure.prepared import PreparedSites
 from geoexpose.schema import (
     ALT_AGL_M,
     BEST_GSD_CM,
+    BEST_NIIRS,
     CAM_LAT,
     CAM_LON,
     CAPTURE_ID,
     CRS_LONLAT,
+    DETAIL_AREA_M2,
     FIRST_SEEN_UTC,
     FLAGS,
     FLIGHT_ID,
@@ -28,6 +31,7 @@ from geoexpose.schema import (
     MIN_AGL_M,
     MIN_DISTANCE_M,
     N_CAPTURES,
+    NIIRS,
     SITE_ID,
     TIME_DTYPE,
     TIME_UTC,
@@ -36,6 +40,7 @@ from geoexpose.tracks import FixArrays
 
 __all__ = [
     "CAPTURE_SITE_COLUMNS",
+    "DETAIL_COLUMNS",
     "FOOTPRINT_COLUMNS",
     "CaptureMetrics",
     "assign_flights",
@@ -44,9 +49,28 @@ __all__ = [
 ]
 
 #: Columns of ``ExposureResult.capture_sites``.
-CAPTURE_SITE_COLUMNS = [CAPTURE_ID, SITE_ID, FLIGHT_ID, TIME_UTC, GSD_CM, IMAGED_AREA_M2]
+CAPTURE_SITE_COLUMNS = [
+    CAPTURE_ID,
+    SITE_ID,
+    FLIGHT_ID,
+    TIME_UTC,
+    GSD_CM,
+    NIIRS,
+    IMAGED_AREA_M2,
+    DETAIL_AREA_M2,
+]
 #: Columns of ``ExposureResult.footprints`` (then geometry).
-FOOTPRINT_COLUMNS = [SITE_ID, N_CAPTURES, BEST_GSD_CM, IMAGED_AREA_M2, IMAGED_FRACTION]
+FOOTPRINT_COLUMNS = [
+    SITE_ID,
+    N_CAPTURES,
+    BEST_GSD_CM,
+    BEST_NIIRS,
+    IMAGED_AREA_M2,
+    IMAGED_FRACTION,
+    DETAIL_AREA_M2,
+]
+#: Columns of ``ExposureResult.detail_footprints`` (then geometry).
+DETAIL_COLUMNS = [SITE_ID, DETAIL_AREA_M2]
 _NAT = np.iinfo("int64").min
 
 
@@ -60,19 +84,24 @@ class CaptureMetrics:
         The captures, with ``flight_id`` matched where it was empty (and the clock shift
         applied where one was found, flagged ``time_shifted_to_track``).
     capture_sites : DataFrame
-        One row per capture x site pair whose footprint shows the site.
+        One row per capture x site pair whose footprint shows the site, with its
+        ``niirs`` and the areas of the site it images and images in detail.
     pairs : DataFrame
         Per flight x site (``flight_id`` NaN for captures of no known flight):
         ``n_captures``, ``best_gsd_cm``, and from the camera positions inside the zone
         ``min_distance_m``, ``min_agl_m``, ``first_ns``, ``last_ns``.
     footprints : GeoDataFrame
-        The imaged part of each site that a capture shows, with its metrics.
+        One row per site a capture shows: the imaged part of it (empty where no capture
+        was finer than ``max_gsd_cm``), with its metrics.
+    detail_footprints : GeoDataFrame
+        The part of each site imaged finer than ``detail_gsd_cm``, where there is one.
     """
 
     captures: gpd.GeoDataFrame
     capture_sites: pd.DataFrame
     pairs: pd.DataFrame
     footprints: gpd.GeoDataFrame
+    detail_footprints: gpd.GeoDataFrame
 
 
 def assign_flights(captures: gpd.GeoDataFrame, a: FixArrays) -> gpd.GeoDataFrame:
@@ -113,11 +142,19 @@ def assign_flights(captures: gpd.GeoDataFrame, a: FixArrays) -> gpd.GeoDataFrame
 
 
 def capture_metrics(
-    sites: PreparedSites, captures: gpd.GeoDataFrame, a: FixArrays
+    sites: PreparedSites,
+    captures: gpd.GeoDataFrame,
+    a: FixArrays,
+    *,
+    max_gsd_cm: float = MAX_GSD_CM,
+    detail_gsd_cm: float = DETAIL_GSD_CM,
 ) -> CaptureMetrics:
-    """Match captures to flights and sites; the imagery metrics per pair and per site."""
+    """Match captures to flights and sites; the imagery metrics per pair and per site.
+
+    ``max_gsd_cm`` and ``detail_gsd_cm`` bound the GSD of the imaged and detail parts.
+    """
     captures = assign_flights(captures, a)
-    hits = capture_hits(sites, captures)
+    hits = capture_hits(sites, captures, max_gsd_cm=max_gsd_cm, detail_gsd_cm=detail_gsd_cm)
     site_ids = sites.site_id
     cap_ids = captures[CAPTURE_ID].to_numpy()
     flights = captures[FLIGHT_ID].astype(object).to_numpy()
@@ -129,7 +166,9 @@ def capture_metrics(
             FLIGHT_ID: flights[hits.capture],
             TIME_UTC: t.to_numpy()[hits.capture] if len(hits.capture) else [],
             GSD_CM: hits.gsd_cm,
-            IMAGED_AREA_M2: hits.shared_m2,
+            NIIRS: hits.niirs,
+            IMAGED_AREA_M2: hits.imaged_pair_m2,
+            DETAIL_AREA_M2: hits.detail_pair_m2,
         }
     )
     capture_sites[TIME_UTC] = pd.to_datetime(capture_sites[TIME_UTC], utc=True).astype(TIME_DTYPE)
@@ -181,7 +220,11 @@ def capture_metrics(
 
     area = hits.site_area_m2[hits.imaged_site]
     per_site = capture_sites.groupby(SITE_ID).agg(
-        **{N_CAPTURES: (CAPTURE_ID, "size"), BEST_GSD_CM: (GSD_CM, "min")}
+        **{
+            N_CAPTURES: (CAPTURE_ID, "size"),
+            BEST_GSD_CM: (GSD_CM, "min"),
+            BEST_NIIRS: (NIIRS, "max"),
+        }
     )
     imaged_ids = site_ids[hits.imaged_site]
     footprints = gpd.GeoDataFrame(
@@ -189,14 +232,22 @@ def capture_metrics(
             SITE_ID: imaged_ids,
             N_CAPTURES: per_site[N_CAPTURES].reindex(imaged_ids).to_numpy("int64"),
             BEST_GSD_CM: per_site[BEST_GSD_CM].reindex(imaged_ids).to_numpy("float64"),
+            BEST_NIIRS: per_site[BEST_NIIRS].reindex(imaged_ids).to_numpy("float64"),
             IMAGED_AREA_M2: hits.imaged_m2,
             IMAGED_FRACTION: np.clip(hits.imaged_m2 / np.where(area > 0, area, np.nan), 0, 1),
+            DETAIL_AREA_M2: hits.detail_m2,
         },
         geometry=gpd.GeoSeries(hits.imaged_geom, crs=CRS_LONLAT),
         crs=CRS_LONLAT,
     )
     footprints = footprints.sort_values(SITE_ID, ignore_index=True)
-    return CaptureMetrics(captures, capture_sites, pairs, footprints)
+    some = hits.detail_m2 > 0
+    detail = gpd.GeoDataFrame(
+        {SITE_ID: imaged_ids[some], DETAIL_AREA_M2: hits.detail_m2[some]},
+        geometry=gpd.GeoSeries(hits.detail_geom[some], crs=CRS_LONLAT),
+        crs=CRS_LONLAT,
+    ).sort_values(SITE_ID, ignore_index=True)
+    return CaptureMetrics(captures, capture_sites, pairs, footprints, detail)
 
 
 def first_last(pairs: pd.DataFrame) -> pd.DataFrame:

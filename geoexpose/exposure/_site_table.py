@@ -10,6 +10,8 @@ from geoexpose.exposure.prepared import PreparedSites
 from geoexpose.exposure.score import exposure_score
 from geoexpose.schema import (
     BEST_GSD_CM,
+    BEST_NIIRS,
+    DETAIL_AREA_M2,
     DWELL_S,
     EXPOSURE_COLUMNS,
     EXPOSURE_SCORE,
@@ -79,10 +81,11 @@ def _per_site(
     out[N_FLIGHTS] = out[N_FLIGHTS].fillna(0).astype("int64")
     out[DWELL_S] = out[DWELL_S].fillna(0.0)
     imaged = footprints.set_index(SITE_ID) if footprints is not None else pd.DataFrame()
-    for col in (N_CAPTURES, BEST_GSD_CM, IMAGED_AREA_M2, IMAGED_FRACTION):
+    imagery = (N_CAPTURES, BEST_GSD_CM, BEST_NIIRS, IMAGED_AREA_M2, IMAGED_FRACTION, DETAIL_AREA_M2)
+    for col in imagery:
         out[col] = imaged[col].reindex(out.index) if col in imaged else np.nan
     out[N_CAPTURES] = out[N_CAPTURES].fillna(0).astype("int64")
-    for col in (IMAGED_AREA_M2, IMAGED_FRACTION):
+    for col in (IMAGED_AREA_M2, IMAGED_FRACTION, DETAIL_AREA_M2):
         out[col] = out[col].fillna(0.0)
     for col in EXPOSURE_COLUMNS:
         if col not in out:

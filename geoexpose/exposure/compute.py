@@ -15,6 +15,11 @@ Definitions (units in the column names, times UTC):
 - ``first_seen_utc`` and ``last_seen_utc`` are the first and last fix inside the zone
   (or, for a passage between fixes, the moments it entered and left).
 - ``n_flights`` counts the flights with a fix or a passage inside the zone.
+- A capture images a site only where its ground sample distance (geometric mean of a
+  pixel's two ground dimensions) is at most ``max_gsd_cm``: ``imaged_area_m2`` and
+  ``imaged_fraction`` count that part, ``detail_area_m2`` the part at most
+  ``detail_gsd_cm``; ``best_niirs`` is the best NIIRS estimate (GIQE 5) of any capture
+  showing the site (:mod:`geoexpose.exposure._capture_resolution`).
 
 Distances are measured in the local Transverse Mercator band of each site (see
 :mod:`geoexpose.projection`): within 0.15 % of the geodesic distance anywhere.
@@ -23,13 +28,16 @@ Distances are measured in the local Transverse Mercator band of each site (see
 from __future__ import annotations
 
 import logging
+import math
 import os
 
 import geopandas as gpd
 import pandas as pd
 
 from geoexpose._frames import reader_files, without_attrs
+from geoexpose.errors import UsageError
 from geoexpose.exposure._capture_metrics import capture_metrics
+from geoexpose.exposure._capture_resolution import DETAIL_GSD_CM, MAX_GSD_CM
 from geoexpose.exposure._pairs import fix_pairs, with_capture_pairs
 from geoexpose.exposure._site_table import site_table
 from geoexpose.exposure._validate import validate_captures, validate_fixes
@@ -52,6 +60,8 @@ def expose(
     max_gap_s: float = MAX_GAP_S,
     gap_factor: float = GAP_FACTOR,
     threads: int | None = None,
+    max_gsd_cm: float = MAX_GSD_CM,
+    detail_gsd_cm: float = DETAIL_GSD_CM,
 ) -> ExposureResult:
     """Compute the exposure of each site to drone flights.
 
@@ -81,6 +91,13 @@ def expose(
     threads
         Threads to work with (default: the number of CPUs, at most 4); shapely,
         pyproj and numpy release the GIL. The answer does not depend on it.
+    max_gsd_cm
+        A capture images a site only where its GSD is at most this (cm, > 0; default
+        100: coarser, nothing of a site can be made out that public satellite images
+        do not show). ``inf``: wherever its footprint reaches.
+    detail_gsd_cm
+        The GSD (cm) of ``detail_area_m2``; default 1, fine enough to read the labels
+        on panels.
 
     Returns
     -------
@@ -94,6 +111,9 @@ def expose(
     score's formula is in :mod:`geoexpose.exposure.score`. Nothing in the inputs is
     modified.
     """
+    for name, value in (("max_gsd_cm", max_gsd_cm), ("detail_gsd_cm", detail_gsd_cm)):
+        if not value > 0:  # also NaN
+            raise UsageError(f"expose: {name} must be a number of centimetres > 0, got {value!r}")
     prepared = prepare_sites(sites)
     inputs = {"tracks": reader_files(fixes), "sites": list(prepared.layers)}
     threads = threads or min(4, os.cpu_count() or 1)
@@ -106,14 +126,17 @@ def expose(
 
     a = fix_arrays(fixes, max_gap_s=max_gap_s, gap_factor=gap_factor)
     pairs = fix_pairs(prepared, a, threads=threads)
+    bounds = {"max_gsd_cm": float(max_gsd_cm), "detail_gsd_cm": float(detail_gsd_cm)}
     if captures is not None:
-        imagery = capture_metrics(prepared, captures, a)
+        imagery = capture_metrics(prepared, captures, a, **bounds)
         pairs = with_capture_pairs(pairs, imagery.pairs)
         out = site_table(prepared, pairs, imagery.footprints)
     else:
         out = site_table(prepared, pairs, None)
-        imagery = capture_metrics(prepared, empty_captures(), a)
-    params = {"max_gap_s": max_gap_s, "gap_factor": gap_factor, "threads": threads}
+        imagery = capture_metrics(prepared, empty_captures(), a, **bounds)
+    # an infinite bound (no bound) is recorded as None: summary.json stays strict JSON
+    recorded = {k: (v if math.isfinite(v) else None) for k, v in bounds.items()}
+    params = {"max_gap_s": max_gap_s, "gap_factor": gap_factor, "threads": threads, **recorded}
     logger.info(
         "exposure: %d sites, %d fixes, %d flight x site pairs", len(out), len(fixes), len(pairs)
     )
@@ -126,4 +149,5 @@ def expose(
         inputs,
         imagery.captures,
         imagery.capture_sites,
+        imagery.detail_footprints,
     )

@@ -16,10 +16,11 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from geoexpose.exposure._capture_metrics import CAPTURE_SITE_COLUMNS
+from geoexpose.exposure._capture_metrics import CAPTURE_SITE_COLUMNS, DETAIL_COLUMNS
 from geoexpose.exposure._validate import validate_fixes
+from geoexpose.exposure.aircraft import aircraft_exposure
 from geoexpose.imagery import empty_captures
-from geoexpose.schema import EXPOSURE_SCORE, N_CAPTURES, N_FLIGHTS
+from geoexpose.schema import CRS_LONLAT, EXPOSURE_SCORE, N_CAPTURES, N_FLIGHTS
 from geoexpose.tracks import GAP_FACTOR, MAX_GAP_S, fix_arrays, flight_lines
 
 __all__ = ["ExposureResult", "StreamResult"]
@@ -39,8 +40,10 @@ class ExposureResult:
         One line per flight (a MultiLineString broken at recording gaps); made from
         ``fixes`` the first time it is asked for.
     footprints : GeoDataFrame
-        The imaged part of each site that a capture shows (``site_id``,
-        ``n_captures``, ``best_gsd_cm``, ``imaged_area_m2``, ``imaged_fraction``).
+        One row per site that a capture shows: the part of it imaged finer than
+        ``max_gsd_cm`` (empty where none was) and ``site_id``, ``n_captures``,
+        ``best_gsd_cm``, ``best_niirs``, ``imaged_area_m2``, ``imaged_fraction``,
+        ``detail_area_m2``.
     fixes : GeoDataFrame, DataFrame or None
         The fixes the result was computed from, for maps (a DataFrame with ``lon``
         and ``lat`` where they were given so).
@@ -55,7 +58,12 @@ class ExposureResult:
     capture_sites : DataFrame
         One row per capture x site pair whose footprint shows the site: ``capture_id``,
         ``site_id``, ``flight_id``, ``time_utc``, ``gsd_cm`` (where the site lies in the
-        frame) and ``imaged_area_m2`` (of the site area inside the footprint).
+        frame), ``niirs`` (where it lies finest), ``imaged_area_m2`` and
+        ``detail_area_m2`` (of the site area imaged finer than ``max_gsd_cm`` and than
+        ``detail_gsd_cm``).
+    detail_footprints : GeoDataFrame
+        The part of each site imaged finer than ``detail_gsd_cm`` (``site_id``,
+        ``detail_area_m2``, geometry EPSG:4326), for the sites that have one.
     """
 
     sites: gpd.GeoDataFrame
@@ -68,6 +76,11 @@ class ExposureResult:
     capture_sites: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=CAPTURE_SITE_COLUMNS)
     )
+    detail_footprints: gpd.GeoDataFrame = field(
+        default_factory=lambda: gpd.GeoDataFrame(
+            columns=DETAIL_COLUMNS, geometry=gpd.GeoSeries([], crs=CRS_LONLAT), crs=CRS_LONLAT
+        )
+    )
 
     @functools.cached_property
     def flights(self) -> gpd.GeoDataFrame:
@@ -76,6 +89,11 @@ class ExposureResult:
         gaps = {k: self.params[k] for k in ("max_gap_s", "gap_factor") if k in self.params}
         a = fix_arrays(fixes, **{"max_gap_s": MAX_GAP_S, "gap_factor": GAP_FACTOR, **gaps})
         return flight_lines(fixes.iloc[a.order], seg_ok=a.seg_ok, xy=a.xy, codes=a.codes)
+
+    @functools.cached_property
+    def aircraft(self) -> pd.DataFrame:
+        """One row per aircraft: :func:`geoexpose.exposure.aircraft.aircraft_exposure`."""
+        return aircraft_exposure(self.flights, self.pairs, self.captures, self.capture_sites)
 
     @property
     def exposed(self) -> gpd.GeoDataFrame:

@@ -13,6 +13,10 @@ imaging    0.40    ``imaged_fraction * 5 / (5 + best_gsd_cm)``: full coverage at
                    5 cm per pixel gives 0.5, at 1 cm 0.83
 =========  ======  ==========================================================
 
+``imaged_fraction`` counts only the part of the site imaged finer than ``max_gsd_cm``
+(:func:`geoexpose.expose`, default 100 cm), so a site seen only coarser than that gets
+0 for its imaging part however much of it a frame covered.
+
 A missing value (no fix in the zone, no capture) gives 0 for its part. Every part
 grows with more dwell, more coverage and finer resolution, and with closer and
 lower approaches, so none of these can lower the score. A site that drones never

@@ -6,7 +6,9 @@ and intrinsics (:mod:`~geoexpose.imagery.photo_tags`, :mod:`~geoexpose.imagery.c
 (:mod:`~geoexpose.imagery.footprints`, or into an elevation model with
 :mod:`~geoexpose.imagery.dem`); :func:`captures_from_poses`
 (:mod:`~geoexpose.imagery.captures`) does the last step for poses from any source, such
-as the photo triggers of a log.
+as the photo triggers of a log. :func:`imaging_footprints`
+(:mod:`~geoexpose.imagery.resolution`) keeps the part of a footprint finer than a GSD,
+and :func:`niirs_from_gsd` (:mod:`~geoexpose.imagery.niirs`) rates a GSD on the NIIRS.
 """
 
 from geoexpose.imagery._raster import Dem, open_dem, require_rasterio
@@ -20,14 +22,17 @@ from geoexpose.imagery.captures import (
 )
 from geoexpose.imagery.footprints import footprints
 from geoexpose.imagery.gsd import gsd_at_ground
+from geoexpose.imagery.niirs import NIIRS_TIERS, niirs_from_gsd, niirs_tier
 from geoexpose.imagery.orthomosaic import read_orthomosaic, sniff_geotiff
 from geoexpose.imagery.photo_tags import PhotoTags, read_photo_tags
 from geoexpose.imagery.read import CAPTURE_SUFFIXES, IMAGE_SUFFIXES, read_captures
+from geoexpose.imagery.resolution import gm_gsd_cm, imaging_footprints, optical_axes
 
 __all__ = [
     "CAPTURE_EXTRA_COLUMNS",
     "CAPTURE_SUFFIXES",
     "IMAGE_SUFFIXES",
+    "NIIRS_TIERS",
     "POSE_COLUMNS",
     "Camera",
     "Dem",
@@ -38,8 +43,13 @@ __all__ = [
     "captures_from_triggers",
     "empty_captures",
     "footprints",
+    "gm_gsd_cm",
     "gsd_at_ground",
+    "imaging_footprints",
+    "niirs_from_gsd",
+    "niirs_tier",
     "open_dem",
+    "optical_axes",
     "read_captures",
     "read_orthomosaic",
     "read_photo_tags",

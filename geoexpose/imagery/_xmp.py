@@ -95,6 +95,8 @@ _XMP_TEXTS = {
     "image_source": "ImageSource",
     "product_name": "ProductName",
     "drone_model": "DroneModel",
+    "drone_serial": "DroneSerialNumber",
+    "camera_serial": "CameraSerialNumber",
 }
 _LIMITS = {"lat": 90.0, "lon": 180.0, "lrf_target_lat": 90.0, "lrf_target_lon": 180.0}
 

@@ -36,7 +36,7 @@ from geoexpose._flags import add_flag
 from geoexpose.errors import InputError
 from geoexpose.imagery.camera import DIAGONAL_35MM_MM, Camera, camera_from_tags
 from geoexpose.imagery.elevation import dji_altitude_reference
-from geoexpose.imagery.photo_tags import PROBLEM
+from geoexpose.imagery.photo_tags import PROBLEM, photo_identity
 from geoexpose.schema import (
     ALT_AGL_M,
     ALT_REF,
@@ -191,6 +191,7 @@ def photo_poses(
             "abs_alt_ref": dji_altitude_reference(num["rtk_flag"]),
         }
     )
+    poses = poses.join(photo_identity(tags).set_axis(poses.index))  # aircraft_id, _model
     return poses, cameras, reasons
 
 

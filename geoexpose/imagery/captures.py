@@ -25,6 +25,8 @@ from geoexpose.imagery.dem import footprints_on_dem
 from geoexpose.imagery.elevation import camera_elevation, ground_elevation
 from geoexpose.imagery.footprints import footprints
 from geoexpose.schema import (
+    AIRCRAFT_ID,
+    AIRCRAFT_ID_SOURCE,
     ALT_AGL_M,
     ALT_REF,
     ALT_REF_GROUND,
@@ -38,6 +40,7 @@ from geoexpose.schema import (
     FLIGHT_ID,
     FOCAL_PX,
     GSD_CM,
+    IDENTITY_COLUMNS,
     IMAGE_HEIGHT_PX,
     IMAGE_WIDTH_PX,
     INTRINSICS,
@@ -59,7 +62,9 @@ __all__ = [
 
 #: Columns after :data:`geoexpose.schema.CAPTURE_COLUMNS`: what the height is measured
 #: from, and the pinhole intrinsics the footprint was made with (``intrinsics`` names
-#: their source, see :mod:`geoexpose.imagery.camera`).
+#: their source, see :mod:`geoexpose.imagery.camera`), and the aircraft: ``aircraft_id``,
+#: ``aircraft_model``, ``operator_id`` as the poses give them (missing where they do not)
+#: and ``aircraft_id_source`` (``photo`` where the capture's own tags gave the id).
 CAPTURE_EXTRA_COLUMNS = [
     ALT_REF,
     INTRINSICS,
@@ -68,6 +73,8 @@ CAPTURE_EXTRA_COLUMNS = [
     IMAGE_HEIGHT_PX,
     CX_PX,
     CY_PX,
+    *IDENTITY_COLUMNS,
+    AIRCRAFT_ID_SOURCE,
 ]
 #: What :func:`captures_from_poses` needs, one row per capture.
 POSE_COLUMNS = [c for c in CAPTURE_COLUMNS if c not in (GSD_CM, "geometry")] + [ALT_REF]
@@ -94,7 +101,8 @@ def captures_from_poses(
         ``path``, ``kind``, ``time_utc``, ``flight_id``, ``cam_lon``, ``cam_lat``,
         ``alt_agl_m`` (height of the camera above the ground plane, m), ``yaw_deg``
         (NaN: unknown), ``pitch_deg``, ``roll_deg``, ``flags`` and ``alt_ref``; an
-        optional boolean ``cam_reverse``.
+        optional boolean ``cam_reverse``; optional ``aircraft_id``, ``aircraft_model``,
+        ``operator_id``.
     cameras
         One camera for all captures, or one per capture.
     dem
@@ -203,6 +211,10 @@ def captures_from_poses(
     frame[IMAGE_HEIGHT_PX] = [c.height_px for c in cams]
     frame[CX_PX] = [c.cx_px for c in cams]
     frame[CY_PX] = [c.cy_px for c in cams]
+    for name in IDENTITY_COLUMNS:
+        frame[name] = poses[name].astype(object) if name in poses else None
+    known = frame[AIRCRAFT_ID].notna().to_numpy()
+    frame[AIRCRAFT_ID_SOURCE] = pd.Series("photo", frame.index, dtype=object).where(known, None)
     intrinsic_flags = {"focal_35mm": "intrinsics_from_35mm", "table": "intrinsics_from_table"}
     for name, word in intrinsic_flags.items():
         frame[FLAGS] = add_flag(frame[FLAGS].to_numpy(dtype=object), source == name, word)

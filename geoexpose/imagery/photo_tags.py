@@ -34,9 +34,16 @@ from geoexpose.imagery._xmp import (
     to_text,
     xmp_fields,
 )
-from geoexpose.schema import PATH
+from geoexpose.schema import AIRCRAFT_ID, AIRCRAFT_MODEL, PATH
 
-__all__ = ["PHOTO_TAG_FIELDS", "PROBLEM", "PhotoTags", "photo_tags_table", "read_photo_tags"]
+__all__ = [
+    "PHOTO_TAG_FIELDS",
+    "PROBLEM",
+    "PhotoTags",
+    "photo_identity",
+    "photo_tags_table",
+    "read_photo_tags",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +63,7 @@ _EXIF_TAGS = {
     "FocalPlaneResolutionUnit": (0xA210, 0x9210),
     "PixelXDimension": (0xA002, None),
     "PixelYDimension": (0xA003, None),
+    "BodySerialNumber": (0xA431, None),  # exiftool's "SerialNumber"
 }
 _GPS_TAGS = {
     "GPSLatitudeRef": 1,
@@ -88,6 +96,10 @@ class PhotoTags:
     Focal-plane resolutions are in pixels per millimetre; ``focal_plane_unit`` is
     the unit the file used. ``dewarp_*`` are the fields of DJI DewarpData
     (``"date;fx,fy,cx,cy,k1,k2,p1,p2,k3"``, cx/cy offsets from the centre, pixels).
+    ``serial`` is EXIF BodySerialNumber (the camera body's: on DJI payload and
+    integrated cameras the serial the aircraft is known by); ``drone_serial`` and
+    ``camera_serial`` are DJI XMP DroneSerialNumber and CameraSerialNumber (newer
+    firmware; see :func:`photo_identity`).
     ``xmp_note`` is set where the XMP packet had to be repaired (undefined entities
     read as text) or could not be read (then only EXIF values are used).
     """
@@ -140,6 +152,9 @@ class PhotoTags:
     image_source: str | None = None
     product_name: str | None = None
     drone_model: str | None = None
+    serial: str | None = None
+    drone_serial: str | None = None
+    camera_serial: str | None = None
     xmp_note: str | None = None
 
 
@@ -250,6 +265,15 @@ def _time(value: Any, subsec: Any, path: Path) -> datetime | None:
         raise field_error(path, "DateTimeOriginal", f"{text!r} is not a date ({exc})") from None
 
 
+def _serial(value: Any) -> str | None:
+    """Return a serial number as text; None where empty or only zeros, spaces or NULs."""
+    text = to_text(value)
+    if text is None:
+        return None
+    text = text.strip().strip("\0").strip()
+    return text[:64] if text.strip("0") else None
+
+
 def _exif_fields(exif: Mapping[str, Any], path: Path) -> dict[str, Any]:
     out: dict[str, Any] = {
         "make": to_text(exif["Make"]),
@@ -262,6 +286,7 @@ def _exif_fields(exif: Mapping[str, Any], path: Path) -> dict[str, Any]:
         "lon": _dms(exif["GPSLongitude"], exif["GPSLongitudeRef"], path, "GPSLongitude", 180.0),
         "focal_mm": to_number(exif["FocalLength"], path, "FocalLength"),
         "focal35_mm": to_number(exif["FocalLengthIn35mmFilm"], path, "FocalLengthIn35mmFilm"),
+        "serial": _serial(exif["BodySerialNumber"]),
     }
     altitude = to_number(exif["GPSAltitude"], path, "GPSAltitude")
     below = to_integer(exif["GPSAltitudeRef"], path, "GPSAltitudeRef") == 1
@@ -359,3 +384,47 @@ def photo_tags_table(paths: Iterable[str | PathLike[str]]) -> pd.DataFrame:
             columns[field.name] = pd.Series(values, dtype=object)
     columns[PROBLEM] = pd.Series([row[PROBLEM] for row in rows], dtype=object)
     return pd.DataFrame(columns, index=pd.RangeIndex(len(rows)))
+
+
+def photo_identity(tags: pd.DataFrame) -> pd.DataFrame:
+    """Return the aircraft each photo names: ``aircraft_id`` and ``aircraft_model``.
+
+    Parameters
+    ----------
+    tags
+        From :func:`photo_tags_table`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per photo, same index: ``aircraft_id`` the XMP DroneSerialNumber,
+        else EXIF BodySerialNumber, else XMP CameraSerialNumber; ``aircraft_model``
+        the XMP DroneModel, else ProductName, else the EXIF camera model (e.g.
+        ``ZH20T``, ``FC6310R``: the camera, which names the aircraft it is built for).
+        Missing (None) where the photo does not say.
+
+    Examples
+    --------
+    >>> tags = pd.DataFrame({"serial": ["1W9DJ5S001JX5D", None], "model": ["ZH20T", None]})
+    >>> photo_identity(tags).to_dict("records")
+    [{'aircraft_id': '1W9DJ5S001JX5D', 'aircraft_model': 'ZH20T'}, \
+{'aircraft_id': None, 'aircraft_model': None}]
+    """
+
+    def first(*names: str) -> pd.Series:
+        out = pd.Series([None] * len(tags), index=tags.index, dtype=object)
+        for name in reversed(names):  # the first name wins: written last
+            if name in tags:
+                values = tags[name].astype(object)
+                given = values.notna() & (values.astype(str).str.strip() != "")
+                out = out.where(~given, values.astype(str).str.strip())
+        found = np.where(out.notna().to_numpy(), out.to_numpy(dtype=object), None)
+        return pd.Series(found, index=tags.index, dtype=object)
+
+    return pd.DataFrame(
+        {
+            AIRCRAFT_ID: first("drone_serial", "serial", "camera_serial"),
+            AIRCRAFT_MODEL: first("drone_model", "product_name", "model"),
+        },
+        index=tags.index,
+    )

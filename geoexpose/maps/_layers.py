@@ -21,6 +21,7 @@ from geoexpose.maps._canvas import Canvas
 from geoexpose.maps._encode import encode_geometries, simplify_m
 from geoexpose.maps._html_text import DASH, legend_html, text_array
 from geoexpose.schema import (
+    AIRCRAFT_ID,
     ALT_AGL_M,
     CAM_LAT,
     CAM_LON,
@@ -249,7 +250,8 @@ def add_captures(
         base_names(captures[PATH]) if PATH in captures else pd.Series(DASH, index=captures.index)
     )
     frame = pd.DataFrame({"file": names, "sites shown": shown.where(shows_site, DASH)})
-    for col in (CAPTURE_KIND, TIME_UTC, FLIGHT_ID, GSD_CM, ALT_AGL_M, PITCH_DEG, YAW_DEG, FLAGS):
+    shown_cols = (CAPTURE_KIND, TIME_UTC, FLIGHT_ID, AIRCRAFT_ID, GSD_CM, ALT_AGL_M, PITCH_DEG)
+    for col in (*shown_cols, YAW_DEG, FLAGS):
         if col in captures:
             frame[col] = captures[col].to_numpy()
     cols = [c for c in frame.columns if c != "file"]

@@ -7,7 +7,8 @@ and site then merge exactly by sum (``n_fixes``, ``dwell_s``, ``n_captures``), m
 (``last_seen_utc``), as :func:`geoexpose.expose` merges the pairs of fixes and of
 captures. The per-site metrics then follow from the pairs exactly as in
 :func:`geoexpose.expose`. The imaged part of a site shown in several batches is the
-union of the batches' imaged parts, measured in the site's band.
+union of the batches' imaged parts, measured in the site's band, and so is its detail
+part (``detail_area_m2``); ``best_niirs`` is the greatest of the batches'.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ from geoexpose.exposure import PreparedSites, site_areas_in_band
 from geoexpose.projection import band_of_geometries, from_band, geometries_to_band
 from geoexpose.schema import (
     BEST_GSD_CM,
+    BEST_NIIRS,
     CAPTURE_ID,
     CRS_LONLAT,
+    DETAIL_AREA_M2,
     DWELL_S,
     FIRST_SEEN_UTC,
     FLIGHT_ID,
@@ -41,7 +44,7 @@ from geoexpose.schema import (
     TIME_UTC,
 )
 
-__all__ = ["combine_footprints", "combine_pairs", "sort_captures"]
+__all__ = ["combine_details", "combine_footprints", "combine_pairs", "sort_captures"]
 
 _HOW = {
     N_FIXES: "sum",
@@ -98,12 +101,19 @@ def _no_pairs() -> pd.DataFrame:
     return out
 
 
-def combine_footprints(parts: Sequence[gpd.GeoDataFrame], sites: PreparedSites) -> gpd.GeoDataFrame:
+def combine_footprints(
+    parts: Sequence[gpd.GeoDataFrame],
+    sites: PreparedSites,
+    details: Sequence[gpd.GeoDataFrame] | None = None,
+) -> gpd.GeoDataFrame:
     """Merge the imaged parts of sites from several batches of captures.
 
     A site imaged in one batch keeps that batch's row. A site imaged in several gets the
     union of its imaged parts (in the site's band), its area and share of the site
-    area, the sum of ``n_captures`` and the finest ``best_gsd_cm``.
+    area, the sum of ``n_captures``, the finest ``best_gsd_cm``, the greatest
+    ``best_niirs`` and, from the batches' ``details`` (their ``detail_footprints``),
+    the area of the union of its detail parts. Without ``details`` that area is the
+    greatest of the batches', which can fall short of the union's.
     """
     frames = [p for p in parts if len(p)]
     if not frames:
@@ -111,14 +121,53 @@ def combine_footprints(parts: Sequence[gpd.GeoDataFrame], sites: PreparedSites) 
     fp = pd.concat(frames, ignore_index=True)
     twice = fp.duplicated(SITE_ID, keep=False).to_numpy()
     if twice.any():
-        fp = pd.concat([fp[~twice], _union_rows(fp[twice], sites)], ignore_index=True)
+        merged = _union_rows(fp[twice], sites)
+        if details is not None and DETAIL_AREA_M2 in merged:
+            area = combine_details(details, sites).set_index(SITE_ID)[DETAIL_AREA_M2]
+            merged[DETAIL_AREA_M2] = area.reindex(merged[SITE_ID]).fillna(0.0).to_numpy()
+        fp = pd.concat([fp[~twice], merged], ignore_index=True)
     fp = gpd.GeoDataFrame(fp, geometry=fp.geometry.name, crs=CRS_LONLAT)
     return fp.sort_values(SITE_ID, ignore_index=True)
 
 
-def _union_rows(rows: gpd.GeoDataFrame, sites: PreparedSites) -> gpd.GeoDataFrame:
-    """One row per site of ``rows`` (sites shown in several batches), merged."""
-    rows = rows.sort_values(SITE_ID, kind="stable", ignore_index=True)
+def combine_details(parts: Sequence[gpd.GeoDataFrame], sites: PreparedSites) -> gpd.GeoDataFrame:
+    """Merge the detail parts of sites (``detail_footprints``) from several batches.
+
+    A site in several batches gets the union of its parts, in its band, and its area.
+    """
+    frames = [p for p in parts if len(p)]
+    if not frames:
+        return parts[0].iloc[:0].reset_index(drop=True) if parts else _no_details()
+    fp = pd.concat(frames, ignore_index=True)
+    twice = fp.duplicated(SITE_ID, keep=False).to_numpy()
+    if twice.any():
+        rows = fp[twice].sort_values(SITE_ID, kind="stable", ignore_index=True)
+        ids, union, area, _ = _band_unions(rows, sites)
+        merged = gpd.GeoDataFrame(
+            {SITE_ID: ids, DETAIL_AREA_M2: area},
+            geometry=gpd.GeoSeries(union, crs=CRS_LONLAT),
+            crs=CRS_LONLAT,
+        )
+        fp = pd.concat([fp[~twice], merged], ignore_index=True)
+    fp = gpd.GeoDataFrame(fp, geometry=fp.geometry.name, crs=CRS_LONLAT)
+    return fp.sort_values(SITE_ID, ignore_index=True)
+
+
+def _no_details() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {SITE_ID: pd.Series(dtype="str"), DETAIL_AREA_M2: pd.Series(dtype="float64")},
+        geometry=gpd.GeoSeries([], crs=CRS_LONLAT),
+        crs=CRS_LONLAT,
+    )
+
+
+def _band_unions(
+    rows: gpd.GeoDataFrame, sites: PreparedSites
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Union the geometries of each site of ``rows`` (sorted by site), in the site's band.
+
+    Returns the sites' ids, the unions (EPSG:4326), their areas and the site areas.
+    """
     ids = rows[SITE_ID].to_numpy(dtype=object)
     starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
     ends = np.r_[starts[1:], len(ids)]
@@ -143,20 +192,29 @@ def _union_rows(rows: gpd.GeoDataFrame, sites: PreparedSites) -> gpd.GeoDataFram
         )
         area[sel] = shapely.area(merged)
         union[sel] = from_band(merged, int(band))
+    return ids[starts], union, area, site_area
+
+
+def _union_rows(rows: gpd.GeoDataFrame, sites: PreparedSites) -> gpd.GeoDataFrame:
+    """One row per site of ``rows`` (sites shown in several batches), merged."""
+    rows = rows.sort_values(SITE_ID, kind="stable", ignore_index=True)
+    ids, union, area, site_area = _band_unions(rows, sites)
     grouped = rows.groupby(SITE_ID, sort=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         fraction = np.clip(area / np.where(site_area > 0, site_area, np.nan), 0, 1)
-    return gpd.GeoDataFrame(
-        {
-            SITE_ID: ids[starts],
-            N_CAPTURES: grouped[N_CAPTURES].sum().to_numpy("int64"),
-            BEST_GSD_CM: grouped[BEST_GSD_CM].min().to_numpy("float64"),
-            IMAGED_AREA_M2: area,
-            IMAGED_FRACTION: fraction,
-        },
-        geometry=gpd.GeoSeries(union, crs=CRS_LONLAT),
-        crs=CRS_LONLAT,
-    )
+    merged = {
+        SITE_ID: ids,
+        N_CAPTURES: grouped[N_CAPTURES].sum().to_numpy("int64"),
+        BEST_GSD_CM: grouped[BEST_GSD_CM].min().to_numpy("float64"),
+        IMAGED_AREA_M2: area,
+        IMAGED_FRACTION: fraction,
+    }
+    if BEST_NIIRS in rows:
+        merged[BEST_NIIRS] = grouped[BEST_NIIRS].max().to_numpy("float64")
+    if DETAIL_AREA_M2 in rows:
+        merged[DETAIL_AREA_M2] = grouped[DETAIL_AREA_M2].max().to_numpy("float64")
+    out = gpd.GeoDataFrame(merged, geometry=gpd.GeoSeries(union, crs=CRS_LONLAT), crs=CRS_LONLAT)
+    return out[[c for c in rows.columns if c in out]]
 
 
 def sort_captures(

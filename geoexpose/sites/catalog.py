@@ -84,7 +84,7 @@ class KindDef:
 
 @dataclass(frozen=True)
 class FamilyDef:
-    """One family of sites (``water``, ``rail``, ``power``, ``military``).
+    """One family of sites (``water``, ``rail``, ``power``, ``military``, ``hazmat`` ...).
 
     Attributes
     ----------
@@ -160,7 +160,7 @@ def load_catalog() -> Mapping[str, FamilyDef]:
     """Return the shipped catalog: families by label (read once, then cached).
 
     >>> sorted(load_catalog())
-    ['military', 'power', 'rail', 'water']
+    ['emergency', 'hazmat', 'military', 'power', 'rail', 'transport', 'water']
     >>> load_catalog()["power"].kinds["substation"].standoff_m
     170.0
     """

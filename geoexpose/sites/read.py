@@ -1,4 +1,4 @@
-"""Read site layers (water, rail, power, military, or a user's own) into the site schema.
+"""Read site layers (any family of the layer catalog, or a user's own) into the site schema.
 
 :func:`read_sites` turns a file or a frame into one GeoDataFrame with the columns of
 :data:`geoexpose.schema.SITE_COLUMNS`, in EPSG:4326, with a unique ``site_id`` and
@@ -91,7 +91,7 @@ def read_sites(
         layer, or with a layer named ``sites``, is read; any other is an error.
     family
         Family of the rows whose attributes give none: a family of the layer
-        catalog (``water``, ``rail``, ``power``, ``military`` ...) or an alias of
+        catalog (``water``, ``rail``, ``power``, ``military``, ``hazmat`` ...) or an alias of
         one, or a user's own family declared with its standoff in ``standoff``
         (``family="pipelines", standoff={"pipelines": 80}``); any other is refused.
     kind
@@ -105,8 +105,8 @@ def read_sites(
         field from no attribute.
     lon, lat
         Coordinate columns of a table without geometry; found by name when not
-        given (``longitude``, ``lon``, ``lng``, ``long``, ``x`` and ``latitude``,
-        ``lat``, ``y``, in that order, any case).
+        given (``longitude``, ``lon``, ``lng``, ``long``, ``x``, ``longdd`` and
+        ``latitude``, ``lat``, ``y``, ``latdd``, in that order, any case).
     crs
         CRS of a table's coordinates (default EPSG:4326), or of a file that has
         none. Contradicting a file's own CRS is an error.

@@ -24,13 +24,16 @@ MAVLink telemetry log (``.tlog``)
     system and component is a ``segment``.
 
 :func:`dataflash_camera_events` and :func:`tlog_camera_events` return the camera
-trigger records (``CAM``/``TRIG``, ``CAMERA_FEEDBACK``) of each.
+trigger records (``CAM``/``TRIG``, ``CAMERA_FEEDBACK``) of each. The aircraft
+(``meta``; ``drone_id`` per sending system of a ``.tlog``) is what the boot messages
+(``MSG``, ``STATUSTEXT``) name: see :func:`aircraft_of`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import struct
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,6 +48,7 @@ from geoexpose.schema import (
     ALT_MSL_M,
     ALT_REF,
     ALT_REF_TAKEOFF,
+    DRONE_ID,
     LAT,
     LON,
     PITCH_DEG,
@@ -66,6 +70,7 @@ from geoexpose.tracks._logs import (
 from geoexpose.tracks.normalize import SEGMENT, RawTrack
 
 __all__ = [
+    "aircraft_of",
     "dataflash_camera_events",
     "read_dataflash",
     "read_tlog",
@@ -179,7 +184,8 @@ def read_dataflash(
     InputError
         pymavlink is missing, the log cannot be decoded, or it has no GPS message.
     """
-    messages = _dataflash_messages(path, ["GPS", "POS", "EV", "ARM"])
+    messages = _dataflash_messages(path, ["GPS", "POS", "EV", "ARM", "MSG"])
+    meta = aircraft_of([str(m.get("Message", "")) for m in messages if "Message" in m])
     kind = np.array([m.get("mavpackettype") for m in messages], dtype=object)
     armed = np.zeros(len(messages), dtype=bool)
     events = _column(messages, "Id", "ArmState")
@@ -205,7 +211,7 @@ def read_dataflash(
         notes.append("no height above home in the log (GPS.RelAlt, POS.RelHomeAlt)")
     frame = _frame(lat, lon, times, agl, _column(gps, "Alt"), segment)
     notes.append("times from GPS week/ms minus leap seconds; alt_agl_m is above home")
-    return RawTrack(frame, "ardupilot_bin", notes=notes)
+    return RawTrack(frame, "ardupilot_bin", notes=notes, meta=meta)
 
 
 def _interpolate(at: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -216,6 +222,44 @@ def _interpolate(at: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return np.full(len(at), np.nan)
     inside = (at >= x[0]) & (at <= x[-1])
     return np.where(inside, np.interp(np.where(inside, at, x[0]), x, y), np.nan)
+
+
+# ArduPilot's boot message naming the board and its 96-bit MCU id, e.g.
+# "PX4v3 002F002C 3337510D 37353832" or "CubeOrange 0040001C 30385113 33353837".
+_BOARD_ID = re.compile(r"^\s*(\S+)\s+([0-9A-Fa-f]{8})\s+([0-9A-Fa-f]{8})\s+([0-9A-Fa-f]{8})\s*$")
+# ... and the one naming the firmware ("ArduCopter V3.3-dev (c3349c61)", "APM:Copter V3.5.7 ...")
+_FIRMWARE = re.compile(r"^\s*(?:APM:|Ardu)(Copter|Plane|Rover|Sub|Tracker|Blimp)\b")
+_FRAME = re.compile(r"^\s*Frame:\s*(\S.*?)\s*$")
+
+
+def aircraft_of(texts: list[str]) -> dict[str, str]:
+    """Return the aircraft the boot messages of an ArduPilot log name.
+
+    ``serial``: the board's MCU id (the three hexadecimal words of the boot message
+    that names the board, joined); ``aircraft``: ``Ardu<vehicle>``, the board and
+    the frame where named. A log without them gives ``{}``: the system id
+    (``SYSID_THISMAV``, 1 on most aircraft) names no aircraft.
+
+    >>> aircraft_of(["APM:Copter V3.5.7 (b11c6af3)", "PX4v3 002F002C 3337510D 37353832",
+    ...              "Frame: QUAD"])
+    {'serial': '002F002C3337510D37353832', 'aircraft': 'ArduCopter on PX4v3, frame QUAD'}
+    >>> aircraft_of(["ArduPlane V3.1.2beta1 (834f90e8)", "init home"])
+    {'aircraft': 'ArduPlane'}
+    """
+    meta: dict[str, str] = {}
+    vehicle = board = frame = None
+    for text in texts:
+        if board is None and (found := _BOARD_ID.match(text)):
+            board, meta["serial"] = found[1], "".join(found.group(2, 3, 4)).upper()
+        elif vehicle is None and (found := _FIRMWARE.match(text)):
+            vehicle = f"Ardu{found[1]}"
+        elif frame is None and (found := _FRAME.match(text)):
+            frame = found[1]
+    if vehicle or board:
+        name = vehicle or "ArduPilot"
+        name += f" on {board}" if board else ""
+        meta["aircraft"] = name + (f", frame {frame}" if frame else "")
+    return meta
 
 
 def _tlog_messages(path: Path, types: list[str]) -> list[tuple[float, int, dict[str, Any]]]:
@@ -246,7 +290,7 @@ def read_tlog(path: Path, *, time_zone: str | None = None, alt_ref: str | None =
     InputError
         pymavlink is missing, the log cannot be decoded, or it has no position.
     """
-    messages = _tlog_messages(path, ["GLOBAL_POSITION_INT", "GPS_RAW_INT"])
+    messages = _tlog_messages(path, ["GLOBAL_POSITION_INT", "GPS_RAW_INT", "STATUSTEXT"])
     wanted = "GLOBAL_POSITION_INT"
     if not any(m[2].get("mavpackettype") == wanted for m in messages):
         wanted = "GPS_RAW_INT"
@@ -262,10 +306,33 @@ def read_tlog(path: Path, *, time_zone: str | None = None, alt_ref: str | None =
         lat, lon = np.where(fixed, lat, np.nan), np.where(fixed, lon, np.nan)
     agl = _column(rows, "relative_alt") / 1000.0
     frame = _frame(lat, lon, epoch_times(stamps), agl, _column(rows, "alt") / 1000.0, source)
+    frame[DRONE_ID], models = _tlog_aircraft(messages, source)
+    meta = {"aircraft": models.pop()} if len(models) == 1 else {}
     notes = [f"positions from {wanted}; times are the ground station's clock at reception"]
     if wanted == "GPS_RAW_INT":
         notes.append("no height above home in GPS_RAW_INT")
-    return RawTrack(frame, "mavlink_tlog", notes=notes)
+    return RawTrack(frame, "mavlink_tlog", notes=notes, meta=meta)
+
+
+def _tlog_aircraft(
+    messages: list[tuple[float, int, dict[str, Any]]], source: np.ndarray
+) -> tuple[np.ndarray, set[str]]:
+    """Board id of each position's sender (None where unknown), and the models named.
+
+    The boot messages (``STATUSTEXT``) of each sending system are read apart, so a
+    board id names only the positions its own system sent.
+    """
+    texts: dict[int, list[str]] = {}
+    for _, sender, row in messages:
+        if row.get("mavpackettype") == "STATUSTEXT":
+            texts.setdefault(sender // 256, []).append(str(row.get("text", "")))
+    found = {system: aircraft_of(lines) for system, lines in texts.items()}
+    ids = {system: meta["serial"] for system, meta in found.items() if "serial" in meta}
+    systems = source // 256
+    drone = np.array([ids.get(int(s)) for s in np.unique(systems)], dtype=object)
+    at = np.searchsorted(np.unique(systems), systems)
+    models = {meta["aircraft"] for s, meta in found.items() if "aircraft" in meta and s in systems}
+    return drone[at] if len(at) else np.zeros(0, dtype=object), models
 
 
 def _euler_frame(rows: list[dict[str, Any]], times: pd.Series, lat: np.ndarray,

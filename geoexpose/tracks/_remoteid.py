@@ -26,7 +26,9 @@ Every Location/Vector message is one fix of a third-party drone:
   on every fix (so a drone's fixes make its own flights);
 - ``operator_lon``/``operator_lat``: the remote pilot's position from the same
   drone's System message nearest in capture time, within
-  :data:`OPERATOR_WINDOW_S` (empty where none, or where it is 0/0: unknown).
+  :data:`OPERATOR_WINDOW_S` (empty where none, or where it is 0/0: unknown);
+- ``operator_id``: the drone's Operator ID message (the first non-empty one heard),
+  empty where none was heard.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from geoexpose.schema import (
     TIME_DTYPE,
     TIME_UTC,
 )
+from geoexpose.schema import OPERATOR_ID as OPERATOR_ID_COLUMN
 from geoexpose.tracks._odid import (
     BASIC_ID,
     LOCATION,
@@ -277,6 +280,7 @@ def read_remote_id(
             DRONE_ID: fixes[DRONE_ID].astype(str).to_numpy(dtype=object),
             OPERATOR_LON: operator_lon,
             OPERATOR_LAT: operator_lat,
+            OPERATOR_ID_COLUMN: fixes[DRONE_ID].map(_operator_ids(decoded, messages, types)),
         }
     )
     own = int(fixes["message_time_used"].sum())
@@ -313,9 +317,14 @@ def read_remote_id_operators(path: Path) -> pd.DataFrame:
     frame, messages, types, _ = _decoded(path)
     systems = frame[types == SYSTEM].reset_index(drop=True)
     out = pd.concat([systems, decode_systems(messages[types == SYSTEM])], axis=1)
+    named = out[DRONE_ID].map(_operator_ids(frame, messages, types))
+    out.insert(3, "operator_id", named.fillna("").to_numpy(dtype=object))
+    return out
+
+
+def _operator_ids(frame: pd.DataFrame, messages: np.ndarray, types: np.ndarray) -> dict[str, str]:
+    """Operator ID of each drone: the first non-empty one its Operator ID messages give."""
     operators = decode_operator_ids(messages[types == OPERATOR_ID])
     operators[DRONE_ID] = frame.loc[types == OPERATOR_ID, DRONE_ID].to_numpy()
     operators = operators[operators["operator_id"] != ""].drop_duplicates(DRONE_ID)
-    named = out[DRONE_ID].map(dict(zip(operators[DRONE_ID], operators["operator_id"], strict=True)))
-    out.insert(3, "operator_id", named.fillna("").to_numpy(dtype=object))
-    return out
+    return dict(zip(operators[DRONE_ID], operators["operator_id"], strict=True))

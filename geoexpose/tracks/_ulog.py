@@ -13,6 +13,8 @@ Times are the receiver's ``time_utc_usec`` (UTC microseconds; NaT where 0). The
 height above take-off (``alt_agl_m``, ``alt_ref="takeoff"``) is ``-z`` of
 ``vehicle_local_position`` (down from the estimator's origin, which PX4 sets at
 the first GNSS fix on the ground) matched to each fix by boot time, where valid.
+The aircraft is the flight controller's unique id (info ``sys_uuid``) and board
+(``ver_hw``).
 """
 
 from __future__ import annotations
@@ -65,6 +67,11 @@ def sniff_ulog(head: bytes, path: Path) -> bool:
 
 def _topics(path: Path, names: list[str]) -> dict[str, dict[str, np.ndarray]]:
     """Fields of the first instance of each topic in ``names`` the log has."""
+    return _read(path, names)[0]
+
+
+def _read(path: Path, names: list[str]) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, str]]:
+    """Return the topics of :func:`_topics` and the aircraft the log names."""
     pyulog = import_optional("pyulog", "pyulog")
     with library_errors("PX4 ULog"), path.open("rb") as handle:
         log = pyulog.ULog(handle, message_name_filter_list=names)
@@ -72,7 +79,29 @@ def _topics(path: Path, names: list[str]) -> dict[str, dict[str, np.ndarray]]:
         for data in sorted(log.data_list, key=lambda d: d.multi_id):
             if data.name not in found and len(data.data.get("timestamp", ())):
                 found[data.name] = dict(data.data)
-        return found
+        return found, _aircraft(dict(log.msg_info_dict))
+
+
+def _aircraft(info: dict[str, Any]) -> dict[str, str]:
+    """Return the log's identity: ``serial`` (``sys_uuid``), ``aircraft`` (``ver_hw``).
+
+    ``sys_uuid`` is the flight controller's unique id (its MCU's), which PX4 writes in
+    the log's info messages; ``ver_hw`` the board it runs on (e.g.
+    ``CUBEPILOT_CUBEORANGE``), given as ``PX4 <board>``.
+
+    >>> _aircraft({"sys_uuid": "0006000038", "ver_hw": "PX4_FMU_V5", "sys_name": "PX4"})
+    {'serial': '0006000038', 'aircraft': 'PX4 PX4_FMU_V5'}
+    >>> _aircraft({"sys_uuid": " ", "ver_hw": ""})
+    {}
+    """
+    meta: dict[str, str] = {}
+    uuid = str(info.get("sys_uuid", "")).strip()
+    if uuid and uuid.strip("0"):
+        meta["serial"] = uuid
+    board = str(info.get("ver_hw", "")).strip()
+    if board:
+        meta["aircraft"] = f"{str(info.get('sys_name') or 'PX4').strip()} {board}"
+    return meta
 
 
 def _field(topic: dict[str, np.ndarray], *names: str, scale: float = 1.0) -> np.ndarray:
@@ -118,7 +147,7 @@ def read_ulog(path: Path, *, time_zone: str | None = None, alt_ref: str | None =
     InputError
         pyulog is missing, the log cannot be decoded, or it has no GNSS topic.
     """
-    topics = _topics(path, [*_GPS_TOPICS, _LOCAL])
+    topics, meta = _read(path, [*_GPS_TOPICS, _LOCAL])
     name = next((t for t in _GPS_TOPICS if t in topics), None)
     if name is None:
         raise InputError("no vehicle_gps_position or sensor_gps topic in the PX4 ULog")
@@ -140,7 +169,7 @@ def read_ulog(path: Path, *, time_zone: str | None = None, alt_ref: str | None =
     notes = [f"fixes from {name}; times from its time_utc_usec"]
     if np.isnan(agl).all():
         notes.append("no height above take-off (vehicle_local_position z) in the log")
-    return RawTrack(frame, "px4_ulog", notes=notes)
+    return RawTrack(frame, "px4_ulog", notes=notes, meta=meta)
 
 
 def _euler(topic: dict[str, np.ndarray]) -> dict[str, Any]:

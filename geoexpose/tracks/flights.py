@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -16,6 +18,7 @@ from geoexpose.schema import (
     FIRST_SEEN_UTC,
     FLIGHT_COLUMNS,
     FLIGHT_ID,
+    IDENTITY_COLUMNS,
     LAST_SEEN_UTC,
     LENGTH_M,
     MAX_AGL_M,
@@ -26,6 +29,18 @@ from geoexpose.schema import (
 )
 
 __all__ = ["flight_lines"]
+
+
+def _identity(fixes: pd.DataFrame, column: str, codes: np.ndarray, starts: np.ndarray) -> Any:
+    """Return the first known value of ``column`` in each flight (None where none is)."""
+    if column not in fixes or not len(starts):
+        return np.full(len(starts), None, dtype=object)
+    values = fixes[column]
+    if values.iloc[starts].notna().all():  # one value per flight, as read_tracks writes it
+        return values.iloc[starts].to_numpy(dtype=object)
+    first = values.groupby(codes[: len(values)], sort=False).first()
+    found = first.reindex(codes[starts]).to_numpy(dtype=object)
+    return np.where(pd.notna(found), found, None)
 
 
 def flight_lines(
@@ -53,6 +68,8 @@ def flight_lines(
     -----
     ``length_m`` is the geodesic length (WGS 84) of the joined segments, so it leaves
     out the recording gaps; ``duration_s`` runs from the first fix to the last.
+    ``aircraft_id``, ``aircraft_model`` and ``operator_id`` are the first each flight's
+    fixes give (empty where the fixes have none).
     """
     n = len(fixes)
     if codes is None:
@@ -109,6 +126,7 @@ def flight_lines(
             LENGTH_M: length,
             MAX_AGL_M: np.fmax.reduceat(alt, starts) if n else np.zeros(0),
             ALT_REF: alt_ref,
+            **{col: _identity(fixes, col, codes, starts) for col in IDENTITY_COLUMNS},
         },
         geometry=gpd.GeoSeries(geoms, crs=CRS_LONLAT),
     )
