@@ -22,7 +22,7 @@ def test_scan_store_and_history(tmp_path):
                 "--site-maps", "none", "--store", str(store), "-q"]  # fmt: skip
         done = run(main, args)
         assert done.exit_code == 0, done.output
-        assert f"scan {i + 1} added 1 flights" in done.output
+        assert f"scan {i + 1} added 1 flight," in done.output
     again = run(main, [*args[:-3], "--out", str(tmp_path / "again"), "--store", str(store)])
     assert "added 0 flights" in again.output and "78 already there" in again.output
     full = gx.scan([*demo.tracks, *demo.photos], demo.sites).result
@@ -35,7 +35,8 @@ def test_scan_store_and_history(tmp_path):
     assert table["site_id"].tolist() == [depot]
     assert abs(table["dwell_s"].iloc[0] - expected["dwell_s"]) < 1e-3  # the CSV keeps 3 decimals
     flights = full.pairs.loc[full.pairs["site_id"] == depot, "flight_id"]
-    assert f"{depot}: {len(flights)} flights" in out.output
+    noun = "flight" if len(flights) == 1 else "flights"
+    assert f"{depot}: {len(flights)} {noun}\n" in out.output
     assert all(f in out.output for f in flights)
     summary = json.loads((tmp_path / "h" / "summary.json").read_text())
     assert summary["history"]["sites"] == [depot]

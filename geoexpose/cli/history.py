@@ -39,8 +39,9 @@ def add_to_store(
     with Store(location) as store:
         added = store.add(result, files=files, command=sys.argv[1:])
     click.echo(
-        f"store {location}: scan {added.scan_id} added {added.flights_added} flights, "
-        f"{added.captures_added} captures from {added.files_added} new files "
+        f"store {location}: scan {added.scan_id} added {counted(added.flights_added, 'flight')}, "
+        f"{counted(added.captures_added, 'capture')} from "
+        f"{counted(added.files_added, 'new file')} "
         f"({added.files_known} already there, {added.files_replaced} replaced)",
         err=True,
     )
@@ -106,6 +107,6 @@ def _print_timeline(result: Any) -> None:
                 + one_line(
                     f"{when.isoformat() if when == when else '-'}  {row[FLIGHT_ID]}  "
                     f"dwell {row[DWELL_S]:.1f} s  min distance {row[MIN_DISTANCE_M]:.0f} m  "
-                    f"{int(row[N_CAPTURES])} captures"
+                    f"{counted(int(row[N_CAPTURES]), 'capture')}"
                 )
             )
