@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import threading
 
@@ -86,3 +87,27 @@ def test_a_threaded_caller_is_never_forked(tmp_path, result, monkeypatch):
         stop.set()
         worker.join()
     assert sorted(gpd.read_file(out / "exposure.gpkg", layer="flights")["flight_id"]) == ["a", "b"]
+
+
+_CLI_PROBE = """
+import sys, threading
+from geoexpose import outputs
+from geoexpose.cli import main
+outputs.FORK_SITES = 0
+real = outputs._can_fork
+def probe():
+    print("threads at the write:", threading.active_count(), "fork:", real(), file=sys.stderr)
+    return real()
+outputs._can_fork = probe
+main(sys.argv[1:], standalone_mode=False)
+"""
+
+
+def test_the_command_line_writes_from_one_thread_and_forks(tmp_path):
+    # progress bars start tqdm's monitor thread unless it is turned off: the command
+    # line turns it off, so that a large scan's exposure.gpkg is written aside
+    out = tmp_path / "demo"
+    args = [sys.executable, "-c", _CLI_PROBE, "demo", "--out", str(out)]
+    done = subprocess.run(args, capture_output=True, text=True, check=True)
+    assert "threads at the write: 1 fork: True" in done.stderr
+    assert "sites" in set(gpd.list_layers(out / "exposure.gpkg")["name"])
