@@ -158,12 +158,13 @@ def utm_table(server, demo):
         con.execute(f"CREATE SCHEMA {schema}")
         con.execute(
             f"CREATE TABLE {schema}.plants (site_id text, family text, kind text, name text, "
-            "operator text, capacity_mw numeric, geom geometry(Geometry, 32626))"
+            "operator text, capacity_mw numeric, geom geometry(Geometry, 32626), "
+            '"a "" quote" text)'  # a column name that must not close its own quotes
         )
         with con.cursor() as cur:
             cur.executemany(
                 f"INSERT INTO {schema}.plants VALUES (%s, %s, %s, %s, %s, %s, "
-                "ST_GeomFromWKB(%s, 32626))",
+                "ST_GeomFromWKB(%s, 32626), 'q')",
                 [
                     (
                         r.site_id,

@@ -58,6 +58,11 @@ def _quoted(table: str, label: str) -> str:
     return ".".join(f'"{n}"' for n in names)
 
 
+def _ident(name: str) -> str:
+    """Quote a column name as SQL wants it: a ``"`` in it is doubled, never a way out."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _plain(values: pd.Series) -> pd.Series:
     """Numbers that PostgreSQL returns as decimals become floats."""
     if values.dtype == object and values.map(lambda v: isinstance(v, decimal.Decimal)).any():
@@ -116,7 +121,7 @@ def read_postgis(url: str) -> gpd.GeoDataFrame:
                 )
             others = [n for n, _ in cols if n not in geoms]
             select = ", ".join(
-                [*(f'"{n}"' for n in others), f'ST_AsBinary("{geom}")', f'ST_SRID("{geom}")']
+                [*map(_ident, others), f"ST_AsBinary({_ident(geom)})", f"ST_SRID({_ident(geom)})"]
             )
             cur.execute(f"SELECT {select} FROM ({query}) AS layer")
             rows = cur.fetchall()
