@@ -37,7 +37,6 @@ import pyogrio
 from geoexpose._atomic import atomic_path, check_targets, output_folder, write_text_atomic
 from geoexpose._version import __version__
 from geoexpose.errors import OutputExistsError
-from geoexpose.exposure import attribute_captures
 from geoexpose.maps import SITE_MAPS_CAP, pick_site_maps, site_maps_record, write_maps
 from geoexpose.schema import (
     AIRCRAFT_CSV,
@@ -372,13 +371,17 @@ def _write_gpkg(result: ExposureResult, path: Path) -> None:
     layers = GPKG_LAYERS
     for table in ("sites", "flights", "pairs"):
         write_layer(gpkg_table(getattr(result, table)), path, layers[table])
-    # the imagery layers, written also when empty so that scripts find them
-    for table in ("footprints", "captures", "capture_sites"):
+    # the imagery layers, written also when empty so that scripts find them; the
+    # captures with the aircraft of their flight where they name none
+    imagery = {
+        "footprints": "footprints",
+        "attributed_captures": "captures",
+        "capture_sites": "capture_sites",
+    }
+    for table, layer in imagery.items():
         frame = getattr(result, table)
-        if table == "captures":  # with the aircraft of its flight where it names none
-            frame = attribute_captures(frame, result.flights)
         unknown = isinstance(frame, gpd.GeoDataFrame)
-        write_layer(gpkg_table(frame), path, layers[table], unknown_geometry=unknown)
+        write_layer(gpkg_table(frame), path, layers[layer], unknown_geometry=unknown)
     write_layer(gpkg_table(result.aircraft), path, layers["aircraft"])  # one row per aircraft
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from geoexpose.exposure._capture_metrics import CAPTURE_SITE_COLUMNS, DETAIL_COLUMNS
 from geoexpose.exposure._validate import validate_fixes
-from geoexpose.exposure.aircraft import aircraft_exposure
+from geoexpose.exposure.aircraft import aircraft_exposure, attribute_captures
 from geoexpose.imagery import empty_captures
 from geoexpose.schema import CRS_LONLAT, EXPOSURE_SCORE, N_CAPTURES, N_FLIGHTS
 from geoexpose.tracks import GAP_FACTOR, MAX_GAP_S, fix_arrays, flight_lines
@@ -91,9 +91,20 @@ class ExposureResult:
         return flight_lines(fixes.iloc[a.order], seg_ok=a.seg_ok, xy=a.xy, codes=a.codes)
 
     @functools.cached_property
+    def attributed_captures(self) -> gpd.GeoDataFrame:
+        """``captures`` with the aircraft of their flight where they name none.
+
+        See :func:`geoexpose.exposure.aircraft.attribute_captures`; made once, for the
+        ``captures`` layer and for :attr:`aircraft`.
+        """
+        return attribute_captures(self.captures, self.flights)
+
+    @functools.cached_property
     def aircraft(self) -> pd.DataFrame:
         """One row per aircraft: :func:`geoexpose.exposure.aircraft.aircraft_exposure`."""
-        return aircraft_exposure(self.flights, self.pairs, self.captures, self.capture_sites)
+        return aircraft_exposure(
+            self.flights, self.pairs, self.attributed_captures, self.capture_sites
+        )
 
     @property
     def exposed(self) -> gpd.GeoDataFrame:
