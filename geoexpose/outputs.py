@@ -22,8 +22,6 @@ import json
 import logging
 import os
 import platform
-import sys
-import threading
 from collections import Counter
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
@@ -35,6 +33,7 @@ import pandas as pd
 import pyogrio
 
 from geoexpose._atomic import atomic_path, check_targets, output_folder, write_text_atomic
+from geoexpose._fork import can_fork
 from geoexpose._version import __version__
 from geoexpose.errors import OutputExistsError
 from geoexpose.maps import SITE_MAPS_CAP, pick_site_maps, site_maps_record, write_maps
@@ -283,6 +282,7 @@ def write_outputs(
     map_html: bool = True,
     extra_summary: Mapping[str, Any] | None = None,
     site_maps: int | str = SITE_MAPS_CAP,
+    workers: int = 1,
 ) -> Path:
     """Write the output folder of a scan.
 
@@ -309,6 +309,8 @@ def write_outputs(
         default), ``"all"`` or ``"none"``. Every exposed site stays in the tables
         and on the overview; ``summary.json`` lists the maps under ``site_maps``
         (``limit``, ``exposed_sites``, ``written``, ``maps``: site id to file).
+    workers
+        Processes drawing the maps (see :func:`geoexpose.maps.write_maps`).
 
     Returns
     -------
@@ -334,7 +336,7 @@ def write_outputs(
         pick_site_maps(result.sites, site_maps)  # a bad value is refused before writing
     names = output_names(map_html=map_html)
     with output_transaction(folder, names, overwrite=overwrite) as stage:
-        _write_files(result, stage, basemap, map_html, extra_summary, site_maps)
+        _write_files(result, stage, basemap, map_html, extra_summary, site_maps, workers)
     logger.info("wrote %s", folder)
     return folder
 
@@ -346,6 +348,7 @@ def _write_files(
     map_html: bool,
     extra_summary: Mapping[str, Any] | None,
     site_maps: int | str,
+    workers: int,
 ) -> None:
     """Write the files of the output folder into ``folder`` (a staging folder)."""
     with atomic_path(folder / GPKG_FILE) as tmp, _written_aside(result, tmp):
@@ -360,7 +363,7 @@ def _write_files(
         write_text_atomic(folder / AIRCRAFT_CSV, aircraft)
         extra = {}
         if map_html:
-            maps = write_maps(result, folder, basemap=basemap, site_maps=site_maps)
+            maps = write_maps(result, folder, basemap=basemap, site_maps=site_maps, workers=workers)
             extra["site_maps"] = site_maps_record(result.sites, site_maps, written=maps[1:])
         info = summary(result, {**extra, **(extra_summary or {})})
         write_text_atomic(folder / SUMMARY_FILE, json.dumps(info, indent=2, default=str) + "\n")
@@ -385,18 +388,6 @@ def _write_gpkg(result: ExposureResult, path: Path) -> None:
     write_layer(gpkg_table(result.aircraft), path, layers["aircraft"])  # one row per aircraft
 
 
-def _can_fork() -> bool:
-    """Whether a forked process may write ``exposure.gpkg``.
-
-    Only on Linux (macOS forks, but unsafely) and from a process with one thread: a
-    lock that another thread holds at the fork would stay locked in the child, so a
-    threaded caller (a notebook's kernel, a Dask worker) is never forked.
-    """
-    return (
-        hasattr(os, "fork") and sys.platform.startswith("linux") and threading.active_count() == 1
-    )
-
-
 @contextmanager
 def _written_aside(result: ExposureResult, path: Path) -> Iterator[None]:
     """Write ``exposure.gpkg`` to ``path`` while the body writes the other files.
@@ -405,7 +396,7 @@ def _written_aside(result: ExposureResult, path: Path) -> Iterator[None]:
     GIL while it writes: a thread would not overlap); the context waits for it at
     its end and raises its error, naming the file. Else it is written first, here.
     """
-    if not _can_fork() or len(result.sites) < FORK_SITES:
+    if not can_fork() or len(result.sites) < FORK_SITES:
         _write_gpkg(result, path)
         yield
         return

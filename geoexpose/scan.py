@@ -148,6 +148,7 @@ class ScanResult:
         parquet: bool = False,
         extra_summary: Mapping[str, Any] | None = None,
         site_maps: int | str | None = None,
+        workers: int = 1,
     ) -> Path:
         """Write the output folder (see :func:`geoexpose.write_outputs`).
 
@@ -155,7 +156,8 @@ class ScanResult:
         into ``folder/parquet``. ``site_maps``: which sites get a map of their own (a
         whole number of the most exposed, ``"all"`` or ``"none"``; None for
         :data:`geoexpose.maps.SITE_MAPS_CAP`). Existing outputs are refused before
-        anything is written unless ``overwrite``.
+        anything is written unless ``overwrite``. ``workers``: processes drawing the
+        maps (see :func:`geoexpose.maps.write_maps`).
         """
         folder = Path(folder)
         check_scan_outputs(folder, overwrite=overwrite, parquet=parquet)
@@ -163,8 +165,9 @@ class ScanResult:
         names = [*output_names(), *([_PARQUET] if parquet else [])]
         with output_transaction(folder, names, overwrite=overwrite) as stage:  # one folder
             self.result.write(
-                stage, overwrite=True, basemap=basemap, extra_summary=extra, site_maps=site_maps
-            )
+                stage, overwrite=True, basemap=basemap, extra_summary=extra, site_maps=site_maps,
+                workers=workers,
+            )  # fmt: skip
             if parquet:
                 geoparquet.write_result(self.result, stage / _PARQUET, overwrite=True)
         return folder
@@ -250,6 +253,7 @@ def read_inputs(
     dem: str | os.PathLike[str] | None = None,
     progress: bool = False,
     layers: Mapping[str, Iterable[Any]] | None = None,
+    workers: int = 1,
 ) -> ScanInputs:
     """Read the tracks and captures under the inputs, as a scan reads them.
 
@@ -267,6 +271,9 @@ def read_inputs(
     layers
         Layers read otherwise, by what they are (``{"sites": [...]}``): where one
         lies among the inputs it is read as no track or capture.
+    workers
+        Track files and photos read at once in forked processes, as for
+        :func:`geoexpose.read_tracks` and :func:`geoexpose.read_captures`.
 
     Returns
     -------
@@ -282,11 +289,11 @@ def read_inputs(
     walked = walk_inputs(items, layers=layers)
     fixes = read_tracks(
         walked.tracks, strict=strict, split_gap_s=split_gap_s, time_zone=time_zone,
-        progress=progress,
+        progress=progress, workers=workers,
     )  # fmt: skip
     captures = read_captures(
         walked.captures, dem=dem, every_s=every_s, time_zone=time_zone, strict=strict,
-        progress=progress,
+        progress=progress, workers=workers,
     )  # fmt: skip
     captures, from_triggers = _with_triggers(captures, walked.tracks, fixes, time_zone, dem)
     files = reader_files(fixes) + reader_files(captures)
@@ -360,6 +367,7 @@ def scan(
     dem: str | os.PathLike[str] | None = None,
     strict: bool = False,
     progress: bool = False,
+    workers: int = 1,
 ) -> ScanResult:
     """Read site layers and every track and capture under the inputs; compute the exposure.
 
@@ -389,6 +397,11 @@ def scan(
         As for :func:`geoexpose.read_captures`.
     progress
         Show progress bars on a terminal.
+    workers
+        Processes at work at once (forked, on Linux, from a process with one thread):
+        with the memory engine track files and photos are read in them (as for
+        :func:`geoexpose.read_tracks` and :func:`geoexpose.read_captures`); the
+        result is that of ``workers=1``.
 
     Returns
     -------
@@ -422,7 +435,7 @@ def scan(
         raise UsageError("GeoParquet inputs are read with --engine local or --engine dask")
     found = read_inputs(
         items, strict=strict, split_gap_s=split_gap_s, time_zone=time_zone, every_s=every_s,
-        dem=dem, progress=progress, layers=layers,
+        dem=dem, progress=progress, layers=layers, workers=workers,
     )  # fmt: skip
     result = expose(
         sites, found.fixes, captures=found.captures, max_gap_s=max_gap_s, max_gsd_cm=max_gsd_cm

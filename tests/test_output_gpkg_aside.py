@@ -26,7 +26,7 @@ pytestmark = pytest.mark.skipif(
 def forking(monkeypatch):
     """Fork even for three sites, and whatever threads earlier tests left running."""
     monkeypatch.setattr(outputs, "FORK_SITES", 0)
-    monkeypatch.setattr(outputs, "_can_fork", lambda: True)
+    monkeypatch.setattr(outputs, "can_fork", lambda: True)
 
 
 @pytest.fixture()
@@ -94,11 +94,11 @@ import sys, threading
 from geoexpose import outputs
 from geoexpose.cli import main
 outputs.FORK_SITES = 0
-real = outputs._can_fork
+real = outputs.can_fork
 def probe():
     print("threads at the write:", threading.active_count(), "fork:", real(), file=sys.stderr)
     return real()
-outputs._can_fork = probe
+outputs.can_fork = probe
 main(sys.argv[1:], standalone_mode=False)
 """
 

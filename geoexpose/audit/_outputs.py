@@ -122,8 +122,12 @@ def write_audit(
     basemap: str | os.PathLike[str] = "none",
     extra_summary: Mapping[str, Any] | None = None,
     site_maps: int | str = SITE_MAPS_CAP,
+    workers: int = 1,
 ) -> Path:
-    """Write an audit's output folder (see the module's docstring); return the folder."""
+    """Write an audit's output folder (see the module's docstring); return the folder.
+
+    ``workers``: processes drawing the maps (see :func:`geoexpose.maps.write_maps`).
+    """
     import pyogrio
 
     _check(folder, overwrite)
@@ -143,7 +147,7 @@ def write_audit(
         write_text_atomic(stage / FINDINGS_CSV, rows.to_csv(index=False, lineterminator="\n"))
         write_maps(
             result.exposure, stage, basemap=basemap, layers=[findings_layer(findings)],
-            site_maps=site_maps,
+            site_maps=site_maps, workers=workers,
         )  # fmt: skip
         other = summary.get("other_files", [])  # the files no reader took, from the scan
         page = report_html(result, (stage / MAP_FILE).read_text(encoding="utf-8"), other)

@@ -72,12 +72,13 @@ class AuditResult:
         basemap: str | os.PathLike[str] = "none",
         extra_summary: Mapping[str, Any] | None = None,
         site_maps: int | str | None = None,
+        workers: int = 1,
     ) -> Path:
         """Write a scan's output folder with the findings and ``report.html``.
 
         The findings go to ``findings.csv``, the ``findings`` layer of
-        ``exposure.gpkg`` and a layer of ``map.html``. ``site_maps`` as for
-        :meth:`geoexpose.ExposureResult.write`.
+        ``exposure.gpkg`` and a layer of ``map.html``. ``site_maps`` and ``workers``
+        as for :meth:`geoexpose.ExposureResult.write`.
 
         Raises :class:`~geoexpose.errors.OutputExistsError` before writing anything if
         an output exists and ``overwrite`` is false.
@@ -88,7 +89,7 @@ class AuditResult:
 
         return write_audit(
             self, Path(folder), overwrite=overwrite, basemap=basemap,
-            extra_summary=extra_summary,
+            extra_summary=extra_summary, workers=workers,
             **({} if site_maps is None else {"site_maps": site_maps}),
         )  # fmt: skip
 

@@ -22,6 +22,7 @@ from geoexpose.cli.options import (
     TIME_ZONE,
     TO_POSTGIS,
     VERBOSITY,
+    WORKERS,
     out_folder,
     run,
     say_skipped,
@@ -77,6 +78,7 @@ __all__ = ["audit_command", "scrub_command"]
 @STRICT
 @STORE
 @TO_POSTGIS
+@WORKERS
 def audit_command(
     inputs,
     sites_layers,
@@ -93,6 +95,7 @@ def audit_command(
     strict,
     store,
     to_postgis_url,
+    workers,
 ):
     """Audit the flights and photos under INPUTS against a work order's authorized areas."""
 
@@ -102,7 +105,7 @@ def audit_command(
         sites = read_site_layers(sites_layers, family=site_family, standoff=rules.standoff_m)
         found = read_inputs(
             inputs, strict=strict, split_gap_s=split_gap_s, time_zone=time_zone,
-            progress=verbosity() >= 0,
+            progress=verbosity() >= 0, workers=workers,
             layers={
                 SITE_LAYER: sites_layers,
                 "the authorized work areas": authorized,
@@ -122,8 +125,9 @@ def audit_command(
         )
         extra = {**files_record(found.files, found.other_files), "command": sys.argv[1:]}
         result.write(
-            out, overwrite=overwrite, basemap=basemap, extra_summary=extra, site_maps=site_maps
-        )
+            out, overwrite=overwrite, basemap=basemap, extra_summary=extra, site_maps=site_maps,
+            workers=workers,
+        )  # fmt: skip
         if store:
             add_to_store(store, result, files=found.files)
         if to_postgis_url:

@@ -20,6 +20,7 @@ from typing import Any
 import click
 
 from geoexpose._files import file_labels
+from geoexpose._fork import default_workers
 from geoexpose.errors import GeoexposeError, GeoexposeWarning, UsageError, counted, one_line
 from geoexpose.maps import BASEMAPS, SITE_MAPS_CAP
 from geoexpose.schema import FAMILIES
@@ -77,6 +78,7 @@ _PHRASES = (
      r"with --sites)"),
     (r"or map a field with columns=\{'family': \.\.\.\}", "or add a family column to the layer"),
     (r"standoff=\{'([^']+)': METRES\}", r"--standoff \1=METRES"),
+    (r"engine='local'", "--engine local"),
 )  # fmt: skip
 #: The library's parameters, the options that set them and what those take.
 _OPTIONS = (
@@ -228,6 +230,14 @@ SITE_MAPS = click.option(
     "exposed, all or none. Every exposed site stays in the tables and on map.html.",
 )
 OVERWRITE = click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
+WORKERS = click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=default_workers(),
+    show_default="the CPUs, at most 8",
+    help="Processes reading track files and drawing maps at once (forked, on Linux; 1: "
+    "all in this process). The outputs are the same.",
+)
 STRICT = click.option("--strict", is_flag=True, help="Stop at the first file that cannot be read.")
 STORE = click.option(
     "--store",

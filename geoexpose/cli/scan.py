@@ -26,6 +26,7 @@ from geoexpose.cli.options import (
     TIME_ZONE,
     TO_POSTGIS,
     VERBOSITY,
+    WORKERS,
     out_folder,
     run,
     say_skipped,
@@ -54,13 +55,16 @@ def _scan_and_write(
     store: str | None = None,
     to_postgis_url: str | None = None,
     hash_ids: bool = False,
+    workers: int = 1,
     **options: Any,
 ) -> ScanResult:
     """Scan, write the output folder, and say what was found."""
     check_scan_outputs(out, overwrite=overwrite, parquet=parquet)
     key = hash_key() if hash_ids else None  # a missing key is refused before reading
     progress = verbosity() >= 0
-    done = scan(inputs, sites_layers, standoff=standoff, progress=progress, **options)
+    done = scan(
+        inputs, sites_layers, standoff=standoff, progress=progress, workers=workers, **options
+    )
     if key is not None:
         done = _hashed(done, key)
     say_skipped(done.other_files)
@@ -69,7 +73,7 @@ def _scan_and_write(
     extra = {"command": sys.argv[1:], "standoff_overrides": standoff or {}}
     done.write(
         out, overwrite=overwrite, basemap=basemap, parquet=parquet, extra_summary=extra,
-        site_maps=site_maps,
+        site_maps=site_maps, workers=workers,
     )  # fmt: skip
     if store:
         add_to_store(store, done)
@@ -139,6 +143,7 @@ def _hashed(done: ScanResult, key: bytes) -> ScanResult:
 @STRICT
 @STORE
 @TO_POSTGIS
+@WORKERS
 @click.option(
     "--engine",
     type=click.Choice(SCAN_ENGINES),

@@ -23,6 +23,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from geoexpose._files import expand_paths, file_labels
+from geoexpose._fork import fork_map
 from geoexpose.errors import InputError, InputWarning, UsageError, one_line, printable
 from geoexpose.imagery._raster import open_dem
 from geoexpose.imagery.camera import Camera
@@ -41,6 +42,7 @@ logger = logging.getLogger(__name__)
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".tif", ".tiff", ".dng")
 #: File name endings looked for in folders: images and DJI video telemetry.
 CAPTURE_SUFFIXES = (*IMAGE_SUFFIXES, ".srt")
+_PHOTO_SHARE = 200  # photos whose metadata one forked worker reads at a time
 _TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 
 
@@ -65,6 +67,14 @@ def _entry(path: Path) -> dict[str, Any]:
             "captures": 0, "notes": []}  # fmt: skip
 
 
+def _photo_tags(photos: list[Path], workers: int) -> pd.DataFrame:
+    """Return :func:`photo_tags_table` of ``photos``, read in shares by forked workers."""
+    if workers < 2 or len(photos) <= _PHOTO_SHARE:
+        return photo_tags_table(photos)
+    shares = [photos[k : k + _PHOTO_SHARE] for k in range(0, len(photos), _PHOTO_SHARE)]
+    return pd.concat(list(fork_map(photo_tags_table, shares, workers=workers)), ignore_index=True)
+
+
 def read_captures(
     paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     *,
@@ -77,6 +87,7 @@ def read_captures(
     min_depression_deg: float = 2.0,
     strict: bool = False,
     progress: bool = False,
+    workers: int = 1,
 ) -> gpd.GeoDataFrame:
     """Read photos, video telemetry and orthomosaics: one row per capture, with its footprint.
 
@@ -111,6 +122,10 @@ def read_captures(
         and skipping it.
     progress
         Show a progress bar over the files on a terminal.
+    workers
+        Photos' metadata read in this many forked processes at once (Linux, from a
+        process with one thread; see :func:`geoexpose._fork.fork_map`); the result
+        is that of ``workers=1``.
 
     Returns
     -------
@@ -177,7 +192,7 @@ def read_captures(
             parts.append((poses, cams))
 
     if photos:
-        tags = photo_tags_table(photos)
+        tags = _photo_tags(photos, workers)
         poses, photo_cams, reasons = photo_poses(tags, [labels[p] for p in photos], time_zone)
         ok = np.array([r is None for r in reasons], dtype=bool)
         notes = tags["xmp_note"].tolist()

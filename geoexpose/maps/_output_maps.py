@@ -21,6 +21,7 @@ from typing import Any
 import pyogrio
 
 from geoexpose._atomic import output_folder, write_text_atomic
+from geoexpose._fork import fork_map
 from geoexpose.errors import InputError, OutputExistsError
 from geoexpose.maps._canvas import check_basemap, lonlat_frame, thumbnails_of, write_page
 from geoexpose.maps._layers import exposed_mask
@@ -53,6 +54,7 @@ __all__ = ["load_output", "rebuild_maps", "write_maps", "write_site_maps"]
 logger = logging.getLogger(__name__)
 
 _OVERVIEW_LINK = f"../{MAP_FILE}"  # from a site map back to the overview
+_SHARE = 5  # site maps drawn by one forked child at a time
 _MAPS = (MAP_FILE, SITE_MAPS_FOLDER)  # what the maps own in an output folder
 
 
@@ -95,7 +97,6 @@ def write_site_maps(
     thumbs = thumbnails_of(thumbnails)
     if data is None and wanted:
         data = SiteMapData(result, site_ids=wanted)
-    written = {}
     with contextlib.ExitStack() as stack:
         into = folder
         if site_ids is None:
@@ -103,14 +104,45 @@ def write_site_maps(
                 output_folder(folder, overwrite=True, error=OutputExistsError)
             )
         into.mkdir(parents=True, exist_ok=True)
-        for site_id in wanted:
-            m = site_map(
-                result, site_id, basemap=basemap, thumbnails=thumbs, overview=overview, data=data
-            )
-            written[site_id] = write_page(m, into / names[site_id])
+        draw = _SiteMaps(result, into, names, basemap, thumbs, overview, data)
+        written = dict(zip(wanted, map(draw, wanted), strict=True))
     written = {i: folder / p.name for i, p in written.items()}
     logger.info("wrote %d site maps in %s", len(written), folder)
     return written
+
+
+class _SiteMaps:
+    """Draw and write the map of one site, or of each of a list of sites."""
+
+    def __init__(
+        self,
+        result: Any,
+        folder: Path,
+        names: Mapping[str, str],
+        basemap: str | os.PathLike[str],
+        thumbnails: Thumbnails | None,
+        overview: str | None,
+        data: SiteMapData | None,
+    ) -> None:
+        self.result, self.folder, self.names = result, folder, names
+        self.basemap, self.thumbnails, self.overview, self.data = (
+            basemap, thumbnails, overview, data,
+        )  # fmt: skip
+
+    def __call__(self, site_id: str) -> Path:
+        m = site_map(
+            self.result,
+            site_id,
+            basemap=self.basemap,
+            thumbnails=self.thumbnails,
+            overview=self.overview,
+            data=self.data,
+        )
+        return write_page(m, self.folder / self.names[site_id])
+
+    def each(self, site_ids: Sequence[str]) -> list[Path]:
+        """Write the maps of ``site_ids``; return their paths."""
+        return [self(i) for i in site_ids]
 
 
 def write_maps(
@@ -120,6 +152,7 @@ def write_maps(
     basemap: str | os.PathLike[str] = "none",
     layers: Sequence[tuple[str, Mapping[str, Any], list[tuple[str, str]]]] = (),
     site_maps: int | str = SITE_MAPS_CAP,
+    workers: int = 1,
 ) -> list[Path]:
     """Write an output folder's maps: ``map.html`` and ``sites/<site_id>.html``.
 
@@ -136,6 +169,10 @@ def write_maps(
     site_maps
         Which sites get a map: the ``site_maps`` most exposed (``SITE_MAPS_CAP`` by
         default), ``"all"`` or ``"none"`` (see :func:`pick_site_maps`).
+    workers
+        Processes drawing the maps: from 2, the site maps are drawn in forked
+        children while this process draws the overview (Linux, from a process with
+        one thread; see :func:`geoexpose._fork.fork_map`). The files are the same.
 
     Returns
     -------
@@ -154,7 +191,7 @@ def write_maps(
     with output_folder(
         folder, scope=_MAPS, overwrite=True, error=OutputExistsError
     ) as stage:  # fmt: skip
-        written = _write_maps(result, stage, basemap, layers, site_maps)
+        written = _write_maps(result, stage, basemap, layers, site_maps, workers)
     return [Path(folder) / p.relative_to(stage) for p in written]
 
 
@@ -164,8 +201,9 @@ def _write_maps(
     basemap: str | os.PathLike[str],
     layers: Sequence[tuple[str, Mapping[str, Any], list[tuple[str, str]]]],
     site_maps: int | str,
+    workers: int = 1,
 ) -> list[Path]:
-    """Write the maps into ``folder`` (a staging folder): the overview, then the site maps."""
+    """Write the maps into ``folder`` (a staging folder): the overview and the site maps."""
     folder = Path(folder)
     basemap = check_basemap(basemap)
     chosen = pick_site_maps(result.sites, site_maps)
@@ -176,18 +214,14 @@ def _write_maps(
     params = dict(getattr(result, "params", None) or {})
     pieces = flight_pieces(flights, fixes, params)
     pieces = pieces.with_levels() if pieces is not None else None
-    written: dict[str, Path] = {}
+    names = site_file_names(result.sites[SITE_ID], only=chosen) if chosen else {}
+    links = {i: f"{SITE_MAPS_FOLDER}/{names[i]}" for i in chosen}
+    data = SiteMapData(result, pieces=pieces, site_ids=chosen) if chosen else None
     if chosen:
-        written = write_site_maps(
-            result,
-            folder / SITE_MAPS_FOLDER,
-            site_ids=chosen,
-            basemap=basemap,
-            overview=_OVERVIEW_LINK,
-            thumbnails=thumbs,
-            data=SiteMapData(result, pieces=pieces, site_ids=chosen),
-        )
-    links = {i: f"{SITE_MAPS_FOLDER}/{p.name}" for i, p in written.items()}
+        (folder / SITE_MAPS_FOLDER).mkdir(exist_ok=True)
+    draw = _SiteMaps(
+        result, folder / SITE_MAPS_FOLDER, names, basemap, thumbs, _OVERVIEW_LINK, data
+    )
     m = overview_map(
         result,
         sites=None,
@@ -200,10 +234,16 @@ def _write_maps(
         thumbnails=thumbs,
         site_pages=links,
         layers=layers,
-        legend_sections=legend_section(result.sites, len(written)),
+        legend_sections=legend_section(result.sites, len(chosen)),
         pieces=pieces,
     )
-    return [write_page(m, folder / MAP_FILE), *written.values()]
+    overview = write_page(m, folder / MAP_FILE)
+    del m
+    # The site maps are drawn in forked children where there are several workers,
+    # each taking every n-th share; they inherit the overview's thumbnails.
+    shares = [chosen[k : k + _SHARE] for k in range(0, len(chosen), _SHARE)]
+    site_pages = [path for share in fork_map(draw.each, shares, workers=workers) for path in share]
+    return [overview, *site_pages]
 
 
 def load_output(folder: str | os.PathLike[str]) -> Any:

@@ -53,6 +53,7 @@ __all__ = [
     "blank_heights_noted",
     "check_options",
     "clean_read",
+    "read_file",
     "read_files",
     "read_route",
     "warn",
@@ -153,9 +154,8 @@ def read_files(
 ) -> Iterator[tuple[Path, str, dict[str, Any], RawTrack | None]]:
     """Read each file: (path, label, file entry, what the reader found or None).
 
-    A file that cannot be read is warned about (or raised with ``strict``) and
-    yielded with None. A file whose rows carry positions but not one time is
-    marked an untimed route.
+    See :func:`read_file`; a bar over the files is shown with ``progress`` (on a
+    terminal).
     """
     files = track_files(paths)
     bar = tqdm(
@@ -165,24 +165,35 @@ def read_files(
         disable=None if progress else True,
     )
     for path, label in bar:
-        entry = _entry(path)
-        try:
-            entry["format"] = kind = format_of(path, options.format)
-            raw = track_format(kind).read(path, options)
-        except (InputError, OSError) as exc:
-            reason = str(exc) if isinstance(exc, InputError) else f"cannot read ({exc.strerror})"
-            reason = " ".join(reason.split())
-            entry["reason"] = reason
-            if strict:
-                raise InputError(f"{path}: {reason}") from exc
-            warn(path, reason)
-            yield path, label, entry, None
-            continue
-        frame = raw.frame
-        if raw.route is None and len(frame) and frame[TIME_UTC].isna().all():
-            raw.route = ROUTE_UNTIMED
-        entry.update(format=raw.format, notes=raw.notes, aircraft=raw.meta.get("aircraft"))
+        entry, raw = read_file(path, options, strict=strict)
         yield path, label, entry, raw
+
+
+def read_file(
+    path: Path, options: ReadOptions, *, strict: bool
+) -> tuple[dict[str, Any], RawTrack | None]:
+    """Read one file: its file entry, and what the reader found (None: it cannot be read).
+
+    A file that cannot be read is warned about (or raised with ``strict``). A file
+    whose rows carry positions but not one time is marked an untimed route.
+    """
+    entry = _entry(path)
+    try:
+        entry["format"] = kind = format_of(path, options.format)
+        raw = track_format(kind).read(path, options)
+    except (InputError, OSError) as exc:
+        reason = str(exc) if isinstance(exc, InputError) else f"cannot read ({exc.strerror})"
+        reason = " ".join(reason.split())
+        entry["reason"] = reason
+        if strict:
+            raise InputError(f"{path}: {reason}") from exc
+        warn(path, reason, depth=1)
+        return entry, None
+    frame = raw.frame
+    if raw.route is None and len(frame) and frame[TIME_UTC].isna().all():
+        raw.route = ROUTE_UNTIMED
+    entry.update(format=raw.format, notes=raw.notes, aircraft=raw.meta.get("aircraft"))
+    return entry, raw
 
 
 def _route_summary(positions: pd.DataFrame, route: str, n_routes: int) -> dict[str, Any]:

@@ -20,19 +20,46 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
+from tqdm import tqdm
 
+from geoexpose._files import file_labels
+from geoexpose._fork import fork_map
 from geoexpose.errors import UsageError
 from geoexpose.tracks._fix_table import FixTable
-from geoexpose.tracks._reading import check_options, clean_read, read_files
+from geoexpose.tracks._reading import check_options, clean_read, read_file, warn
 from geoexpose.tracks.duplicates import drop_duplicate_flights
+from geoexpose.tracks.files import track_files
 from geoexpose.tracks.formats import ReadOptions
 from geoexpose.tracks.normalize import MAX_SPEED_M_S
 
-__all__ = ["read_tracks"]
+__all__ = ["LARGE_TRACK_BYTES", "read_tracks"]
 
 logger = logging.getLogger(__name__)
+
+#: A track file this large is read whole with a warning that a streamed scan reads it
+#: in pieces: its fixes take a few hundred bytes each in memory (a GPX point about 150
+#: bytes of text), so several times the file's size.
+LARGE_TRACK_BYTES = 512 * 1024**2
+
+
+def _warn_large(files: list[Path]) -> None:
+    """Warn of each file over :data:`LARGE_TRACK_BYTES` (before it is read)."""
+    for path in files:
+        try:
+            size = path.stat().st_size
+        except OSError:
+            continue  # said when it is read
+        if size > LARGE_TRACK_BYTES:
+            warn(
+                path,
+                f"{size / 1024**3:.1f} GiB: every fix of it is held in memory (several times "
+                "the file's size); a streamed scan (engine='local') reads it in pieces of "
+                "bounded memory",
+            )
 
 
 def read_tracks(
@@ -47,6 +74,7 @@ def read_tracks(
     strict: bool = False,
     progress: bool = False,
     duplicates: str = "drop",
+    workers: int = 1,
 ) -> gpd.GeoDataFrame:
     """Read flight tracks into one row per fix.
 
@@ -95,6 +123,10 @@ def read_tracks(
     duplicates
         ``"drop"``: a flight that several files hold counts once, the richer copy
         kept (see the notes); ``"keep"``: every file's fixes as read.
+    workers
+        Files read and cleaned at once, each in a forked process (Linux, and only
+        from a process with one thread; elsewhere one after another). The result,
+        warnings and errors are those of ``workers=1``, in the same order.
 
     Returns
     -------
@@ -149,13 +181,22 @@ def read_tracks(
         raise UsageError(f"duplicates={duplicates!r}: expected 'drop' or 'keep'")
     entries, table = [], FixTable()
     options = ReadOptions(format, columns, time_zone, alt_ref)
-    found = read_files(paths, options, strict=strict, progress=progress, what="tracks")
-    for path, label, entry, raw in found:
-        entries.append(entry)
+    files = track_files(paths)
+    _warn_large(files)
+
+    def read_one(path: Path) -> tuple[dict[str, Any], Any, dict[str, str]]:
+        entry, raw = read_file(path, options, strict=strict)
         kept = clean_read(path, entry, raw, split_gap_s=split_gap_s, max_speed_m_s=max_speed_m_s)
-        if kept is not None and raw is not None:
-            entry["flights"] = table.add(kept, label, path, raw.meta)
-        del raw, kept  # this file's frames go before the next file is read
+        return entry, kept, (raw.meta if raw is not None else {})
+
+    found = fork_map(read_one, files, workers=workers)
+    shown = None if progress else True  # None: a bar on a terminal only
+    bar = tqdm(found, total=len(files), desc="tracks", unit="file", disable=shown)
+    for path, label, (entry, kept, meta) in zip(files, file_labels(files), bar, strict=True):
+        entries.append(entry)
+        if kept is not None:
+            entry["flights"] = table.add(kept, label, path, meta)
+        del kept  # this file's frames go before the next file is taken
         if entry["status"] == "read":
             logger.info(
                 "%s: %d of %d rows kept, %d flights",
