@@ -75,9 +75,12 @@ def fork_map(func: Callable[[T], R], items: Sequence[T], *, workers: int) -> For
     [1, 4, 9, 16]
     """
     n = min(int(workers), len(items))
-    if n < 2 or not can_fork():
-        return ForkedMap(map(func, items), None)
-    return ForkedMap(None, _Children(func, items, n))
+    if n >= 2 and can_fork():
+        try:
+            return ForkedMap(None, _Children(func, items, n))
+        except OSError as exc:  # no more processes allowed: worked here
+            logger.warning("cannot fork workers (%s); working in this process", exc)
+    return ForkedMap(map(func, items), None)
 
 
 class ForkedMap(Iterator[R]):
@@ -116,7 +119,8 @@ class ForkedMap(Iterator[R]):
         self.close()
 
     def __del__(self) -> None:
-        self.close()
+        with contextlib.suppress(Exception):  # at interpreter exit, for one
+            self.close()
 
 
 class _Children:
@@ -127,18 +131,32 @@ class _Children:
         self.pids: list[int | None] = []
         self.pipes: list[Any] = []
         for stream in (sys.stdout, sys.stderr):  # nothing buffered is written twice
-            stream.flush()
-        for w in range(n):
-            read_end, write_end = os.pipe()
+            with contextlib.suppress(OSError, ValueError):  # closed, or a reader gone
+                stream.flush()
+        try:
+            for w in range(n):
+                self._fork(w)
+        except OSError:
+            self.close()  # the children forked already go: the caller works alone
+            raise
+
+    def _fork(self, w: int) -> None:
+        """Fork child ``w``: it works items ``w``, ``w + n``, ... and sends the results."""
+        read_end, write_end = os.pipe()
+        try:
             pid = os.fork()
-            if pid == 0:  # pragma: no cover  (the child; coverage does not follow it)
-                os.close(read_end)
-                for pipe in self.pipes:
-                    pipe.close()
-                _work(func, items, w, n, write_end)
+        except OSError:
+            os.close(read_end)
             os.close(write_end)
-            self.pids.append(pid)
-            self.pipes.append(os.fdopen(read_end, "rb"))
+            raise
+        if pid == 0:  # pragma: no cover  (the child; coverage does not follow it)
+            os.close(read_end)
+            for pipe in self.pipes:
+                pipe.close()
+            _work(self.func, self.items, w, self.n, write_end)
+        os.close(write_end)
+        self.pids.append(pid)
+        self.pipes.append(os.fdopen(read_end, "rb"))
 
     def result(self, i: int) -> Any:
         """Return the result of item ``i`` (raise its error; warn its warnings)."""
@@ -170,7 +188,7 @@ class _Children:
         """Stop the children that are still working and close the pipes."""
         for pipe in self.pipes:
             pipe.close()
-        for w in range(self.n):
+        for w in range(len(self.pids)):
             self._reap(w, kill=True)
 
 

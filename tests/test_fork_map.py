@@ -187,3 +187,21 @@ def test_site_maps_drawn_by_children_are_those_drawn_here(tmp_path):
     assert len(here) >= 6  # the overview and the demo town's exposed sites
     for a, b in zip(here, forked, strict=True):
         assert _same_page(a, b), a.name
+
+
+@linux
+def test_no_fork_allowed_works_here(monkeypatch):
+    forked = []
+
+    def refuse() -> int:
+        if forked:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        forked.append(1)
+        return real_fork()
+
+    real_fork = os.fork
+    monkeypatch.setattr(os, "fork", refuse)  # the first child is made, the second not
+    out = list(fork_map(_pid_and_square, [1, 2, 3, 4], workers=2))
+    assert out == [(os.getpid(), x * x) for x in [1, 2, 3, 4]]
+    with pytest.raises(ChildProcessError):  # the first child was stopped and reaped
+        os.waitpid(-1, os.WNOHANG)

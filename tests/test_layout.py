@@ -20,7 +20,7 @@ PACKAGE = Path(geoexpose.__file__).parent
 FLOORS = {
     **dict.fromkeys(
         ("errors", "schema", "projection", "_version", "_atomic", "_files", "_flags", "_limits",
-         "_frames", "_geodesy"), 0,
+         "_frames", "_geodesy", "_fork", "_progress"), 0,
     ),
     "demo": 1, "sites": 1, "tracks": 1,
     "imagery": 2,

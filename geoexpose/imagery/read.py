@@ -20,10 +20,10 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
 from geoexpose._files import expand_paths, file_labels
 from geoexpose._fork import fork_map
+from geoexpose._progress import progress_bar
 from geoexpose.errors import InputError, InputWarning, UsageError, one_line, printable
 from geoexpose.imagery._raster import open_dem
 from geoexpose.imagery.camera import Camera
@@ -160,7 +160,7 @@ def read_captures(
     photos: list[Path] = []
     orthos: list[gpd.GeoDataFrame] = []
     parts: list[tuple[pd.DataFrame, list[Camera]]] = []
-    for path in tqdm(files, desc="captures", unit="file", disable=None if progress else True):
+    for path in progress_bar(files, progress=progress, desc="captures", unit="file"):
         try:
             kind = _kind_of(path)
         except (InputError, OSError) as exc:

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from tqdm import tqdm
 
 from geoexpose._files import file_labels
+from geoexpose._progress import progress_bar
 from geoexpose.errors import InputError, InputWarning, UsageError
 from geoexpose.schema import (
     ALT_AGL_M,
@@ -158,13 +158,8 @@ def read_files(
     terminal).
     """
     files = track_files(paths)
-    bar = tqdm(
-        list(zip(files, file_labels(files), strict=True)),
-        desc=what,
-        unit="file",
-        disable=None if progress else True,
-    )
-    for path, label in bar:
+    jobs = list(zip(files, file_labels(files), strict=True))
+    for path, label in progress_bar(jobs, progress=progress, desc=what, unit="file"):
         entry, raw = read_file(path, options, strict=strict)
         yield path, label, entry, raw
 

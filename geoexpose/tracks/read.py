@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-from tqdm import tqdm
 
 from geoexpose._files import file_labels
 from geoexpose._fork import fork_map
+from geoexpose._progress import progress_bar
 from geoexpose.errors import UsageError
 from geoexpose.tracks._fix_table import FixTable
 from geoexpose.tracks._reading import check_options, clean_read, read_file, warn
@@ -189,10 +189,9 @@ def read_tracks(
         kept = clean_read(path, entry, raw, split_gap_s=split_gap_s, max_speed_m_s=max_speed_m_s)
         return entry, kept, (raw.meta if raw is not None else {})
 
-    found = fork_map(read_one, files, workers=workers)
-    shown = None if progress else True  # None: a bar on a terminal only
-    bar = tqdm(found, total=len(files), desc="tracks", unit="file", disable=shown)
-    for path, label, (entry, kept, meta) in zip(files, file_labels(files), bar, strict=True):
+    done = fork_map(read_one, files, workers=workers)
+    found = progress_bar(done, progress=progress, total=len(files), desc="tracks", unit="file")
+    for path, label, (entry, kept, meta) in zip(files, file_labels(files), found, strict=True):
         entries.append(entry)
         if kept is not None:
             entry["flights"] = table.add(kept, label, path, meta)
