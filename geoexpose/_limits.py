@@ -7,8 +7,10 @@ number, never shown. Every member of a
 zip (KMZ) and every gzip or bzip2 stream is read through :func:`bounded`, which counts
 the bytes that come out and stops at :data:`MAX_DECOMPRESSED_BYTES`, or where they
 outgrow the compressed file by more than :data:`MAX_RATIO` (a bomb: a few megabytes
-that unpack to gigabytes); nothing is unpacked to disk. :func:`excerpt` shortens and
-cleans a piece of a file for a message.
+that unpack to gigabytes); nothing is unpacked to disk. A binary record read whole
+(a DJI flight record) is first checked with :func:`check_file_bytes` against
+:data:`MAX_RECORD_BYTES`. :func:`excerpt` shortens and cleans a piece of a file for a
+message.
 """
 
 from __future__ import annotations
@@ -26,10 +28,12 @@ __all__ = [
     "MAX_DECOMPRESSED_BYTES",
     "MAX_LINE_BYTES",
     "MAX_RATIO",
+    "MAX_RECORD_BYTES",
     "RATIO_FROM_BYTES",
     "LimitError",
     "bounded",
     "check_declared",
+    "check_file_bytes",
     "check_line_bytes",
     "check_line_lengths",
     "decompressed_size",
@@ -39,6 +43,9 @@ __all__ = [
 #: Longest line (bytes, its end included) of a CSV-like file: a header or a row of a
 #: flight log or a site table is a few kilobytes; a line of a mebibyte is no such thing.
 MAX_LINE_BYTES = 1 << 20
+#: Largest binary flight record read whole (1 GiB): a DJI flight record of an hour is
+#: 10-30 MB, and decoding one takes a few times its size in memory.
+MAX_RECORD_BYTES = 1 << 30
 #: Most bytes taken out of one zip member or one gzip/bzip2 stream: 512 MiB.
 MAX_DECOMPRESSED_BYTES = 512 << 20
 #: Largest ratio of bytes out to compressed bytes in, checked once more than
@@ -153,6 +160,45 @@ def check_line_bytes(data: bytes, *, limit: int | None = None) -> np.ndarray:
     if len(data) - 1 - (int(ends[-1]) if len(ends) else -1) > limit:
         _too_long(len(ends) + 1, limit)
     return ends
+
+
+def check_file_bytes(path: str | Path, *, what: str, limit: int | None = None) -> int:
+    """Return a file's size; raise :class:`LimitError` when it is over ``limit`` bytes.
+
+    Parameters
+    ----------
+    path
+        The file (not read).
+    what
+        How the message names such a file (``"DJI flight record"``).
+    limit
+        The most bytes allowed (default :data:`MAX_RECORD_BYTES`).
+
+    >>> import tempfile
+    >>> with tempfile.NamedTemporaryFile() as handle:
+    ...     _ = handle.write(b"x" * 2048)
+    ...     handle.flush()
+    ...     try:
+    ...         check_file_bytes(handle.name, what="DJI flight record", limit=1024)
+    ...     except LimitError as exc:
+    ...         print(exc)
+    2048 bytes, more than the 1 KiB a DJI flight record may have; refused, not read
+    """
+    limit = MAX_RECORD_BYTES if limit is None else limit
+    size = Path(path).stat().st_size
+    if size > limit:
+        raise LimitError(
+            f"{size} bytes, more than the {_size_words(limit)} a {what} may have; refused, not read"
+        )
+    return size
+
+
+def _size_words(size: int) -> str:
+    """Say a size in the largest binary unit that divides it (``1 GiB``, ``64 MiB``)."""
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if size >= 1 << shift and not size % (1 << shift):
+            return f"{size >> shift} {unit}"
+    return f"{size} bytes"
 
 
 def _too_long(line: int, limit: int) -> None:

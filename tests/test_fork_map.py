@@ -1,9 +1,16 @@
-"""Work shared out to forked children: results in order, errors and warnings where they arose."""
+"""Work shared out to forked children: results in order, errors and warnings where they arose.
+
+A process that runs threads is never forked (see :func:`geoexpose._fork.can_fork`),
+and tests run before these may leave some (a Dask cluster's). Each test here that
+needs to fork runs, where this process cannot, in a new Python process of its own.
+"""
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
+import subprocess
 import sys
 import threading
 import warnings
@@ -15,6 +22,24 @@ from geoexpose._fork import can_fork, fork_map
 from geoexpose.errors import InputError, InputWarning
 
 linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux only")
+_FRESH = "GEOEXPOSE_TEST_FRESH_PROCESS"
+
+
+def fresh(test):
+    """Run ``test`` here where this process may fork, else alone in a new pytest process."""
+
+    @functools.wraps(test)
+    def run(*args, **kwargs):
+        if can_fork() or os.environ.get(_FRESH):
+            return test(*args, **kwargs)
+        node = f"{__file__}::{test.__name__}"
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", node]
+        env = {**os.environ, _FRESH: "1"}
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+        assert " passed" in done.stdout  # it ran, and was not skipped
+
+    return run
 
 
 def _pid_and_square(x: int) -> tuple[int, int]:
@@ -22,6 +47,7 @@ def _pid_and_square(x: int) -> tuple[int, int]:
 
 
 @linux
+@fresh
 def test_results_come_in_order_from_other_processes():
     out = list(fork_map(_pid_and_square, list(range(23)), workers=3))
     assert [sq for _, sq in out] == [x * x for x in range(23)]
@@ -36,6 +62,7 @@ def test_one_worker_or_one_item_works_here():
 
 
 @linux
+@fresh
 def test_a_threaded_process_is_never_forked():
     stop = threading.Event()
     thread = threading.Thread(target=stop.wait)
@@ -57,6 +84,7 @@ def _fails_on_three(x: int) -> int:
 
 
 @linux
+@fresh
 def test_an_error_is_raised_at_its_item_and_the_children_are_reaped():
     taken = []
     with pytest.raises(InputError, match="item 3 is bad"):
@@ -73,6 +101,7 @@ def _warns(x: int) -> int:
 
 
 @linux
+@fresh
 def test_warnings_are_warned_again_in_order():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -91,6 +120,7 @@ PARENT = os.getpid()
 
 
 @linux
+@fresh
 def test_a_child_that_dies_leaves_its_items_to_the_parent(monkeypatch):
     monkeypatch.setattr(sys.modules[__name__], "PARENT", os.getpid())
     out = list(fork_map(_dies_on_two, [0, 1, 2, 3, 4, 5], workers=2))
@@ -100,6 +130,7 @@ def test_a_child_that_dies_leaves_its_items_to_the_parent(monkeypatch):
 
 
 @linux
+@fresh
 def test_the_caller_works_while_the_children_do():
     with fork_map(_pid_and_square, [1, 2, 3, 4], workers=2) as done:
         mine = _pid_and_square(10)  # the parent's own share, meanwhile
@@ -109,6 +140,7 @@ def test_the_caller_works_while_the_children_do():
 
 
 @linux
+@fresh
 def test_results_not_taken_are_dropped_and_the_children_reaped():
     done = fork_map(_pid_and_square, list(range(50)), workers=2)
     assert next(done)[1] == 0
@@ -119,6 +151,7 @@ def test_results_not_taken_are_dropped_and_the_children_reaped():
 
 
 @linux
+@fresh
 def test_real_tracks_read_by_two_children_are_those_read_here(realdata):
     """Every real track format, read in forked children: same fixes, entries, warnings."""
     import pandas as pd
@@ -141,6 +174,7 @@ def test_real_tracks_read_by_two_children_are_those_read_here(realdata):
 
 
 @linux
+@fresh
 def test_real_photos_read_in_shares_by_children_are_those_read_here(realdata, monkeypatch):
     import pandas as pd
 
@@ -174,6 +208,7 @@ def _same_page(path_a, path_b) -> bool:
 
 
 @linux
+@fresh
 def test_site_maps_drawn_by_children_are_those_drawn_here(tmp_path):
     import geoexpose as gx
     from geoexpose.maps import write_maps
@@ -190,6 +225,7 @@ def test_site_maps_drawn_by_children_are_those_drawn_here(tmp_path):
 
 
 @linux
+@fresh
 def test_no_fork_allowed_works_here(monkeypatch):
     forked = []
 

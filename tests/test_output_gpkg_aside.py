@@ -104,8 +104,8 @@ main(sys.argv[1:], standalone_mode=False)
 
 
 def test_the_command_line_writes_from_one_thread_and_forks(tmp_path):
-    # progress bars start tqdm's monitor thread unless it is turned off: the command
-    # line turns it off, so that a large scan's exposure.gpkg is written aside
+    # tqdm's own bars start a monitor thread; geoexpose's (geoexpose._progress) do
+    # not, so that a large scan's exposure.gpkg is written aside
     out = tmp_path / "demo"
     args = [sys.executable, "-c", _CLI_PROBE, "demo", "--out", str(out)]
     done = subprocess.run(args, capture_output=True, text=True, check=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 
 import click
-import tqdm
 
 from geoexpose._version import __version__
 from geoexpose.cli.audit import audit_command, scrub_command
@@ -31,9 +30,6 @@ def main() -> None:
     """Report what drone flights exposed of sensitive sites (`geoexpose layers list`)."""
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
     set_log_level()
-    # No tqdm monitor thread: it only tunes how often bars redraw, and a process with
-    # one thread may fork the writer of exposure.gpkg (geoexpose.outputs.FORK_SITES).
-    tqdm.tqdm.monitor_interval = 0
 
 
 for command in (

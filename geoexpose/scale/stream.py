@@ -38,9 +38,9 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
 from geoexpose._frames import concat_keeping_files, reader_files, without_attrs
+from geoexpose._progress import progress_bar
 from geoexpose.errors import InputError, UsageError
 from geoexpose.exposure import (
     DETAIL_GSD_CM,
@@ -300,7 +300,7 @@ def _run_fixes(runner: Any, batches: Iterator[Any], handle: Any, progress: bool)
     marks: list[PieceMark | None] = []
     labels: dict[str, str] = {}  # of the files read in pieces
     parts = runner.map(fix_task, batches, handle)
-    for part in tqdm(parts, desc="batches", unit="batch", disable=None if progress else True):
+    for part in progress_bar(parts, progress=progress, desc="batches", unit="batch"):
         mine = part.piece.path if part.piece is not None else None
         again = [f for f in part.flight_ids if f in seen and (mine is None or seen[f] != mine)]
         if again:

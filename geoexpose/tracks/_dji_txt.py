@@ -18,6 +18,8 @@ group them). Versions 7-12 XOR-encode each record and versions 13 and later also
 AES-encrypt them with keys that only DJI's online service hands out, so their
 fixes are not read: :func:`read_dji_txt` says which export to use instead, and
 :func:`read_dji_txt_header` still reads the details (which identify the flight).
+A record is read whole: one over :data:`geoexpose._limits.MAX_RECORD_BYTES` (1 GiB;
+an hour's record is 10-30 MB) is refused before it is read.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geoexpose._limits import LimitError, check_file_bytes
 from geoexpose.errors import InputError
 from geoexpose.schema import (
     ALT_AGL_M,
@@ -230,7 +233,16 @@ def read_dji_txt_header(path: Path) -> dict[str, Any]:
     InputError
         The file is not a DJI flight record.
     """
-    return _header(Path(path).read_bytes())[0]
+    return _header(_read(Path(path)))[0]
+
+
+def _read(path: Path) -> bytes:
+    """Read a flight record whole, refusing one over the size bound first."""
+    try:
+        check_file_bytes(path, what="DJI flight record")
+    except LimitError as exc:
+        raise InputError(str(exc)) from exc
+    return path.read_bytes()
 
 
 def _describe(header: dict[str, Any]) -> str:
@@ -347,7 +359,7 @@ def read_dji_txt(
         which export to use instead.
     """
     del time_zone, alt_ref  # the records say what they hold
-    data = Path(path).read_bytes()
+    data = _read(Path(path))
     header, detail_offset = _header(data)
     version = header["version"]
     if version > _LAST_PLAIN:

@@ -14,7 +14,9 @@ apps write height above takeoff). Where the ``<gpx creator>`` is a drone app
 still on the ground also gets its height above take-off, ``<ele>`` minus its
 first fix's (:mod:`geoexpose.tracks._takeoff`). GPX times are UTC by the GPX schema; times
 without a zone are read in ``time_zone`` only where one is given. Non-standard
-children such as AirData's ``<speed>`` are not read.
+children such as AirData's ``<speed>`` are not read. Where :data:`GPX_BLOCKS` holds a
+:class:`GpxBlocks` (the reader of one huge file sets it), the track points go to it in
+blocks of rows as they are parsed, and the frame returned has no rows.
 
 GeoJSON and other vector layers (GeoPackage, FlatGeobuf, Shapefile; first layer):
 
@@ -32,7 +34,9 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +63,7 @@ from geoexpose.tracks._table_frame import build_frame
 from geoexpose.tracks._values import TIME_BASIS_UTC, parse_times
 from geoexpose.tracks.normalize import ROUTE_PLANNED, ROUTE_UNTIMED, SEGMENT, RawTrack
 
-__all__ = ["read_gpx", "read_vector", "sniff_geojson", "sniff_vector"]
+__all__ = ["GPX_BLOCKS", "GpxBlocks", "read_gpx", "read_vector", "sniff_geojson", "sniff_vector"]
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +77,24 @@ _DRONE_APPS = re.compile(
     rb"skydio|parrot|pix4d|ardupilot|px4|qgroundcontrol|mission ?planner)",
     re.IGNORECASE,
 )
+
+
+@dataclass(frozen=True)
+class GpxBlocks:
+    """Where the track points of a GPX go, in blocks of rows (see module notes).
+
+    ``add`` takes each block (a :class:`RawTrack` frame of some rows, in file order);
+    ``frames`` gives them all back (a file read whole after all: a route, no times);
+    ``progress``: a bar of the bytes parsed.
+    """
+
+    add: Callable[[pd.DataFrame], object]
+    frames: Callable[[], list[pd.DataFrame]]
+    progress: bool = False
+
+
+#: The :class:`GpxBlocks` of the file being read, if any.
+GPX_BLOCKS: ContextVar[GpxBlocks | None] = ContextVar("GPX_BLOCKS", default=None)
 
 
 def sniff_geojson(head: bytes, path: Path) -> bool:
@@ -128,26 +150,55 @@ def read_gpx(path: Path, *, time_zone: str | None = None, alt_ref: str | None = 
     InputError
         Not GPX, malformed XML, or neither track nor route points.
     """
-    points, route_points = read_gpx_points(path, time_zone=time_zone)
+    blocks = GPX_BLOCKS.get()
+    heights = False  # an <ele> given, of the points given out in blocks
+    if blocks is None:
+        points, route_points = read_gpx_points(path, time_zone=time_zone)
+    else:
+
+        def sink(batch: dict[str, Any]) -> None:
+            nonlocal heights
+            heights = heights or bool((~np.isnan(batch["ele"])).any())
+            blocks.add(_gpx_frame(batch, alt_ref))
+
+        points, route_points = read_gpx_points(
+            path, time_zone=time_zone, sink=sink, progress=blocks.progress
+        )
     if len(points) == 0:
         return _gpx_route(route_points, alt_ref)
-    frame = pd.DataFrame({LAT: points.lat, LON: points.lon}, copy=False)  # no copy
     route, basis, notes = None, TIME_BASIS_UTC, []
+    if blocks is None:
+        batch = {"lon": points.lon, "lat": points.lat, "ele": points.ele, "group": points.group}
+        frame = _gpx_frame({**batch, "times": points.times}, alt_ref)
+    else:
+        frame = _gpx_frame({k: np.zeros(0) for k in ("lon", "lat", "ele", "group")}, alt_ref)
     if not points.timed:
+        if blocks is not None:  # positions only: read whole, as a route
+            frame = pd.concat(blocks.frames(), ignore_index=True)
         frame[TIME_UTC] = pd.Series(pd.NaT, index=frame.index, dtype=TIME_DTYPE)
         route = ROUTE_UNTIMED
         notes.append("GPX track points without <time>: positions only")
     else:
-        frame[TIME_UTC], basis = points.times, points.basis
-    _altitudes(frame, points.ele, alt_ref)
-    frame[SEGMENT] = points.group
+        basis = points.basis
     takeoff = "GPX <ele>" if alt_ref is None and _from_drone_app(path) else None
-    if alt_ref is None and takeoff is None and frame[ALT_MSL_M].notna().any():
+    if alt_ref is None and takeoff is None and (heights or frame[ALT_MSL_M].notna().any()):
         notes.append(
             "<ele> read as metres above sea level (alt_msl_m), no height above take-off: "
             "not a drone app's GPX (creator); pass alt_ref='takeoff' if <ele> is that height"
         )
     return RawTrack(frame, "gpx", time_basis=basis, notes=notes, route=route, takeoff_from=takeoff)
+
+
+def _gpx_frame(batch: dict[str, Any], alt_ref: str | None) -> pd.DataFrame:
+    """Return the rows of some track points (``lon``, ``lat``, ``ele``, ``group``, ``times``)."""
+    frame = pd.DataFrame({LAT: batch["lat"], LON: batch["lon"]}, copy=False)  # no copy
+    times = batch.get("times")
+    if times is None:
+        times = pd.Series(pd.NaT, index=frame.index, dtype=TIME_DTYPE)
+    frame[TIME_UTC] = times
+    _altitudes(frame, batch["ele"], alt_ref)
+    frame[SEGMENT] = np.asarray(batch["group"], dtype=np.int64)
+    return frame
 
 
 def _from_drone_app(path: Path) -> bool:

@@ -1,4 +1,4 @@
-"""Stream the points of a GPX file into arrays, in memory bounded by the points kept.
+"""Stream the points of a GPX file into arrays, or block by block to a sink.
 
 One pass with expat callbacks (no element tree is built), fed in chunks of 1 MiB that
 grow only while a token is cut (a giant token costs linear time, see
@@ -8,11 +8,15 @@ the file): per
 ``<time>`` children, and the number of its ``<trk>`` (``<rte>``) from 0. Names are
 matched without their namespace (GPX 1.0 and 1.1). Times are parsed in batches of
 :data:`_BATCH` points, so what stays is eight bytes a value: about 40 bytes a point,
-where GDAL's table of Python strings and shapely points took about 500.
+where GDAL's table of Python strings and shapely points took about 500. With a
+``sink``, each batch of track points goes to it as it is parsed and nothing of them
+is held (the reader of one huge file, :mod:`geoexpose.tracks._clean_blocks`). A file
+over :data:`PROGRESS_BYTES` shows a bar of the bytes parsed where asked to.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,11 +25,18 @@ from xml.parsers import expat
 import numpy as np
 import pandas as pd
 
+from geoexpose._progress import Bar
 from geoexpose.errors import InputError
 from geoexpose.schema import TIME_DTYPE
 from geoexpose.tracks._values import TIME_BASIS_UTC, parse_times
 
-__all__ = ["GpxPoints", "read_gpx_points"]
+__all__ = ["PROGRESS_BYTES", "GpxPoints", "Sink", "read_gpx_points"]
+
+#: Files larger than this show a bar of the bytes parsed (where a bar is asked for).
+PROGRESS_BYTES = 64 << 20
+#: What takes the batches of track points: ``lon``, ``lat``, ``ele``, ``group`` and
+#: ``times`` (UTC, NaT where missing or unreadable) of some points.
+Sink = Callable[[dict[str, Any]], None]
 
 _FIRST_FEED = 1 << 20
 _BATCH = 100_000  # points whose time texts are held before they are parsed
@@ -44,9 +55,10 @@ class GpxPoints:
     group: np.ndarray  # number of the <trk> or <rte>, from 0
     basis: str = TIME_BASIS_UTC
     timed: bool = False  # any <time> given
+    sent: int = 0  # points given to a sink instead
 
     def __len__(self) -> int:
-        return len(self.lon)
+        return len(self.lon) + self.sent
 
 
 class _Column:
@@ -86,6 +98,7 @@ class _Gather:
 
     time_zone: str | None
     room: int = 0
+    sink: Sink | None = None
     columns: dict[str, _Column] = field(init=False)
     rows: dict[str, list[float]] = field(
         default_factory=lambda: {k: [] for k in ("lon", "lat", "ele", "group")}
@@ -94,9 +107,12 @@ class _Gather:
     basis: str = TIME_BASIS_UTC
     timed: bool = False
     first_text: str | None = None
+    sent: int = 0  # points given to the sink
+    any_time: bool = False  # a time read, of the points given to the sink
 
     def __post_init__(self) -> None:
-        self.columns = {k: _Column(d, self.room) for k, d in {**_DTYPES, "ns": "int64"}.items()}
+        room = 0 if self.sink is not None else self.room
+        self.columns = {k: _Column(d, room) for k, d in {**_DTYPES, "ns": "int64"}.items()}
 
     def add(self, lon: float, lat: float, ele: float, group: int, text: str | None) -> None:
         for key, value in (("lon", lon), ("lat", lat), ("ele", ele), ("group", group)):
@@ -108,9 +124,25 @@ class _Gather:
     def flush(self) -> None:
         if not self.texts:
             return
+        ns = self._times()
+        self.texts = []
+        if self.sink is not None:
+            rows = self.rows.items()
+            batch: dict[str, Any] = {k: np.asarray(v, dtype=_DTYPES[k]) for k, v in rows}
+            for values in self.rows.values():
+                values.clear()
+            batch["times"] = _utc(ns)
+            self.any_time = self.any_time or bool((ns != np.iinfo(np.int64).min).any())
+            self.sent += len(ns)
+            self.sink(batch)
+            return
         for key, values in self.rows.items():
             self.columns[key].extend(values)
             values.clear()
+        self.columns["ns"].extend(ns)
+
+    def _times(self) -> np.ndarray:
+        """Parse the time texts of the batch: UTC nanoseconds (NaT: int64 min)."""
         text = pd.Series(self.texts, dtype=object)
         ns = np.full(len(text), np.iinfo(np.int64).min, dtype=np.int64)  # NaT
         if text.notna().any():
@@ -126,16 +158,15 @@ class _Gather:
                 ns = times.to_numpy(dtype="datetime64[ns]").view("int64")
                 if basis != TIME_BASIS_UTC:
                     self.basis = basis
-        self.columns["ns"].extend(ns)
-        self.texts = []
+        return ns
 
     def points(self) -> GpxPoints:
         self.flush()
         ns = self.columns.pop("ns").array()
-        times = pd.Series(ns.view("datetime64[ns]"), copy=False).dt.tz_localize("UTC")
-        times = times.astype(TIME_DTYPE)
+        times = _utc(ns)
         del ns
-        if self.timed and times.isna().all():
+        unread = times.isna().all() and not self.any_time
+        if self.timed and unread:
             raise InputError(
                 f"column 'time': no value reads as a date-time (first {self.first_text!r})"
             )
@@ -147,14 +178,21 @@ class _Gather:
             group=self.columns.pop("group").array(),
             basis=self.basis,
             timed=self.timed,
+            sent=self.sent,
         )
+
+
+def _utc(ns: np.ndarray) -> pd.Series:
+    """Return the times of UTC nanoseconds (int64 min: NaT)."""
+    times = pd.Series(ns.view("datetime64[ns]"), copy=False).dt.tz_localize("UTC")
+    return times.astype(TIME_DTYPE)
 
 
 class _Handler:
     """Expat callbacks that gather the points, no element objects built."""
 
-    def __init__(self, time_zone: str | None, room: int) -> None:
-        self.gathers = {"trkpt": _Gather(time_zone, room), "rtept": _Gather(time_zone)}
+    def __init__(self, time_zone: str | None, room: int, sink: Sink | None = None) -> None:
+        self.gathers = {"trkpt": _Gather(time_zone, room, sink), "rtept": _Gather(time_zone)}
         self.counts = {"trk": -1, "rte": -1}
         self.point: str | None = None  # "trkpt" or "rtept" while inside one
         self.attrs: dict[str, str] = {}
@@ -207,8 +245,14 @@ def _number(text: str | None) -> float:
         return np.nan
 
 
-def read_gpx_points(path: Path, *, time_zone: str | None = None) -> tuple[GpxPoints, GpxPoints]:
+def read_gpx_points(
+    path: Path, *, time_zone: str | None = None, sink: Sink | None = None, progress: bool = False
+) -> tuple[GpxPoints, GpxPoints]:
     """Read the track points and the route points of a GPX file.
+
+    ``sink``: give it the track points batch by batch instead (the track points
+    returned are then none, with ``timed`` and ``basis`` said). ``progress``: a bar of
+    the bytes parsed, on a terminal, for a file over :data:`PROGRESS_BYTES`.
 
     Raises
     ------
@@ -217,24 +261,33 @@ def read_gpx_points(path: Path, *, time_zone: str | None = None) -> tuple[GpxPoi
     """
     # a first room for the track points: as many as the file could hold, within a bound
     # (pages of an array not written to take no memory)
-    handler = _Handler(time_zone, min(path.stat().st_size // _MIN_POINT_BYTES, _MAX_ROOM))
+    size = path.stat().st_size
+    handler = _Handler(time_zone, min(size // _MIN_POINT_BYTES, _MAX_ROOM), sink)
     parser = expat.ParserCreate(namespace_separator=" ")
     parser.buffer_text = True
     parser.StartElementHandler = handler.start
     parser.EndElementHandler = handler.end
     parser.CharacterDataHandler = handler.data
-    fed, size = 0, _FIRST_FEED
+    fed, feed = 0, _FIRST_FEED
+    bar = None  # a bar (drawn on a terminal only) for a large file; none at all otherwise
+    if progress and size > PROGRESS_BYTES:
+        bar = Bar(total=size, desc=path.name, unit="B", unit_scale=True, disable=None)
     try:
         with path.open("rb") as handle:
-            while chunk := handle.read(size):
+            while chunk := handle.read(feed):
                 fed += len(chunk)
                 parser.Parse(chunk, False)
+                if bar is not None:
+                    bar.update(len(chunk))
                 # bytes fed since the last event: a token cut by the feeds (twice that
                 # next, so a giant token is fed in growing chunks, in linear time)
-                size = max(_FIRST_FEED, 2 * (fed - parser.CurrentByteIndex))
+                feed = max(_FIRST_FEED, 2 * (fed - parser.CurrentByteIndex))
             parser.Parse(b"", True)
     except expat.ExpatError as exc:
         raise InputError(f"not a readable GPX file (malformed XML: {exc})") from exc
     except (LookupError, UnicodeError) as exc:
         raise InputError(f"GPX text cannot be decoded ({exc})") from exc
+    finally:
+        if bar is not None:
+            bar.close()
     return handler.gathers["trkpt"].points(), handler.gathers["rtept"].points()

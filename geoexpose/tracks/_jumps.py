@@ -10,7 +10,7 @@ import numpy as np
 
 from geoexpose._geodesy import geodesic_m
 
-__all__ = ["CHUNK", "lone_spikes"]
+__all__ = ["CHUNK", "lone_spikes", "spikes_of"]
 
 #: Fixes looked at together.
 CHUNK = 1 << 18
@@ -36,11 +36,11 @@ def lone_spikes(
     for a in range(1, n - 1, CHUNK):  # a loop over chunks of rows, not rows
         b = min(n - 1, a + CHUNK)
         window = rows[a - 1 : b + 1]
-        spike[a:b] = _spikes_of(lon[window], lat[window], ns[window], track[window], limit)
+        spike[a:b] = spikes_of(lon[window], lat[window], ns[window], track[window], limit)
     return spike
 
 
-def _spikes_of(
+def spikes_of(
     lon: np.ndarray, lat: np.ndarray, ns: np.ndarray, track: np.ndarray, limit: float
 ) -> np.ndarray:
     """Whether each fix but the first and last is a lone spike (see :func:`lone_spikes`)."""

@@ -53,6 +53,7 @@ __all__ = [
     "blank_heights_noted",
     "check_options",
     "clean_read",
+    "no_fix_reason",
     "read_file",
     "read_files",
     "read_route",
@@ -75,7 +76,8 @@ _DROP_WORDS = {
 }
 
 
-def _no_fix_reason(entry: dict[str, Any]) -> str:
+def no_fix_reason(entry: dict[str, Any]) -> str:
+    """Say why a file read kept no fix: its rows dropped, by reason."""
     counts = sorted(((v, k) for k, v in entry["dropped"].items() if v), reverse=True)
     detail = ", ".join(f"{v} {k}: {_DROP_WORDS.get(k, k)}" for v, k in counts)
     return f"no fix kept of {entry['rows_read']} rows ({detail or 'the file has no rows'})"
@@ -297,6 +299,6 @@ def clean_read(
         time_basis=raw.time_basis,
     )
     if not entry["rows_kept"]:
-        entry["reason"] = _no_fix_reason(entry)
+        entry["reason"] = no_fix_reason(entry)
         warn(path, entry["reason"], depth=1)
     return kept

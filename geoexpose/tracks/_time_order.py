@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["MANY_RUNS", "ahead_of_track", "running_max"]
+__all__ = ["MANY_RUNS", "ahead_of_track", "running_max", "running_min_after"]
 
 #: Tracks of a file beyond which pandas' grouped operations are used.
 MANY_RUNS = 10_000
@@ -54,7 +54,7 @@ def running_max(values: np.ndarray, group: np.ndarray) -> np.ndarray:
     return _running(values, group, np.maximum)
 
 
-def _running_min_after(values: np.ndarray, group: np.ndarray) -> np.ndarray:
+def running_min_after(values: np.ndarray, group: np.ndarray) -> np.ndarray:
     """Minimum of the later values of the same run of ``group`` (int64 max for the last)."""
     out = np.empty(len(values), dtype=np.int64)
     if len(values):
@@ -63,12 +63,15 @@ def _running_min_after(values: np.ndarray, group: np.ndarray) -> np.ndarray:
     return out
 
 
+_running_min_after = running_min_after  # the name it had
+
+
 def ahead_of_track(ns: np.ndarray, segment: np.ndarray) -> np.ndarray:
     """Rows (in track order) to drop as ``time_ahead`` (see :mod:`geoexpose.tracks.normalize`)."""
     n = len(ns)
     if n < 3:
         return np.zeros(n, dtype=bool)
-    ahead = ns > _running_min_after(ns, segment)
+    ahead = ns > running_min_after(ns, segment)
     if not ahead.any():
         return ahead
     before = np.roll(running_max(ns, segment), 1)

@@ -102,6 +102,9 @@ __all__ = [
     "clean_fixes",
     "clean_positions",
     "clean_rows",
+    "latest_time",
+    "nanoseconds",
+    "row_faults",
 ]
 
 logger = logging.getLogger(__name__)
@@ -311,11 +314,47 @@ def clean_fixes(
     return _typed(fixes), dropped
 
 
-def _nanoseconds(times: pd.Series) -> np.ndarray:
+def nanoseconds(times: pd.Series) -> np.ndarray:
     """UTC nanoseconds of a time column (NaT: int64 min), a view where it is typed."""
     if times.dtype != TIME_DTYPE:
         times = times.astype(TIME_DTYPE)
     return np.asarray(times.array.asi8)
+
+
+def latest_time() -> int:
+    """Return the latest time (UTC nanoseconds) a fix may have now (:data:`LATEST_AHEAD` ahead)."""
+    return int((pd.Timestamp.now(tz="UTC") + LATEST_AHEAD).value)
+
+
+def row_faults(
+    raw: pd.DataFrame, ns: np.ndarray, latest: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
+    """Find the rows of ``raw`` (any of a file's rows) with a place and a time in range.
+
+    ``ns`` are their times (:func:`nanoseconds`), ``latest`` the latest time allowed
+    (:func:`latest_time`). Returns the latitudes and longitudes (float64), whether
+    each row is kept by the rules of a row alone, and the counts of ``no_fix``,
+    ``null_island``, ``out_of_range`` and ``time_out_of_range``.
+
+    Examples
+    --------
+    >>> t = pd.to_datetime(["2024-05-01", "1999-12-31", "2024-05-01"], utc=True)
+    >>> raw = pd.DataFrame({"lat": [50.0, 50.0, 0.0], "lon": [8.0, 8.0, 0.0], "time_utc": t})
+    >>> _, _, placed, dropped = row_faults(raw, nanoseconds(raw["time_utc"]), latest_time())
+    >>> placed.tolist(), dropped["time_out_of_range"], dropped["null_island"]
+    ([True, False, False], 1, 1)
+    """
+    lat, lon, no_fix, null_island, out_of_range = _placed(raw, need_time=True)
+    placed = ~(no_fix | null_island | out_of_range)
+    out_of_time = placed & ((ns < EARLIEST_TIME.value) | (ns > latest))
+    placed &= ~out_of_time
+    dropped = {
+        "no_fix": int(no_fix.sum()),
+        "null_island": int(null_island.sum()),
+        "out_of_range": int(out_of_range.sum()),
+        "time_out_of_range": int(out_of_time.sum()),
+    }
+    return lat, lon, placed, dropped
 
 
 def clean_rows(
@@ -348,19 +387,8 @@ def clean_rows(
     >>> rows.tolist(), flight_no.tolist(), dropped["duplicate_time"], dropped["null_island"]
     ([0, 3], [1, 2], 1, 1)
     """
-    lat, lon, no_fix, null_island, out_of_range = _placed(raw, need_time=True)
-    ns = _nanoseconds(raw[TIME_UTC])
-    placed = ~(no_fix | null_island | out_of_range)
-    latest = (pd.Timestamp.now(tz="UTC") + LATEST_AHEAD).value
-    out_of_time = placed & ((ns < EARLIEST_TIME.value) | (ns > latest))
-    placed &= ~out_of_time
-    dropped = {
-        "no_fix": int(no_fix.sum()),
-        "null_island": int(null_island.sum()),
-        "out_of_range": int(out_of_range.sum()),
-        "time_out_of_range": int(out_of_time.sum()),
-    }
-    del no_fix, null_island, out_of_range, out_of_time  # the working arrays go early
+    ns = nanoseconds(raw[TIME_UTC])
+    lat, lon, placed, dropped = row_faults(raw, ns, latest_time())
 
     segment = _ordered_segments(raw)
     if len(segment) < 2 or bool(np.all(segment[1:] >= segment[:-1])):
