@@ -5,8 +5,9 @@ columns: numbers, UTC nanoseconds, flags and a flight code per fix, never a text
 per fix. :meth:`FixTable.frame` joins them once, column by column (each file's
 pieces let go as its column is joined), orders the rows by flight id then time
 (stable, as :meth:`pandas.DataFrame.sort_values` would; no reordering where they
-are in that order already), writes the flight ids and sources from one text per
-flight (``source`` a categorical: one code a fix), and makes the points once. The
+are in that order already), and writes the flight ids and sources from one text per
+flight (``source`` a categorical: one code a fix). Each file's points are made as
+the file is taken (a parent waiting on forked readers makes them meanwhile). The
 table is the same as concatenating one frame per file and sorting it, at a fraction
 of the time and peak memory.
 """
@@ -14,6 +15,7 @@ of the time and peak memory.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import shapely
+from geopandas.array import from_shapely
 
 from geoexpose.schema import (
     AIRCRAFT_ID,
@@ -42,7 +46,7 @@ from geoexpose.schema import (
 )
 from geoexpose.tracks.normalize import EXTRA_COLUMNS, FLIGHT_NO
 
-__all__ = ["FixTable"]
+__all__ = ["FilePiece", "FixTable", "file_piece"]
 
 _STR = pd.Series([], dtype="str").dtype  # pandas' default text dtype
 _FLOATS = (ALT_AGL_M, ALT_MSL_M, LON, LAT)
@@ -78,12 +82,79 @@ def _joined(pieces: list[Any], dtype: str) -> Any:
     return joined
 
 
+@dataclass
+class FilePiece:
+    """One file's fixes as :class:`FixTable` keeps them: plain arrays, one per column.
+
+    Made by :func:`file_piece` (in a forked reader, so that the parent only joins).
+    """
+
+    n: int
+    names: list[str]  # flight ids, in order of first fix
+    source: str
+    flight: np.ndarray  # flight code of each fix, from 0 within the file
+    columns: dict[str, Any] = field(default_factory=dict)
+    identity: dict[str, list[str | None]] = field(default_factory=dict)
+
+
+def file_piece(kept: pd.DataFrame, label: str, path: Path, meta: Mapping[str, str]) -> FilePiece:
+    """Make one file's cleaned fixes ready for :meth:`FixTable.add_piece`, as ``add`` does."""
+    n = len(kept)
+    numbers, first = pd.factorize(kept[FLIGHT_NO].astype("int64").to_numpy())
+    names = [f"{label}#{number}" for number in first.tolist()]
+    piece = FilePiece(n, names, str(path), numbers.astype(np.int64))
+    if not n:
+        return piece
+    columns = piece.columns
+    times = kept[TIME_UTC]
+    if times.dtype != TIME_DTYPE:
+        times = times.astype(TIME_DTYPE)
+    columns[TIME_UTC] = times.array.asi8.copy()
+    for name in _FLOATS:
+        columns[name] = kept[name].to_numpy(dtype="float64", copy=True)
+    columns[ALT_REF] = _texts(kept[ALT_REF])
+    for name, dtype in EXTRA_COLUMNS.items():
+        values: Any = n
+        if name in kept:
+            values = kept[name].astype(dtype)
+            numpy = isinstance(values.dtype, np.dtype)  # copied: not a view of ``kept``
+            values = values.to_numpy(copy=True) if numpy else values.array
+        columns[name] = values
+    if DRONE_ID not in kept and meta.get("serial"):
+        columns[DRONE_ID] = pd.array([meta["serial"]] * n, dtype="string")
+    piece.identity = _identity(kept, numbers, len(names), meta)
+    return piece
+
+
+def _identity(
+    kept: pd.DataFrame, numbers: np.ndarray, n_flights: int, meta: Mapping[str, str]
+) -> dict[str, list[str | None]]:
+    """Return the aircraft, model and operator of each of a file's flights."""
+
+    def first(column: str, fallback: str | None) -> list[str | None]:
+        found: list[str | None] = [fallback or None] * n_flights
+        if column in kept:
+            values = kept[column].astype("string").str.strip().replace("", pd.NA)
+            firsts = values.groupby(numbers).first()  # the first known per flight
+            for at, value in firsts.dropna().items():
+                found[int(at)] = str(value)
+        return found
+
+    return {
+        AIRCRAFT_ID: first(DRONE_ID, meta.get("serial")),
+        AIRCRAFT_MODEL: [meta.get("aircraft") or None] * n_flights,
+        OPERATOR_ID: first(OPERATOR_ID, meta.get("operator")),
+    }
+
+
 class FixTable:
     """The fixes of many files, gathered column by column (see the module notes)."""
 
     def __init__(self) -> None:
         self._n = 0
         self._pieces: dict[str, list[Any]] = {name: [] for name in self._columns()}
+        self._points: list[np.ndarray] = []  # each file's points, made as it is taken
+        self._ids: list[pa.Array] = []  # each file's flight id per fix, made as it is taken
         self._flight: list[np.ndarray] = []  # flight code of each fix, per file
         self._names: list[str] = []  # flight id of each flight code
         self._sources: list[str] = []  # source of each flight code
@@ -92,7 +163,7 @@ class FixTable:
 
     @staticmethod
     def _columns() -> list[str]:
-        return [TIME_UTC, ALT_AGL_M, ALT_REF, ALT_MSL_M, LON, LAT, *EXTRA_COLUMNS]
+        return [TIME_UTC, ALT_AGL_M, ALT_REF, ALT_MSL_M, *EXTRA_COLUMNS]
 
     def add(self, kept: pd.DataFrame, label: str, path: Path, meta: Mapping[str, str]) -> list[str]:
         """Take one file's cleaned fixes; return its flight ids, in order of first fix.
@@ -103,51 +174,24 @@ class FixTable:
         ``meta["aircraft"]`` and its ``operator_id`` its first ``operator_id`` (a column
         of ``kept``) or ``meta["operator"]``.
         """
-        n = len(kept)
-        numbers, first = pd.factorize(kept[FLIGHT_NO].astype("int64").to_numpy())
-        names = [f"{label}#{number}" for number in first.tolist()]
-        if not n:
-            return names
-        self._flight.append(numbers.astype(np.int64) + len(self._names))
-        self._names += names
-        self._sources += [str(path)] * len(names)
-        times = kept[TIME_UTC]
-        if times.dtype != TIME_DTYPE:
-            times = times.astype(TIME_DTYPE)
-        self._pieces[TIME_UTC].append(times.array.asi8.copy())
-        for name in _FLOATS:
-            self._pieces[name].append(kept[name].to_numpy(dtype="float64", copy=True))
-        self._pieces[ALT_REF].append(_texts(kept[ALT_REF]))
-        for name, dtype in EXTRA_COLUMNS.items():
-            piece: Any = n
-            if name in kept:
-                values = kept[name].astype(dtype)
-                numpy = isinstance(values.dtype, np.dtype)  # copied: not a view of ``kept``
-                piece = values.to_numpy(copy=True) if numpy else values.array
-            self._pieces[name].append(piece)
-        if DRONE_ID not in kept and meta.get("serial"):
-            self._pieces[DRONE_ID][-1] = pd.array([meta["serial"]] * n, dtype="string")
-        self._add_identity(kept, numbers, len(names), meta)
-        self._n += n
-        return names
+        return self.add_piece(file_piece(kept, label, path, meta))
 
-    def _add_identity(
-        self, kept: pd.DataFrame, numbers: np.ndarray, n_flights: int, meta: Mapping[str, str]
-    ) -> None:
-        """Record the aircraft, model and operator of each of a file's flights."""
-
-        def first(column: str, fallback: str | None) -> list[str | None]:
-            found: list[str | None] = [fallback or None] * n_flights
-            if column in kept:
-                values = kept[column].astype("string").str.strip().replace("", pd.NA)
-                firsts = values.groupby(numbers).first()  # the first known per flight
-                for at, value in firsts.dropna().items():
-                    found[int(at)] = str(value)
-            return found
-
-        self._identity[AIRCRAFT_ID] += first(DRONE_ID, meta.get("serial"))
-        self._identity[AIRCRAFT_MODEL] += [meta.get("aircraft") or None] * n_flights
-        self._identity[OPERATOR_ID] += first(OPERATOR_ID, meta.get("operator"))
+    def add_piece(self, piece: FilePiece) -> list[str]:
+        """Take one file's fixes made ready by :func:`file_piece`; return its flight ids."""
+        if not piece.n:
+            return piece.names
+        self._flight.append(piece.flight + len(self._names))
+        self._names += piece.names
+        self._sources += [piece.source] * len(piece.names)
+        columns = dict(piece.columns)
+        self._points.append(shapely.points(columns.pop(LON), columns.pop(LAT)))
+        self._ids.append(pa.array(piece.names, type=pa.large_string()).take(piece.flight))
+        for name, values in columns.items():
+            self._pieces[name].append(values)
+        for name, values in piece.identity.items():
+            self._identity[name] += values
+        self._n += piece.n
+        return piece.names
 
     def _order(self, flight: np.ndarray, t_ns: np.ndarray) -> np.ndarray | None:
         """Return the rows ordered by flight id then time (stable), None where they are so."""
@@ -198,13 +242,16 @@ class FixTable:
                 values = pd.Series(values.view("datetime64[ns]"), copy=False)
                 values = values.dt.tz_localize("UTC").astype(TIME_DTYPE).array
             columns[name] = values
-        columns[FLIGHT_ID] = self._text_column(self._names, flight)
+        ids = pd.array(pa.chunked_array(self._ids, type=pa.large_string()), dtype="str")
+        self._ids = []
+        columns[FLIGHT_ID] = ids if order is None else ids.take(order)
         columns[SOURCE] = self._category_column(self._sources, flight)
         for name in IDENTITY_COLUMNS:
             columns[name] = self._text_column(self._identity[name], flight)
-        lon, lat = columns.pop(LON), columns.pop(LAT)
-        columns["geometry"] = gpd.points_from_xy(lon, lat, crs=CRS_LONLAT)
-        del lon, lat
+        points = np.concatenate(self._points) if self._points else np.zeros(0, dtype=object)
+        self._points = []
+        columns["geometry"] = from_shapely(points if order is None else points[order], CRS_LONLAT)
+        del points
         names = FIX_COLUMNS + list(EXTRA_COLUMNS) + IDENTITY_COLUMNS
         table = pd.DataFrame({c: columns.pop(c) for c in names}, index=pd.RangeIndex(n), copy=False)
         return gpd.GeoDataFrame(table, geometry="geometry", crs=CRS_LONLAT, copy=False)

@@ -29,7 +29,7 @@ from geoexpose._files import file_labels
 from geoexpose._fork import fork_map
 from geoexpose._progress import progress_bar
 from geoexpose.errors import UsageError
-from geoexpose.tracks._fix_table import FixTable
+from geoexpose.tracks._fix_table import FilePiece, FixTable, file_piece
 from geoexpose.tracks._reading import check_options, clean_read, read_file, warn
 from geoexpose.tracks.duplicates import drop_duplicate_flights
 from geoexpose.tracks.files import track_files
@@ -184,18 +184,24 @@ def read_tracks(
     files = track_files(paths)
     _warn_large(files)
 
-    def read_one(path: Path) -> tuple[dict[str, Any], Any, dict[str, str]]:
+    labels = file_labels(files)
+
+    def read_one(k: int) -> tuple[dict[str, Any], FilePiece | None]:
+        # read, cleaned and made ready for the table where it is worked (in a child)
+        path = files[k]
         entry, raw = read_file(path, options, strict=strict)
         kept = clean_read(path, entry, raw, split_gap_s=split_gap_s, max_speed_m_s=max_speed_m_s)
-        return entry, kept, (raw.meta if raw is not None else {})
+        if kept is None or raw is None:
+            return entry, None
+        return entry, file_piece(kept, labels[k], path, raw.meta)
 
-    done = fork_map(read_one, files, workers=workers)
+    done = fork_map(read_one, range(len(files)), workers=workers)
     found = progress_bar(done, progress=progress, total=len(files), desc="tracks", unit="file")
-    for path, label, (entry, kept, meta) in zip(files, file_labels(files), found, strict=True):
+    for path, (entry, piece) in zip(files, found, strict=True):
         entries.append(entry)
-        if kept is not None:
-            entry["flights"] = table.add(kept, label, path, meta)
-        del kept  # this file's frames go before the next file is taken
+        if piece is not None:
+            entry["flights"] = table.add_piece(piece)
+        del piece  # this file's arrays go before the next file is taken
         if entry["status"] == "read":
             logger.info(
                 "%s: %d of %d rows kept, %d flights",
