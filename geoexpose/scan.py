@@ -19,7 +19,8 @@ Examples
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ from geoexpose.sites import read_sites
 from geoexpose.tracks import (
     FROM_LOG,
     MAX_GAP_S,
-    read_tracks,
+    TrackReading,
     read_trigger_poses,
 )
 
@@ -285,22 +286,55 @@ def read_inputs(
     InputError
         When no fix and no capture could be read: one line saying what was found.
     """
+    reading = _reading_inputs(
+        inputs, strict=strict, split_gap_s=split_gap_s, time_zone=time_zone, every_s=every_s,
+        dem=dem, progress=progress, layers=layers, workers=workers,
+    )  # fmt: skip
+    with reading as finish:
+        return finish()
+
+
+@contextmanager
+def _reading_inputs(
+    inputs: _Paths,
+    *,
+    strict: bool,
+    split_gap_s: float,
+    time_zone: str | None,
+    every_s: float,
+    dem: str | os.PathLike[str] | None,
+    progress: bool,
+    layers: Mapping[str, Iterable[Any]] | None,
+    workers: int,
+) -> Iterator[Callable[[], ScanInputs]]:
+    """Start reading the inputs as :func:`read_inputs` does; the body calls what it gives.
+
+    The track readers (forked, with several workers) start at once, so the body may do
+    other work (read the site layers) before it takes the inputs; readers whose work
+    is not taken are stopped at the end.
+    """
     items = _listed(inputs)
     walked = walk_inputs(items, layers=layers)
-    fixes = read_tracks(
+    tracks = TrackReading(
         walked.tracks, strict=strict, split_gap_s=split_gap_s, time_zone=time_zone,
         progress=progress, workers=workers,
     )  # fmt: skip
-    captures = read_captures(
-        walked.captures, dem=dem, every_s=every_s, time_zone=time_zone, strict=strict,
-        progress=progress, workers=workers,
-    )  # fmt: skip
-    captures, from_triggers = _with_triggers(captures, walked.tracks, fixes, time_zone, dem)
-    files = reader_files(fixes) + reader_files(captures)
-    other = account_files(walked, files)
-    if not len(fixes) and not len(captures):
-        raise InputError(nothing_to_scan(items, files + other))
-    return ScanInputs(fixes, captures, files + other, from_triggers, other)
+
+    def finish() -> ScanInputs:
+        fixes = tracks.result()
+        captures = read_captures(
+            walked.captures, dem=dem, every_s=every_s, time_zone=time_zone, strict=strict,
+            progress=progress, workers=workers,
+        )  # fmt: skip
+        captures, from_triggers = _with_triggers(captures, walked.tracks, fixes, time_zone, dem)
+        files = reader_files(fixes) + reader_files(captures)
+        other = account_files(walked, files)
+        if not len(fixes) and not len(captures):
+            raise InputError(nothing_to_scan(items, files + other))
+        return ScanInputs(fixes, captures, files + other, from_triggers, other)
+
+    with tracks:
+        yield finish
 
 
 def _scan_streamed(
@@ -420,12 +454,14 @@ def scan(
     if scheduler is not None and engine != "dask":
         raise UsageError("a scheduler goes with the dask engine")
     layers: dict[str, list[Any]] = {}
+    given = isinstance(sites, gpd.GeoDataFrame | PreparedSites)
     if not isinstance(sites, gpd.GeoDataFrame | PreparedSites):
         layers[SITE_LAYER] = _listed(sites)
-        sites = read_site_layers(layers[SITE_LAYER], standoff=standoff, family=site_family)
     items = list(map(str, _listed(inputs)))
     read = {"strict": strict, "split_gap_s": split_gap_s, "time_zone": time_zone}
     if engine != "memory":
+        if not given:
+            sites = read_site_layers(layers[SITE_LAYER], standoff=standoff, family=site_family)
         return _scan_streamed(
             items, sites, engine=engine, scheduler=scheduler, batch_fixes=batch_fixes,
             max_gap_s=max_gap_s, read=read, every_s=every_s, dem=dem, progress=progress,
@@ -433,10 +469,14 @@ def scan(
         )  # fmt: skip
     if any(geoparquet.is_geoparquet(item) for item in items):
         raise UsageError("GeoParquet inputs are read with --engine local or --engine dask")
-    found = read_inputs(
+    reading = _reading_inputs(
         items, strict=strict, split_gap_s=split_gap_s, time_zone=time_zone, every_s=every_s,
         dem=dem, progress=progress, layers=layers, workers=workers,
     )  # fmt: skip
+    with reading as finish:  # the track files are read (forked) while the sites are
+        if not given:
+            sites = read_site_layers(layers[SITE_LAYER], standoff=standoff, family=site_family)
+        found = finish()
     result = expose(
         sites, found.fixes, captures=found.captures, max_gap_s=max_gap_s, max_gsd_cm=max_gsd_cm
     )

@@ -35,14 +35,16 @@ from geoexpose.maps._site_choice import (
 )
 from geoexpose.maps._site_data import SiteMapData
 from geoexpose.maps._site_maps import explore_site, site_map
-from geoexpose.maps._thumbnails import Thumbnails
+from geoexpose.maps._thumbnails import Thumbnails, any_images
 from geoexpose.maps._tracks import flight_pieces
 from geoexpose.maps.explore import explore, overview_map
 from geoexpose.schema import (
+    CAPTURE_KIND,
     FLIGHT_ID,
     GPKG_FILE,
     GPKG_LAYERS,
     MAP_FILE,
+    PATH,
     SITE_ID,
     SITE_MAPS_FOLDER,
     SUMMARY_FILE,
@@ -222,28 +224,46 @@ def _write_maps(
     draw = _SiteMaps(
         result, folder / SITE_MAPS_FOLDER, names, basemap, thumbs, _OVERVIEW_LINK, data
     )
-    m = overview_map(
-        result,
-        sites=None,
-        flights=None,
-        fixes=None,
-        captures=None,
-        capture_sites=None,
-        basemap=basemap,
-        colors=None,
-        thumbnails=thumbs,
-        site_pages=links,
-        layers=layers,
-        legend_sections=legend_section(result.sites, len(chosen)),
-        pieces=pieces,
-    )
-    overview = write_page(m, folder / MAP_FILE)
-    del m
-    # The site maps are drawn in forked children where there are several workers,
-    # each taking every n-th share; they inherit the overview's thumbnails.
     shares = [chosen[k : k + _SHARE] for k in range(0, len(chosen), _SHARE)]
-    site_pages = [path for share in fork_map(draw.each, shares, workers=workers) for path in share]
+
+    def draw_overview() -> Path:
+        m = overview_map(
+            result,
+            sites=None,
+            flights=None,
+            fixes=None,
+            captures=None,
+            capture_sites=None,
+            basemap=basemap,
+            colors=None,
+            thumbnails=thumbs,
+            site_pages=links,
+            layers=layers,
+            legend_sections=legend_section(result.sites, len(chosen)),
+            pieces=pieces,
+        )
+        return write_page(m, folder / MAP_FILE)
+
+    # The site maps are drawn in forked children where there are several workers,
+    # each taking every n-th share. With photos, the overview is drawn first and the
+    # children inherit its thumbnails; without, they draw while it is drawn.
+    if _has_photos(result):
+        overview = draw_overview()
+        done = fork_map(draw.each, shares, workers=workers)
+    else:
+        done = fork_map(draw.each, shares, workers=workers)
+        overview = draw_overview()
+    with done:
+        site_pages = [path for share in done for path in share]
     return [overview, *site_pages]
+
+
+def _has_photos(result: Any) -> bool:
+    """Whether any capture of the result is a photo file (the maps show its thumbnail)."""
+    captures = getattr(result, "captures", None)
+    if captures is None or CAPTURE_KIND not in captures or PATH not in captures:
+        return False
+    return any_images(captures[PATH].tolist(), captures[CAPTURE_KIND].tolist())
 
 
 def load_output(folder: str | os.PathLike[str]) -> Any:

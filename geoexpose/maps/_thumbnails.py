@@ -17,7 +17,9 @@ import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["THUMB_BUDGET_BYTES", "THUMB_SIDE_PX", "Thumbnails"]
+from geoexpose.imagery import IMAGE_SUFFIXES
+
+__all__ = ["THUMB_BUDGET_BYTES", "THUMB_SIDE_PX", "Thumbnails", "any_images"]
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +47,22 @@ def _thumbnail(path: str, side: int) -> str | None:
         logger.debug("no thumbnail of %s: %s", path, exc)
         return None
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def any_images(paths: Sequence[object], kinds: Sequence[object]) -> bool:
+    """Whether any capture is a photo whose file is an image (a thumbnail may be made).
+
+    Photos from a log's photo triggers name the log, which has no picture.
+
+    >>> any_images(["a/log.csv", "b/DJI_0001.JPG"], ["photo", "video_frame"])
+    False
+    >>> any_images(["b/DJI_0001.JPG"], ["photo"])
+    True
+    """
+    return any(
+        k in _READABLE_KINDS and isinstance(p, str) and p.lower().endswith(IMAGE_SUFFIXES)
+        for p, k in zip(paths, kinds, strict=True)
+    )
 
 
 class Thumbnails:

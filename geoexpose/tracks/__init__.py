@@ -39,7 +39,7 @@ from geoexpose.tracks.formats import (
 )
 from geoexpose.tracks.normalize import RawTrack
 from geoexpose.tracks.pieces import PIECE_FIXES, TrackPiece, read_track_pieces
-from geoexpose.tracks.read import read_tracks
+from geoexpose.tracks.read import TrackReading, read_tracks
 from geoexpose.tracks.routes import ROUTE_COLUMNS, read_routes
 from geoexpose.tracks.triggers import FROM_LOG, read_trigger_poses
 
@@ -57,6 +57,7 @@ __all__ = [
     "ReadOptions",
     "TrackFormat",
     "TrackPiece",
+    "TrackReading",
     "check_time_zone",
     "drop_duplicate_flights",
     "find_duplicate_flights",

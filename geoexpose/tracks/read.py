@@ -36,7 +36,7 @@ from geoexpose.tracks.files import track_files
 from geoexpose.tracks.formats import ReadOptions
 from geoexpose.tracks.normalize import MAX_SPEED_M_S
 
-__all__ = ["LARGE_TRACK_BYTES", "read_tracks"]
+__all__ = ["LARGE_TRACK_BYTES", "TrackReading", "read_tracks"]
 
 logger = logging.getLogger(__name__)
 
@@ -176,43 +176,103 @@ def read_tracks(
     ``duplicate`` in their file entries, and listed in
     ``attrs["geoexpose"]["duplicates"]``.
     """
-    check_options(format, columns, time_zone, alt_ref, split_gap_s)
-    if duplicates not in ("drop", "keep"):
-        raise UsageError(f"duplicates={duplicates!r}: expected 'drop' or 'keep'")
-    entries, table = [], FixTable()
-    options = ReadOptions(format, columns, time_zone, alt_ref)
-    files = track_files(paths)
-    _warn_large(files)
+    reading = TrackReading(
+        paths, format=format, columns=columns, time_zone=time_zone, alt_ref=alt_ref,
+        split_gap_s=split_gap_s, max_speed_m_s=max_speed_m_s, strict=strict,
+        progress=progress, duplicates=duplicates, workers=workers,
+    )  # fmt: skip
+    with reading:
+        return reading.result()
 
-    labels = file_labels(files)
 
-    def read_one(k: int) -> tuple[dict[str, Any], FilePiece | None]:
-        # read, cleaned and made ready for the table where it is worked (in a child)
-        path = files[k]
-        entry, raw = read_file(path, options, strict=strict)
-        kept = clean_read(path, entry, raw, split_gap_s=split_gap_s, max_speed_m_s=max_speed_m_s)
+class TrackReading:
+    """Track files being read, as :func:`read_tracks` reads them, taken by :meth:`result`.
+
+    The reading starts at once: with several ``workers`` forked readers work while the
+    caller does something else (a scan reads its site layers meanwhile). Use it in a
+    ``with`` block, which stops readers whose results were not taken. The parameters
+    are those of :func:`read_tracks`.
+
+    Examples
+    --------
+    >>> from geoexpose.demo import make_demo_inputs
+    >>> import tempfile
+    >>> demo = make_demo_inputs(tempfile.mkdtemp())
+    >>> with TrackReading(demo.tracks, workers=2) as reading:
+    ...     fixes = reading.result()  # the caller may do other work before this
+    >>> fixes["flight_id"].nunique()
+    3
+    """
+
+    def __init__(
+        self,
+        paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+        *,
+        format: str = "auto",
+        columns: Mapping[str, str] | None = None,
+        time_zone: str | None = None,
+        alt_ref: str | None = None,
+        split_gap_s: float = 60.0,
+        max_speed_m_s: float = MAX_SPEED_M_S,
+        strict: bool = False,
+        progress: bool = False,
+        duplicates: str = "drop",
+        workers: int = 1,
+    ) -> None:
+        check_options(format, columns, time_zone, alt_ref, split_gap_s)
+        if duplicates not in ("drop", "keep"):
+            raise UsageError(f"duplicates={duplicates!r}: expected 'drop' or 'keep'")
+        self._options = ReadOptions(format, columns, time_zone, alt_ref)
+        self._split_gap_s, self._max_speed_m_s = split_gap_s, max_speed_m_s
+        self._strict, self._progress, self._duplicates = strict, progress, duplicates
+        self._files = track_files(paths)
+        self._labels = file_labels(self._files)
+        _warn_large(self._files)
+        self._done = fork_map(self._read_one, range(len(self._files)), workers=workers)
+
+    def _read_one(self, k: int) -> tuple[dict[str, Any], FilePiece | None]:
+        """Read and clean file ``k``, made ready for the fix table (in a child, if forked)."""
+        path = self._files[k]
+        entry, raw = read_file(path, self._options, strict=self._strict)
+        kept = clean_read(
+            path, entry, raw, split_gap_s=self._split_gap_s, max_speed_m_s=self._max_speed_m_s
+        )
         if kept is None or raw is None:
             return entry, None
-        return entry, file_piece(kept, labels[k], path, raw.meta)
+        return entry, file_piece(kept, self._labels[k], path, raw.meta)
 
-    done = fork_map(read_one, range(len(files)), workers=workers)
-    found = progress_bar(done, progress=progress, total=len(files), desc="tracks", unit="file")
-    for path, (entry, piece) in zip(files, found, strict=True):
-        entries.append(entry)
-        if piece is not None:
-            entry["flights"] = table.add_piece(piece)
-        del piece  # this file's arrays go before the next file is taken
-        if entry["status"] == "read":
-            logger.info(
-                "%s: %d of %d rows kept, %d flights",
-                path,
-                entry["rows_kept"],
-                entry["rows_read"],
-                len(entry["flights"]),
-            )
-    fixes = table.frame()
-    del table
-    fixes.attrs["geoexpose"] = {"files": entries}
-    if duplicates == "keep":
-        return fixes
-    return drop_duplicate_flights(fixes)  # the same flight in two files counts once
+    def result(self) -> gpd.GeoDataFrame:
+        """Take the files' fixes as they come: the table :func:`read_tracks` returns."""
+        files, entries, table = self._files, [], FixTable()
+        found = progress_bar(
+            self._done, progress=self._progress, total=len(files), desc="tracks", unit="file"
+        )
+        for path, (entry, piece) in zip(files, found, strict=True):
+            entries.append(entry)
+            if piece is not None:
+                entry["flights"] = table.add_piece(piece)
+            del piece  # this file's arrays go before the next file is taken
+            if entry["status"] == "read":
+                logger.info(
+                    "%s: %d of %d rows kept, %d flights",
+                    path,
+                    entry["rows_kept"],
+                    entry["rows_read"],
+                    len(entry["flights"]),
+                )
+        fixes = table.frame()
+        del table
+        fixes.attrs["geoexpose"] = {"files": entries}
+        if self._duplicates == "keep":
+            return fixes
+        return drop_duplicate_flights(fixes)  # the same flight in two files counts once
+
+    def close(self) -> None:
+        """Stop the readers still at work (their results are not taken)."""
+        self._done.close()
+
+    def __enter__(self) -> TrackReading:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
