@@ -60,7 +60,9 @@ def default_workers() -> int:
     return max(1, min(cpus, _MAX_WORKERS))
 
 
-def fork_map(func: Callable[[T], R], items: Sequence[T], *, workers: int) -> ForkedMap[R]:
+def fork_map(
+    func: Callable[[T], R], items: Sequence[T], *, workers: int, keep_freed: bool = False
+) -> ForkedMap[R]:
     """Work ``func(item)`` for each item in up to ``workers`` children; results in order.
 
     The children are forked at once, so the caller may do other work before it takes
@@ -70,7 +72,9 @@ def fork_map(func: Callable[[T], R], items: Sequence[T], *, workers: int) -> For
     here, one after another, as they are taken. ``func`` and the items are not pickled
     (the children inherit them); the results are, so they must be picklable. ``func``
     must not change what the parent goes on using (its changes stay in the child)
-    and should draw no progress bar (the parent draws them).
+    and should draw no progress bar (the parent draws them). ``keep_freed``: the
+    children keep the memory they free for reuse (see :func:`_keep_freed_memory`),
+    for items that each allocate and free buffers of some megabytes (files read).
 
     Examples
     --------
@@ -80,7 +84,7 @@ def fork_map(func: Callable[[T], R], items: Sequence[T], *, workers: int) -> For
     n = min(int(workers), len(items))
     if n >= 2 and can_fork():
         try:
-            return ForkedMap(None, _Children(func, items, n))
+            return ForkedMap(None, _Children(func, items, n, keep_freed))
         except OSError as exc:  # no more processes allowed: worked here
             logger.warning("cannot fork workers (%s); working in this process", exc)
     return ForkedMap(map(func, items), None)
@@ -129,8 +133,10 @@ class ForkedMap(Iterator[R]):
 class _Children:
     """The forked children of one :func:`fork_map`, and their pipes."""
 
-    def __init__(self, func: Callable[[Any], Any], items: Sequence[Any], n: int) -> None:
-        self.func, self.items, self.n = func, items, n
+    def __init__(
+        self, func: Callable[[Any], Any], items: Sequence[Any], n: int, keep_freed: bool
+    ) -> None:
+        self.func, self.items, self.n, self.keep_freed = func, items, n, keep_freed
         self.pids: list[int | None] = []
         self.pipes: list[Any] = []
         for stream in (sys.stdout, sys.stderr):  # nothing buffered is written twice
@@ -156,6 +162,8 @@ class _Children:
             os.close(read_end)
             for pipe in self.pipes:
                 pipe.close()
+            if self.keep_freed:
+                _keep_freed_memory()
             _work(self.func, self.items, w, self.n, write_end)
         os.close(write_end)
         self.pids.append(pid)
@@ -198,11 +206,12 @@ class _Children:
 def _keep_freed_memory() -> None:
     """Let glibc's malloc keep freed blocks below 64 MB for reuse, in this (child) process.
 
-    A child reads and frees buffers of some megabytes per item; by default glibc gives
-    blocks over its threshold back at once, and the next item faults in new, zeroed
-    pages: half a million page faults and over a second of kernel time for 200 logs
-    of 4 MB. A child lives for its share and gives all back when it ends, so keeping
-    freed memory costs nothing after it (a parent never changes its allocator).
+    A reader of files allocates and frees buffers of some megabytes per file; by
+    default glibc gives blocks over its threshold back at once, and the next file
+    faults in new, zeroed pages: half a million page faults and over a second of
+    kernel time for 200 logs of 4 MB. A child gives all back when it ends, but holds
+    more while it lives, so only :func:`fork_map` calls with ``keep_freed`` ask for it
+    (a site map's child would hold 250 MB more); a parent never changes its allocator.
     """
     with contextlib.suppress(OSError, AttributeError):  # not glibc: as it is
         mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
@@ -214,7 +223,6 @@ def _keep_freed_memory() -> None:
 def _work(func: Callable[[Any], Any], items: Sequence[Any], w: int, n: int, fd: int) -> None:
     """Work items ``w``, ``w + n``, ... in the child, send each result, then end the child."""
     status = 0
-    _keep_freed_memory()
     try:
         with os.fdopen(fd, "wb") as pipe:
             for i in range(w, len(items), n):

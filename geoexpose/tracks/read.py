@@ -228,7 +228,9 @@ class TrackReading:
         self._files = track_files(paths)
         self._labels = file_labels(self._files)
         _warn_large(self._files)
-        self._done = fork_map(self._read_one, range(len(self._files)), workers=workers)
+        self._done = fork_map(
+            self._read_one, range(len(self._files)), workers=workers, keep_freed=True
+        )
 
     def _read_one(self, k: int) -> tuple[dict[str, Any], FilePiece | None]:
         """Read and clean file ``k``, made ready for the fix table (in a child, if forked)."""
