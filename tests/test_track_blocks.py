@@ -281,6 +281,31 @@ def test_a_dji_flight_record_over_the_bound_is_refused_unread(tmp_path: Path, mo
     assert len(fixes) == 0 and read == []  # not read at all
 
 
+def test_a_video_subtitle_file_over_the_bound_is_refused_unread(
+    tmp_path: Path, monkeypatch
+) -> None:
+    # a real DJI SRT's first block, repeated past the (lowered) bound
+    block = (
+        '1\n00:00:00,000 --> 00:00:00,033\n<font size="28">FrameCnt: 1, DiffTime: 33ms\n'
+        "2024-05-01 08:00:00.000\n[latitude: 55.000000] [longitude: 12.000000] "
+        "[rel_alt: 50.000 abs_alt: 80.000] </font>\n\n"
+    )
+    path = tmp_path / "DJI_0001.SRT"
+    path.write_text(block * 40)
+    size = path.stat().st_size
+    monkeypatch.setattr(_limits, "MAX_RECORD_BYTES", 2048)
+    with pytest.warns(gx.InputWarning) as caught:
+        fixes = gx.read_tracks(path)
+    said = [str(w.message) for w in caught]
+    assert said == [
+        f"{path}: {size} bytes, more than the 2 KiB a video subtitle (SRT) file may have; "
+        "refused, not read"
+    ]
+    assert len(fixes) == 0
+    monkeypatch.setattr(_limits, "MAX_RECORD_BYTES", size)  # at the bound: read
+    assert len(gx.read_tracks(path, time_zone="UTC")) >= 1
+
+
 def test_a_large_gpx_shows_a_bar_of_its_bytes(hostile_gpx, monkeypatch) -> None:
     path, _ = hostile_gpx
     made: list[dict] = []

@@ -49,7 +49,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geoexpose._limits import LimitError, check_line_bytes
+from geoexpose._limits import LimitError, check_file_bytes, check_line_bytes
 from geoexpose.errors import InputError, UsageError
 from geoexpose.schema import (
     ALT_AGL_M,
@@ -245,13 +245,13 @@ def _times(found: pd.DataFrame, time_zone: str | None) -> tuple[pd.Series, str, 
 def _parse(path: Path, time_zone: str | None) -> tuple[pd.DataFrame, str, list[str], list[str]]:
     """Every value of every block, with notes and warnings on how it was read."""
     try:
+        check_file_bytes(path, what="video subtitle (SRT) file")  # 1 GiB: hours of video
         data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read ({exc.strerror})") from exc
-    try:
         check_line_bytes(data)  # a subtitle line is short: a giant one is no SRT
     except LimitError as exc:
         raise InputError(str(exc)) from exc
+    except OSError as exc:
+        raise InputError(f"cannot read ({exc.strerror})") from exc
     text, notes = _decode(data)
     blocks, more = _blocks(text)
     notes += more
