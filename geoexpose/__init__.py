@@ -40,9 +40,10 @@ from geoexpose.imagery import (
 from geoexpose.inspect import inspect_file
 from geoexpose.maps import explore, write_map
 from geoexpose.outputs import OUTPUT_FILES, check_outputs, write_outputs
+from geoexpose.reading import ScanInputs, read_inputs, read_site_layers
 from geoexpose.report import write_report
 from geoexpose.scale import StreamResult, TrackFiles, expose_stream, geoparquet
-from geoexpose.scan import ScanInputs, ScanResult, read_inputs, read_site_layers, scan
+from geoexpose.scan import ScanResult, scan
 from geoexpose.sites import (
     default_standoff,
     extract_sites,

@@ -26,7 +26,7 @@ FLOORS = {
     "imagery": 2,
     "exposure": 3, "maps": 3,
     "outputs": 4, "inspect": 4, "inventory": 4,
-    "scale": 5, "audit": 5,
+    "scale": 5, "audit": 5, "reading": 5,
     "scan": 6, "store": 6, "report": 6,
     "cli": 7,
 }  # fmt: skip

@@ -32,7 +32,7 @@ from geoexpose.cli.options import (
 from geoexpose.errors import one_line
 from geoexpose.inventory import files_record
 from geoexpose.outputs import check_outputs
-from geoexpose.scan import SITE_LAYER, read_inputs, read_site_layers
+from geoexpose.reading import SITE_LAYER, read_inputs, read_site_layers
 from geoexpose.schema import (
     DURATION_S,
     FINDING_ID,
