@@ -32,7 +32,7 @@ from geoexpose.cli.options import (
 from geoexpose.errors import one_line
 from geoexpose.inventory import files_record
 from geoexpose.outputs import check_outputs
-from geoexpose.reading import SITE_LAYER, read_inputs, read_site_layers
+from geoexpose.reading import SITE_LAYER, read_site_layers, reading_inputs
 from geoexpose.schema import (
     DURATION_S,
     FINDING_ID,
@@ -102,16 +102,18 @@ def audit_command(
     def work() -> None:
         rules = read_policy(policy)  # a bad policy stops before any reading
         check_outputs(out, overwrite=overwrite)
-        sites = read_site_layers(sites_layers, family=site_family, standoff=rules.standoff_m)
-        found = read_inputs(
-            inputs, strict=strict, split_gap_s=split_gap_s, time_zone=time_zone,
-            progress=verbosity() >= 0, workers=workers,
+        reading = reading_inputs(
+            inputs, strict=strict, split_gap_s=split_gap_s, time_zone=time_zone, every_s=1.0,
+            dem=None, progress=verbosity() >= 0, workers=workers,
             layers={
                 SITE_LAYER: sites_layers,
                 "the authorized work areas": authorized,
                 "the audit policy": [policy] if policy else [],
             },
         )  # fmt: skip
+        with reading as finish:  # the track files are read (forked) while the sites are
+            sites = read_site_layers(sites_layers, family=site_family, standoff=rules.standoff_m)
+            found = finish()
         say_skipped(found.other_files)
         if found.from_triggers:
             click.echo(f"{found.from_triggers} photos from the logs' photo triggers", err=True)
