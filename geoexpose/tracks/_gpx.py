@@ -14,9 +14,10 @@ apps write height above takeoff). Where the ``<gpx creator>`` is a drone app
 still on the ground also gets its height above take-off, ``<ele>`` minus its
 first fix's (:mod:`geoexpose.tracks._takeoff`). GPX times are UTC by the GPX schema; times
 without a zone are read in ``time_zone`` only where one is given. Non-standard
-children such as AirData's ``<speed>`` are not read. Where :data:`GPX_BLOCKS` holds a
-:class:`GpxBlocks` (the reader of one huge file sets it), the track points go to it in
-blocks of rows as they are parsed, and the frame returned has no rows.
+children such as AirData's ``<speed>`` are not read. Given ``blocks`` (a
+:class:`GpxBlocks`: the reader of one huge file, through its
+:class:`~geoexpose.tracks.formats.ReadOptions`), the track points go to it in blocks of
+rows as they are parsed, and the frame returned has no rows.
 
 GeoJSON and other vector layers (GeoPackage, FlatGeobuf, Shapefile; first layer):
 
@@ -35,7 +36,6 @@ import json
 import logging
 import re
 from collections.abc import Callable, Mapping
-from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,7 +63,7 @@ from geoexpose.tracks._table_frame import build_frame
 from geoexpose.tracks._values import TIME_BASIS_UTC, parse_times
 from geoexpose.tracks.normalize import ROUTE_PLANNED, ROUTE_UNTIMED, SEGMENT, RawTrack
 
-__all__ = ["GPX_BLOCKS", "GpxBlocks", "read_gpx", "read_vector", "sniff_geojson", "sniff_vector"]
+__all__ = ["GpxBlocks", "read_gpx", "read_vector", "sniff_geojson", "sniff_vector"]
 
 logger = logging.getLogger(__name__)
 
@@ -91,10 +91,6 @@ class GpxBlocks:
     add: Callable[[pd.DataFrame], object]
     frames: Callable[[], list[pd.DataFrame]]
     progress: bool = False
-
-
-#: The :class:`GpxBlocks` of the file being read, if any.
-GPX_BLOCKS: ContextVar[GpxBlocks | None] = ContextVar("GPX_BLOCKS", default=None)
 
 
 def sniff_geojson(head: bytes, path: Path) -> bool:
@@ -142,15 +138,20 @@ def _altitudes(frame: pd.DataFrame, z: np.ndarray, alt_ref: str | None) -> None:
         frame[ALT_MSL_M] = np.nan
 
 
-def read_gpx(path: Path, *, time_zone: str | None = None, alt_ref: str | None = None) -> RawTrack:
-    """Read the track points of a GPX file (see module notes).
+def read_gpx(
+    path: Path,
+    *,
+    time_zone: str | None = None,
+    alt_ref: str | None = None,
+    blocks: GpxBlocks | None = None,
+) -> RawTrack:
+    """Read the track points of a GPX file (see module notes; ``blocks``: where they go).
 
     Raises
     ------
     InputError
         Not GPX, malformed XML, or neither track nor route points.
     """
-    blocks = GPX_BLOCKS.get()
     heights = False  # an <ele> given, of the points given out in blocks
     if blocks is None:
         points, route_points = read_gpx_points(path, time_zone=time_zone)

@@ -36,7 +36,7 @@ from geoexpose.tracks._ardupilot import (
 )
 from geoexpose.tracks._csv import read_csv_track
 from geoexpose.tracks._dji_txt import read_dji_txt, sniff_dji_txt
-from geoexpose.tracks._gpx import read_gpx, read_vector, sniff_geojson, sniff_vector
+from geoexpose.tracks._gpx import GpxBlocks, read_gpx, read_vector, sniff_geojson, sniff_vector
 from geoexpose.tracks._kml import read_kml, sniff_kml
 from geoexpose.tracks._pcap import sniff_remote_id
 from geoexpose.tracks._remoteid import read_remote_id
@@ -73,12 +73,16 @@ class ReadOptions:
         apart only when sniffed).
     columns, time_zone, alt_ref
         As for :func:`geoexpose.tracks.read_tracks`.
+    blocks
+        Where a GPX reader gives its track points, in blocks as it parses them (the
+        reader of one huge file, :mod:`geoexpose.tracks.pieces`); None: in its frame.
     """
 
     format: str = "auto"
     columns: Mapping[str, str] | None = None
     time_zone: str | None = None
     alt_ref: str | None = None
+    blocks: GpxBlocks | None = None
 
 
 #: A format's reader: the file and the options, to what the file holds.
@@ -141,6 +145,12 @@ def _plain(reader: _TimedReader) -> TrackReader:
     return read
 
 
+def _read_gpx(path: Path, options: ReadOptions) -> RawTrack:
+    return read_gpx(
+        path, time_zone=options.time_zone, alt_ref=options.alt_ref, blocks=options.blocks
+    )
+
+
 def _read_csv(path: Path, options: ReadOptions) -> RawTrack:
     try:
         return read_csv_track(
@@ -195,7 +205,7 @@ def _sniff_rest(head: bytes, path: Path) -> bool:
 TRACK_FORMATS: tuple[TrackFormat, ...] = (
     TrackFormat("airdata_csv", (".csv",), None, _read_csv),
     TrackFormat("csv", (".csv",), _sniff_rest, _read_csv, rank=110),
-    TrackFormat("gpx", (".gpx",), _sniff_xml, _plain(read_gpx), rank=60),
+    TrackFormat("gpx", (".gpx",), _sniff_xml, _read_gpx, rank=60),
     TrackFormat("geojson", (".geojson", ".json"), sniff_geojson, _read_layer("geojson"), rank=70),
     TrackFormat("vector", (), sniff_vector, _read_layer("vector"), rank=80),
     TrackFormat("kml", (".kml", ".kmz"), sniff_kml, _plain(read_kml), rank=50),

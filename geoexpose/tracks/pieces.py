@@ -42,7 +42,7 @@ from geoexpose._progress import Bar
 from geoexpose.schema import FLIGHT_ID, LAT, LON, TIME_DTYPE, TIME_UTC
 from geoexpose.tracks._clean_blocks import BlockCleaner
 from geoexpose.tracks._fix_table import FixTable
-from geoexpose.tracks._gpx import GPX_BLOCKS, GpxBlocks
+from geoexpose.tracks._gpx import GpxBlocks
 from geoexpose.tracks._kept_blocks import KeptRows
 from geoexpose.tracks._reading import (
     check_options,
@@ -183,7 +183,6 @@ def read_track_pieces(
     """
     check_options(format, columns, time_zone, alt_ref, split_gap_s)
     piece_fixes = max(int(piece_fixes), 2)
-    options = ReadOptions(format, columns, time_zone, alt_ref)
     rules = {
         "piece_fixes": piece_fixes, "context_s": context_s, "progress": progress,
         "split_gap_s": split_gap_s, "max_speed_m_s": max_speed_m_s,
@@ -197,13 +196,11 @@ def read_track_pieces(
             max_gap_s=max_gap_s,
             gap_factor=gap_factor,
         )
-        token = GPX_BLOCKS.set(GpxBlocks(cleaner.add, cleaner.frames, progress))
-        try:
-            found = read_files([path], options, strict=strict, progress=False, what="tracks")
-            file, own_label, entry, raw = next(iter(found))
-            del found  # the reading loop lets go of the reader's frame it names
-        finally:
-            GPX_BLOCKS.reset(token)
+        blocks = GpxBlocks(cleaner.add, cleaner.frames, progress)  # a GPX's points
+        options = ReadOptions(format, columns, time_zone, alt_ref, blocks=blocks)
+        found = read_files([path], options, strict=strict, progress=False, what="tracks")
+        file, own_label, entry, raw = next(iter(found))
+        del found  # the reading loop lets go of the reader's frame it names
         label = label or own_label
         meta = dict(raw.meta) if raw is not None else {}
         if raw is not None and raw.route is None:
