@@ -261,7 +261,7 @@ def test_a_failed_write_leaves_nothing(tmp_path, fleet, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(outputs, "summary", broken)  # after the gpkg, CSVs and maps
+    monkeypatch.setattr(outputs.folder, "summary", broken)  # after the gpkg, CSVs and maps
     out = tmp_path / "new"
     with pytest.raises(RuntimeError):
         fleet.write(out)

@@ -15,7 +15,7 @@ import shapely
 from conftest import make_sites, make_track
 
 import geoexpose as gx
-from geoexpose import outputs
+from geoexpose.outputs import _gpkg as outputs  # the GeoPackage's writer
 
 pytestmark = pytest.mark.skipif(
     not (hasattr(os, "fork") and sys.platform.startswith("linux")), reason="forks on Linux only"
@@ -91,7 +91,7 @@ def test_a_threaded_caller_is_never_forked(tmp_path, result, monkeypatch):
 
 _CLI_PROBE = """
 import sys, threading
-from geoexpose import outputs
+from geoexpose.outputs import _gpkg as outputs
 from geoexpose.cli import main
 outputs.FORK_SITES = 0
 real = outputs.can_fork

@@ -13,7 +13,7 @@ import shapely
 from conftest import make_sites, make_track
 
 import geoexpose as gx
-from geoexpose import outputs
+from geoexpose.outputs import folder as outputs  # the folder's writer
 
 
 @pytest.fixture()

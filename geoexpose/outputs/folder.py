@@ -1,4 +1,4 @@
-"""The output folder: exposure.gpkg, site_exposure.csv, aircraft_exposure.csv, summary.json, maps.
+"""Write a scan's output folder: exposure.gpkg, the CSVs, summary.json and the maps.
 
 The folder is written as one transaction (:func:`output_transaction`): locked against
 a second writer, every file written into a hidden staging folder beside the outputs
@@ -11,8 +11,8 @@ given. CSV cells that a spreadsheet would run as a formula are neutralised
 (:func:`csv_table`). Site maps (``sites/<site_id>.html``) are written for the
 most exposed sites, ``SITE_MAPS_CAP`` (50) by default, and ``summary.json`` says
 which under ``site_maps`` (see :mod:`geoexpose.maps`). Every output costs
-O(fixes + sites). From ``FORK_SITES`` sites on (on Linux), a forked child process
-writes ``exposure.gpkg`` while the maps are drawn.
+O(fixes + sites). ``exposure.gpkg`` is written by :mod:`geoexpose.outputs._gpkg`
+(for a large scan, by a forked child while the maps are drawn).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import platform
 from collections import Counter
 from collections.abc import Collection, Iterator, Mapping
@@ -30,13 +29,12 @@ from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
-import pyogrio
 
 from geoexpose._atomic import atomic_path, check_targets, output_folder, write_text_atomic
-from geoexpose._fork import can_fork
 from geoexpose._version import __version__
 from geoexpose.errors import OutputExistsError
 from geoexpose.maps import SITE_MAPS_CAP, pick_site_maps, site_maps_record, write_maps
+from geoexpose.outputs._gpkg import written_aside
 from geoexpose.schema import (
     AIRCRAFT_CSV,
     AIRCRAFT_ID,
@@ -44,7 +42,6 @@ from geoexpose.schema import (
     FAMILY,
     FLIGHT_ID,
     GPKG_FILE,
-    GPKG_LAYERS,
     KIND,
     MAP_FILE,
     NAME,
@@ -67,21 +64,15 @@ __all__ = [
     "SITE_MAPS_CAP",
     "check_outputs",
     "csv_table",
-    "gpkg_table",
     "output_names",
     "output_transaction",
     "summary",
-    "write_layer",
     "write_outputs",
 ]
 
 #: What a text cell starts with when a spreadsheet would run it as a formula (OWASP's
 #: list): such cells are written with a ``'`` in front.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-#: Sites from which ``exposure.gpkg`` is written by a forked process while the maps are
-#: drawn (where the system can fork): about 2 s for 300,000 sites.
-FORK_SITES = 50_000
 
 logger = logging.getLogger(__name__)
 
@@ -351,7 +342,7 @@ def _write_files(
     workers: int,
 ) -> None:
     """Write the files of the output folder into ``folder`` (a staging folder)."""
-    with atomic_path(folder / GPKG_FILE) as tmp, _written_aside(result, tmp):
+    with atomic_path(folder / GPKG_FILE) as tmp, written_aside(result, tmp):
         columns = [SITE_ID, FAMILY, KIND, NAME, *EXPOSURE_COLUMNS, STANDOFF_M, OPERATOR]
         exposed = result.exposed
         table = csv_table(pd.DataFrame(exposed[[c for c in columns if c in exposed]]))
@@ -367,98 +358,3 @@ def _write_files(
             extra["site_maps"] = site_maps_record(result.sites, site_maps, written=maps[1:])
         info = summary(result, {**extra, **(extra_summary or {})})
         write_text_atomic(folder / SUMMARY_FILE, json.dumps(info, indent=2, default=str) + "\n")
-
-
-def _write_gpkg(result: ExposureResult, path: Path) -> None:
-    """Write every layer of ``exposure.gpkg`` to ``path``."""
-    layers = GPKG_LAYERS
-    for table in ("sites", "flights", "pairs"):
-        write_layer(gpkg_table(getattr(result, table)), path, layers[table])
-    # the imagery layers, written also when empty so that scripts find them; the
-    # captures with the aircraft of their flight where they name none
-    imagery = {
-        "footprints": "footprints",
-        "attributed_captures": "captures",
-        "capture_sites": "capture_sites",
-    }
-    for table, layer in imagery.items():
-        frame = getattr(result, table)
-        unknown = isinstance(frame, gpd.GeoDataFrame)
-        write_layer(gpkg_table(frame), path, layers[layer], unknown_geometry=unknown)
-    write_layer(gpkg_table(result.aircraft), path, layers["aircraft"])  # one row per aircraft
-
-
-@contextmanager
-def _written_aside(result: ExposureResult, path: Path) -> Iterator[None]:
-    """Write ``exposure.gpkg`` to ``path`` while the body writes the other files.
-
-    From ``FORK_SITES`` sites on, on Linux, a forked child writes it (GDAL holds the
-    GIL while it writes: a thread would not overlap); the context waits for it at
-    its end and raises its error, naming the file. Else it is written first, here.
-    """
-    if not can_fork() or len(result.sites) < FORK_SITES:
-        _write_gpkg(result, path)
-        yield
-        return
-    result.flights  # noqa: B018  (made once, here, for the child and for the maps)
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: write, report any error through the pipe, leave at once
-        os.close(read_end)
-        status = 1
-        try:
-            _write_gpkg(result, path)
-            status = 0
-        except BaseException as exc:  # whatever it is, the parent says it
-            os.write(write_end, f"{type(exc).__name__}: {exc}".encode()[:2000])
-        finally:
-            os._exit(status)
-    os.close(write_end)
-    try:
-        yield
-    finally:
-        with os.fdopen(read_end, "rb") as pipe:
-            message = pipe.read().decode("utf-8", "replace")
-        _, status = os.waitpid(pid, 0)
-    if status != 0:
-        raise OSError(f"{GPKG_FILE}: not written: {message or f'writer status {status}'}")
-
-
-def _arrow_writes() -> bool:
-    """Whether pyogrio can write through Arrow here (GDAL 3.8 or later, pyarrow installed)."""
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        return False
-    return tuple(pyogrio.__gdal_version__) >= (3, 8, 0)
-
-
-def write_layer(
-    frame: pd.DataFrame, path: str | Path, layer: str, *, unknown_geometry: bool = False
-) -> None:
-    """Write one layer of a GeoPackage, through Arrow where GDAL allows it.
-
-    The Arrow path (``use_arrow=True``) stores the same fields, types, geometries and
-    UTC times as the row-by-row one, in about half the time for 300,000 sites.
-    ``unknown_geometry`` declares the geometry type ``Unknown`` (for layers written
-    also when empty).
-    """
-    kwargs: dict[str, Any] = {"geometry_type": "Unknown"} if unknown_geometry else {}
-    if _arrow_writes():
-        kwargs["use_arrow"] = True
-    pyogrio.write_dataframe(frame, path, layer=layer, driver="GPKG", **kwargs)
-
-
-def gpkg_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return a frame with datetimes GDAL can store: UTC, millisecond precision; no ``attrs``.
-
-    What readers record in ``attrs`` is not written (Arrow would try to). The other
-    columns are not copied (the frame itself is left as it is): a forked writer that
-    copied 300,000 sites would touch, and so copy, every page of their geometries.
-    """
-    out = frame.copy(deep=False)
-    out.attrs = {}
-    for col in out.columns:
-        if isinstance(out[col].dtype, pd.DatetimeTZDtype):
-            out[col] = out[col].dt.tz_convert("UTC").dt.round("ms")
-    return out
