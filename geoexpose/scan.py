@@ -280,14 +280,13 @@ def scan(
         raise UsageError(f"engine {engine!r}: expected one of {', '.join(SCAN_ENGINES)}")
     if scheduler is not None and engine != "dask":
         raise UsageError("a scheduler goes with the dask engine")
-    layers: dict[str, list[Any]] = {}
-    given = isinstance(sites, gpd.GeoDataFrame | PreparedSites)
+    layers: dict[str, list[Any]] = {}  # the site layers to read, if not read already
     if not isinstance(sites, gpd.GeoDataFrame | PreparedSites):
         layers[SITE_LAYER] = listed(sites)
     items = list(map(str, listed(inputs)))
     read = {"strict": strict, "split_gap_s": split_gap_s, "time_zone": time_zone}
     if engine != "memory":
-        if not given:
+        if SITE_LAYER in layers:
             sites = read_site_layers(layers[SITE_LAYER], standoff=standoff, family=site_family)
         return _scan_streamed(
             items, sites, engine=engine, scheduler=scheduler, batch_fixes=batch_fixes,
@@ -301,7 +300,7 @@ def scan(
         dem=dem, progress=progress, layers=layers, workers=workers,
     )  # fmt: skip
     with reading as finish:  # the track files are read (forked) while the sites are
-        if not given:
+        if SITE_LAYER in layers:
             sites = read_site_layers(layers[SITE_LAYER], standoff=standoff, family=site_family)
         found = finish()
     result = expose(
