@@ -15,7 +15,7 @@ still on the ground also gets its height above take-off, ``<ele>`` minus its
 first fix's (:mod:`geoexpose.tracks._takeoff`). GPX times are UTC by the GPX schema; times
 without a zone are read in ``time_zone`` only where one is given. Non-standard
 children such as AirData's ``<speed>`` are not read. Given ``blocks`` (a
-:class:`GpxBlocks`: the reader of one huge file, through its
+:class:`~geoexpose.tracks._row_blocks.RowBlocks`: the reader of one huge file, through its
 :class:`~geoexpose.tracks.formats.ReadOptions`), the track points go to it in blocks of
 rows as they are parsed, and the frame returned has no rows.
 
@@ -35,8 +35,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -59,11 +58,12 @@ from geoexpose.schema import (
 )
 from geoexpose.tracks._columns import ALT_REF_MSL, generic_mapping, key_of
 from geoexpose.tracks._gpx_points import GpxPoints, read_gpx_points
+from geoexpose.tracks._row_blocks import RowBlocks
 from geoexpose.tracks._table_frame import build_frame
 from geoexpose.tracks._values import TIME_BASIS_UTC, parse_times
 from geoexpose.tracks.normalize import ROUTE_PLANNED, ROUTE_UNTIMED, SEGMENT, RawTrack
 
-__all__ = ["GpxBlocks", "read_gpx", "read_vector", "sniff_geojson", "sniff_vector"]
+__all__ = ["read_gpx", "read_vector", "sniff_geojson", "sniff_vector"]
 
 logger = logging.getLogger(__name__)
 
@@ -77,20 +77,6 @@ _DRONE_APPS = re.compile(
     rb"skydio|parrot|pix4d|ardupilot|px4|qgroundcontrol|mission ?planner)",
     re.IGNORECASE,
 )
-
-
-@dataclass(frozen=True)
-class GpxBlocks:
-    """Where the track points of a GPX go, in blocks of rows (see module notes).
-
-    ``add`` takes each block (a :class:`RawTrack` frame of some rows, in file order);
-    ``frames`` gives them all back (a file read whole after all: a route, no times);
-    ``progress``: a bar of the bytes parsed.
-    """
-
-    add: Callable[[pd.DataFrame], object]
-    frames: Callable[[], list[pd.DataFrame]]
-    progress: bool = False
 
 
 def sniff_geojson(head: bytes, path: Path) -> bool:
@@ -143,7 +129,7 @@ def read_gpx(
     *,
     time_zone: str | None = None,
     alt_ref: str | None = None,
-    blocks: GpxBlocks | None = None,
+    blocks: RowBlocks | None = None,
 ) -> RawTrack:
     """Read the track points of a GPX file (see module notes; ``blocks``: where they go).
 

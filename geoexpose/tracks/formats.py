@@ -36,10 +36,11 @@ from geoexpose.tracks._ardupilot import (
 )
 from geoexpose.tracks._csv import read_csv_track
 from geoexpose.tracks._dji_txt import read_dji_txt, sniff_dji_txt
-from geoexpose.tracks._gpx import GpxBlocks, read_gpx, read_vector, sniff_geojson, sniff_vector
+from geoexpose.tracks._gpx import read_gpx, read_vector, sniff_geojson, sniff_vector
 from geoexpose.tracks._kml import read_kml, sniff_kml
 from geoexpose.tracks._pcap import sniff_remote_id
 from geoexpose.tracks._remoteid import read_remote_id
+from geoexpose.tracks._row_blocks import RowBlocks
 from geoexpose.tracks._srt import read_srt, sniff_srt
 from geoexpose.tracks._ulog import read_ulog, sniff_ulog, ulog_camera_events
 from geoexpose.tracks.normalize import RawTrack
@@ -74,7 +75,7 @@ class ReadOptions:
     columns, time_zone, alt_ref
         As for :func:`geoexpose.tracks.read_tracks`.
     blocks
-        Where a GPX reader gives its track points, in blocks as it parses them (the
+        Where a reader that can gives its rows, in blocks as it reads them (the
         reader of one huge file, :mod:`geoexpose.tracks.pieces`); None: in its frame.
     """
 
@@ -82,7 +83,7 @@ class ReadOptions:
     columns: Mapping[str, str] | None = None
     time_zone: str | None = None
     alt_ref: str | None = None
-    blocks: GpxBlocks | None = None
+    blocks: RowBlocks | None = None
 
 
 #: A format's reader: the file and the options, to what the file holds.

@@ -42,7 +42,6 @@ from geoexpose._progress import Bar
 from geoexpose.schema import FLIGHT_ID, LAT, LON, TIME_DTYPE, TIME_UTC
 from geoexpose.tracks._clean_blocks import BlockCleaner
 from geoexpose.tracks._fix_table import FixTable
-from geoexpose.tracks._gpx import GpxBlocks
 from geoexpose.tracks._kept_blocks import KeptRows
 from geoexpose.tracks._reading import (
     check_options,
@@ -51,6 +50,7 @@ from geoexpose.tracks._reading import (
     read_files,
     warn,
 )
+from geoexpose.tracks._row_blocks import RowBlocks
 from geoexpose.tracks._spill import Spill
 from geoexpose.tracks._values import TIME_BASIS_ASSUMED_UTC
 from geoexpose.tracks.fix_arrays import GAP_FACTOR, MAX_GAP_S, gap_limits
@@ -196,7 +196,7 @@ def read_track_pieces(
             max_gap_s=max_gap_s,
             gap_factor=gap_factor,
         )
-        blocks = GpxBlocks(cleaner.add, cleaner.frames, progress)  # a GPX's points
+        blocks = RowBlocks(cleaner.add, cleaner.frames, progress)  # the reader's rows
         options = ReadOptions(format, columns, time_zone, alt_ref, blocks=blocks)
         found = read_files([path], options, strict=strict, progress=False, what="tracks")
         file, own_label, entry, raw = next(iter(found))
