@@ -51,6 +51,7 @@ from geoexpose.schema import (
 )
 from geoexpose.tracks._columns import ALT_REF_MSL
 from geoexpose.tracks._kml_parse import ZIP_ERRORS, Found, read_document
+from geoexpose.tracks._row_blocks import RowBlocks
 from geoexpose.tracks._values import parse_times
 from geoexpose.tracks._wpml import wpml_frame
 from geoexpose.tracks.normalize import ROUTE_UNTIMED, SEGMENT, RawTrack
@@ -121,7 +122,13 @@ def _track_frame(found: Found, *, time_zone: str | None, alt_ref: str | None) ->
     return RawTrack(frame, "kml", time_basis=basis, notes=notes, route=route)
 
 
-def read_kml(path: Path, *, time_zone: str | None = None, alt_ref: str | None = None) -> RawTrack:
+def read_kml(
+    path: Path,
+    *,
+    time_zone: str | None = None,
+    alt_ref: str | None = None,
+    blocks: RowBlocks | None = None,
+) -> RawTrack:
     """Read the tracks of a KML or KMZ file, or the waypoints of a DJI WPML KMZ.
 
     Parameters
@@ -133,6 +140,8 @@ def read_kml(path: Path, *, time_zone: str | None = None, alt_ref: str | None = 
     alt_ref
         ``"takeoff"``, ``"ground"`` or ``"msl"``: what every altitude of the file
         measures, overriding ``altitudeMode`` (not used for WPML).
+    blocks
+        Where the rows go in blocks (the reader of one huge file); not used yet.
 
     Returns
     -------
@@ -145,6 +154,7 @@ def read_kml(path: Path, *, time_zone: str | None = None, alt_ref: str | None = 
         Not KML, malformed XML or zip, a track whose ``<when>`` and ``<coord>``
         counts differ, or no track.
     """
+    del blocks  # read whole for now
     found, container = read_document(path)
     if found.waypoints:
         return wpml_frame(found)

@@ -23,9 +23,11 @@ class RowBlocks:
 
     ``add`` takes each block (a :class:`~geoexpose.tracks.normalize.RawTrack` frame
     of some rows, in file order); ``frames`` gives them all back (a file read whole
-    after all: a route, no times); ``progress``: a bar of the bytes read.
+    after all: a route, no times); ``progress``: a bar of the bytes read; ``rows``:
+    about how many rows a block holds (a reader may give fewer).
     """
 
     add: Callable[[pd.DataFrame], object]
     frames: Callable[[], list[pd.DataFrame]]
     progress: bool = False
+    rows: int = 1 << 17

@@ -22,6 +22,7 @@ from geoexpose.tracks._fixed_times import fixed_layout_times
 __all__ = [
     "TIME_BASIS_ASSUMED_UTC",
     "TIME_BASIS_UTC",
+    "TimeBlocks",
     "check_time_zone",
     "parse_bools",
     "parse_times",
@@ -52,20 +53,6 @@ def _as_ns(times: pd.Series) -> pd.Series:
     return times.dt.as_unit("ns")
 
 
-def _naive(text: pd.Series) -> pd.Series:
-    """Parse zone-less date-time text; fast with one guessed format, then per value."""
-    out = _parse_naive(text, format="ISO8601")
-    todo = out.isna() & text.notna()
-    if todo.any():
-        guess = guess_datetime_format(str(text[todo].iloc[0]))
-        if guess is not None:
-            out[todo] = _parse_naive(text[todo], format=guess)
-            todo = out.isna() & text.notna()
-    if todo.any():
-        out[todo] = _parse_naive(text[todo], format="mixed")
-    return out
-
-
 def _parse_naive(text: pd.Series, *, format: str) -> pd.Series:
     """Parse with one format to naive nanosecond times; stray zoned values as UTC."""
     cache = format != "ISO8601"  # ISO 8601 text parses faster than it is looked up
@@ -89,37 +76,243 @@ def _zoned(text: pd.Series) -> pd.Series:
     return out
 
 
-def _epoch(numbers: pd.Series, *, seconds_per_unit: float | None, column: str) -> pd.Series:
-    values = pd.to_numeric(numbers, errors="coerce").astype("float64")
-    finite = np.isfinite(values)
-    median = float(np.median(np.abs(values[finite]))) if finite.any() else 0.0
-    values = values.mask(np.isinf(values), np.sign(values) * 1e30)  # clamped below
-    if seconds_per_unit is None:
-        # Seconds, milliseconds, microseconds or nanoseconds since 1970, by magnitude.
-        seconds_per_unit = 1.0
-        for scale in (1e-3, 1e-6, 1e-9):
-            if median * seconds_per_unit >= 1e11:
-                seconds_per_unit = scale
-    if 0 < median * seconds_per_unit < _MIN_EPOCH_S:
-        raise ValueError(
-            f"column {column!r} holds numbers too small for dates since 1970 "
-            "(elapsed time?); name a date-time column with columns={'time': ...}"
-        )
-    # whole seconds and the rest apart, so that float rounding of a 13-digit number of
-    # milliseconds does not leave stray nanoseconds: the rest is kept to the microsecond
+class _EpochFacts:
+    """What the whole of a column of epoch numbers decides, gathered block by block.
+
+    The unit of the epoch follows from the median of the magnitudes (see
+    :func:`parse_times`); the median is known well enough from counts, least and
+    greatest values in the intervals between the magnitudes that decide (as
+    :func:`numpy.median` takes it: the middle value, or the mean of the two middle
+    ones). Whether every value is a whole number (then read exactly, in integers) is
+    kept for each unit the median may pick.
+    """
+
+    def __init__(self, seconds_per_unit: float | None) -> None:
+        self.given = seconds_per_unit
+        self.units = (1.0, 1e-3, 1e-6, 1e-9) if seconds_per_unit is None else (seconds_per_unit,)
+        # the magnitudes where a decision of :meth:`unit` changes: its products with
+        # each unit it may take against 1e8 s (too small for a date) and 1e11
+        edges = {_threshold(unit, bound) for unit in self.units for bound in (_MIN_EPOCH_S, 1e11)}
+        self.edges = np.asarray(sorted(edges))
+        k = len(edges) + 2  # exactly zero, below the first edge, ..., beyond the last
+        self.count = np.zeros(k, dtype=np.int64)
+        self.least = np.full(k, np.inf)
+        self.most = np.full(k, -np.inf)
+        self.whole = dict.fromkeys(self.units, True)
+
+    def see(self, values: pd.Series) -> None:
+        magnitude = np.abs(values.to_numpy(dtype="float64"))
+        magnitude = magnitude[np.isfinite(magnitude)]
+        where = np.where(magnitude == 0, 0, np.searchsorted(self.edges, magnitude, "right") + 1)
+        self.count += np.bincount(where, minlength=len(self.count))
+        np.minimum.at(self.least, where, magnitude)
+        np.maximum.at(self.most, where, magnitude)
+        for unit in self.units:
+            if self.whole[unit] and unit < 1.0:
+                kept = _clamped(values, unit)
+                self.whole[unit] = bool(np.array_equal(kept, np.round(kept), equal_nan=True))
+
+    def median(self) -> float:
+        """Return the median, or a value that :meth:`unit` takes as it would take the median."""
+        n = int(self.count.sum())
+        if not n:
+            return 0.0
+        reach = np.cumsum(self.count)
+        lower = int(np.searchsorted(reach, (n - 1) // 2, "right"))  # of order stat (n-1)//2
+        upper = int(np.searchsorted(reach, n // 2, "right"))  # of order stat n//2
+        if lower == upper:
+            return 0.0 if lower == 0 else float(self.least[lower])
+        return float(np.mean([self.most[lower], self.least[upper]]))
+
+    def unit(self, column: str) -> float:
+        """Return the seconds per unit of the column (ValueError where they are too small)."""
+        median = self.median()
+        seconds_per_unit = self.given
+        if seconds_per_unit is None:
+            # Seconds, milliseconds, microseconds or nanoseconds since 1970, by magnitude.
+            seconds_per_unit = 1.0
+            for scale in (1e-3, 1e-6, 1e-9):
+                if median * seconds_per_unit >= 1e11:
+                    seconds_per_unit = scale
+        if 0 < median * seconds_per_unit < _MIN_EPOCH_S:
+            raise ValueError(
+                f"column {column!r} holds numbers too small for dates since 1970 "
+                "(elapsed time?); name a date-time column with columns={'time': ...}"
+            )
+        return seconds_per_unit
+
+
+def _threshold(scale: float, bound: float) -> float:
+    """Return the least float ``x`` with ``x * scale >= bound`` (as float products go)."""
+    x = bound / scale
+    while x * scale >= bound:
+        x = float(np.nextafter(x, 0.0))
+    while x * scale < bound:
+        x = float(np.nextafter(x, np.inf))
+    return x
+
+
+def _clamped(values: pd.Series, seconds_per_unit: float) -> pd.Series:
+    """Epoch numbers with infinities and times beyond the far bounds clamped to them."""
+    values = values.mask(np.isinf(values), np.sign(values) * 1e30)
     seconds = values * seconds_per_unit
     far = (seconds < _FAR_PAST_S) | (seconds > _FAR_FUTURE_S)
     if far.any():  # beyond int64 nanoseconds maybe: clamped (see module notes)
         values = values.mask(far, seconds.clip(_FAR_PAST_S, _FAR_FUTURE_S) / seconds_per_unit)
-    if seconds_per_unit < 1.0 and np.array_equal(values, np.round(values), equal_nan=True):
+    return values
+
+
+def _epoch(values: pd.Series, seconds_per_unit: float, whole: bool) -> pd.Series:
+    """Epoch numbers (float) in a unit to UTC times; ``whole``: all are whole numbers."""
+    values = _clamped(values, seconds_per_unit)
+    # whole seconds and the rest apart, so that float rounding of a 13-digit number of
+    # milliseconds does not leave stray nanoseconds: the rest is kept to the microsecond
+    if seconds_per_unit < 1.0 and whole:
         # whole numbers of ms, us or ns: integer arithmetic, exact
         ns = values.astype("Int64") * round(seconds_per_unit * 1e9)
     else:
         seconds = values * seconds_per_unit
-        whole = np.floor(seconds)
-        rest_us = np.round((seconds - whole) * 1e6)
-        ns = whole.astype("Int64") * 1_000_000_000 + rest_us.astype("Int64") * 1_000
+        whole_s = np.floor(seconds)
+        rest_us = np.round((seconds - whole_s) * 1e6)
+        ns = whole_s.astype("Int64") * 1_000_000_000 + rest_us.astype("Int64") * 1_000
     return pd.to_datetime(ns, unit="ns", utc=True)
+
+
+class TimeBlocks:
+    """Parse a column of times given in blocks, in file order, as :func:`parse_times` whole.
+
+    What only the whole column decides (whether its text is numbers, the unit of epoch
+    numbers, whether they are all whole) is gathered by :meth:`see` on every block
+    first; :meth:`parse` then reads the blocks in file order, carrying what the first
+    blocks decide for the later ones (the layout guessed from the first value not in
+    ISO 8601); :meth:`finish` says the time basis, or raises where no value read.
+    :func:`parse_times` is the three on one block.
+
+    Parameters
+    ----------
+    column, time_zone, naive_is_utc, seconds_per_unit
+        As for :func:`parse_times`.
+
+    Examples
+    --------
+    >>> blocks = TimeBlocks(column="t")
+    >>> parts = [pd.Series([1.7e12, None]), pd.Series([1700000000500.0])]
+    >>> for part in parts:
+    ...     blocks.see(part)
+    >>> [str(t) for part in parts for t in blocks.parse(part)], blocks.finish()
+    (['2023-11-14 22:13:20+00:00', 'NaT', '2023-11-14 22:13:20.500000+00:00'], 'utc')
+    """
+
+    def __init__(
+        self,
+        *,
+        column: str,
+        time_zone: str | None = None,
+        naive_is_utc: bool = False,
+        seconds_per_unit: float | None = None,
+    ) -> None:
+        self.column = column
+        self.time_zone = time_zone
+        self.naive_is_utc = naive_is_utc
+        self._epoch = _EpochFacts(seconds_per_unit)
+        self._numbers = True  # every block so far is numbers (or empty)
+        self._first: object = None  # the first value present, in file order
+        self._text_numbers = True  # every text value so far is a number
+        self._unit: tuple[float, bool] | None = None  # decided at the first parse
+        self._guess: tuple[str | None] | None = None  # layout of the first non-ISO value
+        self._naive_seen = False
+        self._text_seen: str | None = None  # the first text value present
+        self._read = False  # a time read
+
+    def see(self, values: pd.Series) -> None:
+        """Gather what the whole column decides from one block (every block, first)."""
+        present = values.dropna()
+        if self._first is None and len(present):
+            self._first = present.iloc[0]
+        if _is_number_dtype(values.dtype):
+            self._epoch.see(values.astype("float64"))
+            return
+        if len(present):
+            self._numbers = False
+        if self._text_numbers and _number_like(self._first):
+            text = present.astype("str").str.strip()
+            self._text_numbers = bool(text[text != ""].str.fullmatch(_NUMBER).all())
+            if self._text_numbers:
+                self._epoch.see(_as_numbers(values))
+        else:
+            self._text_numbers = False
+
+    def _is_numbers(self) -> bool:
+        """Whether the column is read as epoch numbers."""
+        if self._numbers:
+            return True
+        return self._text_numbers and _number_like(self._first)
+
+    def parse(self, values: pd.Series) -> pd.Series:
+        """Read the times of the next block (``datetime64[ns, UTC]``, NaT where unread)."""
+        if self._is_numbers():
+            if self._unit is None:
+                unit = self._epoch.unit(self.column)
+                self._unit = (unit, self._epoch.whole[unit])
+            numbers = values if _is_number_dtype(values.dtype) else _as_numbers(values)
+            times = _epoch(numbers.astype("float64"), *self._unit)
+            self._read = True
+            return times.astype(TIME_DTYPE)
+        text = values.astype("str").str.strip()
+        text = text.where(values.notna() & (text != ""))
+        fixed = fixed_layout_times(text)  # all "YYYY-MM-DD HH:MM:SS": read as numbers
+        zoned = np.zeros(len(text), dtype=bool) if fixed is not None else _zoned_mask(text)
+        naive = text.notna().to_numpy() & ~zoned
+        times = pd.Series(pd.NaT, index=values.index, dtype=TIME_DTYPE)
+        if zoned.any():
+            times[zoned] = _zoned(text[zoned]).astype(TIME_DTYPE)
+        if naive.any():
+            self._naive_seen = True
+            every = bool(naive.all())  # the common case: no mask to take or fill
+            local = fixed if fixed is not None else self._naive(text if every else text[naive])
+            if self.time_zone is not None:
+                local = local.dt.tz_localize(self.time_zone, ambiguous="NaT", nonexistent="NaT")
+            else:
+                local = local.dt.tz_localize("UTC")
+            local = local.dt.tz_convert("UTC").astype(TIME_DTYPE)
+            if every:
+                times = local
+            else:
+                times[naive] = local
+        if self._text_seen is None and text.notna().any():
+            self._text_seen = str(text.dropna().iloc[0])
+        self._read = self._read or bool(times.notna().any())
+        return times.astype(TIME_DTYPE)
+
+    def _naive(self, text: pd.Series) -> pd.Series:
+        """Parse zone-less date-time text; fast with one guessed format, then per value.
+
+        The format is guessed once, from the first value of the column that is not
+        ISO 8601.
+        """
+        out = _parse_naive(text, format="ISO8601")
+        todo = out.isna() & text.notna()
+        if todo.any():
+            if self._guess is None:
+                self._guess = (guess_datetime_format(str(text[todo].iloc[0])),)
+            if (guess := self._guess[0]) is not None:
+                out[todo] = _parse_naive(text[todo], format=guess)
+                todo = out.isna() & text.notna()
+        if todo.any():
+            out[todo] = _parse_naive(text[todo], format="mixed")
+        return out
+
+    def finish(self) -> str:
+        """Say the time basis of the column; raise ValueError where no text value read."""
+        if self._text_seen is not None and not self._read:
+            raise ValueError(
+                f"column {self.column!r}: no value reads as a date-time (first {self._text_seen!r})"
+            )
+        if not self._naive_seen:
+            return TIME_BASIS_UTC
+        if self.time_zone is not None:
+            return self.time_zone
+        return TIME_BASIS_UTC if self.naive_is_utc else TIME_BASIS_ASSUMED_UTC
 
 
 def parse_times(
@@ -166,40 +359,18 @@ def parse_times(
     -----
     Times with ``Z`` or an offset are converted to UTC whatever ``time_zone``
     says. Wall-clock times that do not exist or occur twice in ``time_zone``
-    (daylight-saving changes) become NaT.
+    (daylight-saving changes) become NaT. A column given in blocks is read the same
+    by :class:`TimeBlocks`.
     """
-    basis = TIME_BASIS_UTC
-    if _numbers_as_text(values):  # one number too big for int64 makes a column text
-        values = pd.to_numeric(values.astype("str"), errors="coerce").astype("float64")
-    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values):
-        times = _epoch(values, seconds_per_unit=seconds_per_unit, column=column)
-    else:
-        text = values.astype("str").str.strip()
-        text = text.where(values.notna() & (text != ""))
-        fixed = fixed_layout_times(text)  # all "YYYY-MM-DD HH:MM:SS": read as numbers
-        zoned = np.zeros(len(text), dtype=bool) if fixed is not None else _zoned_mask(text)
-        naive = text.notna().to_numpy() & ~zoned
-        times = pd.Series(pd.NaT, index=values.index, dtype=TIME_DTYPE)
-        if zoned.any():
-            times[zoned] = _zoned(text[zoned]).astype(TIME_DTYPE)
-        if naive.any():
-            every = bool(naive.all())  # the common case: no mask to take or fill
-            local = fixed if fixed is not None else _naive(text if every else text[naive])
-            if time_zone is not None:
-                local = local.dt.tz_localize(time_zone, ambiguous="NaT", nonexistent="NaT")
-                basis = time_zone
-            else:
-                local = local.dt.tz_localize("UTC")
-                basis = TIME_BASIS_UTC if naive_is_utc else TIME_BASIS_ASSUMED_UTC
-            local = local.dt.tz_convert("UTC").astype(TIME_DTYPE)
-            if every:
-                times = local
-            else:
-                times[naive] = local
-        if text.notna().any() and times.isna().all():
-            first = text.dropna().iloc[0]
-            raise ValueError(f"column {column!r}: no value reads as a date-time (first {first!r})")
-    return times.astype(TIME_DTYPE), basis
+    blocks = TimeBlocks(
+        column=column,
+        time_zone=time_zone,
+        naive_is_utc=naive_is_utc,
+        seconds_per_unit=seconds_per_unit,
+    )
+    blocks.see(values)
+    times = blocks.parse(values)
+    return times, blocks.finish()
 
 
 def _zoned_mask(text: pd.Series) -> np.ndarray:
@@ -222,18 +393,21 @@ def _zoned_mask(text: pd.Series) -> np.ndarray:
     return zoned
 
 
-def _numbers_as_text(values: pd.Series) -> bool:
-    """Whether a text column holds numbers only (its first value a number, then all)."""
-    if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+def _is_number_dtype(dtype: object) -> bool:
+    """Whether a column's dtype holds numbers (flags are not)."""
+    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+
+
+def _number_like(first: object) -> bool:
+    """Whether the first value of a column is a number, or text of one."""
+    if first is None or isinstance(first, bool):
         return False
-    present = values.dropna()
-    if not len(present) or isinstance(first := present.iloc[0], bool):
-        return False
-    if not isinstance(first, int | float) and _NUMBER.match(str(first).strip()) is None:
-        return False
-    text = present.astype("str").str.strip()
-    text = text[text != ""]
-    return bool(text.str.fullmatch(_NUMBER).all())
+    return isinstance(first, int | float) or _NUMBER.match(str(first).strip()) is not None
+
+
+def _as_numbers(values: pd.Series) -> pd.Series:
+    """Numbers written as text (one too big for int64 makes a column text), as floats."""
+    return pd.to_numeric(values.astype("str"), errors="coerce").astype("float64")
 
 
 def check_time_zone(time_zone: str | None) -> None:

@@ -152,6 +152,12 @@ def _read_gpx(path: Path, options: ReadOptions) -> RawTrack:
     )
 
 
+def _read_kml(path: Path, options: ReadOptions) -> RawTrack:
+    return read_kml(
+        path, time_zone=options.time_zone, alt_ref=options.alt_ref, blocks=options.blocks
+    )
+
+
 def _read_csv(path: Path, options: ReadOptions) -> RawTrack:
     try:
         return read_csv_track(
@@ -209,7 +215,7 @@ TRACK_FORMATS: tuple[TrackFormat, ...] = (
     TrackFormat("gpx", (".gpx",), _sniff_xml, _read_gpx, rank=60),
     TrackFormat("geojson", (".geojson", ".json"), sniff_geojson, _read_layer("geojson"), rank=70),
     TrackFormat("vector", (), sniff_vector, _read_layer("vector"), rank=80),
-    TrackFormat("kml", (".kml", ".kmz"), sniff_kml, _plain(read_kml), rank=50),
+    TrackFormat("kml", (".kml", ".kmz"), sniff_kml, _read_kml, rank=50),
     TrackFormat(
         "remote_id", (".pcap", ".pcapng"), sniff_remote_id, _plain(read_remote_id), rank=90
     ),

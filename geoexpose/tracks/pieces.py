@@ -196,7 +196,7 @@ def read_track_pieces(
             max_gap_s=max_gap_s,
             gap_factor=gap_factor,
         )
-        blocks = RowBlocks(cleaner.add, cleaner.frames, progress)  # the reader's rows
+        blocks = RowBlocks(cleaner.add, cleaner.frames, progress, BLOCK_ROWS)  # the reader's rows
         options = ReadOptions(format, columns, time_zone, alt_ref, blocks=blocks)
         found = read_files([path], options, strict=strict, progress=False, what="tracks")
         file, own_label, entry, raw = next(iter(found))
