@@ -37,6 +37,7 @@ from geoexpose._limits import LimitError, check_line_bytes
 from geoexpose.errors import InputError
 from geoexpose.schema import CRS_LONLAT
 from geoexpose.tracks._columns import ColumnMap, airdata_mapping, generic_mapping
+from geoexpose.tracks._csv_blocks import read_csv_blocks
 from geoexpose.tracks._dji_csv import (
     LITCHI_MISSION,
     LITCHI_MISSION_MESSAGE,
@@ -47,6 +48,7 @@ from geoexpose.tracks._dji_csv import (
     mission_route,
     prepare_table,
 )
+from geoexpose.tracks._row_blocks import RowBlocks
 from geoexpose.tracks._table_frame import build_frame
 from geoexpose.tracks.normalize import ROUTE_PLANNED, RawTrack
 
@@ -263,6 +265,7 @@ def read_csv_track(
     columns: Mapping[str, str] | None = None,
     time_zone: str | None = None,
     alt_ref: str | None = None,
+    blocks: RowBlocks | None = None,
 ) -> RawTrack:
     """Read one CSV track file (see module notes).
 
@@ -276,12 +279,26 @@ def read_csv_track(
     columns, time_zone, alt_ref
         See :func:`geoexpose.tracks.read_tracks`; AirData files ignore ``columns``
         and ``alt_ref`` (their columns say what they hold) unless ``format="csv"``.
+    blocks
+        Where the rows go, in blocks (the reader of one huge file): an AirData or
+        generic CSV that is parsed column by column gives them there
+        (:mod:`geoexpose.tracks._csv_blocks`) and its frame has no rows; another is
+        read whole, with a note saying why.
 
     Raises
     ------
     InputError
         The file cannot be read as a track (message without the path).
     """
+    whole_because = None
+    if blocks is not None:
+        given = read_csv_blocks(
+            path, blocks, format=format, columns=columns, time_zone=time_zone, alt_ref=alt_ref
+        )
+        if isinstance(given, RawTrack):
+            return given
+        whole_because = f"read whole, not in blocks: {given}"
+        logger.info("%s: %s", path, whole_because)
     text, encoding, data, ends = _read(path)
     body, sep, skipped = _split_header(text)
     as_read = len(body) == len(text) and data.isascii()  # the file's bytes are the body's
@@ -331,6 +348,8 @@ def read_csv_track(
         meta = aircraft_meta(table)
     if encoding not in ("utf-8", "utf-16"):
         notes.append(f"not UTF-8; text decoded as {encoding}")
+    if whole_because is not None:
+        notes.append(whole_because)
     return RawTrack(frame, name, dropped, basis, notes, meta=meta)
 
 

@@ -227,13 +227,14 @@ class TimeBlocks:
     def see(self, values: pd.Series) -> None:
         """Gather what the whole column decides from one block (every block, first)."""
         present = values.dropna()
-        if self._first is None and len(present):
+        if not len(present):
+            return  # nothing to learn (a block before the first value, maybe)
+        if self._first is None:
             self._first = present.iloc[0]
         if _is_number_dtype(values.dtype):
             self._epoch.see(values.astype("float64"))
             return
-        if len(present):
-            self._numbers = False
+        self._numbers = False
         if self._text_numbers and _number_like(self._first):
             text = present.astype("str").str.strip()
             self._text_numbers = bool(text[text != ""].str.fullmatch(_NUMBER).all())

@@ -166,6 +166,7 @@ def _read_csv(path: Path, options: ReadOptions) -> RawTrack:
             columns=options.columns,
             time_zone=options.time_zone,
             alt_ref=options.alt_ref,
+            blocks=options.blocks,
         )
     except InputError as exc:
         if options.format != "auto" or path.suffix.lower() != ".txt":
