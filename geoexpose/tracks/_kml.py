@@ -22,6 +22,13 @@ say the altitude is not used, so it is dropped (noted). ``alt_ref`` overrides th
 mode for every altitude of the file, as for GPX ``<ele>``. Times without zone are
 read in ``time_zone`` (else taken as UTC, ``time_basis="assumed_utc"``).
 
+Given ``blocks`` (a :class:`~geoexpose.tracks._row_blocks.RowBlocks`: the reader of one
+huge file, through its :class:`~geoexpose.tracks.formats.ReadOptions`), the rows of the
+timed tracks go to it in blocks, the file parsed in bounded memory
+(:mod:`geoexpose.tracks._kml_blocks`), and the frame returned has no rows; the rows,
+notes, errors and time basis are those of the whole reading. A file without times is
+read whole (an untimed route).
+
 A DJI WPML mission (KMZ holding ``wpmz/waylines.wpml``) is a *planned route*, not a
 flown track: :func:`read_kml` returns its waypoints (format ``"dji_wpml"``,
 ``route="planned"``, see :mod:`geoexpose.tracks._wpml`).
@@ -38,23 +45,13 @@ import numpy as np
 import pandas as pd
 
 from geoexpose.errors import InputError
-from geoexpose.schema import (
-    ALT_AGL_M,
-    ALT_MSL_M,
-    ALT_REF,
-    ALT_REF_GROUND,
-    ALT_REF_TAKEOFF,
-    LAT,
-    LON,
-    TIME_DTYPE,
-    TIME_UTC,
-)
-from geoexpose.tracks._columns import ALT_REF_MSL
+from geoexpose.tracks._kml_blocks import read_kml_blocks
 from geoexpose.tracks._kml_parse import ZIP_ERRORS, Found, read_document
+from geoexpose.tracks._kml_rows import height_notes, left_out_note, track_rows, when_error
 from geoexpose.tracks._row_blocks import RowBlocks
 from geoexpose.tracks._values import parse_times
 from geoexpose.tracks._wpml import wpml_frame
-from geoexpose.tracks.normalize import ROUTE_UNTIMED, SEGMENT, RawTrack
+from geoexpose.tracks.normalize import ROUTE_UNTIMED, RawTrack
 
 __all__ = ["read_kml", "sniff_kml"]
 
@@ -62,33 +59,6 @@ logger = logging.getLogger(__name__)
 
 NO_TIMES = "KML LineString has no times: positions only"
 _KML_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?kml[\s>/]")
-
-
-def _heights(
-    z: np.ndarray, modes: np.ndarray, alt_ref: str | None, notes: list[str]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """alt_agl_m, alt_ref, alt_msl_m from one altitude per row and its altitudeMode."""
-    if alt_ref is not None:
-        msl = np.full(len(z), alt_ref == ALT_REF_MSL)
-        ground = np.full(len(z), alt_ref == ALT_REF_GROUND)
-        notes.append(f"altitudes read as {alt_ref!r} (alt_ref=)")
-    else:
-        msl = modes == "absolute"
-        ground = modes == "relativeToGround"
-        if msl.any():
-            notes.append(
-                "KML altitudeMode absolute: altitudes are metres above sea level "
-                "(alt_msl_m); no height above takeoff or ground (alt_ref 'takeoff' "
-                "is a placeholder)"
-            )
-        unused = ~(msl | ground) & np.isfinite(z) & (z != 0)
-        if unused.any():
-            names = ", ".join(sorted(set(modes[unused])))
-            notes.append(f"altitudes ignored (altitudeMode {names}; pass alt_ref= to use them)")
-    agl_rows = ~msl & (ground | (alt_ref is not None))
-    agl = np.where(agl_rows, z, np.nan)
-    ref = np.where(ground, ALT_REF_GROUND, ALT_REF_TAKEOFF).astype(object)
-    return agl, ref, np.where(msl, z, np.nan)
 
 
 def _track_frame(found: Found, *, time_zone: str | None, alt_ref: str | None) -> RawTrack:
@@ -99,26 +69,23 @@ def _track_frame(found: Found, *, time_zone: str | None, alt_ref: str | None) ->
     notes: list[str] = []
     left_out = len(found.coords) - len(keep)
     if any(timed) and left_out:
-        notes.append(f"{left_out} track(s) without times or points left out")
+        notes.append(left_out_note(left_out))
     counts = np.array([len(found.coords[i]) for i in keep])
     xyz = np.concatenate([found.coords[i] for i in keep])
-    frame = pd.DataFrame({LAT: xyz[:, 1], LON: xyz[:, 0]})
-    basis, route = "utc", None
+    basis, route, times = "utc", None, None
     if any(timed):
         stamps = pd.Series([s for i in keep for s in found.whens[i] or ()], dtype=object)
         try:
             times, basis = parse_times(stamps, column="when", time_zone=time_zone)
         except (ValueError, TypeError) as exc:  # TypeError: normalize on odd zone text
-            raise InputError(f"KML <when>: {' '.join(str(exc).split())}") from exc
-        frame[TIME_UTC] = times.to_numpy()
+            raise when_error(exc) from exc
     else:
-        frame[TIME_UTC] = pd.Series(pd.NaT, index=frame.index, dtype=TIME_DTYPE)
         notes.append(NO_TIMES)
         route = ROUTE_UNTIMED
-    frame[TIME_UTC] = frame[TIME_UTC].astype(TIME_DTYPE)
     modes = np.repeat(np.array([found.modes[i] for i in keep], dtype=object), counts)
-    frame[ALT_AGL_M], frame[ALT_REF], frame[ALT_MSL_M] = _heights(xyz[:, 2], modes, alt_ref, notes)
-    frame[SEGMENT] = np.repeat(np.arange(len(keep)), counts)
+    segments = np.repeat(np.arange(len(keep)), counts)
+    frame, facts = track_rows(xyz, times, modes, segments, alt_ref)
+    notes += height_notes(alt_ref, facts)
     return RawTrack(frame, "kml", time_basis=basis, notes=notes, route=route)
 
 
@@ -141,7 +108,9 @@ def read_kml(
         ``"takeoff"``, ``"ground"`` or ``"msl"``: what every altitude of the file
         measures, overriding ``altitudeMode`` (not used for WPML).
     blocks
-        Where the rows go in blocks (the reader of one huge file); not used yet.
+        Where the rows of timed tracks go, in blocks as they are read (the reader
+        of one huge file, :mod:`geoexpose.tracks._kml_blocks`); the frame returned
+        then has no rows. A file without times, or a WPML mission, is read whole.
 
     Returns
     -------
@@ -154,8 +123,15 @@ def read_kml(
         Not KML, malformed XML or zip, a track whose ``<when>`` and ``<coord>``
         counts differ, or no track.
     """
-    del blocks  # read whole for now
-    found, container = read_document(path)
+    found = None
+    if blocks is not None:
+        raw, found, container = read_kml_blocks(
+            path, time_zone=time_zone, alt_ref=alt_ref, blocks=blocks
+        )
+        if raw is not None:
+            return raw
+    if found is None:
+        found, container = read_document(path)
     if found.waypoints:
         return wpml_frame(found)
     raw = _track_frame(found, time_zone=time_zone, alt_ref=alt_ref)
