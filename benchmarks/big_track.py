@@ -4,10 +4,12 @@
 
     python -m benchmarks.big_track                         # GPX of 1M, 5M and 10M points
     python -m benchmarks.big_track --points 1e6 4e6 --format csv --dir /tmp/big
+    python -m benchmarks.big_track --points 1e6 5e6 --format kml   # or airdata_csv, quoted_csv
     python -m benchmarks.big_track --api        # gx.expose_stream on the file instead
 
 For each size it writes one generated track (a GPX of two ``<trk>`` as a drone app
-writes it, or a generic CSV: 1 s apart, a recording gap every 997 fixes, a new flight
+writes it, a KML of two ``gx:Track``, a generic CSV with its times quoted or not, or
+an AirData CSV: 1 s apart, a recording gap every 997 fixes, a new flight
 at a third, a fix dated ahead, a GPS jump) and 300 point sites beside it, runs
 ``python -m geoexpose.cli scan FILE --sites SITES --out OUT --engine local -q`` as a
 child process under ``/usr/bin/time -v`` and prints its wall seconds, peak resident
@@ -26,6 +28,7 @@ import tempfile
 import time
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -51,38 +54,81 @@ def _block(start: int, stop: int, n: int, rng: np.random.Generator) -> dict[str,
     stamps = np.datetime_as_string(t, unit="s")
     stamps[i == n // 2] = "2024-06-01T00:00:00"  # a lone fix ahead of its track
     lon[i == n // 4] += 0.05  # a GPS jump
-    return {"lon": lon, "lat": lat, "ele": ele, "time": stamps}
+    return {"lon": lon, "lat": lat, "ele": ele, "time": stamps, "seconds": steps}
+
+
+#: The formats written: file ending and header.
+FORMATS = {
+    "gpx": (".gpx", '<?xml version="1.0"?>\n<gpx version="1.1" creator="DJI Fly" '
+            'xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>\n'),
+    "csv": (".csv", "time,latitude,longitude,altitude\n"),
+    "quoted_csv": (".csv", '"time","latitude","longitude","altitude"\n'),
+    "airdata_csv": (".csv", "time(millisecond),datetime(utc),latitude,longitude,"
+                    "height_above_takeoff(feet)\n"),
+    "kml": (".kml", '<?xml version="1.0"?>\n<kml xmlns="http://www.opengis.net/kml/2.2" '
+            'xmlns:gx="http://www.google.com/kml/ext/2.2"><Document>\n'),
+}  # fmt: skip
+
+
+def _rows(fmt: str, b: dict[str, np.ndarray], start: int, half: int) -> list[str]:
+    """The lines of the points of one generated block in format ``fmt`` (not KML)."""
+    lat = np.char.mod("%.7f", b["lat"])
+    lon = np.char.mod("%.7f", b["lon"])
+    ele = np.char.mod("%.2f", b["ele"])
+    points = zip(lat, lon, ele, b["time"], b["seconds"], strict=True)
+    if fmt == "gpx":
+        rows = [
+            f'<trkpt lat="{a}" lon="{o}"><ele>{e}</ele><time>{s}Z</time></trkpt>\n'
+            for a, o, e, s, _ in points
+        ]
+        if 0 <= half - start < len(rows):
+            rows[half - start] = "</trkseg></trk><trk><trkseg>\n" + rows[half - start]
+        return rows
+    if fmt == "airdata_csv":  # elapsed ms, the clock to the second, feet above take-off
+        return [
+            f"{k * 1000},{s.replace('T', ' ')},{a},{o},{(float(e) - 200) / 0.3048:.2f}\n"
+            for a, o, e, s, k in points
+        ]
+    quote = '"' if fmt == "quoted_csv" else ""
+    return [f"{quote}{s}Z{quote},{a},{o},{float(e) - 200:.2f}\n" for a, o, e, s, _ in points]
+
+
+def _write_kml(out: Any, n: int, seed: int) -> None:
+    """Two ``gx:Track`` (altitudeMode absolute): the ``<when>`` of each, then its coords."""
+    half = n // 2 + 7
+    for a, b in ((0, half), (half, n)):
+        out.write("<Placemark><gx:Track><altitudeMode>absolute</altitudeMode>\n")
+        for part in ("when", "coord"):
+            rng = np.random.default_rng(seed + a)  # the same heights in both passes
+            for start in range(a, b, _BLOCK):
+                blk = _block(start, min(b, start + _BLOCK), n, rng)
+                if part == "when":
+                    out.write("".join(f"<when>{s}Z</when>\n" for s in blk["time"]))
+                    continue
+                lat = np.char.mod("%.7f", blk["lat"])
+                lon = np.char.mod("%.7f", blk["lon"])
+                ele = np.char.mod("%.2f", blk["ele"])
+                rows = zip(lon, lat, ele, strict=True)
+                out.write("".join(f"<gx:coord>{o} {t} {e}</gx:coord>\n" for o, t, e in rows))
+        out.write("</gx:Track></Placemark>\n")
+    out.write("</Document></kml>\n")
 
 
 def write_track(path: Path, n: int, fmt: str = "gpx", seed: int = 7) -> None:
-    """Write a generated track of ``n`` points as GPX (two ``<trk>``) or generic CSV."""
+    """Write a generated track of ``n`` points in one of :data:`FORMATS`.
+
+    GPX: two ``<trk>``; KML: two ``gx:Track``; CSV: generic, its times quoted or
+    not, or AirData's (an elapsed clock in ms, the date-time to the second).
+    """
     rng = np.random.default_rng(seed)
-    half = n // 2 + 7
     with path.open("w") as out:
-        if fmt == "gpx":
-            out.write('<?xml version="1.0"?>\n<gpx version="1.1" creator="DJI Fly" ')
-            out.write('xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>\n')
-        else:
-            out.write("time,latitude,longitude,altitude\n")
+        out.write(FORMATS[fmt][1])
+        if fmt == "kml":
+            _write_kml(out, n, seed)
+            return
         for start in range(0, n, _BLOCK):
-            stop = min(n, start + _BLOCK)
-            b = _block(start, stop, n, rng)
-            lat = np.char.mod("%.7f", b["lat"])
-            lon = np.char.mod("%.7f", b["lon"])
-            ele = np.char.mod("%.2f", b["ele"])
-            if fmt == "gpx":
-                rows = [
-                    f'<trkpt lat="{a}" lon="{o}"><ele>{e}</ele><time>{s}Z</time></trkpt>\n'
-                    for a, o, e, s in zip(lat, lon, ele, b["time"], strict=True)
-                ]
-                if start <= half < stop:
-                    rows[half - start] = "</trkseg></trk><trk><trkseg>\n" + rows[half - start]
-            else:
-                rows = [
-                    f"{s}Z,{a},{o},{float(e) - 200:.2f}\n"
-                    for a, o, e, s in zip(lat, lon, ele, b["time"], strict=True)
-                ]
-            out.write("".join(rows))
+            b = _block(start, min(n, start + _BLOCK), n, rng)
+            out.write("".join(_rows(fmt, b, start, n // 2 + 7)))
         if fmt == "gpx":
             out.write("</trkseg></trk></gpx>\n")
 
@@ -134,7 +180,7 @@ def main(argv: list[str] | None = None) -> None:
     """Command line: write each size, scan it, print the peaks and bytes a fix more."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.big_track")
     parser.add_argument("--points", type=float, nargs="+", default=[1e6, 5e6, 1e7])
-    parser.add_argument("--format", choices=("gpx", "csv"), default="gpx")
+    parser.add_argument("--format", choices=tuple(FORMATS), default="gpx")
     parser.add_argument("--dir", type=Path, default=None, help="where the files go")
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
     parser.add_argument("--scan-arg", action="append", default=[], help="one more scan argument")
@@ -146,7 +192,7 @@ def main(argv: list[str] | None = None) -> None:
     rows = []
     try:
         for n in sorted(int(p) for p in args.points):
-            track = folder / f"track_{n}.{args.format}"
+            track = folder / f"track_{n}_{args.format}{FORMATS[args.format][0]}"
             if not track.exists():
                 write_track(track, n, args.format)
             write_sites(sites, n)

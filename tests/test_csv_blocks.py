@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -192,18 +193,7 @@ def test_a_cut_last_line_and_windows_text_are_said_as_whole(tmp_path: Path, monk
     assert len(whole) == n
 
 
-@pytest.mark.parametrize(
-    ("change", "why"),
-    [
-        (lambda text: text.replace("time,lat", '"time",lat'), "quoted fields"),
-        (lambda text: text.replace("\n", "\r\n", 5).replace("\r\n", "\r", 1), "bare carriage"),
-        (lambda text: text.replace(",", "\t"), "a delimiter other than"),
-        (lambda text: text.replace(":10Z,50", ":10Z,1,50", 1), "more fields than the header"),
-    ],
-)
-def test_a_csv_not_parsed_column_by_column_is_read_whole_and_said(
-    tmp_path: Path, monkeypatch, change, why
-) -> None:
+def _odd_csv(tmp_path: Path, change) -> Path:
     n = 400
     t = T0 + pd.to_timedelta(np.arange(n), unit="s")
     lat, lon = _path(n)
@@ -211,8 +201,51 @@ def test_a_csv_not_parsed_column_by_column_is_read_whole_and_said(
     text = "time,lat,lon\n" + "".join(f"{s},{y:.7f},{x:.7f}\n" for s, y, x in rows)
     path = tmp_path / "odd.csv"
     path.write_text(change(text), newline="")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("change", "bad_rows"),
+    [
+        (lambda text: re.sub(r"(:10Z),([^,]+),", r'\1,"\2",', text.replace("time", '"time"')), 0),
+        (lambda text: text.replace("\n", "\r\n", 5).replace("\r\n", "\r", 1), 0),
+        (lambda text: text.replace(",", "\t"), 0),
+        (lambda text: text.replace(":10Z,", ":10Z,1,").replace(":20Z,", ":20Z,1,"), 14),
+        (lambda text: text.replace("time,lat,lon", "time,lat,lon, lat,"), 0),
+    ],
+    ids=["quotes", "bare carriage return", "tab", "more fields", "repeated and blank names"],
+)
+def test_a_csv_that_may_hide_fields_is_parsed_whole_width_in_blocks(
+    tmp_path: Path, monkeypatch, change, bad_rows
+) -> None:
+    path = _odd_csv(tmp_path, change)
+    layouts = []
+    layout = _csv_blocks.csv_layout
+    monkeypatch.setattr(
+        _csv_blocks, "csv_layout", lambda p: layouts.append(layout(p)) or layouts[-1]
+    )
+    _, entry = _same(path, monkeypatch)
+    assert layouts[-1].names is None  # every column parsed, as the whole reading does
+    assert entry["dropped"]["bad_row"] == bad_rows  # 7 minutes with :10 and :20 seconds
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        (lambda text: text.replace("time,lat,lon", "CUSTOM.updateTime,OSD.latitude,OSD.longitude"),
+         "a DJI-family export"),
+        (lambda text: "\ufeff" + text, "blank or UTF-16"),
+    ],
+    ids=["dji", "utf-16"],
+)  # fmt: skip
+def test_what_cannot_be_parsed_in_blocks_is_read_whole_and_said(
+    tmp_path: Path, monkeypatch, change, why
+) -> None:
+    path = _odd_csv(tmp_path, change)
+    if why.endswith("UTF-16"):
+        path.write_bytes(path.read_text().encode("utf-16"))
     _, entry = _same(path, monkeypatch, in_blocks=False)
-    assert any(note.startswith(WHOLE) and why in note for note in entry["notes"])
+    assert any(note == f"{WHOLE}: {why}" for note in entry["notes"]), entry["notes"]
 
 
 def test_a_header_without_positions_is_refused_unparsed(tmp_path: Path, monkeypatch) -> None:

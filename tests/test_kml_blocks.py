@@ -26,7 +26,6 @@ KML = "http://www.opengis.net/kml/2.2"
 GX = "http://www.google.com/kml/ext/2.2"
 T0 = np.datetime64("2024-05-01T08:00:00", "s")
 # pandas says so where it guesses a day-first layout (as a whole reading guesses it too)
-pytestmark = pytest.mark.filterwarnings("ignore:Parsing dates in .* format when dayfirst")
 
 
 def _stamps(start: np.datetime64, n: int, layout: str = "iso_z") -> list[str]:

@@ -212,6 +212,12 @@ class ColumnMap:
     segment: Column | None = None
     extras: dict[str, Column] = field(default_factory=dict)
 
+    def names(self) -> list[str]:
+        """Return the names of the columns read, each once, in the order of the fields."""
+        cols = [self.lat, self.lon, self.time, self.date, self.elapsed]
+        cols += [self.agl, self.agl_fallback, self.msl, self.segment, *self.extras.values()]
+        return list(dict.fromkeys(col.name for col in cols if col is not None))
+
 
 def find(cols: list[Column], aliases: tuple[str, ...], *, exclude: tuple = ()) -> Column | None:
     """Return the first column matching an alias, trying aliases in order."""

@@ -21,11 +21,8 @@ header), an AirData or generic CSV is parsed for the columns its mapping reads o
 
 from __future__ import annotations
 
-import csv
 import io
 import logging
-import re
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -38,6 +35,15 @@ from geoexpose.errors import InputError
 from geoexpose.schema import CRS_LONLAT
 from geoexpose.tracks._columns import ColumnMap, airdata_mapping, generic_mapping
 from geoexpose.tracks._csv_blocks import read_csv_blocks
+from geoexpose.tracks._csv_text import (
+    NOT_AIRDATA,
+    BadLines,
+    cut_truncated,
+    decode,
+    named,
+    split_header,
+    unreadable,
+)
 from geoexpose.tracks._dji_csv import (
     LITCHI_MISSION,
     LITCHI_MISSION_MESSAGE,
@@ -56,8 +62,6 @@ __all__ = ["read_csv_track", "read_litchi_mission"]
 
 logger = logging.getLogger(__name__)
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
-
 
 def _read_text(path: Path) -> tuple[str, str]:
     """Read a CSV file's text and say its encoding, its line lengths checked first."""
@@ -71,76 +75,15 @@ def _read(path: Path) -> tuple[str, str, bytes, np.ndarray]:
         ends = check_line_bytes(data)
     except LimitError as exc:
         raise InputError(str(exc)) from exc
-    return (*_decode(data), data, ends)
+    return (*decode(data), data, ends)
 
 
-def _decode(data: bytes) -> tuple[str, str]:
-    """Decode CSV bytes: UTF-16 by BOM, UTF-8, else cp1252 / latin-1 text."""
-    if not data.strip():
-        raise InputError("empty file")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        raise InputError(f"binary data, not a text CSV (NUL byte at offset {nul})")
-    try:
-        return data.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    for encoding in ("cp1252", "latin-1"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    sample = text[:8192]
-    controls = len(_CONTROL.findall(sample))
-    if controls > 0.05 * len(sample):
-        raise InputError(f"binary data, not a text CSV ({controls} control characters)")
-    return text, encoding
-
-
-def _split_header(text: str) -> tuple[str, str, int]:
-    """Return (body starting at the header line, delimiter, lines skipped before it)."""
-    body = text.lstrip("\r\n")
-    skipped = text[: len(text) - len(body)].count("\n")
-    first = body.split("\n", 1)[0].strip()
-    sep = None
-    if first.lower().startswith("sep=") and len(first) >= 5:  # Excel's delimiter line
-        sep = first[4]
-        rest = body.split("\n", 1)[1] if "\n" in body else ""
-        body = rest.lstrip("\r\n")
-        skipped += 1 + rest[: len(rest) - len(body)].count("\n")
-        first = body.split("\n", 1)[0]
-    if sep is None:
-        counts = {c: first.count(c) for c in ",;\t|"}
-        sep = max(counts, key=counts.__getitem__) if max(counts.values()) else ","
-    return body, sep, skipped
-
-
-def _cut_truncated(body: str, sep: str) -> tuple[str, int]:
-    """Cut a last line that is shorter than the header (file cut while written)."""
-    if not body or body.endswith(("\n", "\r")):
-        return body, 0
-    cut = body.rfind("\n")
-    if cut < 0:
-        return body, 0  # the header alone
-    n_fields = len(next(csv.reader([body.split("\n", 1)[0]], delimiter=sep)))
-    last = body[cut + 1 :]
-    fields = next(csv.reader([last], delimiter=sep), [])
-    if len(fields) < n_fields or last.count('"') % 2:
-        return body[: cut + 1], 1
-    return body, 0
-
-
-def _parse(
-    body: str | bytes, sep: str, usecols: list[int] | None = None
-) -> tuple[pd.DataFrame, list[int]]:
-    """Parse the CSV body; return the table and the body line numbers of skipped rows."""
+def _parse(body: str | bytes, sep: str) -> tuple[pd.DataFrame, BadLines]:
+    """Parse the CSV body; return the table and the rows skipped for their fields."""
     if isinstance(body, str):  # bytes, as pandas makes of text, without its chunked conversion
         body = body.encode("utf-8", "surrogatepass")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", pd.errors.ParserWarning)
+    bad = BadLines()
+    with bad.taken():
         try:
             table = pd.read_csv(
                 io.BytesIO(body),
@@ -148,26 +91,10 @@ def _parse(
                 skipinitialspace=True,
                 on_bad_lines="warn",
                 low_memory=False,
-                usecols=usecols,
             )
         except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise InputError(f"not a readable CSV ({detail})") from exc
-    bad: list[int] = []
-    for item in caught:
-        if issubclass(item.category, pd.errors.ParserWarning):
-            bad.extend(int(n) for n in re.findall(r"Skipping line (\d+)", str(item.message)))
-        else:
-            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
-    table.columns = [str(name).strip() for name in table.columns]
-    return table.loc[:, ~table.columns.duplicated()], bad
-
-
-def _used(mapping: ColumnMap) -> set[str]:
-    """Return the names of the columns that ``mapping`` reads."""
-    cols = [mapping.lat, mapping.lon, mapping.time, mapping.date, mapping.elapsed]
-    cols += [mapping.agl, mapping.agl_fallback, mapping.msl, mapping.segment]
-    return {col.name for col in [*cols, *mapping.extras.values()] if col is not None}
+            raise InputError(unreadable(exc)) from exc
+    return named(table), bad
 
 
 def _parse_mapped(
@@ -219,7 +146,7 @@ def _parse_mapped(
             mapping = generic = generic_mapping(names, columns=columns, alt_ref=alt_ref)
         except InputError:
             return None
-    positions = sorted(names.index(name) for name in _used(mapping))
+    positions = sorted(names.index(name) for name in mapping.names())
     try:
         table = pd.read_csv(
             io.BytesIO(data),
@@ -300,19 +227,19 @@ def read_csv_track(
         whole_because = f"read whole, not in blocks: {given}"
         logger.info("%s: %s", path, whole_because)
     text, encoding, data, ends = _read(path)
-    body, sep, skipped = _split_header(text)
+    body, sep, skipped = split_header(text)
     as_read = len(body) == len(text) and data.isascii()  # the file's bytes are the body's
-    body, truncated = _cut_truncated(body, sep)
+    body, truncated = cut_truncated(body, sep)
     raw = (data[: len(body)], ends[ends < len(body)]) if as_read else None
     mapped = _parse_mapped(body, sep, format=format, columns=columns, alt_ref=alt_ref, raw=raw)
     kind: str | None = None
     if mapped is not None:
         table, mapping, name = mapped
-        bad: list[int] = []
+        bad = BadLines()
     else:
         table, bad = _parse(body, sep)
         kind = dji_csv_kind(list(table.columns))
-    dropped = {"truncated_row": truncated, "bad_row": len(bad)}
+    dropped = {"truncated_row": truncated, "bad_row": bad.count}
     if kind == LITCHI_MISSION:
         if format != "auto":
             raise InputError(LITCHI_MISSION_MESSAGE)
@@ -325,16 +252,12 @@ def read_csv_track(
     if truncated:
         line = skipped + body.count("\n") + 1
         notes.append(f"line {line}: last row cut short (file truncated?); dropped")
-    if bad:
-        notes.append(
-            f"line {skipped + bad[0]}: more fields than the header; {len(bad)} such row(s) dropped"
-        )
+    if bad.count:
+        notes.append(bad.note(skipped))
     if mapped is None:
         found = None if format == "csv" or kind else airdata_mapping(list(table.columns))
         if found is None and format == "airdata_csv":
-            raise InputError(
-                "not an AirData CSV (no time(millisecond)/datetime(utc)/latitude header)"
-            )
+            raise InputError(NOT_AIRDATA)
         name = kind or ("csv" if found is None else "airdata_csv")
         if kind is not None:
             table, columns = prepare_table(kind, table, columns)
@@ -380,7 +303,7 @@ def read_litchi_mission(path: Path) -> gpd.GeoDataFrame:
         text, _encoding = _read_text(path)
     except InputError as exc:
         raise InputError(f"{path}: {exc}") from exc
-    body, sep, _skipped = _split_header(text)
+    body, sep, _skipped = split_header(text)
     table, _bad = _parse(body, sep)
     if dji_csv_kind(list(table.columns)) != LITCHI_MISSION:
         raise InputError(f"{path}: not a Litchi mission (no curvesize(m) column)")

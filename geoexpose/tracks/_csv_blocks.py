@@ -7,42 +7,40 @@ holds is a block, however long the file. The frames are those
 :func:`geoexpose.tracks._csv.read_csv_track` makes of the whole file:
 
 1. the file's bytes are read once in chunks, to check what the whole reading checks
-   (line lengths, NUL bytes, the encoding, a last line cut short) and to find where
-   the header is and the rows end;
-2. the columns the mapping reads are parsed in blocks (pandas, a block's rows at a
-   time) and kept in a temporary folder, while what the whole column decides is
-   gathered (:class:`~geoexpose.tracks._table_frame.TableFrames`). Pandas types each
-   block's columns by the block alone: a column of whole numbers in one block and
-   decimals in another is taken as decimals in all (as the whole column is); a
-   column that is numbers in one block and text in another is parsed again, as text
-   in every block (as the whole column is);
+   and to find where the header is and the rows end
+   (:mod:`geoexpose.tracks._csv_layout`);
+2. the file is parsed in blocks (pandas, a block's rows at a time: the columns read
+   only where the whole reading does so, else every column, with the rows of more
+   fields than the header skipped and counted), the columns read kept in a
+   temporary folder, while what the whole column decides is gathered
+   (:class:`~geoexpose.tracks._table_frame.TableFrames`). Pandas types each block's
+   columns by the block alone: a column of whole numbers in one block and decimals
+   in another is taken as decimals in all (as the whole column is); a column that is
+   numbers in one block and text in another is parsed again, as text in every block
+   (as the whole column is);
 3. each block's frame is built with those decisions and given out (after a last
    pass that sets the times from an elapsed-time column, where the whole file's
    times are to the second).
 
-Only the files the whole reading parses column by column take this way: a
-delimiter of ``,``, ``;`` or ``|``, no quotes, no bare carriage return, no row with
-more fields than the header, a header of distinct, non-blank names that is not a
-DJI-family export. Another file is read whole (:func:`read_csv_blocks` says why).
+A DJI-family export (its columns are fixed up on the whole table) and a file
+:func:`~geoexpose.tracks._csv_layout.csv_layout` leaves to the whole reading (UTF-16,
+a header alone, ...) are read whole; :func:`read_csv_blocks` says why.
 """
 
 from __future__ import annotations
 
-import codecs
 import io
-import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from geoexpose._limits import LimitError, check_line_lengths
 from geoexpose._progress import Bar
 from geoexpose.errors import InputError
 from geoexpose.tracks._columns import ColumnMap, airdata_mapping, generic_mapping
+from geoexpose.tracks._csv_layout import CsvLayout, csv_layout
+from geoexpose.tracks._csv_text import NOT_AIRDATA, BadLines, named
 from geoexpose.tracks._dji_csv import dji_csv_kind
 from geoexpose.tracks._gpx_points import PROGRESS_BYTES
 from geoexpose.tracks._row_blocks import RowBlocks
@@ -52,177 +50,7 @@ from geoexpose.tracks.normalize import RawTrack
 
 __all__ = ["read_csv_blocks"]
 
-_CHUNK = 16 << 20
-_BLANKS = b" \t\n\r\x0b\x0c"
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
-#: Bytes that cp1252 leaves undefined (text with them is latin-1).
-_NOT_CP1252 = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
-
-
-@dataclass
-class _Layout:
-    """Where a CSV file's header is, where its rows end, and how it is written."""
-
-    start: int  # offset of the header line
-    end: int  # offset where the rows read end (a last line cut short is left out)
-    sep: str
-    header: bytes  # the header line, its line end left out
-    encoding: str
-    truncated: int  # 1 where the last line was cut short
-    lines: int  # line ends of the file
-
-
-def _head(path: Path) -> tuple[int, str | None, bytes] | None:
-    """Find the header: its offset, the delimiter an Excel ``sep=`` line names, its bytes.
-
-    Blank lines before it are passed over; None for a file of blanks only or one
-    written in UTF-16.
-    """
-    with path.open("rb") as handle:
-        first = handle.read(4)
-        if first.startswith((b"\xff\xfe", b"\xfe\xff")):
-            return None
-        offset = 3 if first.startswith(b"\xef\xbb\xbf") else 0
-        sep = None
-        while True:
-            found = _past_blank_lines(handle, offset)
-            if found is None:
-                return None
-            offset = found
-            handle.seek(offset)
-            line = handle.readline().split(b"\n", 1)[0]  # within the line-length bound
-            text = line.strip()
-            if sep is not None or not text.lower().startswith(b"sep=") or len(text) < 5:
-                return offset, sep, line.rstrip(b"\r")
-            sep = text[4:5].decode("latin-1")  # one byte; an odd one is no delimiter here
-            offset += len(line) + 1
-
-
-def _past_blank_lines(handle: Any, offset: int) -> int | None:
-    """Return the offset of the first byte that is not a line end, from ``offset``."""
-    handle.seek(offset)
-    while chunk := handle.read(_CHUNK):
-        rest = chunk.lstrip(b"\r\n")
-        if rest:
-            return offset + len(chunk) - len(rest)
-        offset += len(chunk)
-    return None
-
-
-class _Scan:
-    """What one pass over a CSV file's bytes, from its header on, finds (see :func:`_layout`)."""
-
-    def __init__(self, sep: bytes) -> None:
-        self.sep = sep
-        self.decoder = codecs.getincrementaldecoder("utf-8")()
-        self.utf8 = True
-        self.cp1252 = True
-        self.why: str | None = None  # why the file is parsed whole
-        self.header_seps = -1  # separators of the header line
-        self.carry = 0  # separators of the line read so far
-        self.lines = 0
-        self.crs = self.crlfs = 0
-        self.last = b""  # the last chunk
-        self.tail = 0  # bytes after the last line end
-
-    def finish(self) -> None:
-        """Note a multi-byte character cut short at the end of the file (not UTF-8)."""
-        if self.utf8:
-            try:
-                self.decoder.decode(b"", final=True)
-            except UnicodeDecodeError:
-                self.utf8 = False
-
-    def add(self, chunk: bytes) -> None:
-        if b'"' in chunk:
-            self.why = "quoted fields"
-        if self.utf8:
-            try:
-                self.decoder.decode(chunk)
-            except UnicodeDecodeError:
-                self.utf8 = False
-        self.cp1252 = self.cp1252 and _NOT_CP1252.search(chunk) is None
-        self.crs += chunk.count(b"\r")
-        self.crlfs += chunk.count(b"\r\n") + (self.last[-1:] == b"\r" and chunk[:1] == b"\n")
-        data = np.frombuffer(chunk, dtype=np.uint8)
-        ends = np.flatnonzero(data == 10)
-        seps = np.flatnonzero(data == self.sep[0])
-        if len(ends):
-            per_line = np.diff(np.searchsorted(seps, ends), prepend=0)
-            per_line[0] += self.carry
-            if self.header_seps < 0:
-                self.header_seps = int(per_line[0])
-            if bool(np.any(per_line > self.header_seps)):
-                self.why = "rows with more fields than the header"
-            self.carry = len(seps) - int(np.searchsorted(seps, ends[-1]))
-            self.lines += len(ends)
-            self.tail = len(chunk) - 1 - int(ends[-1])
-        else:
-            self.carry += len(seps)
-            self.tail += len(chunk)
-        self.last = chunk
-
-
-def _layout(path: Path) -> _Layout | str:
-    """Check a CSV file's bytes as the whole reading does; say where its rows are.
-
-    Returns the layout, or why the file is to be parsed whole.
-
-    Raises
-    ------
-    InputError
-        A line too long, NUL bytes or control characters (binary data), blanks only.
-    """
-    try:
-        check_line_lengths(path)
-    except LimitError as exc:
-        raise InputError(str(exc)) from exc
-    head = _head(path)
-    if head is None:
-        return "blank or UTF-16"
-    start, sep, header = head
-    if sep is None:
-        counts = {c: header.strip().count(c.encode()) for c in ",;\t|"}
-        sep = max(counts, key=counts.__getitem__) if max(counts.values()) else ","
-    if sep not in ",;|":
-        return "a delimiter other than , ; |"
-    scan = _Scan(sep.encode())
-    before = 0  # line ends before the header
-    with path.open("rb") as handle:
-        offset = 0
-        while chunk := handle.read(_CHUNK):
-            if offset < start:
-                before += chunk[: start - offset].count(b"\n")
-            nul = chunk.find(b"\x00")
-            if nul >= 0:
-                raise InputError(f"binary data, not a text CSV (NUL byte at offset {offset + nul})")
-            if offset + len(chunk) > start:
-                scan.add(chunk[max(0, start - offset) :])
-            offset += len(chunk)
-    scan.finish()
-    if scan.why is not None:
-        return scan.why
-    if scan.crs != scan.crlfs:
-        return "bare carriage returns"
-    if scan.header_seps < 0:
-        return "a header alone"
-    end, truncated = offset, 0
-    if not scan.last.endswith((b"\n", b"\r")):  # a last line without its line end
-        if scan.carry > scan.header_seps:
-            return "rows with more fields than the header"
-        if scan.carry < scan.header_seps:  # fewer fields than the header: cut short
-            end, truncated = end - scan.tail, 1
-    encoding = "utf-8"
-    if not scan.utf8:
-        if start:  # a byte-order mark or lines before the header, and not UTF-8
-            return "not UTF-8, with lines before the header"
-        encoding = "cp1252" if scan.cp1252 else "latin-1"
-        with path.open("rb") as handle:
-            sample = handle.read(8192).decode(encoding)
-        controls = len(_CONTROL.findall(sample))
-        if controls > 0.05 * len(sample):
-            raise InputError(f"binary data, not a text CSV ({controls} control characters)")
-    return _Layout(start, end, sep, header, encoding, truncated, before + scan.lines)
+_BUFFER = 16 << 20
 
 
 class _Window(io.RawIOBase):
@@ -252,51 +80,55 @@ class _Window(io.RawIOBase):
 
 
 def _mapping(names: list[str], format: str, options: dict[str, Any]) -> tuple[ColumnMap, str] | str:
-    """Find the columns of an AirData or generic CSV from its header, as the whole reading.
+    """Find the columns of an AirData or generic CSV from its names, as the whole reading.
 
-    Returns the mapping and the format's name, or why the file is parsed whole. A
-    generic header without the columns needed raises the whole reading's
-    :class:`InputError`, unparsed.
+    Returns the mapping and the format's name, or why the file is read whole (a
+    DJI-family export).
+
+    Raises
+    ------
+    InputError
+        The whole reading's error: not AirData where asked for, a generic header
+        without the columns needed.
     """
-    if "" in names or len(set(names)) < len(names):
-        return "blank or repeated column names"
     if dji_csv_kind(names) is not None:
         return "a DJI-family export"
     mapping = None if format == "csv" else airdata_mapping(names)
     if mapping is not None:
         return mapping, "airdata_csv"
     if format == "airdata_csv":
-        return "not an AirData header"
+        raise InputError(NOT_AIRDATA)
     return generic_mapping(names, **options), "csv"
 
 
-def _used(mapping: ColumnMap) -> list[str]:
-    """Return the names of the columns that ``mapping`` reads."""
-    cols = [mapping.lat, mapping.lon, mapping.time, mapping.date, mapping.elapsed]
-    cols += [mapping.agl, mapping.agl_fallback, mapping.msl, mapping.segment]
-    return list({col.name: None for col in [*cols, *mapping.extras.values()] if col is not None})
-
-
 def _tables(
-    path: Path, layout: _Layout, names: list[str], used: list[str], rows: int, **kwargs: Any
+    path: Path, layout: CsvLayout, rows: int, bar: Bar | None, bad: BadLines, **kwargs: Any
 ) -> Iterator[pd.DataFrame]:
-    """Parse the columns ``used`` of the file's rows, ``rows`` rows at a time."""
-    positions = sorted(names.index(name) for name in used)
-    with _Window(path, layout.start, layout.end, kwargs.pop("bar")) as window:
+    """Parse the file's rows, ``rows`` at a time; count the rows skipped in ``bad``.
+
+    Where the layout has names, the columns at ``usecols`` only (the tables' columns
+    then numbered by position); else every column, named by pandas.
+    """
+    if layout.names is not None:
+        kwargs |= {"header": 0, "names": range(len(layout.names))}
+    else:
+        kwargs |= {"on_bad_lines": "warn"}
+    with _Window(path, layout.start, layout.end, bar) as window:
         reader = pd.read_csv(
-            io.BufferedReader(window, _CHUNK),
+            io.BufferedReader(window, _BUFFER),
             sep=layout.sep,
-            header=0,
-            names=range(len(names)),  # renamed below
             skipinitialspace=True,  # as the whole reading where a field starts blank
-            usecols=positions,
             chunksize=rows,
             encoding=layout.encoding,
             **kwargs,
         )
         with reader:
-            for table in reader:
-                table.columns = [names[p] for p in positions]
+            tables = iter(reader)
+            while True:
+                with bad.taken():
+                    table = next(tables, None)
+                if table is None:
+                    return
                 yield table
 
 
@@ -310,7 +142,7 @@ def _kind(values: pd.Series) -> str | None:
 class _Pass:
     """The blocks of the columns read, parsed and kept, and what their whole decides."""
 
-    def __init__(self, mapping: ColumnMap, frames: TableFrames, spill: Spill) -> None:
+    def __init__(self, frames: TableFrames, spill: Spill) -> None:
         self.frames = frames
         self.spill = spill
         self.kinds: dict[str, set[str]] = {}
@@ -344,65 +176,84 @@ class _Pass:
         return text, decimal
 
 
-def _seen(
-    path: Path,
-    layout: _Layout,
-    names: list[str],
-    mapping: ColumnMap,
-    spill: Spill,
-    rows: int,
-    time_zone: str | None,
-    bar: Bar | None,
-) -> tuple[_Pass, list[str]] | str:
-    """Parse the columns read into blocks on disk, gathering what their whole decides.
+class _Read:
+    """The file parsed into blocks on disk, and what the whole of its columns decides."""
 
-    Returns the pass and the columns of whole numbers in some blocks and decimals in
-    others; or why the file is parsed whole (pandas refused it).
-    """
-    used, dtype = _used(mapping), None
-    for _attempt in range(2):
-        frames = TableFrames(mapping, time_zone=time_zone, comma=layout.sep != ",")
-        done = _Pass(mapping, frames, spill)
-        try:
-            for table in _tables(path, layout, names, used, rows, bar=bar, dtype=dtype):
-                done.add(table)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-            return f"not parsed in blocks ({type(exc).__name__})"
-        done.finish()
-        text, decimal = done.mixed()
-        if not text:
-            return done, decimal
-        # numbers in some blocks, text in others: text in all, as the whole column is
-        dtype, bar = {names.index(name): str for name in text}, None
-    raise AssertionError("a column read as text is text in every block")
+    def __init__(self, layout: CsvLayout, spill: Spill, time_zone: str | None) -> None:
+        self.layout = layout
+        self.spill = spill
+        self.time_zone = time_zone
+        self.found: tuple[ColumnMap, str] | str | None = None
+        self.bad = BadLines()
+        self.done: _Pass | None = None
+        self.decimal: list[str] = []
+        self._labels: dict[str, Any] = {}  # pandas' label of each column read, by name
+
+    def parse(self, path: Path, rows: int, bar: Bar | None, options: dict[str, Any]) -> str | None:
+        """Parse the file (twice where a column is numbers and text); None, or why not."""
+        names, form, usecols, dtype = self.layout.names, options.pop("format"), None, None
+        if names is not None:  # the mapping from the header; the columns it reads only
+            self.found = _mapping(names, form, options)
+            if isinstance(self.found, str):
+                return self.found
+            usecols = sorted(names.index(name) for name in self.found[0].names())
+        for _attempt in range(2):
+            self.bad, self.done = BadLines(), None
+            tables = _tables(path, self.layout, rows, bar, self.bad, usecols=usecols, dtype=dtype)
+            try:
+                for table in tables:
+                    why = self._add(table, form, options)
+                    if why is not None:
+                        return why
+            except InputError:
+                raise  # the whole reading's error, from the header
+            except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+                return f"not parsed in blocks ({type(exc).__name__})"
+            if self.done is None:
+                return "no rows"
+            self.done.finish()
+            text, self.decimal = self.done.mixed()
+            if not text:
+                return None
+            # numbers in some blocks, text in others: text in all, as the whole column is
+            dtype, bar = {self._labels[name]: str for name in text}, None
+        raise AssertionError("a column read as text is text in every block")
+
+    def _add(self, table: pd.DataFrame, form: str, options: dict[str, Any]) -> str | None:
+        """Keep a block's columns read (where pandas names them, the mapping at the first)."""
+        names = self.layout.names
+        labels = list(table.columns)  # positions, or pandas' names
+        if names is not None:
+            table.columns = [names[p] for p in labels]
+        else:
+            table = named(table)
+            if self.found is None:
+                self.found = _mapping(list(table.columns), form, options)
+        if isinstance(self.found, str):
+            return self.found
+        assert self.found is not None
+        mapping = self.found[0]
+        if self.done is None:
+            stripped = (
+                list(table.columns) if names is not None else [str(x).strip() for x in labels]
+            )
+            self._labels = {name: labels[stripped.index(name)] for name in mapping.names()}
+            frames = TableFrames(mapping, time_zone=self.time_zone, comma=self.layout.sep != ",")
+            self.done = _Pass(frames, self.spill)
+        self.done.add(table[mapping.names()])
+        return None
 
 
-def _give(
-    path: Path,
-    layout: _Layout,
-    names: list[str],
-    mapping: ColumnMap,
-    blocks: RowBlocks,
-    spill: Spill,
-    time_zone: str | None,
-    bar: Bar | None,
-) -> tuple[pd.DataFrame, str] | str:
-    """Give the file's frames to ``blocks``; return a frame without rows and the time basis.
-
-    Or say why the file is to be parsed whole (nothing was given then).
-    """
-    seen = _seen(path, layout, names, mapping, spill, blocks.rows, time_zone, bar)
-    if isinstance(seen, str):
-        return seen
-    done, decimal = seen
-    if not done.blocks:
-        return "no rows"
-    frames, refine = done.frames, mapping.elapsed is not None
+def _give(read: _Read, blocks: RowBlocks) -> tuple[pd.DataFrame, str]:
+    """Give the file's frames to ``blocks``; return a frame without rows and the time basis."""
+    done, spill = read.done, read.spill
+    assert done is not None and isinstance(read.found, tuple)
+    frames, refine = done.frames, read.found[0].elapsed is not None
     empty = None
     for number in range(done.blocks):  # a loop over blocks
-        table = done.spill.get("table", number)
-        done.spill.drop("table", number)
-        for name in decimal:
+        table = spill.get("table", number)
+        spill.drop("table", number)
+        for name in read.decimal:
             table[name] = table[name].astype("float64")
         frame, elapsed = frames.frame(table)
         if empty is None:
@@ -436,38 +287,39 @@ def read_csv_blocks(
     -------
     RawTrack or str
         What the file holds (its frame without rows: they went to ``blocks``), or why
-        the file is to be parsed whole (nothing was given to ``blocks`` then).
+        the file is to be read whole (nothing was given to ``blocks`` then).
 
     Raises
     ------
     InputError
         What the whole reading raises (message without the path).
     """
-    layout = _layout(path)
+    layout = csv_layout(path)
     if isinstance(layout, str):
         return layout
-    names = [name.strip() for name in layout.header.decode(layout.encoding).split(layout.sep)]
-    found = _mapping(names, format, {"columns": columns, "alt_ref": alt_ref})
-    if isinstance(found, str):
-        return found
-    mapping, name = found
     size = layout.end - layout.start
     bar = None
     if blocks.progress and size > PROGRESS_BYTES:
         bar = Bar(total=size, desc=path.name, unit="B", unit_scale=True, disable=None)
+    options = {"format": format, "columns": columns, "alt_ref": alt_ref}
     with Spill() as spill:
+        read = _Read(layout, spill, time_zone)
         try:
-            made = _give(path, layout, names, mapping, blocks, spill, time_zone, bar)
+            why = read.parse(path, blocks.rows, bar, options)
         finally:
             if bar is not None:
                 bar.close()
-        if isinstance(made, str):
-            return made
-        first, basis = made
+        if why is not None:
+            return why
+        empty, basis = _give(read, blocks)
+    assert isinstance(read.found, tuple)
     notes = []
     if layout.truncated:
-        notes.append(f"line {layout.lines + 1}: last row cut short (file truncated?); dropped")
+        line = layout.before + layout.lines + 1
+        notes.append(f"line {line}: last row cut short (file truncated?); dropped")
+    if read.bad.count:
+        notes.append(read.bad.note(layout.before))
     if layout.encoding != "utf-8":
         notes.append(f"not UTF-8; text decoded as {layout.encoding}")
-    dropped = {"truncated_row": layout.truncated, "bad_row": 0}
-    return RawTrack(first.iloc[:0], name, dropped, basis, notes)
+    dropped = {"truncated_row": layout.truncated, "bad_row": read.bad.count}
+    return RawTrack(empty, read.found[1], dropped, basis, notes)

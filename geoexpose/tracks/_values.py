@@ -10,6 +10,7 @@ option; :func:`parse_bools` reads a flag column.
 from __future__ import annotations
 
 import re
+import warnings
 import zoneinfo
 
 import numpy as np
@@ -295,7 +296,9 @@ class TimeBlocks:
         todo = out.isna() & text.notna()
         if todo.any():
             if self._guess is None:
-                self._guess = (guess_datetime_format(str(text[todo].iloc[0])),)
+                with warnings.catch_warnings():  # a day first: it is what is guessed
+                    warnings.simplefilter("ignore", UserWarning)
+                    self._guess = (guess_datetime_format(str(text[todo].iloc[0])),)
             if (guess := self._guess[0]) is not None:
                 out[todo] = _parse_naive(text[todo], format=guess)
                 todo = out.isna() & text.notna()
