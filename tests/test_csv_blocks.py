@@ -10,6 +10,7 @@ out from the rows written.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -28,6 +29,7 @@ import geoexpose as gx
 from geoexpose.errors import InputError
 from geoexpose.tracks import _csv_blocks, pieces, read_track_pieces
 from tests.test_track_blocks import _joined, _same_fixes
+from tests.test_track_dji_csv import DJI_LOG_HEADER, PHANTOMHELP_HEADER
 
 ROWS = 64  # rows of a block: every file below spans many
 WHOLE = "read whole, not in blocks"
@@ -51,6 +53,9 @@ def _read_both(path: Path, monkeypatch, **options):
 def _same(path: Path, monkeypatch, *, in_blocks: bool = True, **options):
     whole, w_entry, joined, entry = _read_both(path, monkeypatch, **options)
     _same_fixes(joined, whole)
+    assert list(joined.columns) == list(whole.columns)
+    for col in whole.columns.drop("geometry"):  # every column: speeds, flags, aircraft
+        assert joined[col].astype(str).tolist() == whole[col].astype(str).tolist(), col
     blocked = [note for note in entry["notes"] if note.startswith(WHOLE)]
     assert not blocked if in_blocks else blocked, entry["notes"]
     for key in ("rows_read", "rows_kept", "dropped", "time_basis", "flights", "format"):
@@ -229,14 +234,81 @@ def test_a_csv_that_may_hide_fields_is_parsed_whole_width_in_blocks(
     assert entry["dropped"]["bad_row"] == bad_rows  # 7 minutes with :10 and :20 seconds
 
 
+def _dji_csv(path: Path, header: str, n: int, row) -> Path:
+    """A DJI-family export of ``n`` rows: ``row(k)`` gives row k's values by column name."""
+    names = header.split(",")
+    lines = [header] + [",".join(str(row(k).get(name, "")) for name in names) for k in range(n)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_a_phantomhelp_export_is_fixed_up_block_by_block(tmp_path: Path, monkeypatch) -> None:
+    n = 700
+    lat, lon = _path(n)
+    start = pd.Timestamp("2024-05-01 11:58:00")  # the phone's wall clock, 12-hour
+
+    def row(k: int) -> dict:
+        t = start + pd.Timedelta(milliseconds=500 * k)
+        return {
+            "CUSTOM.date [local]": f"{t.month}/{t.day}/{t.year}",
+            "CUSTOM.updateTime [local]": t.strftime("%I:%M:%S.%f")[:-4] + t.strftime(" %p"),
+            "OSD.latitude": f"{lat[k]:.7f}",
+            "OSD.longitude": f"{lon[k]:.7f}",
+            "OSD.height [ft]": f"{min(k, 300) * 0.5:.1f}",
+            "OSD.hSpeed [MPH]": "11.2",
+            "CAMERA.isPhoto": "TRUE" if k % 50 == 0 else "",
+            # the aircraft named from row 120 on: found in the first 200 rows, blocks 2-4
+            "RECOVER.aircraftName": "Mavic 3" if k >= 120 else "",
+            "RECOVER.aircraftSerial": "1581F4XF" if k >= 120 else "",
+        }
+
+    path = _dji_csv(tmp_path / "phantomhelp.csv", PHANTOMHELP_HEADER, n, row)
+    whole, entry = _same(path, monkeypatch, time_zone="America/Los_Angeles")
+    assert entry["format"] == "phantomhelp_csv"
+    # 11:58 in Los Angeles in May (PDT) is 18:58 UTC; the clock runs past noon
+    assert whole["time_utc"].iloc[0] == pd.Timestamp("2024-05-01 18:58:00", tz="UTC")
+    assert whole["time_utc"].iloc[-1] == pd.Timestamp("2024-05-01 19:03:49.500", tz="UTC")
+
+
+def test_a_dji_log_parser_export_gets_its_ground_speed_in_blocks(
+    tmp_path: Path, monkeypatch
+) -> None:
+    n = 500
+    lat, lon = _path(n)
+
+    def row(k: int) -> dict:
+        t = T0 + pd.Timedelta(milliseconds=100 * k)
+        return {
+            "CUSTOM.dateTime": t.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+            "OSD.latitude": f"{lat[k]:.7f}",
+            "OSD.longitude": f"{lon[k]:.7f}",
+            "OSD.height": "42.0",
+            "OSD.xSpeed": "3.0",
+            "OSD.ySpeed": "4.0" if k != 300 else "n/a",  # text in one block only
+        }
+
+    path = _dji_csv(tmp_path / "dji_log.csv", DJI_LOG_HEADER, n, row)
+    whole, entry = _same(path, monkeypatch)
+    assert entry["format"] == "dji_log_csv"
+    speeds = whole["speed_m_s"].to_numpy()
+    assert np.isnan(speeds[300]) and np.allclose(np.delete(speeds, 300), 5.0)  # 3-4-5
+
+
+def test_the_real_dji_family_export_reads_in_blocks_as_whole(realdata: Path, monkeypatch) -> None:
+    (path,) = sorted((realdata / "tracks" / "txtlogtocsv_csv").glob("*.csv"))
+    _, entry = _same(path, monkeypatch, time_zone="Europe/Berlin")
+    assert entry["format"] == "txtlogtocsv_csv" and entry["rows_read"] > 2_000
+
+
 @pytest.mark.parametrize(
     ("change", "why"),
     [
-        (lambda text: text.replace("time,lat,lon", "CUSTOM.updateTime,OSD.latitude,OSD.longitude"),
-         "a DJI-family export"),
-        (lambda text: "\ufeff" + text, "blank or UTF-16"),
+        (lambda text: re.sub(r"(?m)^[^,]*,(.*)$", r"\1,30,0.2", text).replace(
+            "lat,lon,30,0.2", "latitude,longitude,altitude(m),curvesize(m)"),
+         "a planned route (Litchi mission), not a flight log: waypoints without times"),
+        (lambda text: "\ufeff" + text, f"{WHOLE}: blank or UTF-16"),
     ],
-    ids=["dji", "utf-16"],
+    ids=["litchi mission", "utf-16"],
 )  # fmt: skip
 def test_what_cannot_be_parsed_in_blocks_is_read_whole_and_said(
     tmp_path: Path, monkeypatch, change, why
@@ -244,8 +316,12 @@ def test_what_cannot_be_parsed_in_blocks_is_read_whole_and_said(
     path = _odd_csv(tmp_path, change)
     if why.endswith("UTF-16"):
         path.write_bytes(path.read_text().encode("utf-16"))
-    _, entry = _same(path, monkeypatch, in_blocks=False)
-    assert any(note == f"{WHOLE}: {why}" for note in entry["notes"]), entry["notes"]
+    route = contextlib.nullcontext()
+    if "Litchi" in why:  # a route: no fixes, and said
+        route = pytest.warns(gx.InputWarning, match="planned route .* 400 waypoints")
+    with route:
+        _, entry = _same(path, monkeypatch, in_blocks=not why.startswith(WHOLE))
+    assert why in entry["notes"]
 
 
 def test_a_header_without_positions_is_refused_unparsed(tmp_path: Path, monkeypatch) -> None:

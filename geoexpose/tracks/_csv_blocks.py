@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,13 @@ from geoexpose.errors import InputError
 from geoexpose.tracks._columns import ColumnMap, airdata_mapping, generic_mapping
 from geoexpose.tracks._csv_layout import CsvLayout, csv_layout
 from geoexpose.tracks._csv_text import NOT_AIRDATA, BadLines, named
-from geoexpose.tracks._dji_csv import dji_csv_kind
+from geoexpose.tracks._dji_csv import (
+    LITCHI_MISSION,
+    aircraft_meta,
+    dji_csv_kind,
+    finish_frame,
+    prepare_table,
+)
 from geoexpose.tracks._gpx_points import PROGRESS_BYTES
 from geoexpose.tracks._row_blocks import RowBlocks
 from geoexpose.tracks._spill import Spill
@@ -51,6 +58,12 @@ from geoexpose.tracks.normalize import RawTrack
 __all__ = ["read_csv_blocks"]
 
 _BUFFER = 16 << 20
+#: Rows of the head a DJI-family export names its aircraft from (as the whole reading).
+_HEAD_ROWS = 200
+#: Where every column is parsed, a block holds about ``rows * _WIDTH`` fields ...
+_WIDTH = 16
+#: ... and at least this many rows (or all it is asked for).
+_MIN_ROWS = 1024
 
 
 class _Window(io.RawIOBase):
@@ -79,26 +92,60 @@ class _Window(io.RawIOBase):
         super().close()
 
 
-def _mapping(names: list[str], format: str, options: dict[str, Any]) -> tuple[ColumnMap, str] | str:
-    """Find the columns of an AirData or generic CSV from its names, as the whole reading.
+@dataclass
+class _Found:
+    """How a file's columns are read: the mapping, the format's name, a DJI-family kind.
 
-    Returns the mapping and the format's name, or why the file is read whole (a
-    DJI-family export).
+    A DJI-family export keeps every column of a block (it is fixed up per block, as
+    :func:`~geoexpose.tracks._dji_csv.prepare_table` fixes the whole table, and its
+    aircraft is named from its first rows); another keeps the columns read only.
+    """
+
+    mapping: ColumnMap
+    name: str
+    kind: str | None = None
+    columns: Mapping[str, str] | None = None  # as prepare_table gives them
+
+    def kept(self, table: pd.DataFrame) -> pd.DataFrame:
+        """Return what of a block is kept on disk."""
+        return table if self.kind is not None else table[self.mapping.names()]
+
+    def view(self, table: pd.DataFrame) -> pd.DataFrame:
+        """Return the table the mapping reads, of a block kept."""
+        if self.kind is None:
+            return table
+        return prepare_table(self.kind, table, self.columns)[0]
+
+
+def _found(table: pd.DataFrame, format: str, options: dict[str, Any]) -> _Found | str:
+    """Find how a CSV's columns are read from its names (a table without rows may do).
+
+    Returns how, or why the file is read whole (a Litchi mission: a route). As the
+    whole reading: a DJI-family kind unless ``format="csv"``, else AirData unless
+    ``format="csv"``, else generic.
 
     Raises
     ------
     InputError
-        The whole reading's error: not AirData where asked for, a generic header
-        without the columns needed.
+        The whole reading's error: not AirData where asked for, a header without the
+        columns needed.
     """
-    if dji_csv_kind(names) is not None:
-        return "a DJI-family export"
-    mapping = None if format == "csv" else airdata_mapping(names)
+    names = list(table.columns)
+    kind = dji_csv_kind(names)
+    if kind == LITCHI_MISSION:
+        return "a Litchi mission (a planned route)"
+    if format == "csv":
+        kind = None
+    mapping = None if format == "csv" or kind is not None else airdata_mapping(names)
     if mapping is not None:
-        return mapping, "airdata_csv"
+        return _Found(mapping, "airdata_csv")
     if format == "airdata_csv":
         raise InputError(NOT_AIRDATA)
-    return generic_mapping(names, **options), "csv"
+    columns = options["columns"]
+    if kind is not None:
+        table, columns = prepare_table(kind, table.iloc[:0], columns)
+    mapping = generic_mapping(list(table.columns), columns=columns, alt_ref=options["alt_ref"])
+    return _Found(mapping, kind or "csv", kind, columns)
 
 
 def _tables(
@@ -142,32 +189,40 @@ def _kind(values: pd.Series) -> str | None:
 class _Pass:
     """The blocks of the columns read, parsed and kept, and what their whole decides."""
 
-    def __init__(self, frames: TableFrames, spill: Spill) -> None:
+    def __init__(self, found: _Found, frames: TableFrames, spill: Spill) -> None:
+        self.found = found
         self.frames = frames
         self.spill = spill
         self.kinds: dict[str, set[str]] = {}
         self.blocks = 0
+        self.head = pd.DataFrame()  # the first rows (at least _HEAD_ROWS) of the view
         self._pending: list[int] = []  # blocks before the time column's first value
 
     def add(self, table: pd.DataFrame) -> None:
+        """Keep a block (what :meth:`_Found.kept` keeps) and see what it decides."""
+        table = self.found.kept(table)
         for name in table.columns:
             kind = _kind(table[name])
             if kind is not None:
                 self.kinds.setdefault(name, set()).add(kind)
         self.spill.put("table", self.blocks, table)
-        if self.frames.decide(table):
+        view = self.found.view(table)
+        if len(self.head) < _HEAD_ROWS:
+            self.head = pd.concat([self.head, view.iloc[:_HEAD_ROWS]]) if len(self.head) else view
+        if self.frames.decide(view):
             for number in self._pending:
-                self.frames.see(self.spill.get("table", number))
+                self.frames.see(self.found.view(self.spill.get("table", number)))
             self._pending.clear()
-            self.frames.see(table)
+            self.frames.see(view)
         else:
             self._pending.append(self.blocks)
         self.blocks += 1
 
     def finish(self) -> None:
+        """See the blocks before the first time (where there was none)."""
         self.frames.decide(None, last=True)
         for number in self._pending:
-            self.frames.see(self.spill.get("table", number))
+            self.frames.see(self.found.view(self.spill.get("table", number)))
 
     def mixed(self) -> tuple[list[str], list[str]]:
         """Columns typed apart by block: to read as text, to read as decimals."""
@@ -183,26 +238,32 @@ class _Read:
         self.layout = layout
         self.spill = spill
         self.time_zone = time_zone
-        self.found: tuple[ColumnMap, str] | str | None = None
+        self.found: _Found | str | None = None
         self.bad = BadLines()
         self.done: _Pass | None = None
         self.decimal: list[str] = []
-        self._labels: dict[str, Any] = {}  # pandas' label of each column read, by name
+        self._labels: dict[str, Any] = {}  # pandas' label of each column kept, by name
 
     def parse(self, path: Path, rows: int, bar: Bar | None, options: dict[str, Any]) -> str | None:
         """Parse the file (twice where a column is numbers and text); None, or why not."""
-        names, form, usecols, dtype = self.layout.names, options.pop("format"), None, None
-        if names is not None:  # the mapping from the header; the columns it reads only
-            self.found = _mapping(names, form, options)
+        names, usecols, dtype = self.layout.names, None, None
+        if names is not None:  # how the columns are read, from the header
+            self.found = _found(pd.DataFrame(columns=names), options["format"], options)
             if isinstance(self.found, str):
                 return self.found
-            usecols = sorted(names.index(name) for name in self.found[0].names())
+            if self.found.kind is None:  # the columns read only
+                usecols = sorted(names.index(name) for name in self.found.mapping.names())
+            else:  # a DJI-family export: every column, named by pandas
+                self.layout = replace(self.layout, names=None)
+                self.found = None
+        if self.layout.names is None:  # a block of every column: fewer rows for wide files
+            rows = min(rows, max(_MIN_ROWS, rows * _WIDTH // max(1, self.layout.width)))
         for _attempt in range(2):
             self.bad, self.done = BadLines(), None
             tables = _tables(path, self.layout, rows, bar, self.bad, usecols=usecols, dtype=dtype)
             try:
                 for table in tables:
-                    why = self._add(table, form, options)
+                    why = self._add(table, options)
                     if why is not None:
                         return why
             except InputError:
@@ -219,43 +280,47 @@ class _Read:
             dtype, bar = {self._labels[name]: str for name in text}, None
         raise AssertionError("a column read as text is text in every block")
 
-    def _add(self, table: pd.DataFrame, form: str, options: dict[str, Any]) -> str | None:
-        """Keep a block's columns read (where pandas names them, the mapping at the first)."""
+    def _add(self, table: pd.DataFrame, options: dict[str, Any]) -> str | None:
+        """Keep a block (where pandas names the columns, how they are read from the first)."""
         names = self.layout.names
         labels = list(table.columns)  # positions, or pandas' names
         if names is not None:
             table.columns = [names[p] for p in labels]
+            stripped = list(table.columns)
         else:
+            stripped = [str(label).strip() for label in labels]  # as named() names them
             table = named(table)
             if self.found is None:
-                self.found = _mapping(list(table.columns), form, options)
+                self.found = _found(table, options["format"], options)
         if isinstance(self.found, str):
             return self.found
         assert self.found is not None
-        mapping = self.found[0]
         if self.done is None:
-            stripped = (
-                list(table.columns) if names is not None else [str(x).strip() for x in labels]
+            kept = self.found.kept(table).columns
+            self._labels = {name: labels[stripped.index(name)] for name in kept}
+            frames = TableFrames(
+                self.found.mapping, time_zone=self.time_zone, comma=self.layout.sep != ","
             )
-            self._labels = {name: labels[stripped.index(name)] for name in mapping.names()}
-            frames = TableFrames(mapping, time_zone=self.time_zone, comma=self.layout.sep != ",")
-            self.done = _Pass(frames, self.spill)
-        self.done.add(table[mapping.names()])
+            self.done = _Pass(self.found, frames, self.spill)
+        self.done.add(table)
         return None
 
 
 def _give(read: _Read, blocks: RowBlocks) -> tuple[pd.DataFrame, str]:
     """Give the file's frames to ``blocks``; return a frame without rows and the time basis."""
-    done, spill = read.done, read.spill
-    assert done is not None and isinstance(read.found, tuple)
-    frames, refine = done.frames, read.found[0].elapsed is not None
+    done, spill, found = read.done, read.spill, read.found
+    assert done is not None and isinstance(found, _Found)
+    frames, refine = done.frames, found.mapping.elapsed is not None
     empty = None
     for number in range(done.blocks):  # a loop over blocks
         table = spill.get("table", number)
         spill.drop("table", number)
         for name in read.decimal:
             table[name] = table[name].astype("float64")
-        frame, elapsed = frames.frame(table)
+        view = found.view(table)
+        frame, elapsed = frames.frame(view)
+        if found.kind is not None:
+            frame = finish_frame(found.kind, view, frame)
         if empty is None:
             empty = frame.iloc[:0]
         if refine:  # the times are set once the last block is read
@@ -312,7 +377,8 @@ def read_csv_blocks(
         if why is not None:
             return why
         empty, basis = _give(read, blocks)
-    assert isinstance(read.found, tuple)
+    found = read.found
+    assert isinstance(found, _Found) and read.done is not None
     notes = []
     if layout.truncated:
         line = layout.before + layout.lines + 1
@@ -322,4 +388,5 @@ def read_csv_blocks(
     if layout.encoding != "utf-8":
         notes.append(f"not UTF-8; text decoded as {layout.encoding}")
     dropped = {"truncated_row": layout.truncated, "bad_row": read.bad.count}
-    return RawTrack(empty, read.found[1], dropped, basis, notes)
+    meta = aircraft_meta(read.done.head) if found.kind is not None else {}
+    return RawTrack(empty, found.name, dropped, basis, notes, meta=meta)

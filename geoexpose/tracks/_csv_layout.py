@@ -49,6 +49,8 @@ class CsvLayout:
         1 where the last line was cut short.
     before, lines
         Line ends before the header, and from it to ``end``.
+    width
+        Fields of the header line, as its separators count them.
     """
 
     start: int
@@ -59,6 +61,7 @@ class CsvLayout:
     truncated: int
     before: int
     lines: int
+    width: int
 
 
 def _head(path: Path) -> tuple[int, str | None, bytes] | None:
@@ -222,7 +225,6 @@ def csv_layout(path: Path) -> CsvLayout | str:
     by_column = by_column and sep in ",;|" and "" not in names and len(set(names)) == len(names)
     if not truncated and scan.carry > scan.header_seps:
         by_column = False  # a last line with more fields than the header
-    lines = scan.lines
-    return CsvLayout(
-        start, end, sep, encoding, names if by_column else None, truncated, before, lines
-    )
+    names_read = names if by_column else None
+    width = scan.header_seps + 1
+    return CsvLayout(start, end, sep, encoding, names_read, truncated, before, scan.lines, width)

@@ -130,7 +130,8 @@ class TrackPiece:
         ``attrs["geoexpose"]["files"]`` holds the file entry on the first piece only.
         """
         table = FixTable()
-        table.add(self.rows, self.label, Path(self.path), self.meta)
+        if len(self.rows):  # a route, a file not read: no fixes
+            table.add(self.rows, self.label, Path(self.path), self.meta)
         out = table.frame()
         out.attrs["geoexpose"] = {"files": [self.entry] if self.entry is not None else []}
         return out
