@@ -256,14 +256,16 @@ def read_vector(
     columns: Mapping[str, str] | None = None,
     time_zone: str | None = None,
     alt_ref: str | None = None,
+    blocks: RowBlocks | None = None,
 ) -> RawTrack:
-    """Read a GeoJSON or other vector track (see module notes).
+    """Read a GeoJSON or other vector track (see module notes; ``blocks``: not used yet).
 
     Raises
     ------
     InputError
         Unreadable file, no CRS, geometry that is not points or lines, or no times.
     """
+    del blocks  # read whole for now
     what = "GeoJSON" if format == "geojson" else "vector"
     table = _read(path, what)
     columns = columns or {}

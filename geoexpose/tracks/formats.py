@@ -185,6 +185,7 @@ def _read_layer(name: str) -> TrackReader:
             columns=options.columns,
             time_zone=options.time_zone,
             alt_ref=options.alt_ref,
+            blocks=options.blocks,
         )
 
     return read
