@@ -11,12 +11,8 @@ out from the rows written.
 from __future__ import annotations
 
 import contextlib
-import json
-import os
 import re
-import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +24,7 @@ import pytest
 import geoexpose as gx
 from geoexpose.errors import InputError
 from geoexpose.tracks import _csv_blocks, pieces, read_track_pieces
+from tests._pieces_peak import pieces_peak_mb
 from tests.test_track_blocks import _joined, _same_fixes
 from tests.test_track_dji_csv import DJI_LOG_HEADER, PHANTOMHELP_HEADER
 
@@ -385,28 +382,7 @@ def test_a_large_csv_shows_a_bar_of_its_bytes(tmp_path: Path, monkeypatch) -> No
     ]  # fmt: skip
 
 
-_PEAK = textwrap.dedent(
-    """
-    import json, sys
-    sys.path.insert(0, sys.argv[1])
-    from geoexpose.tracks import read_track_pieces
-    def status(key):
-        with open("/proc/self/status") as lines:
-            return next(int(l.split()[1]) for l in lines if l.startswith(key))
-    with open("/proc/self/clear_refs", "w") as handle:
-        handle.write("5")  # the peak of the imports forgotten
-    base = status("VmRSS")
-    n = 0
-    for piece in read_track_pieces(sys.argv[2], piece_fixes=50_000):
-        n += piece.n_fixes
-        piece.fixes()
-    peak = status("VmHWM")
-    print(json.dumps({"base_kb": base, "peak_kb": peak, "fixes": n}))
-    """
-)
-
-
-def _peak_mb(tmp_path: Path, n: int, root: str) -> float:
+def _peak_mb(tmp_path: Path, n: int) -> float:
     """Peak MB over the start of a fresh process that reads an AirData CSV of ``n`` rows."""
     path = tmp_path / f"big{n}.csv"
     i = np.arange(n)
@@ -427,12 +403,10 @@ def _peak_mb(tmp_path: Path, n: int, root: str) -> float:
         options = pa_csv.WriteOptions(include_header=False, quoting_style="none")
         pa_csv.write_csv(table, out, options)
     del table
-    args = [sys.executable, "-c", _PEAK, root, str(path)]
-    done = subprocess.run(args, capture_output=True, text=True, check=True, env=os.environ)
-    found = json.loads(done.stdout.strip().splitlines()[-1])
+    peak, fixes = pieces_peak_mb(path)
     path.unlink()
-    assert found["fixes"] == n
-    return (found["peak_kb"] - found["base_kb"]) / 1024
+    assert fixes == n
+    return peak
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self (Linux)")
@@ -440,9 +414,8 @@ def test_the_memory_of_a_huge_csv_does_not_grow_with_its_rows(tmp_path: Path) ->
     # parsed whole, a CSV took about 370 bytes a row (the code before: 327 MB over the
     # start for 800,000 rows, 619 MB for 1,600,000); in blocks, a block and a piece
     # (61 MB for 200,000 rows, then 95 and 98 MB: what the allocator keeps, not rows)
-    root = os.environ.get("GEOEXPOSE_BLOCKS_ROOT", str(Path(__file__).resolve().parents[1]))
-    small = _peak_mb(tmp_path, 800_000, root)
-    large = _peak_mb(tmp_path, 1_600_000, root)
+    small = _peak_mb(tmp_path, 800_000)
+    large = _peak_mb(tmp_path, 1_600_000)
     assert small > 5  # the peak is measured (a piece's table of points at least)
     old = 800_000 * 370 / 2**20  # MB more for the larger file, parsed whole
     assert large - small < old / 8, (small, large, old)

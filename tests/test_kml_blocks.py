@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
 import tempfile
-import textwrap
 import warnings
 import zipfile
 from pathlib import Path
@@ -21,11 +17,11 @@ from geoexpose.errors import InputError
 from geoexpose.tracks import pieces, read_track_pieces
 from geoexpose.tracks._kml import read_kml
 from geoexpose.tracks._row_blocks import RowBlocks
+from tests._pieces_peak import pieces_peak_mb
 
 KML = "http://www.opengis.net/kml/2.2"
 GX = "http://www.google.com/kml/ext/2.2"
 T0 = np.datetime64("2024-05-01T08:00:00", "s")
-# pandas says so where it guesses a day-first layout (as a whole reading guesses it too)
 
 
 def _stamps(start: np.datetime64, n: int, layout: str = "iso_z") -> list[str]:
@@ -285,29 +281,7 @@ def test_real_airdata_kml_in_pieces_is_the_route_of_one_reading(realdata, monkey
         assert piece.entry["route"] == whole["route"] and piece.entry["notes"] == whole["notes"]
 
 
-_PEAK = textwrap.dedent(
-    """
-    import json, sys
-    sys.path.insert(0, sys.argv[1])
-    from geoexpose.tracks import pieces, read_track_pieces
-    pieces.BLOCK_ROWS = int(sys.argv[3])  # both files of many blocks
-    def status(key):
-        with open("/proc/self/status") as lines:
-            return next(int(l.split()[1]) for l in lines if l.startswith(key))
-    with open("/proc/self/clear_refs", "w") as handle:
-        handle.write("5")  # the peak of the imports forgotten
-    base = status("VmRSS")
-    n = 0
-    for piece in read_track_pieces(sys.argv[2], piece_fixes=50_000):
-        n += piece.n_fixes
-        piece.fixes()
-    peak = status("VmHWM")
-    print(json.dumps({"base_kb": base, "peak_kb": peak, "fixes": n}))
-    """
-)
-
-
-def _peak_mb(tmp_path: Path, n: int, root: str) -> float:
+def _peak_mb(tmp_path: Path, n: int) -> float:
     """Peak MB over the start of a fresh process that reads a KML of ``n`` points in pieces."""
     path = tmp_path / f"big{n}.kml"
     i = np.arange(n)
@@ -323,12 +297,10 @@ def _peak_mb(tmp_path: Path, n: int, root: str) -> float:
             xy = zip(lon[a : a + 100_000], lat[a : a + 100_000], strict=True)
             out.write("".join(f"<gx:coord>{x} {y} 210.5</gx:coord>" for x, y in xy))
         out.write("</gx:Track></Placemark></kml>\n")
-    args = [sys.executable, "-c", _PEAK, root, str(path), "16384"]
-    done = subprocess.run(args, capture_output=True, text=True, check=True, env=os.environ)
-    found = json.loads(done.stdout.strip().splitlines()[-1])
+    peak, fixes = pieces_peak_mb(path, block_rows=16384)  # both files of many blocks
     path.unlink()
-    assert found["fixes"] == n
-    return (found["peak_kb"] - found["base_kb"]) / 1024
+    assert fixes == n
+    return peak
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self (Linux)")
@@ -337,9 +309,8 @@ def test_the_memory_of_a_huge_kml_does_not_grow_with_its_fixes(tmp_path: Path) -
     # then its lists and frame: the old code took 114 MB more for the larger file here,
     # some 800 bytes a point; in blocks, what is held is a chunk, a block and a piece
     # (this code: about 7 MB more)
-    root = os.environ.get("GEOEXPOSE_BLOCKS_ROOT", str(Path(__file__).resolve().parents[1]))
-    small = _peak_mb(tmp_path, 50_000, root)
-    large = _peak_mb(tmp_path, 200_000, root)
+    small = _peak_mb(tmp_path, 50_000)
+    large = _peak_mb(tmp_path, 200_000)
     assert small > 5  # the peak is measured (a piece's table of points at least)
     old = 150_000 * 700 / 2**20  # MB more for the larger file at 700 bytes a point
     assert large - small < old / 8, (small, large, old)

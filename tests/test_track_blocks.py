@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
 import tempfile
-import textwrap
 from itertools import pairwise
 from pathlib import Path
 
@@ -21,6 +17,7 @@ from geoexpose.errors import InputError
 from geoexpose.scale import TrackFiles, expose_stream
 from geoexpose.tracks import _gpx_points, pieces, read_track_pieces
 from geoexpose.tracks.fix_arrays import gap_limits
+from tests._pieces_peak import pieces_peak_mb
 from tests._stream_workloads import assert_same_result
 from tests.test_track_pieces import sites_along
 
@@ -204,28 +201,7 @@ def test_the_spill_folder_goes_at_the_end_and_on_error(hostile_gpx, tmp_path, mo
     assert _spills(root) == []
 
 
-_PEAK = textwrap.dedent(
-    """
-    import json, sys
-    sys.path.insert(0, sys.argv[1])
-    from geoexpose.tracks import read_track_pieces
-    def status(key):
-        with open("/proc/self/status") as lines:
-            return next(int(l.split()[1]) for l in lines if l.startswith(key))
-    with open("/proc/self/clear_refs", "w") as handle:
-        handle.write("5")  # the peak of the imports forgotten
-    base = status("VmRSS")
-    n = 0
-    for piece in read_track_pieces(sys.argv[2], piece_fixes=50_000):
-        n += piece.n_fixes
-        piece.fixes()
-    peak = status("VmHWM")
-    print(json.dumps({"base_kb": base, "peak_kb": peak, "fixes": n}))
-    """
-)
-
-
-def _peak_mb(tmp_path: Path, n: int, root: str) -> float:
+def _peak_mb(tmp_path: Path, n: int) -> float:
     """Peak MB over the start of a fresh process that reads a GPX of ``n`` points in pieces."""
     path = tmp_path / f"big{n}.gpx"
     i = np.arange(n)
@@ -244,21 +220,18 @@ def _peak_mb(tmp_path: Path, n: int, root: str) -> float:
                 )
             )
         out.write("</trkseg></trk></gpx>\n")
-    args = [sys.executable, "-c", _PEAK, root, str(path)]
-    done = subprocess.run(args, capture_output=True, text=True, check=True, env=os.environ)
-    found = json.loads(done.stdout.strip().splitlines()[-1])
+    peak, fixes = pieces_peak_mb(path)
     path.unlink()
-    assert found["fixes"] == n
-    return (found["peak_kb"] - found["base_kb"]) / 1024
+    assert fixes == n
+    return peak
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self (Linux)")
 def test_the_memory_of_a_huge_gpx_does_not_grow_with_its_fixes(tmp_path: Path) -> None:
     # reading whole took about 65 bytes a fix more for the file (its kept columns and
     # the working arrays of the cleaning); in blocks, what is held is a block and a piece
-    root = os.environ.get("GEOEXPOSE_BLOCKS_ROOT", str(Path(__file__).resolve().parents[1]))
-    small = _peak_mb(tmp_path, 200_000, root)
-    large = _peak_mb(tmp_path, 800_000, root)
+    small = _peak_mb(tmp_path, 200_000)
+    large = _peak_mb(tmp_path, 800_000)
     assert small > 5  # the peak is measured (a piece's table of points at least)
     # MB more for the larger file at the old 65 bytes a fix (the old code: 57 MB more
     # here; this code: about 4)
