@@ -207,10 +207,10 @@ def read_csv_track(
         See :func:`geoexpose.tracks.read_tracks`; AirData files ignore ``columns``
         and ``alt_ref`` (their columns say what they hold) unless ``format="csv"``.
     blocks
-        Where the rows go, in blocks (the reader of one huge file): an AirData or
-        generic CSV that is parsed column by column gives them there
-        (:mod:`geoexpose.tracks._csv_blocks`) and its frame has no rows; another is
-        read whole, with a note saying why.
+        Where the rows go, in blocks (the reader of one huge file): the file is
+        parsed in blocks (:mod:`geoexpose.tracks._csv_blocks`), the rows given there
+        and the frame returned has none; a file the blocks cannot keep exact (UTF-16,
+        a header alone, ...) is read whole, with a note saying why.
 
     Raises
     ------

@@ -1,4 +1,4 @@
-"""Read one large AirData or generic CSV track in blocks of rows, as it is read whole.
+"""Read one large CSV track (AirData, DJI-family, generic) in blocks of rows, as read whole.
 
 :func:`read_csv_blocks` serves the reader of one huge file
 (:mod:`geoexpose.tracks.pieces`): the rows go to a
@@ -22,9 +22,11 @@ holds is a block, however long the file. The frames are those
    pass that sets the times from an elapsed-time column, where the whole file's
    times are to the second).
 
-A DJI-family export (its columns are fixed up on the whole table) and a file
+A DJI-family export keeps every column of its blocks, fixed up block by block as the
+whole table is (:class:`_Found`). A file
 :func:`~geoexpose.tracks._csv_layout.csv_layout` leaves to the whole reading (UTF-16,
-a header alone, ...) are read whole; :func:`read_csv_blocks` says why.
+a header alone, ...) and a Litchi mission (a route) are read whole;
+:func:`read_csv_blocks` says why.
 """
 
 from __future__ import annotations
