@@ -18,6 +18,7 @@ import pandas as pd
 from pandas.tseries.api import guess_datetime_format
 
 from geoexpose.schema import TIME_DTYPE
+from geoexpose.tracks._epoch import FAR_FUTURE, FAR_PAST, EpochFacts, epoch_times
 from geoexpose.tracks._fixed_times import fixed_layout_times
 
 __all__ = [
@@ -36,19 +37,12 @@ TIME_BASIS_ASSUMED_UTC = "assumed_utc"
 _ZONED = re.compile(r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s*(?:[zZ]|UTC|GMT|[+-]\d\d(?::?\d\d)?)$")
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z")
 _TRUE = ("1", "1.0", "true", "yes", "y", "t", "recording", "on")
-# Epoch numbers below this many seconds (1973) are elapsed times, not dates.
-_MIN_EPOCH_S = 1e8
-# Times beyond these are clamped to them (far outside any flight; see module notes).
-_FAR_PAST = pd.Timestamp("1700-01-01")
-_FAR_FUTURE = pd.Timestamp("2200-01-01")
-_FAR_PAST_S = _FAR_PAST.timestamp()
-_FAR_FUTURE_S = _FAR_FUTURE.timestamp()
 
 
 def _as_ns(times: pd.Series) -> pd.Series:
     """Give parsed times nanosecond resolution, times beyond the far bounds clamped to them."""
     tz = getattr(times.dtype, "tz", None)
-    past, future = _FAR_PAST.tz_localize(tz), _FAR_FUTURE.tz_localize(tz)
+    past, future = FAR_PAST.tz_localize(tz), FAR_FUTURE.tz_localize(tz)
     if bool(((times < past) | (times > future)).any()):
         times = times.mask(times < past, past).mask(times > future, future)
     return times.dt.as_unit("ns")
@@ -75,108 +69,6 @@ def _zoned(text: pd.Series) -> pd.Series:
         more = pd.to_datetime(text[todo], format="mixed", errors="coerce", utc=True)
         out[todo] = _as_ns(more)
     return out
-
-
-class _EpochFacts:
-    """What the whole of a column of epoch numbers decides, gathered block by block.
-
-    The unit of the epoch follows from the median of the magnitudes (see
-    :func:`parse_times`); the median is known well enough from counts, least and
-    greatest values in the intervals between the magnitudes that decide (as
-    :func:`numpy.median` takes it: the middle value, or the mean of the two middle
-    ones). Whether every value is a whole number (then read exactly, in integers) is
-    kept for each unit the median may pick.
-    """
-
-    def __init__(self, seconds_per_unit: float | None) -> None:
-        self.given = seconds_per_unit
-        self.units = (1.0, 1e-3, 1e-6, 1e-9) if seconds_per_unit is None else (seconds_per_unit,)
-        # the magnitudes where a decision of :meth:`unit` changes: its products with
-        # each unit it may take against 1e8 s (too small for a date) and 1e11
-        edges = {_threshold(unit, bound) for unit in self.units for bound in (_MIN_EPOCH_S, 1e11)}
-        self.edges = np.asarray(sorted(edges))
-        k = len(edges) + 2  # exactly zero, below the first edge, ..., beyond the last
-        self.count = np.zeros(k, dtype=np.int64)
-        self.least = np.full(k, np.inf)
-        self.most = np.full(k, -np.inf)
-        self.whole = dict.fromkeys(self.units, True)
-
-    def see(self, values: pd.Series) -> None:
-        magnitude = np.abs(values.to_numpy(dtype="float64"))
-        magnitude = magnitude[np.isfinite(magnitude)]
-        where = np.where(magnitude == 0, 0, np.searchsorted(self.edges, magnitude, "right") + 1)
-        self.count += np.bincount(where, minlength=len(self.count))
-        np.minimum.at(self.least, where, magnitude)
-        np.maximum.at(self.most, where, magnitude)
-        for unit in self.units:
-            if self.whole[unit] and unit < 1.0:
-                kept = _clamped(values, unit)
-                self.whole[unit] = bool(np.array_equal(kept, np.round(kept), equal_nan=True))
-
-    def median(self) -> float:
-        """Return the median, or a value that :meth:`unit` takes as it would take the median."""
-        n = int(self.count.sum())
-        if not n:
-            return 0.0
-        reach = np.cumsum(self.count)
-        lower = int(np.searchsorted(reach, (n - 1) // 2, "right"))  # of order stat (n-1)//2
-        upper = int(np.searchsorted(reach, n // 2, "right"))  # of order stat n//2
-        if lower == upper:
-            return 0.0 if lower == 0 else float(self.least[lower])
-        return float(np.mean([self.most[lower], self.least[upper]]))
-
-    def unit(self, column: str) -> float:
-        """Return the seconds per unit of the column (ValueError where they are too small)."""
-        median = self.median()
-        seconds_per_unit = self.given
-        if seconds_per_unit is None:
-            # Seconds, milliseconds, microseconds or nanoseconds since 1970, by magnitude.
-            seconds_per_unit = 1.0
-            for scale in (1e-3, 1e-6, 1e-9):
-                if median * seconds_per_unit >= 1e11:
-                    seconds_per_unit = scale
-        if 0 < median * seconds_per_unit < _MIN_EPOCH_S:
-            raise ValueError(
-                f"column {column!r} holds numbers too small for dates since 1970 "
-                "(elapsed time?); name a date-time column with columns={'time': ...}"
-            )
-        return seconds_per_unit
-
-
-def _threshold(scale: float, bound: float) -> float:
-    """Return the least float ``x`` with ``x * scale >= bound`` (as float products go)."""
-    x = bound / scale
-    while x * scale >= bound:
-        x = float(np.nextafter(x, 0.0))
-    while x * scale < bound:
-        x = float(np.nextafter(x, np.inf))
-    return x
-
-
-def _clamped(values: pd.Series, seconds_per_unit: float) -> pd.Series:
-    """Epoch numbers with infinities and times beyond the far bounds clamped to them."""
-    values = values.mask(np.isinf(values), np.sign(values) * 1e30)
-    seconds = values * seconds_per_unit
-    far = (seconds < _FAR_PAST_S) | (seconds > _FAR_FUTURE_S)
-    if far.any():  # beyond int64 nanoseconds maybe: clamped (see module notes)
-        values = values.mask(far, seconds.clip(_FAR_PAST_S, _FAR_FUTURE_S) / seconds_per_unit)
-    return values
-
-
-def _epoch(values: pd.Series, seconds_per_unit: float, whole: bool) -> pd.Series:
-    """Epoch numbers (float) in a unit to UTC times; ``whole``: all are whole numbers."""
-    values = _clamped(values, seconds_per_unit)
-    # whole seconds and the rest apart, so that float rounding of a 13-digit number of
-    # milliseconds does not leave stray nanoseconds: the rest is kept to the microsecond
-    if seconds_per_unit < 1.0 and whole:
-        # whole numbers of ms, us or ns: integer arithmetic, exact
-        ns = values.astype("Int64") * round(seconds_per_unit * 1e9)
-    else:
-        seconds = values * seconds_per_unit
-        whole_s = np.floor(seconds)
-        rest_us = np.round((seconds - whole_s) * 1e6)
-        ns = whole_s.astype("Int64") * 1_000_000_000 + rest_us.astype("Int64") * 1_000
-    return pd.to_datetime(ns, unit="ns", utc=True)
 
 
 class TimeBlocks:
@@ -215,7 +107,7 @@ class TimeBlocks:
         self.column = column
         self.time_zone = time_zone
         self.naive_is_utc = naive_is_utc
-        self._epoch = _EpochFacts(seconds_per_unit)
+        self._epoch = EpochFacts(seconds_per_unit)
         self._numbers = True  # every block so far is numbers (or empty)
         self._first: object = None  # the first value present, in file order
         self._text_numbers = True  # every text value so far is a number
@@ -257,7 +149,7 @@ class TimeBlocks:
                 unit = self._epoch.unit(self.column)
                 self._unit = (unit, self._epoch.whole[unit])
             numbers = values if _is_number_dtype(values.dtype) else _as_numbers(values)
-            times = _epoch(numbers.astype("float64"), *self._unit)
+            times = epoch_times(numbers.astype("float64"), *self._unit)
             self._read = True
             return times.astype(TIME_DTYPE)
         text = values.astype("str").str.strip()
