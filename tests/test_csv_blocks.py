@@ -321,6 +321,28 @@ def test_what_cannot_be_parsed_in_blocks_is_read_whole_and_said(
     assert why in entry["notes"]
 
 
+def test_long_lines_make_blocks_of_fewer_rows(tmp_path: Path, monkeypatch) -> None:
+    n = 600
+    t = T0 + pd.to_timedelta(np.arange(n), unit="s")
+    lat, lon = _path(n)
+    note = np.full(n, "", dtype=object)
+    note[[5, 300]] = "x" * 200_000  # two lines of 200 kB among short ones
+    frame = pd.DataFrame({"time": t.strftime("%Y-%m-%dT%H:%M:%SZ"), "lat": lat, "lon": lon})
+    frame["note"] = note
+    path = tmp_path / "long_lines.csv"
+    frame.to_csv(path, index=False)
+    asked = []
+    tables = _csv_blocks._tables
+    monkeypatch.setattr(
+        _csv_blocks,
+        "_tables",
+        lambda p, layout, rows, *a, **k: asked.append(rows) or tables(p, layout, rows, *a, **k),
+    )
+    monkeypatch.setattr(_csv_blocks, "_BLOCK_BYTES", 4 << 20)
+    _same(path, monkeypatch)
+    assert asked == [20]  # 4 MiB of the longest line's 200,014 bytes (64 asked)
+
+
 def test_a_header_without_positions_is_refused_unparsed(tmp_path: Path, monkeypatch) -> None:
     path = tmp_path / "nopos.csv"
     path.write_text("time,foo,bar\n" + "2024-05-01T08:00:00Z,1,2\n" * 300)

@@ -62,10 +62,12 @@ __all__ = ["read_csv_blocks"]
 _BUFFER = 16 << 20
 #: Rows of the head a DJI-family export names its aircraft from (as the whole reading).
 _HEAD_ROWS = 200
-#: Where every column is parsed, a block holds about ``rows * _WIDTH`` fields ...
+#: A block holds about this many bytes of text at most (by the file's longest line) ...
+_BLOCK_BYTES = 128 << 20
+#: ... and where every column is parsed about ``rows * _WIDTH`` fields ...
 _WIDTH = 16
-#: ... and at least this many rows (or all it is asked for).
-_MIN_ROWS = 1024
+#: ... but at least this many rows (or all it is asked for).
+_MIN_ROWS = 16
 
 
 class _Window(io.RawIOBase):
@@ -258,7 +260,10 @@ class _Read:
             else:  # a DJI-family export: every column, named by pandas
                 self.layout = replace(self.layout, names=None)
                 self.found = None
-        if self.layout.names is None:  # a block of every column: fewer rows for wide files
+        # a block holds at most about _BLOCK_BYTES of text, and where every column is
+        # parsed about rows * _WIDTH fields: fewer rows for long lines and wide files
+        rows = min(rows, max(_MIN_ROWS, _BLOCK_BYTES // max(1, self.layout.longest)))
+        if self.layout.names is None:
             rows = min(rows, max(_MIN_ROWS, rows * _WIDTH // max(1, self.layout.width)))
         for _attempt in range(2):
             self.bad, self.done = BadLines(), None

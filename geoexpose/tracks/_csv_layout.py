@@ -51,6 +51,8 @@ class CsvLayout:
         Line ends before the header, and from it to ``end``.
     width
         Fields of the header line, as its separators count them.
+    longest
+        Bytes of the longest line from the header on.
     """
 
     start: int
@@ -62,6 +64,7 @@ class CsvLayout:
     before: int
     lines: int
     width: int
+    longest: int
 
 
 def _head(path: Path) -> tuple[int, str | None, bytes] | None:
@@ -117,6 +120,7 @@ class _Scan:
         self.crs = self.crlfs = 0
         self.last = b""  # the last chunk
         self.tail = 0  # bytes after the last line end
+        self.longest = 0  # bytes of the longest line, its line end included
 
     def add(self, chunk: bytes) -> None:
         self.quotes = self.quotes or b'"' in chunk
@@ -139,6 +143,9 @@ class _Scan:
             self.more_fields = self.more_fields or bool(np.any(per_line > self.header_seps))
             self.carry = len(seps) - int(np.searchsorted(seps, ends[-1]))
             self.lines += len(ends)
+            spans = np.diff(ends, prepend=-1)
+            spans[0] += self.tail
+            self.longest = max(self.longest, int(spans.max()))
             self.tail = len(chunk) - 1 - int(ends[-1])
         else:
             self.carry += len(seps)
@@ -146,7 +153,8 @@ class _Scan:
         self.last = chunk
 
     def finish(self) -> None:
-        """Note a multi-byte character cut short at the end of the file (not UTF-8)."""
+        """Note the last line, and a multi-byte character cut short at the end (not UTF-8)."""
+        self.longest = max(self.longest, self.tail)
         if self.utf8:
             try:
                 self.decoder.decode(b"", final=True)
@@ -227,4 +235,6 @@ def csv_layout(path: Path) -> CsvLayout | str:
         by_column = False  # a last line with more fields than the header
     names_read = names if by_column else None
     width = scan.header_seps + 1
-    return CsvLayout(start, end, sep, encoding, names_read, truncated, before, scan.lines, width)
+    return CsvLayout(
+        start, end, sep, encoding, names_read, truncated, before, scan.lines, width, scan.longest
+    )
