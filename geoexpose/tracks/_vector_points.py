@@ -102,7 +102,9 @@ def point_frame(
     one and some point of the layer has Z), else None. Returns the frame and the
     elapsed times that may refine it.
     """
-    lon, lat = (shapely.get_x(geoms), shapely.get_y(geoms)) if isinstance(geoms, np.ndarray) else geoms
+    lon, lat = (
+        (shapely.get_x(geoms), shapely.get_y(geoms)) if isinstance(geoms, np.ndarray) else geoms
+    )
     frame, elapsed = frames.frame(
         props, lat=pd.Series(lat, index=props.index), lon=pd.Series(lon, index=props.index)
     )

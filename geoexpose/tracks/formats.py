@@ -36,13 +36,14 @@ from geoexpose.tracks._ardupilot import (
 )
 from geoexpose.tracks._csv import read_csv_track
 from geoexpose.tracks._dji_txt import read_dji_txt, sniff_dji_txt
-from geoexpose.tracks._gpx import read_gpx, read_vector, sniff_geojson, sniff_vector
+from geoexpose.tracks._gpx import read_gpx
 from geoexpose.tracks._kml import read_kml, sniff_kml
 from geoexpose.tracks._pcap import sniff_remote_id
 from geoexpose.tracks._remoteid import read_remote_id
 from geoexpose.tracks._row_blocks import RowBlocks
 from geoexpose.tracks._srt import read_srt, sniff_srt
 from geoexpose.tracks._ulog import read_ulog, sniff_ulog, ulog_camera_events
+from geoexpose.tracks._vector import read_vector, sniff_geojson, sniff_vector
 from geoexpose.tracks.normalize import RawTrack
 
 __all__ = [
