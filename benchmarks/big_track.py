@@ -4,13 +4,14 @@
 
     python -m benchmarks.big_track                         # GPX of 1M, 5M and 10M points
     python -m benchmarks.big_track --points 1e6 4e6 --format csv --dir /tmp/big
-    python -m benchmarks.big_track --points 1e6 5e6 --format kml   # or airdata_csv, quoted_csv
+    python -m benchmarks.big_track --points 1e6 5e6 --format kml  # airdata_csv, geojson, ...
     python -m benchmarks.big_track --api        # gx.expose_stream on the file instead
 
 For each size it writes one generated track (a GPX of two ``<trk>`` as a drone app
-writes it, a KML of two ``gx:Track``, a generic CSV with its times quoted or not, or
-an AirData CSV: 1 s apart, a recording gap every 997 fixes, a new flight
-at a third, a fix dated ahead, a GPS jump) and 300 point sites beside it, runs
+writes it, a KML of two ``gx:Track``, a GeoJSON of Point features, a generic CSV
+with its times quoted or not, or an AirData CSV: 1 s apart, a recording gap every 997
+fixes, a new flight at a third, a fix dated ahead, a GPS jump) and 300 point sites
+beside it, runs
 ``python -m geoexpose.cli scan FILE --sites SITES --out OUT --engine local -q`` as a
 child process under ``/usr/bin/time -v`` and prints its wall seconds, peak resident
 memory (MB) and, between two sizes, the bytes a fix more. The files are written under
@@ -67,6 +68,7 @@ FORMATS = {
                     "height_above_takeoff(feet)\n"),
     "kml": (".kml", '<?xml version="1.0"?>\n<kml xmlns="http://www.opengis.net/kml/2.2" '
             'xmlns:gx="http://www.google.com/kml/ext/2.2"><Document>\n'),
+    "geojson": (".geojson", '{"type":"FeatureCollection","features":[\n'),
 }  # fmt: skip
 
 
@@ -84,6 +86,13 @@ def _rows(fmt: str, b: dict[str, np.ndarray], start: int, half: int) -> list[str
         if 0 <= half - start < len(rows):
             rows[half - start] = "</trkseg></trk><trk><trkseg>\n" + rows[half - start]
         return rows
+    if fmt == "geojson":  # a Point Z feature a fix (heights above sea level), a time
+        rows = [
+            f'{{"type":"Feature","properties":{{"time":"{s}Z"}},"geometry":'
+            f'{{"type":"Point","coordinates":[{o},{a},{e}]}}}}'
+            for a, o, e, s, _ in points
+        ]
+        return [("" if start == 0 and k == 0 else ",\n") + row for k, row in enumerate(rows)]
     if fmt == "airdata_csv":  # elapsed ms, the clock to the second, feet above take-off
         return [
             f"{k * 1000},{s.replace('T', ' ')},{a},{o},{(float(e) - 200) / 0.3048:.2f}\n"
@@ -117,8 +126,9 @@ def _write_kml(out: Any, n: int, seed: int) -> None:
 def write_track(path: Path, n: int, fmt: str = "gpx", seed: int = 7) -> None:
     """Write a generated track of ``n`` points in one of :data:`FORMATS`.
 
-    GPX: two ``<trk>``; KML: two ``gx:Track``; CSV: generic, its times quoted or
-    not, or AirData's (an elapsed clock in ms, the date-time to the second).
+    GPX: two ``<trk>``; KML: two ``gx:Track``; GeoJSON: a Point Z feature a fix;
+    CSV: generic, its times quoted or not, or AirData's (an elapsed clock in ms, the
+    date-time to the second).
     """
     rng = np.random.default_rng(seed)
     with path.open("w") as out:
@@ -129,8 +139,7 @@ def write_track(path: Path, n: int, fmt: str = "gpx", seed: int = 7) -> None:
         for start in range(0, n, _BLOCK):
             b = _block(start, min(n, start + _BLOCK), n, rng)
             out.write("".join(_rows(fmt, b, start, n // 2 + 7)))
-        if fmt == "gpx":
-            out.write("</trkseg></trk></gpx>\n")
+        out.write({"gpx": "</trkseg></trk></gpx>\n", "geojson": "\n]}\n"}.get(fmt, ""))
 
 
 def write_sites(path: Path, n: int) -> None:
