@@ -8,9 +8,10 @@ takes), then gives the fixes as pieces of about ``piece_fixes`` fixes: each piec
 what :func:`geoexpose.read_tracks` gives (``duplicates="keep"``) for those fixes.
 
 The file's rows are kept on disk, in a temporary folder removed at the end (on error
-too), in blocks of :data:`BLOCK_ROWS` (a GPX gives them as it parses them; another
-reader's frame is cut into blocks and let go), and the cleaning decides the same rows
-with passes over the blocks that carry a little state from one to the next
+too), in blocks of about :data:`BLOCK_ROWS` (GPX, CSV, KML and Point layers give them
+as they read the file, through a :class:`~geoexpose.tracks._row_blocks.RowBlocks`;
+another reader's frame is cut into blocks and let go), and the cleaning decides the
+same rows with passes over the blocks that carry a little state from one to the next
 (:mod:`geoexpose.tracks._clean_blocks`); each piece is read back from the blocks kept
 (:mod:`geoexpose.tracks._kept_blocks`). What memory holds is a block and a piece,
 whatever the file's length. A file whose tracks do not follow each other (a CSV
@@ -173,8 +174,8 @@ def read_track_pieces(
     context_s
         Seconds of neighbouring fixes to give each piece (:attr:`TrackPiece.context`).
     progress
-        Show, on a terminal, a bar of the bytes parsed of a GPX over 64 MiB, then a bar
-        of the fixes given out.
+        Show, on a terminal, a bar of the bytes parsed of a GPX, CSV or KML over
+        64 MiB, then a bar of the fixes given out.
 
     Yields
     ------
