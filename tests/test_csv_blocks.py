@@ -23,42 +23,17 @@ import pytest
 
 import geoexpose as gx
 from geoexpose.errors import InputError
-from geoexpose.tracks import _csv_blocks, pieces, read_track_pieces
+from geoexpose.tracks import _csv_blocks, read_track_pieces
+from tests._blocks_compare import WHOLE, same_as_whole
 from tests._pieces_peak import pieces_peak_mb
-from tests.test_track_blocks import _joined, _same_fixes
 from tests.test_track_dji_csv import DJI_LOG_HEADER, PHANTOMHELP_HEADER
 
-ROWS = 64  # rows of a block: every file below spans many
-WHOLE = "read whole, not in blocks"
 T0 = pd.Timestamp("2024-05-01 08:00:00", tz="UTC")
 
 
 def _path(n: int) -> tuple[np.ndarray, np.ndarray]:
     i = np.arange(n)
     return 50.0 + 0.0002 * np.sin(i / 40) + 0.00001 * i, 8.0 + 0.00001 * i
-
-
-def _read_both(path: Path, monkeypatch, **options):
-    """Fixes and file entry of the whole reading and of the pieces read in blocks."""
-    whole = gx.read_tracks(path, duplicates="keep", **options)
-    w_entry = whole.attrs["geoexpose"]["files"][0]
-    monkeypatch.setattr(pieces, "BLOCK_ROWS", ROWS)
-    found = list(read_track_pieces(path, piece_fixes=150, **options))
-    return whole, w_entry, _joined(found), found[0].entry
-
-
-def _same(path: Path, monkeypatch, *, in_blocks: bool = True, **options):
-    whole, w_entry, joined, entry = _read_both(path, monkeypatch, **options)
-    _same_fixes(joined, whole)
-    assert list(joined.columns) == list(whole.columns)
-    for col in whole.columns.drop("geometry"):  # every column: speeds, flags, aircraft
-        assert joined[col].astype(str).tolist() == whole[col].astype(str).tolist(), col
-    blocked = [note for note in entry["notes"] if note.startswith(WHOLE)]
-    assert not blocked if in_blocks else blocked, entry["notes"]
-    for key in ("rows_read", "rows_kept", "dropped", "time_basis", "flights", "format"):
-        assert entry[key] == w_entry[key], key
-    assert [n for n in entry["notes"] if not n.startswith(WHOLE)] == w_entry["notes"]
-    return whole, entry
 
 
 def test_airdata_times_follow_the_elapsed_clock_anchored_in_a_later_block(
@@ -83,7 +58,7 @@ def test_airdata_times_follow_the_elapsed_clock_anchored_in_a_later_block(
     )
     path = tmp_path / "airdata.csv"
     frame.to_csv(path, index=False)
-    whole, entry = _same(path, monkeypatch)
+    whole, entry = same_as_whole(path, monkeypatch)
     assert entry["format"] == "airdata_csv"
     assert len(entry["flights"]) == 2
     # the anchor: row 70, its whole second; every row then follows the elapsed clock
@@ -105,7 +80,7 @@ def test_epoch_numbers_take_the_unit_of_the_whole_column(tmp_path: Path, monkeyp
     frame["flight_id"] = pd.Series([1] * 500 + [2] * 480 + [2.5] * 20, dtype=object)
     path = tmp_path / "epochs.csv"
     frame.to_csv(path, index=False)
-    whole, entry = _same(path, monkeypatch)
+    whole, entry = same_as_whole(path, monkeypatch)
     # the median is in milliseconds: the 200 seconds and the huge value are far
     # outside any flight, and the blank has no time
     assert entry["dropped"]["time_out_of_range"] == 201
@@ -127,7 +102,7 @@ def test_a_date_layout_first_met_late_is_guessed_once(tmp_path: Path, monkeypatc
     lat, lon = _path(n)
     path = tmp_path / "layouts.csv"
     pd.DataFrame({"time": text, "lat": lat.round(7), "lon": lon.round(7)}).to_csv(path, index=False)
-    whole, entry = _same(path, monkeypatch, time_zone="Europe/Berlin")
+    whole, entry = same_as_whole(path, monkeypatch, time_zone="Europe/Berlin")
     assert entry["time_basis"] == "Europe/Berlin"
     utc = (t - pd.Timedelta(hours=2)).tz_localize("UTC")  # Berlin: two hours ahead in May
     # 13 May is twelve days ahead of its track: dropped
@@ -149,7 +124,7 @@ def test_a_date_column_goes_before_times_of_day_decided_by_the_first_time(
     path = tmp_path / "date_and_clock.csv"
     frame.to_csv(path, index=False)
     with pytest.warns(gx.InputWarning, match="no time zone"):
-        whole, entry = _same(path, monkeypatch)
+        whole, entry = same_as_whole(path, monkeypatch)
     assert entry["dropped"]["no_fix"] == 150
     assert whole["time_utc"].iloc[0] == t[150]
 
@@ -172,7 +147,7 @@ def test_numbers_and_text_in_one_column_are_text_in_every_block(
     frame.insert(0, "flight_id", track)
     frame.to_csv(path, index=False)
     with pytest.warns(gx.InputWarning, match="no time zone"):  # the epoch text, as dates
-        whole, entry = _same(path, monkeypatch)
+        whole, entry = same_as_whole(path, monkeypatch)
     assert whole["alt_agl_m"].isna().sum() == 1
     assert len(entry["flights"]) == 3
 
@@ -188,7 +163,7 @@ def test_a_cut_last_line_and_windows_text_are_said_as_whole(tmp_path: Path, monk
     ]
     path = tmp_path / "cut.csv"
     path.write_bytes(("\n".join(lines) + "\n2024-05-01T09:00:00Z,50.1").encode("cp1252"))
-    whole, entry = _same(path, monkeypatch)
+    whole, entry = same_as_whole(path, monkeypatch)
     assert entry["dropped"]["truncated_row"] == 1
     assert f"line {n + 2}: last row cut short (file truncated?); dropped" in entry["notes"]
     assert "not UTF-8; text decoded as cp1252" in entry["notes"]
@@ -226,7 +201,7 @@ def test_a_csv_that_may_hide_fields_is_parsed_whole_width_in_blocks(
     monkeypatch.setattr(
         _csv_blocks, "csv_layout", lambda p: layouts.append(layout(p)) or layouts[-1]
     )
-    _, entry = _same(path, monkeypatch)
+    _, entry = same_as_whole(path, monkeypatch)
     assert layouts[-1].names is None  # every column parsed, as the whole reading does
     assert entry["dropped"]["bad_row"] == bad_rows  # 7 minutes with :10 and :20 seconds
 
@@ -260,7 +235,7 @@ def test_a_phantomhelp_export_is_fixed_up_block_by_block(tmp_path: Path, monkeyp
         }
 
     path = _dji_csv(tmp_path / "phantomhelp.csv", PHANTOMHELP_HEADER, n, row)
-    whole, entry = _same(path, monkeypatch, time_zone="America/Los_Angeles")
+    whole, entry = same_as_whole(path, monkeypatch, time_zone="America/Los_Angeles")
     assert entry["format"] == "phantomhelp_csv"
     # 11:58 in Los Angeles in May (PDT) is 18:58 UTC; the clock runs past noon
     assert whole["time_utc"].iloc[0] == pd.Timestamp("2024-05-01 18:58:00", tz="UTC")
@@ -285,7 +260,7 @@ def test_a_dji_log_parser_export_gets_its_ground_speed_in_blocks(
         }
 
     path = _dji_csv(tmp_path / "dji_log.csv", DJI_LOG_HEADER, n, row)
-    whole, entry = _same(path, monkeypatch)
+    whole, entry = same_as_whole(path, monkeypatch)
     assert entry["format"] == "dji_log_csv"
     speeds = whole["speed_m_s"].to_numpy()
     assert np.isnan(speeds[300]) and np.allclose(np.delete(speeds, 300), 5.0)  # 3-4-5
@@ -293,7 +268,7 @@ def test_a_dji_log_parser_export_gets_its_ground_speed_in_blocks(
 
 def test_the_real_dji_family_export_reads_in_blocks_as_whole(realdata: Path, monkeypatch) -> None:
     (path,) = sorted((realdata / "tracks" / "txtlogtocsv_csv").glob("*.csv"))
-    _, entry = _same(path, monkeypatch, time_zone="Europe/Berlin")
+    _, entry = same_as_whole(path, monkeypatch, time_zone="Europe/Berlin")
     assert entry["format"] == "txtlogtocsv_csv" and entry["rows_read"] > 2_000
 
 
@@ -317,7 +292,7 @@ def test_what_cannot_be_parsed_in_blocks_is_read_whole_and_said(
     if "Litchi" in why:  # a route: no fixes, and said
         route = pytest.warns(gx.InputWarning, match="planned route .* 400 waypoints")
     with route:
-        _, entry = _same(path, monkeypatch, in_blocks=not why.startswith(WHOLE))
+        _, entry = same_as_whole(path, monkeypatch, in_blocks=not why.startswith(WHOLE))
     assert why in entry["notes"]
 
 
@@ -339,7 +314,7 @@ def test_long_lines_make_blocks_of_fewer_rows(tmp_path: Path, monkeypatch) -> No
         lambda p, layout, rows, *a, **k: asked.append(rows) or tables(p, layout, rows, *a, **k),
     )
     monkeypatch.setattr(_csv_blocks, "_BLOCK_BYTES", 4 << 20)
-    _same(path, monkeypatch)
+    same_as_whole(path, monkeypatch)
     assert asked == [20]  # 4 MiB of the longest line's 200,014 bytes (64 asked)
 
 
@@ -367,7 +342,7 @@ def test_a_nul_byte_is_refused_as_whole(tmp_path: Path, monkeypatch) -> None:
 
 def test_the_real_airdata_logs_read_in_blocks_as_whole(realdata: Path, monkeypatch) -> None:
     for path in sorted((realdata / "tracks" / "airdata_csv").glob("*.csv")):
-        _, entry = _same(path, monkeypatch)
+        _, entry = same_as_whole(path, monkeypatch)
         assert entry["rows_read"] > 11_000
 
 

@@ -17,6 +17,7 @@ from geoexpose.errors import InputError
 from geoexpose.scale import TrackFiles, expose_stream
 from geoexpose.tracks import _gpx_points, pieces, read_track_pieces
 from geoexpose.tracks.fix_arrays import gap_limits
+from tests._blocks_compare import joined, same_fixes
 from tests._pieces_peak import pieces_peak_mb
 from tests._stream_workloads import assert_same_result
 from tests.test_track_pieces import sites_along
@@ -75,24 +76,6 @@ def hostile_gpx(tmp_path_factory: pytest.TempPathFactory):
     return path, points
 
 
-def _joined(found: list) -> pd.DataFrame:
-    """The pieces' fixes, each once (a repeated first fix left out)."""
-    frames = []
-    for piece in found:
-        fixes = piece.fixes()
-        repeated = fixes["flight_id"].isin(piece.continued)
-        first = repeated & ~repeated.shift(1, fill_value=False)
-        frames.append(fixes[~first.to_numpy()])
-    return pd.concat(frames, ignore_index=True)
-
-
-def _same_fixes(joined: pd.DataFrame, whole: pd.DataFrame) -> None:
-    assert len(joined) == len(whole)
-    for col in ("flight_id", "time_utc", "alt_agl_m", "alt_msl_m", "alt_ref"):
-        assert joined[col].astype(str).tolist() == whole[col].astype(str).tolist(), col
-    assert joined.geometry.geom_equals_exact(whole.geometry, 0).all()
-
-
 def test_blocks_keep_and_drop_what_one_reading_does(hostile_gpx, monkeypatch) -> None:
     path, _ = hostile_gpx
     whole = gx.read_tracks(path, duplicates="keep")
@@ -109,7 +92,7 @@ def test_blocks_keep_and_drop_what_one_reading_does(hostile_gpx, monkeypatch) ->
     assert entry["notes"] == w_entry["notes"]  # the height emptied, the take-off heights
     assert entry["flights"] == w_entry["flights"]
     assert len(entry["flights"]) >= 4  # three tracks and a split
-    _same_fixes(_joined(found), whole)
+    same_fixes(joined(found), whole)
     # each flight's gap limit is the whole flight's (the median interval, exact)
     codes = pd.factorize(whole["flight_id"])[0]
     t_ns = whole["time_utc"].array.asi8

@@ -11,10 +11,7 @@ checks are worked out from the features written.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import geopandas as gpd
@@ -28,10 +25,10 @@ import shapely
 import geoexpose as gx
 from geoexpose.errors import InputError
 from geoexpose.tracks import _vector_blocks, pieces, read_track_pieces
-from tests.test_track_blocks import _joined, _same_fixes
+from tests._blocks_compare import WHOLE, joined, same_as_whole
+from tests._pieces_peak import pieces_peak_mb
 
 ROWS = 64  # features of a batch: every layer below spans many
-WHOLE = "read whole, not in blocks"
 T0 = pd.Timestamp("2024-05-01 08:00:00", tz="UTC")
 
 
@@ -67,25 +64,6 @@ def batches(monkeypatch) -> list[int]:
     return sizes
 
 
-def _same(path: Path, monkeypatch, *, in_blocks: bool = True, **options):
-    """Compare the pieces read in blocks of ``ROWS`` with the whole reading."""
-    whole = gx.read_tracks(path, duplicates="keep", **options)
-    w_entry = whole.attrs["geoexpose"]["files"][0]
-    monkeypatch.setattr(pieces, "BLOCK_ROWS", ROWS)
-    found = list(read_track_pieces(path, piece_fixes=150, **options))
-    joined, entry = _joined(found), found[0].entry
-    _same_fixes(joined, whole)
-    assert list(joined.columns) == list(whole.columns)
-    for col in whole.columns.drop("geometry"):  # every column
-        assert joined[col].astype(str).tolist() == whole[col].astype(str).tolist(), col
-    blocked = [note for note in entry["notes"] if note.startswith(WHOLE)]
-    assert not blocked if in_blocks else blocked, entry["notes"]
-    for key in ("rows_read", "rows_kept", "dropped", "time_basis", "flights", "format"):
-        assert entry[key] == w_entry[key], key
-    assert [n for n in entry["notes"] if not n.startswith(WHOLE)] == w_entry["notes"]
-    return whole, entry
-
-
 def test_iso_times_heights_and_integers_with_a_late_null_read_as_whole(
     tmp_path: Path, monkeypatch, batches
 ) -> None:
@@ -107,7 +85,7 @@ def test_iso_times_heights_and_integers_with_a_late_null_read_as_whole(
     path = _geojson(
         tmp_path / "fixes.geojson", props, [[x, y] for x, y in zip(lon, lat, strict=True)]
     )
-    whole, entry = _same(path, monkeypatch)
+    whole, entry = same_as_whole(path, monkeypatch)
     assert batches == [ROWS] * (n // ROWS) + [n % ROWS]  # read in batches of a block
     assert entry["format"] == "geojson" and entry["time_basis"] == "utc"
     assert whole["time_utc"].tolist()[:3] == list(t[:3])
@@ -127,7 +105,7 @@ def test_naive_times_in_a_zone_and_z_on_some_points(tmp_path: Path, monkeypatch,
     ]
     coords[10] = None  # a feature without geometry: no fix
     path = _geojson(tmp_path / "naive.geojson", props, coords)
-    whole, entry = _same(path, monkeypatch, time_zone="Europe/Berlin")
+    whole, entry = same_as_whole(path, monkeypatch, time_zone="Europe/Berlin")
     assert len(batches) == 11
     assert entry["time_basis"] == "Europe/Berlin" and entry["dropped"]["no_fix"] == 1
     # Berlin is two hours ahead of UTC in May
@@ -150,7 +128,7 @@ def test_a_date_and_a_clock_first_met_late_and_epoch_numbers(
     )
     assert pyogrio.read_info(path)["dtypes"].tolist()[:2] == ["datetime64[D]", "object"]
     with pytest.warns(gx.InputWarning, match="no time zone"):
-        whole, entry = _same(path, monkeypatch)
+        whole, entry = same_as_whole(path, monkeypatch)
     assert entry["dropped"]["no_fix"] == 150
     assert whole["time_utc"].tolist() == list(t[150:])
     batches.clear()
@@ -160,7 +138,7 @@ def test_a_date_and_a_clock_first_met_late_and_epoch_numbers(
     path = _geojson(
         tmp_path / "epoch.geojson", props, [[x, y] for x, y in zip(lon, lat, strict=True)]
     )
-    whole, entry = _same(path, monkeypatch)
+    whole, entry = same_as_whole(path, monkeypatch)
     assert len(batches) == 10 and entry["dropped"]["no_fix"] == 1
     assert whole["time_utc"].tolist() == list(t.delete(550))
 
@@ -178,7 +156,7 @@ def test_times_to_the_second_follow_an_elapsed_clock(tmp_path: Path, monkeypatch
     path = _geojson(
         tmp_path / "clock.geojson", props, [[x, y] for x, y in zip(lon, lat, strict=True)]
     )
-    whole, _ = _same(path, monkeypatch)
+    whole, _ = same_as_whole(path, monkeypatch)
     anchor = stamps[100]  # the first row with both, in block 2
     expected = anchor + pd.to_timedelta(elapsed - elapsed[100], unit="ms")
     assert whole["time_utc"].tolist() == list(expected)
@@ -205,7 +183,7 @@ def test_a_layer_in_another_crs_is_placed_as_whole(
     path = tmp_path / f"layer{suffix}"
     # a FlatGeobuf without spatial index keeps the features in the order written
     layer.to_file(path, **({"SPATIAL_INDEX": "NO"} if suffix == ".fgb" else {}))
-    whole, entry = _same(path, monkeypatch)
+    whole, entry = same_as_whole(path, monkeypatch)
     assert len(batches) == 7 and entry["flights"] == [f"{path.name}#1", f"{path.name}#2"]
     assert whole["time_utc"].tolist() == list(t)
     # back in degrees, as written (to a micrometre)
@@ -243,7 +221,7 @@ def test_line_features_are_read_whole_and_said(tmp_path: Path, monkeypatch, batc
     ]
     path = tmp_path / "lines.geojson"
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
-    _, entry = _same(path, monkeypatch, in_blocks=False)
+    _, entry = same_as_whole(path, monkeypatch, in_blocks=False)
     assert batches == []
     assert f"{WHOLE}: LineString features" in entry["notes"]
     assert entry["rows_read"] == 300 and len(entry["flights"]) == 3
@@ -329,28 +307,7 @@ def test_every_property_type_converts_per_batch_as_the_whole_layer(tmp_path: Pat
         assert [type(v) for v in got[name]] == [type(v) for v in whole[name]], name
 
 
-_PEAK = textwrap.dedent(
-    """
-    import json, sys
-    sys.path.insert(0, sys.argv[1])
-    from geoexpose.tracks import read_track_pieces
-    def status(key):
-        with open("/proc/self/status") as lines:
-            return next(int(l.split()[1]) for l in lines if l.startswith(key))
-    with open("/proc/self/clear_refs", "w") as handle:
-        handle.write("5")  # the peak of the imports forgotten
-    base = status("VmRSS")
-    n = 0
-    for piece in read_track_pieces(sys.argv[2], piece_fixes=50_000):
-        n += piece.n_fixes
-        piece.fixes()
-    peak = status("VmHWM")
-    print(json.dumps({"base_kb": base, "peak_kb": peak, "fixes": n}))
-    """
-)
-
-
-def _peak_mb(tmp_path: Path, n: int, root: str) -> float:
+def _peak_mb(tmp_path: Path, n: int) -> float:
     """Peak MB over the start of a fresh process that reads a GeoJSON of ``n`` points."""
     path = tmp_path / f"big{n}.geojson"
     lat, lon = _path(n)
@@ -366,21 +323,18 @@ def _peak_mb(tmp_path: Path, n: int, root: str) -> float:
             )
         )
         out.write("\n]}\n")
-    args = [sys.executable, "-c", _PEAK, root, str(path)]
-    done = subprocess.run(args, capture_output=True, text=True, check=True, env=os.environ)
-    found = json.loads(done.stdout.strip().splitlines()[-1])
+    peak, fixes = pieces_peak_mb(path)
     path.unlink()
-    assert found["fixes"] == n
-    return (found["peak_kb"] - found["base_kb"]) / 1024
+    assert fixes == n
+    return peak
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self (Linux)")
 def test_the_memory_of_a_huge_geojson_does_not_grow_with_its_points(tmp_path: Path) -> None:
     # read whole, a GeoJSON of points took about 760 bytes a point (761 MB for a
     # million); in batches, a batch and a piece
-    root = os.environ.get("GEOEXPOSE_BLOCKS_ROOT", str(Path(__file__).resolve().parents[1]))
-    small = _peak_mb(tmp_path, 100_000, root)
-    large = _peak_mb(tmp_path, 400_000, root)
+    small = _peak_mb(tmp_path, 100_000)
+    large = _peak_mb(tmp_path, 400_000)
     assert small > 5  # the peak is measured (a piece's table of points at least)
     old = 300_000 * 760 / 2**20  # MB more for the larger file, read whole
     assert large - small < old / 4, (small, large, old)
@@ -392,6 +346,6 @@ def test_the_geometries_given_are_the_points_read(tmp_path: Path, monkeypatch) -
     t = (T0 + pd.to_timedelta(np.arange(200), unit="s")).strftime("%Y-%m-%dT%H:%M:%SZ")
     path = _geojson(tmp_path / "pts.geojson", [{"time": s} for s in t], np.c_[lon, lat].tolist())
     monkeypatch.setattr(pieces, "BLOCK_ROWS", ROWS)
-    joined = _joined(list(read_track_pieces(path, piece_fixes=50)))
+    fixes = joined(list(read_track_pieces(path, piece_fixes=50)))
     expected = shapely.points(lon, lat)
-    assert shapely.equals_exact(joined.geometry.to_numpy(), expected, 0).all()
+    assert shapely.equals_exact(fixes.geometry.to_numpy(), expected, 0).all()

@@ -54,7 +54,7 @@ from geoexpose.tracks._dji_csv import (
     mission_route,
     prepare_table,
 )
-from geoexpose.tracks._row_blocks import RowBlocks
+from geoexpose.tracks._row_blocks import RowBlocks, whole_note
 from geoexpose.tracks._table_frame import build_frame
 from geoexpose.tracks.normalize import ROUTE_PLANNED, RawTrack
 
@@ -224,8 +224,7 @@ def read_csv_track(
         )
         if isinstance(given, RawTrack):
             return given
-        whole_because = f"read whole, not in blocks: {given}"
-        logger.info("%s: %s", path, whole_because)
+        whole_because = whole_note(path, given)
     text, encoding, data, ends = _read(path)
     body, sep, skipped = split_header(text)
     as_read = len(body) == len(text) and data.isascii()  # the file's bytes are the body's

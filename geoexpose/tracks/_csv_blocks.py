@@ -37,6 +37,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from geoexpose._progress import Bar
@@ -313,35 +314,20 @@ class _Read:
         return None
 
 
-def _give(read: _Read, blocks: RowBlocks) -> tuple[pd.DataFrame, str]:
-    """Give the file's frames to ``blocks``; return a frame without rows and the time basis."""
+def _made(read: _Read) -> Iterator[tuple[pd.DataFrame, np.ndarray | None]]:
+    """Build each block's frame (and its elapsed times), in file order, letting it go."""
     done, spill, found = read.done, read.spill, read.found
     assert done is not None and isinstance(found, _Found)
-    frames, refine = done.frames, found.mapping.elapsed is not None
-    empty = None
     for number in range(done.blocks):  # a loop over blocks
         table = spill.get("table", number)
         spill.drop("table", number)
         for name in read.decimal:
             table[name] = table[name].astype("float64")
         view = found.view(table)
-        frame, elapsed = frames.frame(view)
+        frame, elapsed = done.frames.frame(view)
         if found.kind is not None:
             frame = finish_frame(found.kind, view, frame)
-        if empty is None:
-            empty = frame.iloc[:0]
-        if refine:  # the times are set once the last block is read
-            spill.put("frame", number, (frame, elapsed))
-        else:
-            blocks.add(frame)
-    if refine:
-        for number in range(done.blocks):  # a loop over blocks
-            frame, elapsed = spill.get("frame", number)
-            spill.drop("frame", number)
-            frames.refine(frame, elapsed)
-            blocks.add(frame)
-    assert empty is not None
-    return empty, frames.finish()
+        yield frame, elapsed
 
 
 def read_csv_blocks(
@@ -383,7 +369,9 @@ def read_csv_blocks(
                 bar.close()
         if why is not None:
             return why
-        empty, basis = _give(read, blocks)
+        assert read.done is not None
+        empty = read.done.frames.give(_made(read), blocks, spill)
+        basis = read.done.frames.finish()
     found = read.found
     assert isinstance(found, _Found) and read.done is not None
     notes = []

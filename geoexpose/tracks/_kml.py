@@ -48,7 +48,7 @@ from geoexpose.errors import InputError
 from geoexpose.tracks._kml_blocks import read_kml_blocks
 from geoexpose.tracks._kml_parse import ZIP_ERRORS, Found, read_document
 from geoexpose.tracks._kml_rows import height_notes, left_out_note, track_rows, when_error
-from geoexpose.tracks._row_blocks import RowBlocks
+from geoexpose.tracks._row_blocks import RowBlocks, whole_note
 from geoexpose.tracks._values import parse_times
 from geoexpose.tracks._wpml import wpml_frame
 from geoexpose.tracks.normalize import ROUTE_UNTIMED, RawTrack
@@ -123,19 +123,23 @@ def read_kml(
         Not KML, malformed XML or zip, a track whose ``<when>`` and ``<coord>``
         counts differ, or no track.
     """
-    found = None
+    found, whole_because = None, None
     if blocks is not None:
         raw, found, container = read_kml_blocks(
             path, time_zone=time_zone, alt_ref=alt_ref, blocks=blocks
         )
         if raw is not None:
             return raw
+        if not container:  # the parse stopped: the stream cannot keep the tracks' order
+            whole_because = whole_note(path, "track elements in an order a stream cannot keep")
     if found is None:
         found, container = read_document(path)
     if found.waypoints:
         return wpml_frame(found)
     raw = _track_frame(found, time_zone=time_zone, alt_ref=alt_ref)
     raw.format = container
+    if whole_because is not None:
+        raw.notes.append(whole_because)
     return raw
 
 

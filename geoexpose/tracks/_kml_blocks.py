@@ -190,7 +190,8 @@ def read_kml_blocks(
         Where the file is to be read whole: what the parse found, where that is what
         the whole reading finds (no track streamed), else None (parse again).
     container : str
-        ``"kml"`` or ``"kmz"``.
+        ``"kml"`` or ``"kmz"``; empty where the parse stopped, the document's tracks
+        in an order the stream cannot keep (then read whole).
 
     Raises
     ------

@@ -9,12 +9,19 @@ its lines. A reader that gave its rows so returns a frame without rows.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["RowBlocks"]
+__all__ = ["WHOLE", "RowBlocks", "whole_note"]
+
+logger = logging.getLogger(__name__)
+
+#: How a file's notes begin where its reader was asked for blocks and read it whole.
+WHOLE = "read whole, not in blocks"
 
 
 @dataclass(frozen=True)
@@ -31,3 +38,10 @@ class RowBlocks:
     frames: Callable[[], list[pd.DataFrame]]
     progress: bool = False
     rows: int = 1 << 17
+
+
+def whole_note(path: Path, why: str) -> str:
+    """Return (and log) the note of a file read whole though blocks were asked for."""
+    note = f"{WHOLE}: {why}"
+    logger.info("%s: %s", path, note)
+    return note

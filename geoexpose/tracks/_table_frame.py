@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,8 @@ from geoexpose.schema import (
 )
 from geoexpose.tracks import units
 from geoexpose.tracks._columns import EXTRA_QUANTITY, Column, ColumnMap
+from geoexpose.tracks._row_blocks import RowBlocks
+from geoexpose.tracks._spill import Spill
 from geoexpose.tracks._values import TimeBlocks, parse_bools
 from geoexpose.tracks.normalize import SEGMENT
 
@@ -193,6 +196,36 @@ class TableFrames:
         offset = np.round((elapsed - first) * 1e9)
         stamps = pd.to_timedelta(offset, unit="ns") + start
         frame[TIME_UTC] = pd.Series(stamps, index=frame.index).astype(TIME_DTYPE).array
+
+    def give(
+        self,
+        made: Iterable[tuple[pd.DataFrame, np.ndarray | None]],
+        blocks: RowBlocks,
+        spill: Spill,
+    ) -> pd.DataFrame:
+        """Give the frames :meth:`frame` made, in file order, to ``blocks``.
+
+        Where an elapsed clock may set the times, the frames wait in ``spill`` until
+        the last is made, then are :meth:`refine` d and given. Returns a frame of the
+        same columns without rows.
+        """
+        refine = self.m.elapsed is not None
+        empty, count = None, 0
+        for frame, elapsed in made:
+            if empty is None:
+                empty = frame.iloc[:0]
+            if refine:  # the times are set once the last block is made
+                spill.put("frame", count, (frame, elapsed))
+            else:
+                blocks.add(frame)
+            count += 1
+        for number in range(count if refine else 0):  # a loop over blocks
+            frame, elapsed = spill.get("frame", number)
+            spill.drop("frame", number)
+            self.refine(frame, elapsed)
+            blocks.add(frame)
+        assert empty is not None, "no block made"
+        return empty
 
     def finish(self) -> str:
         """Return the time basis (see :class:`~geoexpose.tracks.normalize.RawTrack`)."""

@@ -34,7 +34,7 @@ import shapely
 from geoexpose.errors import InputError
 from geoexpose.schema import CRS_LONLAT, LAT, LON, TIME_DTYPE, TIME_UTC
 from geoexpose.tracks._columns import key_of
-from geoexpose.tracks._row_blocks import RowBlocks
+from geoexpose.tracks._row_blocks import RowBlocks, whole_note
 from geoexpose.tracks._table_frame import TableFrames
 from geoexpose.tracks._values import TIME_BASIS_UTC, parse_times
 from geoexpose.tracks._vector_blocks import first_line, read_vector_blocks
@@ -220,8 +220,7 @@ def read_vector(
         )
         if isinstance(given, RawTrack):
             return given
-        whole_because = f"read whole, not in blocks: {given}"
-        logger.info("%s: %s", path, whole_because)
+        whole_because = whole_note(path, given)
     raw = _read_whole(path, format, columns or {}, time_zone, alt_ref)
     if whole_because is not None:
         raw.notes.append(whole_because)

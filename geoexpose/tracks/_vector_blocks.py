@@ -210,29 +210,6 @@ class _Layer:
             yield point_frame(self.frames, props, xy, z if heights else None, alt_ref)
 
 
-def _give(layer: _Layer, blocks: RowBlocks, alt_ref: str | None) -> pd.DataFrame:
-    """Give the layer's frames to ``blocks``; return a frame without rows."""
-    frames, spill = layer.frames, layer.spill
-    assert frames is not None and layer.mapping is not None
-    refine = layer.mapping.elapsed is not None
-    empty = None
-    for number, (frame, elapsed) in enumerate(layer.frames_out(alt_ref)):
-        if empty is None:
-            empty = frame.iloc[:0]
-        if refine:  # the times are set once the last batch is read
-            spill.put("frame", number, (frame, elapsed))
-        else:
-            blocks.add(frame)
-    if refine:
-        for number in range(layer.batches):  # a loop over batches
-            frame, elapsed = spill.get("frame", number)
-            spill.drop("frame", number)
-            frames.refine(frame, elapsed)
-            blocks.add(frame)
-    assert empty is not None
-    return empty
-
-
 def _open(
     meta: dict[str, Any],
     schema: pa.Schema,
@@ -307,7 +284,7 @@ def read_vector_blocks(
         if layer.error is not None:
             raise layer.error
         layer.seen()
-        empty = _give(layer, blocks, alt_ref)
         assert layer.frames is not None
+        empty = layer.frames.give(layer.frames_out(alt_ref), blocks, spill)
         basis = layer.frames.finish()
     return RawTrack(empty, format, time_basis=basis)
