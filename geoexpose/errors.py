@@ -12,6 +12,7 @@ __all__ = [
     "OutputExistsError",
     "UsageError",
     "counted",
+    "first_line",
     "one_line",
     "printable",
 ]
@@ -49,6 +50,16 @@ def one_line(message: object) -> str:
     '\\x1b[2Jb.csv: bad'
     """
     return printable(" ".join(str(message).split()))
+
+
+def first_line(exc: BaseException) -> str:
+    r"""Return the first line of an error's message, or its type's name where it has none.
+
+    >>> first_line(ValueError("Error tokenizing data.\nC error: ...")), first_line(OSError())
+    ('Error tokenizing data.', 'OSError')
+    """
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class GeoexposeError(Exception):

@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import numpy as np
 import shapely
 
-from geoexpose.errors import InputError, UsageError
+from geoexpose.errors import InputError, UsageError, first_line
 from geoexpose.store._tables import GEOM, Table
 
 __all__ = ["PostgisBackend", "connect", "split_url"]
@@ -67,8 +67,7 @@ def connect(libpq: str, label: str) -> Any:
     try:
         return psycopg.connect(libpq, autocommit=True)
     except psycopg.OperationalError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"{label}: cannot connect: {first}") from None
+        raise InputError(f"{label}: cannot connect: {first_line(exc)}") from None
 
 
 class PostgisBackend:

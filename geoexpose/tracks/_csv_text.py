@@ -20,7 +20,7 @@ from contextlib import contextmanager
 
 import pandas as pd
 
-from geoexpose.errors import InputError
+from geoexpose.errors import InputError, first_line
 
 __all__ = [
     "CONTROL",
@@ -145,5 +145,4 @@ def named(table: pd.DataFrame) -> pd.DataFrame:
 
 def unreadable(exc: Exception) -> str:
     """Say that pandas could not parse a CSV, with the first line of its error."""
-    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return f"not a readable CSV ({detail})"
+    return f"not a readable CSV ({first_line(exc)})"

@@ -37,7 +37,7 @@ from geoexpose.tracks._columns import key_of
 from geoexpose.tracks._row_blocks import RowBlocks, whole_note
 from geoexpose.tracks._table_frame import TableFrames
 from geoexpose.tracks._values import TIME_BASIS_UTC, parse_times
-from geoexpose.tracks._vector_blocks import first_line, read_vector_blocks
+from geoexpose.tracks._vector_blocks import gdal_message, read_vector_blocks
 from geoexpose.tracks._vector_points import (
     NO_CRS,
     POINT,
@@ -74,9 +74,9 @@ def _read(path: Path, what: str, **kwargs: Any) -> pd.DataFrame:
     try:
         return pyogrio.read_dataframe(path, datetime_as_string=True, **kwargs)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise InputError(f"not a readable {what} file ({first_line(exc)})") from exc
+        raise InputError(f"not a readable {what} file ({gdal_message(exc)})") from exc
     except (pyogrio.errors.FieldError, shapely.errors.GEOSException, ValueError) as exc:
-        raise InputError(f"{what} content cannot be read ({first_line(exc)})") from exc
+        raise InputError(f"{what} content cannot be read ({gdal_message(exc)})") from exc
 
 
 def _times(values: pd.Series, **kwargs: Any) -> tuple[pd.Series, str]:

@@ -37,7 +37,7 @@ import pyogrio
 import pyproj
 import shapely
 
-from geoexpose.errors import InputError
+from geoexpose.errors import InputError, first_line
 from geoexpose.schema import CRS_LONLAT
 from geoexpose.tracks._columns import ColumnMap
 from geoexpose.tracks._row_blocks import RowBlocks
@@ -54,7 +54,7 @@ from geoexpose.tracks._vector_points import (
 )
 from geoexpose.tracks.normalize import RawTrack
 
-__all__ = ["first_line", "read_vector_blocks"]
+__all__ = ["gdal_message", "read_vector_blocks"]
 
 #: Errors of reading a layer that the whole reading says in its own words.
 _UNREAD = (
@@ -68,11 +68,9 @@ _UNREAD = (
 )
 
 
-def first_line(exc: BaseException) -> str:
-    """Return the first line of an error's message (without GDAL's hint about prefixes)."""
-    text = str(exc).strip()
-    text = text.splitlines()[0] if text else type(exc).__name__
-    return text.split("; It might help")[0]  # GDAL's hint about driver prefixes
+def gdal_message(exc: BaseException) -> str:
+    """Return the first line of an error's message, without GDAL's hint about prefixes."""
+    return first_line(exc).split("; It might help")[0]
 
 
 def _flagged(kind: pa.DataType) -> bool:
@@ -278,7 +276,7 @@ def read_vector_blocks(
                     if why is not None:
                         return why
         except _UNREAD as exc:
-            return f"not read in batches ({first_line(exc)})"
+            return f"not read in batches ({gdal_message(exc)})"
         if not layer.kinds:
             return "no geometries"
         if layer.error is not None:
