@@ -33,10 +33,9 @@ import pandas as pd
 from geoexpose._limits import LimitError, check_line_bytes
 from geoexpose.errors import InputError
 from geoexpose.schema import CRS_LONLAT
-from geoexpose.tracks._columns import ColumnMap, airdata_mapping, generic_mapping
 from geoexpose.tracks._csv_blocks import read_csv_blocks
+from geoexpose.tracks._csv_columns import CsvColumns, csv_columns
 from geoexpose.tracks._csv_text import (
-    NOT_AIRDATA,
     BadLines,
     cut_truncated,
     decode,
@@ -52,7 +51,6 @@ from geoexpose.tracks._dji_csv import (
     finish_frame,
     mission_frame,
     mission_route,
-    prepare_table,
 )
 from geoexpose.tracks._row_blocks import RowBlocks, whole_note
 from geoexpose.tracks._table_frame import build_frame
@@ -105,12 +103,12 @@ def _parse_mapped(
     columns: Mapping[str, str] | None,
     alt_ref: str | None,
     raw: tuple[bytes, np.ndarray] | None = None,
-) -> tuple[pd.DataFrame, ColumnMap, str] | None:
+) -> tuple[pd.DataFrame, CsvColumns] | None:
     """Parse only the columns an AirData or generic mapping reads, where that is the same.
 
     Pandas checks rows for too many fields only when it parses every column, so this
     is done only where no row has more separators than the header and no quote can
-    hide one. Returns the table, the mapping and the format name, or None (parse it
+    hide one. Returns the table and how its columns are read, or None (parse it
     whole) elsewhere: a DJI-family header, a header without the mapping's columns.
     ``raw`` is the body as bytes with its line ends, where the file gave them.
     """
@@ -137,16 +135,12 @@ def _parse_mapped(
     names = [name.strip() for name in names]
     if "" in names or len(set(names)) < len(names) or dji_csv_kind(names) is not None:
         return None
-    mapping = None if format == "csv" else airdata_mapping(names)
-    generic = None
-    if mapping is None:
-        if format == "airdata_csv":
-            return None
-        try:
-            mapping = generic = generic_mapping(names, columns=columns, alt_ref=alt_ref)
-        except InputError:
-            return None
-    positions = sorted(names.index(name) for name in mapping.names())
+    try:
+        found = csv_columns(names, format, columns, alt_ref)
+    except InputError:
+        return None  # parsed whole, for its message
+    assert not isinstance(found, str)  # a Litchi mission is a DJI-family header
+    positions = sorted(names.index(name) for name in found.mapping.names())
     try:
         table = pd.read_csv(
             io.BytesIO(data),
@@ -161,7 +155,7 @@ def _parse_mapped(
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
         return None  # parsed whole, for its message
     table.columns = [names[p] for p in positions]
-    return table, mapping, "airdata_csv" if generic is None else "csv"
+    return table, found
 
 
 def _blank_led(
@@ -231,48 +225,40 @@ def read_csv_track(
     body, truncated = cut_truncated(body, sep)
     raw = (data[: len(body)], ends[ends < len(body)]) if as_read else None
     mapped = _parse_mapped(body, sep, format=format, columns=columns, alt_ref=alt_ref, raw=raw)
-    kind: str | None = None
+    found: CsvColumns | None = None
     if mapped is not None:
-        table, mapping, name = mapped
+        table, found = mapped
         bad = BadLines()
     else:
         table, bad = _parse(body, sep)
-        kind = dji_csv_kind(list(table.columns))
     dropped = {"truncated_row": truncated, "bad_row": bad.count}
-    if kind == LITCHI_MISSION:
+    if mapped is None and dji_csv_kind(list(table.columns)) == LITCHI_MISSION:
         if format != "auto":
             raise InputError(LITCHI_MISSION_MESSAGE)
         frame = mission_route(table)
         notes = [f"{LITCHI_MISSION_MESSAGE}: waypoints without times"]
         return RawTrack(frame, LITCHI_MISSION, dropped, notes=notes, route=ROUTE_PLANNED)
-    if format == "csv":
-        kind = None
     notes = []
     if truncated:
         line = skipped + body.count("\n") + 1
         notes.append(f"line {line}: last row cut short (file truncated?); dropped")
     if bad.count:
         notes.append(bad.note(skipped))
-    if mapped is None:
-        found = None if format == "csv" or kind else airdata_mapping(list(table.columns))
-        if found is None and format == "airdata_csv":
-            raise InputError(NOT_AIRDATA)
-        name = kind or ("csv" if found is None else "airdata_csv")
-        if kind is not None:
-            table, columns = prepare_table(kind, table, columns)
-        if found is None:
-            found = generic_mapping(list(table.columns), columns=columns, alt_ref=alt_ref)
-        mapping = found
-    frame, basis = build_frame(table, mapping, time_zone=time_zone, comma=sep != ",")
+    if found is None:
+        how = csv_columns(list(table.columns), format, columns, alt_ref)
+        assert not isinstance(how, str)  # a Litchi mission went above
+        found = how
+    table = found.view(table)
+    frame, basis = build_frame(table, found.mapping, time_zone=time_zone, comma=sep != ",")
     meta = {}
-    if kind is not None:
-        frame = finish_frame(kind, table, frame)
+    if found.kind is not None:
+        frame = finish_frame(found.kind, table, frame)
         meta = aircraft_meta(table)
     if encoding not in ("utf-8", "utf-16"):
         notes.append(f"not UTF-8; text decoded as {encoding}")
     if whole_because is not None:
         notes.append(whole_because)
-    return RawTrack(frame, name, dropped, basis, notes, meta=meta)
+    return RawTrack(frame, found.name, dropped, basis, notes, meta=meta)
 
 
 def read_litchi_mission(path: Path) -> gpd.GeoDataFrame:

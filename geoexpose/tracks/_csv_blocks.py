@@ -23,7 +23,7 @@ holds is a block, however long the file. The frames are those
    times are to the second).
 
 A DJI-family export keeps every column of its blocks, fixed up block by block as the
-whole table is (:class:`_Found`). A file
+whole table is (:class:`~geoexpose.tracks._csv_columns.CsvColumns`). A file
 :func:`~geoexpose.tracks._csv_layout.csv_layout` leaves to the whole reading (UTF-16,
 a header alone, ...) and a Litchi mission (a route) are read whole;
 :func:`read_csv_blocks` says why.
@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -42,16 +42,10 @@ import pandas as pd
 
 from geoexpose._progress import Bar
 from geoexpose.errors import InputError
-from geoexpose.tracks._columns import ColumnMap, airdata_mapping, generic_mapping
+from geoexpose.tracks._csv_columns import CsvColumns, csv_columns
 from geoexpose.tracks._csv_layout import CsvLayout, csv_layout
-from geoexpose.tracks._csv_text import NOT_AIRDATA, BadLines, named
-from geoexpose.tracks._dji_csv import (
-    LITCHI_MISSION,
-    aircraft_meta,
-    dji_csv_kind,
-    finish_frame,
-    prepare_table,
-)
+from geoexpose.tracks._csv_text import BadLines, named
+from geoexpose.tracks._dji_csv import aircraft_meta, finish_frame
 from geoexpose.tracks._gpx_points import PROGRESS_BYTES
 from geoexpose.tracks._row_blocks import RowBlocks
 from geoexpose.tracks._spill import Spill
@@ -97,62 +91,6 @@ class _Window(io.RawIOBase):
         super().close()
 
 
-@dataclass
-class _Found:
-    """How a file's columns are read: the mapping, the format's name, a DJI-family kind.
-
-    A DJI-family export keeps every column of a block (it is fixed up per block, as
-    :func:`~geoexpose.tracks._dji_csv.prepare_table` fixes the whole table, and its
-    aircraft is named from its first rows); another keeps the columns read only.
-    """
-
-    mapping: ColumnMap
-    name: str
-    kind: str | None = None
-    columns: Mapping[str, str] | None = None  # as prepare_table gives them
-
-    def kept(self, table: pd.DataFrame) -> pd.DataFrame:
-        """Return what of a block is kept on disk."""
-        return table if self.kind is not None else table[self.mapping.names()]
-
-    def view(self, table: pd.DataFrame) -> pd.DataFrame:
-        """Return the table the mapping reads, of a block kept."""
-        if self.kind is None:
-            return table
-        return prepare_table(self.kind, table, self.columns)[0]
-
-
-def _found(table: pd.DataFrame, format: str, options: dict[str, Any]) -> _Found | str:
-    """Find how a CSV's columns are read from its names (a table without rows may do).
-
-    Returns how, or why the file is read whole (a Litchi mission: a route). As the
-    whole reading: a DJI-family kind unless ``format="csv"``, else AirData unless
-    ``format="csv"``, else generic.
-
-    Raises
-    ------
-    InputError
-        The whole reading's error: not AirData where asked for, a header without the
-        columns needed.
-    """
-    names = list(table.columns)
-    kind = dji_csv_kind(names)
-    if kind == LITCHI_MISSION:
-        return "a Litchi mission (a planned route)"
-    if format == "csv":
-        kind = None
-    mapping = None if format == "csv" or kind is not None else airdata_mapping(names)
-    if mapping is not None:
-        return _Found(mapping, "airdata_csv")
-    if format == "airdata_csv":
-        raise InputError(NOT_AIRDATA)
-    columns = options["columns"]
-    if kind is not None:
-        table, columns = prepare_table(kind, table.iloc[:0], columns)
-    mapping = generic_mapping(list(table.columns), columns=columns, alt_ref=options["alt_ref"])
-    return _Found(mapping, kind or "csv", kind, columns)
-
-
 def _tables(
     path: Path, layout: CsvLayout, rows: int, bar: Bar | None, bad: BadLines, **kwargs: Any
 ) -> Iterator[pd.DataFrame]:
@@ -194,7 +132,7 @@ def _kind(values: pd.Series) -> str | None:
 class _Pass:
     """The blocks of the columns read, parsed and kept, and what their whole decides."""
 
-    def __init__(self, found: _Found, frames: TableFrames, spill: Spill) -> None:
+    def __init__(self, found: CsvColumns, frames: TableFrames, spill: Spill) -> None:
         self.found = found
         self.frames = frames
         self.spill = spill
@@ -204,7 +142,7 @@ class _Pass:
         self._pending: list[int] = []  # blocks before the time column's first value
 
     def add(self, table: pd.DataFrame) -> None:
-        """Keep a block (what :meth:`_Found.kept` keeps) and see what it decides."""
+        """Keep a block (what :meth:`CsvColumns.kept` keeps) and see what it decides."""
         table = self.found.kept(table)
         for name in table.columns:
             kind = _kind(table[name])
@@ -239,21 +177,28 @@ class _Pass:
 class _Read:
     """The file parsed into blocks on disk, and what the whole of its columns decides."""
 
-    def __init__(self, layout: CsvLayout, spill: Spill, time_zone: str | None) -> None:
+    def __init__(
+        self,
+        layout: CsvLayout,
+        spill: Spill,
+        time_zone: str | None,
+        how: tuple[str, Mapping[str, str] | None, str | None],
+    ) -> None:
         self.layout = layout
         self.spill = spill
         self.time_zone = time_zone
-        self.found: _Found | str | None = None
+        self.how = how  # format, columns, alt_ref: how the columns are found
+        self.found: CsvColumns | str | None = None
         self.bad = BadLines()
         self.done: _Pass | None = None
         self.decimal: list[str] = []
         self._labels: dict[str, Any] = {}  # pandas' label of each column kept, by name
 
-    def parse(self, path: Path, rows: int, bar: Bar | None, options: dict[str, Any]) -> str | None:
+    def parse(self, path: Path, rows: int, bar: Bar | None) -> str | None:
         """Parse the file (twice where a column is numbers and text); None, or why not."""
         names, usecols, dtype = self.layout.names, None, None
         if names is not None:  # how the columns are read, from the header
-            self.found = _found(pd.DataFrame(columns=names), options["format"], options)
+            self.found = csv_columns(names, *self.how)
             if isinstance(self.found, str):
                 return self.found
             if self.found.kind is None:  # the columns read only
@@ -271,7 +216,7 @@ class _Read:
             tables = _tables(path, self.layout, rows, bar, self.bad, usecols=usecols, dtype=dtype)
             try:
                 for table in tables:
-                    why = self._add(table, options)
+                    why = self._add(table)
                     if why is not None:
                         return why
             except InputError:
@@ -288,7 +233,7 @@ class _Read:
             dtype, bar = {self._labels[name]: str for name in text}, None
         raise AssertionError("a column read as text is text in every block")
 
-    def _add(self, table: pd.DataFrame, options: dict[str, Any]) -> str | None:
+    def _add(self, table: pd.DataFrame) -> str | None:
         """Keep a block (where pandas names the columns, how they are read from the first)."""
         names = self.layout.names
         labels = list(table.columns)  # positions, or pandas' names
@@ -299,7 +244,7 @@ class _Read:
             stripped = [str(label).strip() for label in labels]  # as named() names them
             table = named(table)
             if self.found is None:
-                self.found = _found(table, options["format"], options)
+                self.found = csv_columns(list(table.columns), *self.how)
         if isinstance(self.found, str):
             return self.found
         assert self.found is not None
@@ -317,7 +262,7 @@ class _Read:
 def _made(read: _Read) -> Iterator[tuple[pd.DataFrame, np.ndarray | None]]:
     """Build each block's frame (and its elapsed times), in file order, letting it go."""
     done, spill, found = read.done, read.spill, read.found
-    assert done is not None and isinstance(found, _Found)
+    assert done is not None and isinstance(found, CsvColumns)
     for number in range(done.blocks):  # a loop over blocks
         table = spill.get("table", number)
         spill.drop("table", number)
@@ -359,11 +304,10 @@ def read_csv_blocks(
     bar = None
     if blocks.progress and size > PROGRESS_BYTES:
         bar = Bar(total=size, desc=path.name, unit="B", unit_scale=True, disable=None)
-    options = {"format": format, "columns": columns, "alt_ref": alt_ref}
     with Spill() as spill:
-        read = _Read(layout, spill, time_zone)
+        read = _Read(layout, spill, time_zone, (format, columns, alt_ref))
         try:
-            why = read.parse(path, blocks.rows, bar, options)
+            why = read.parse(path, blocks.rows, bar)
         finally:
             if bar is not None:
                 bar.close()
@@ -373,7 +317,7 @@ def read_csv_blocks(
         empty = read.done.frames.give(_made(read), blocks, spill)
         basis = read.done.frames.finish()
     found = read.found
-    assert isinstance(found, _Found) and read.done is not None
+    assert isinstance(found, CsvColumns) and read.done is not None
     notes = []
     if layout.truncated:
         line = layout.before + layout.lines + 1

@@ -24,7 +24,6 @@ from geoexpose.errors import InputError, first_line
 
 __all__ = [
     "CONTROL",
-    "NOT_AIRDATA",
     "BadLines",
     "cut_truncated",
     "decode",
@@ -33,8 +32,6 @@ __all__ = [
     "unreadable",
 ]
 
-#: What a CSV read as AirData (``format="airdata_csv"``) without its header is told.
-NOT_AIRDATA = "not an AirData CSV (no time(millisecond)/datetime(utc)/latitude header)"
 #: Control characters that text does not hold (a sample with many is binary data).
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 
