@@ -31,6 +31,7 @@ __all__ = [
     "MAX_RECORD_BYTES",
     "RATIO_FROM_BYTES",
     "LimitError",
+    "LineLengths",
     "bounded",
     "check_declared",
     "check_file_bytes",
@@ -78,6 +79,49 @@ def excerpt(text: object, length: int = 40) -> str:
     return _UNPRINTABLE.sub("?", cut) + ("..." if len(text) > length else "")
 
 
+class LineLengths:
+    r"""The lines of a file given in chunks, checked against a longest length as they come.
+
+    :meth:`add` raises :class:`LimitError` at the first line over ``limit`` bytes (its
+    line end included; default :data:`MAX_LINE_BYTES`), naming the line (from 1);
+    :attr:`longest` is the longest line so far, :meth:`finish` the number of lines.
+
+    >>> lengths = LineLengths(limit=4)
+    >>> lengths.add(b"ab\ncd")
+    >>> lengths.add(b"\nxyz")
+    >>> lengths.finish(), lengths.longest
+    (3, 3)
+    """
+
+    def __init__(self, *, limit: int | None = None) -> None:
+        self.limit = MAX_LINE_BYTES if limit is None else limit
+        self.lines = 0  # line ends so far
+        self.length = 0  # bytes of the current line so far
+        self.longest = 0
+
+    def add(self, chunk: bytes) -> None:
+        """Take the next chunk of the file."""
+        ends = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
+        if len(ends):
+            spans = np.diff(ends, prepend=-1)
+            spans[0] += self.length
+            self.longest = max(self.longest, int(spans.max()))
+            too_long = np.flatnonzero(spans > self.limit)
+            if len(too_long):
+                _too_long(self.lines + int(too_long[0]) + 1, self.limit)
+            self.lines += len(ends)
+            self.length = len(chunk) - 1 - int(ends[-1])
+        else:
+            self.length += len(chunk)
+        self.longest = max(self.longest, self.length)
+        if self.length > self.limit:
+            _too_long(self.lines + 1, self.limit)
+
+    def finish(self) -> int:
+        """Return the number of lines of the file (a last one without its end counted)."""
+        return self.lines + (1 if self.length else 0)
+
+
 def check_line_lengths(path: str | Path, *, limit: int | None = None) -> int:
     """Read a file in chunks and raise :class:`LimitError` at the first line over ``limit``.
 
@@ -99,25 +143,11 @@ def check_line_lengths(path: str | Path, *, limit: int | None = None) -> int:
     LimitError
         Naming the line (from 1) that is too long; the line itself is never shown.
     """
-    limit = MAX_LINE_BYTES if limit is None else limit
-    lines = 0
-    length = 0  # bytes of the current line so far
+    lengths = LineLengths(limit=limit)
     with open(path, "rb") as handle:
         while chunk := handle.read(_CHUNK):
-            ends = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
-            if len(ends):
-                spans = np.diff(ends, prepend=-1)
-                spans[0] += length
-                too_long = np.flatnonzero(spans > limit)
-                if len(too_long):
-                    _too_long(lines + int(too_long[0]) + 1, limit)
-                lines += len(ends)
-                length = len(chunk) - 1 - int(ends[-1])
-            else:
-                length += len(chunk)
-            if length > limit:
-                _too_long(lines + 1, limit)
-    return lines + (1 if length else 0)
+            lengths.add(chunk)
+    return lengths.finish()
 
 
 def check_line_bytes(data: bytes, *, limit: int | None = None) -> np.ndarray:

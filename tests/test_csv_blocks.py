@@ -22,8 +22,9 @@ import pyarrow.csv as pa_csv
 import pytest
 
 import geoexpose as gx
+from geoexpose import _limits
 from geoexpose.errors import InputError
-from geoexpose.tracks import _csv_blocks, read_track_pieces
+from geoexpose.tracks import _csv_blocks, _csv_layout, read_track_pieces
 from tests._blocks_compare import WHOLE, same_as_whole
 from tests._pieces_peak import pieces_peak_mb
 from tests.test_track_dji_csv import DJI_LOG_HEADER, PHANTOMHELP_HEADER
@@ -338,6 +339,21 @@ def test_a_nul_byte_is_refused_as_whole(tmp_path: Path, monkeypatch) -> None:
         list(read_track_pieces(path, strict=True))
     assert str(blocks.value) == str(whole.value)
     assert "NUL byte at offset 7813" in str(blocks.value)  # 13 + 300 * 26
+
+
+def test_a_line_too_long_is_refused_as_whole_before_a_nul(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(_limits, "MAX_LINE_BYTES", 4096)
+    monkeypatch.setattr(_csv_layout, "_CHUNK", 1024)  # the NUL and the line in other chunks
+    rows = b"2024-05-01T08:00:00Z,50,8\n" * 300
+    path = tmp_path / "long.csv"
+    # a NUL byte early and a line of 5,000 bytes later: the line is said, as whole
+    path.write_bytes(b"time,lat,lon\n\x00\n" + rows + b"x" * 5000 + b"\n" + rows)
+    with pytest.raises(InputError) as whole:
+        gx.read_tracks(path, strict=True)
+    with pytest.raises(InputError) as blocks:
+        list(read_track_pieces(path, strict=True))
+    assert str(blocks.value) == str(whole.value)
+    assert "line 303 is longer than 4 KiB" in str(blocks.value)
 
 
 def test_the_real_airdata_logs_read_in_blocks_as_whole(realdata: Path, monkeypatch) -> None:

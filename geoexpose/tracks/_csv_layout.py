@@ -2,7 +2,7 @@
 
 :func:`csv_layout` reads a file in chunks (never whole) and decides what
 :mod:`geoexpose.tracks._csv_text` decides on the whole text: line lengths
-(:func:`geoexpose._limits.check_line_lengths`), NUL bytes, the encoding, the
+(:class:`geoexpose._limits.LineLengths`, in the same pass), NUL bytes, the encoding, the
 delimiter, blank lines and Excel's ``sep=`` line before the header, a last line cut
 short. It also tells whether the file can be parsed for the columns read only, as
 the whole reading does where no row can hide or add a field (no quotes, no bare
@@ -20,7 +20,7 @@ from typing import IO
 
 import numpy as np
 
-from geoexpose._limits import LimitError, check_line_lengths
+from geoexpose._limits import MAX_LINE_BYTES, LimitError, LineLengths
 from geoexpose.errors import InputError
 from geoexpose.tracks._csv_text import check_sample, cut_truncated
 
@@ -52,7 +52,7 @@ class CsvLayout:
     width
         Fields of the header line, as its separators count them.
     longest
-        Bytes of the longest line from the header on.
+        Bytes of the longest line of the file.
     """
 
     start: int
@@ -85,7 +85,8 @@ def _head(path: Path) -> tuple[int, str | None, bytes] | None:
                 return None
             offset = found
             handle.seek(offset)
-            line = handle.readline().split(b"\n", 1)[0]  # within the line-length bound
+            # bounded: a longer line is refused by the scan, before the header is used
+            line = handle.readline(MAX_LINE_BYTES + 1).split(b"\n", 1)[0]
             text = line.strip()
             if sep is not None or not text.lower().startswith(b"sep=") or len(text) < 5:
                 return offset, sep, line
@@ -120,7 +121,6 @@ class _Scan:
         self.crs = self.crlfs = 0
         self.last = b""  # the last chunk
         self.tail = 0  # bytes after the last line end
-        self.longest = 0  # bytes of the longest line, its line end included
 
     def add(self, chunk: bytes) -> None:
         self.quotes = self.quotes or b'"' in chunk
@@ -143,9 +143,6 @@ class _Scan:
             self.more_fields = self.more_fields or bool(np.any(per_line > self.header_seps))
             self.carry = len(seps) - int(np.searchsorted(seps, ends[-1]))
             self.lines += len(ends)
-            spans = np.diff(ends, prepend=-1)
-            spans[0] += self.tail
-            self.longest = max(self.longest, int(spans.max()))
             self.tail = len(chunk) - 1 - int(ends[-1])
         else:
             self.carry += len(seps)
@@ -153,8 +150,7 @@ class _Scan:
         self.last = chunk
 
     def finish(self) -> None:
-        """Note the last line, and a multi-byte character cut short at the end (not UTF-8)."""
-        self.longest = max(self.longest, self.tail)
+        """Note a multi-byte character cut short at the end of the file (not UTF-8)."""
         if self.utf8:
             try:
                 self.decoder.decode(b"", final=True)
@@ -162,25 +158,33 @@ class _Scan:
                 self.utf8 = False
 
 
-def _scan(path: Path, start: int, sep: str) -> tuple[_Scan, int, int]:
-    """Scan the bytes from ``start``; also give the file's size and line ends before it.
+def _scan(path: Path, start: int, sep: str) -> tuple[_Scan, LineLengths, int, int]:
+    """Scan the bytes from ``start``, and the file's lines from its first byte.
 
-    Raises InputError at a NUL byte (binary data), as the whole reading does.
+    Also gives the file's size and the line ends before ``start``. Raises
+    InputError, as the whole reading does: at a line too long, else at a NUL byte
+    (binary data).
     """
-    scan = _Scan(sep.encode("latin-1"))
+    scan, lengths = _Scan(sep.encode("latin-1")), LineLengths()
     before = offset = 0
+    nul = -1
     with path.open("rb") as handle:
         while chunk := handle.read(_CHUNK):
-            nul = chunk.find(b"\x00")
-            if nul >= 0:
-                raise InputError(f"binary data, not a text CSV (NUL byte at offset {offset + nul})")
+            try:
+                lengths.add(chunk)
+            except LimitError as exc:
+                raise InputError(str(exc)) from exc
+            if nul < 0 and (found := chunk.find(b"\x00")) >= 0:
+                nul = offset + found  # said once every line is checked
             if offset < start:
                 before += chunk[: start - offset].count(b"\n")
             if offset + len(chunk) > start:
                 scan.add(chunk[max(0, start - offset) :])
             offset += len(chunk)
+    if nul >= 0:
+        raise InputError(f"binary data, not a text CSV (NUL byte at offset {nul})")
     scan.finish()
-    return scan, offset, before
+    return scan, lengths, offset, before
 
 
 def _read_at(path: Path, offset: int, size: int) -> bytes:
@@ -201,10 +205,6 @@ def csv_layout(path: Path) -> CsvLayout | str:
     InputError
         A line too long, NUL bytes or control characters (binary data).
     """
-    try:
-        check_line_lengths(path)
-    except LimitError as exc:
-        raise InputError(str(exc)) from exc
     head = _head(path)
     if head is None:
         return "blank or UTF-16"
@@ -214,7 +214,7 @@ def csv_layout(path: Path) -> CsvLayout | str:
         sep = max(counts, key=counts.__getitem__) if max(counts.values()) else ","
     if ord(sep) > 127:
         return "a delimiter that is not ASCII"
-    scan, size, before = _scan(path, start, sep)
+    scan, lengths, size, before = _scan(path, start, sep)
     if scan.header_seps < 0:
         return "a header alone"
     encoding = "utf-8"
@@ -236,5 +236,5 @@ def csv_layout(path: Path) -> CsvLayout | str:
     names_read = names if by_column else None
     width = scan.header_seps + 1
     return CsvLayout(
-        start, end, sep, encoding, names_read, truncated, before, scan.lines, width, scan.longest
+        start, end, sep, encoding, names_read, truncated, before, scan.lines, width, lengths.longest
     )
