@@ -36,14 +36,16 @@ _CHILD = textwrap.dedent(
 )
 
 
-def pieces_peak_mb(path: Path, *, block_rows: int | None = None) -> tuple[float, int]:
+def pieces_peak_mb(path: Path, *, fixes: int, block_rows: int | None = None) -> float:
     """Read ``path`` in pieces of 50,000 fixes in a fresh process (Linux: /proc/self).
 
     Returns the peak resident memory over the process's start (MB, the imports'
-    peak forgotten) and the fixes given. ``block_rows``: the blocks' rows, if not
-    the default.
+    peak forgotten), once the pieces gave ``fixes`` fixes (asserted); the file is
+    removed then. ``block_rows``: the blocks' rows, if not the default.
     """
     args = [sys.executable, "-c", _CHILD, ROOT, str(path), str(block_rows or "")]
     done = subprocess.run(args, capture_output=True, text=True, check=True, env=os.environ)
     found = json.loads(done.stdout.strip().splitlines()[-1])
-    return (found["peak_kb"] - found["base_kb"]) / 1024, found["fixes"]
+    path.unlink()
+    assert found["fixes"] == fixes
+    return (found["peak_kb"] - found["base_kb"]) / 1024

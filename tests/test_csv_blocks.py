@@ -416,10 +416,7 @@ def _peak_mb(tmp_path: Path, n: int) -> float:
         options = pa_csv.WriteOptions(include_header=False, quoting_style="none")
         pa_csv.write_csv(table, out, options)
     del table
-    peak, fixes = pieces_peak_mb(path)
-    path.unlink()
-    assert fixes == n
-    return peak
+    return pieces_peak_mb(path, fixes=n)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self (Linux)")

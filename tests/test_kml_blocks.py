@@ -284,10 +284,7 @@ def _peak_mb(tmp_path: Path, n: int) -> float:
             xy = zip(lon[a : a + 100_000], lat[a : a + 100_000], strict=True)
             out.write("".join(f"<gx:coord>{x} {y} 210.5</gx:coord>" for x, y in xy))
         out.write("</gx:Track></Placemark></kml>\n")
-    peak, fixes = pieces_peak_mb(path, block_rows=16384)  # both files of many blocks
-    path.unlink()
-    assert fixes == n
-    return peak
+    return pieces_peak_mb(path, fixes=n, block_rows=16384)  # both files of many blocks
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self (Linux)")

@@ -203,10 +203,7 @@ def _peak_mb(tmp_path: Path, n: int) -> float:
                 )
             )
         out.write("</trkseg></trk></gpx>\n")
-    peak, fixes = pieces_peak_mb(path)
-    path.unlink()
-    assert fixes == n
-    return peak
+    return pieces_peak_mb(path, fixes=n)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self (Linux)")
